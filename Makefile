@@ -1,0 +1,32 @@
+# shipkit: top-level build. Project build logic lives in mk/build/; mk/*.mk are the fragments users include.
+TOOLS := aws-sign ssm-put secret-put
+
+all: tools
+
+include mk/build/config.mk
+include mk/build/quiet.mk
+include mk/build/lib.mk
+include mk/build/tools.mk
+include mk/build/test.mk
+
+.PHONY: all tools clean stack-up stack-down bench fmt fmt-check
+
+stack-up:
+	@tests/stack/up
+
+stack-down:
+	@tests/stack/down
+
+bench: tools
+	@tests/bench/run
+
+fmt:
+	clang-format -i $(wildcard lib/*.[ch] src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c)
+
+fmt-check:
+	@clang-format --dry-run --Werror $(wildcard lib/*.[ch] src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c)
+
+clean:
+	$(RM) lib/*.o lib/*.d lib/*.a src/*.o src/*.d tests/unit/*.o tests/unit/*.d .build-flags
+	$(RM) $(TOOLS:%=bin/%) $(UNIT_BINS) $(FUZZ_BINS)
+	$(RM) -r build

@@ -1,0 +1,129 @@
+/*
+ * api.h - calling AWS: endpoints, signing, the awsJson1_1 and awsQuery protocols, and the SDKs'
+ * "standard" retry mode (aws-spec.md §3, §4).
+ *
+ * Two levels:
+ *  - sk_api_json / sk_api_query: one logical call to an explicit endpoint with explicit credentials
+ *    (NULL for unsigned calls such as AssumeRoleWithWebIdentity). The credential providers use these.
+ *  - struct sk_client: what a tool holds: config, region, the credential chain, HTTP, retries.
+ */
+#ifndef SK_API_H
+#define SK_API_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <jv.h>
+
+#include "buf.h"
+#include "config.h"
+#include "creds.h"
+#include "err.h"
+#include "http.h"
+#include "service.h"
+
+/* ---- retries ------------------------------------------------------------------------------- */
+
+#define SK_RETRY_MAX_BACKOFF_MS 20000 /* cap of the exponential backoff */
+#define SK_RETRY_BASE_MS 1000         /* base delay */
+#define SK_RETRY_QUOTA_MAX 500        /* retry quota bucket size */
+#define SK_RETRY_COST 5               /* quota taken by a retry */
+#define SK_RETRY_TIMEOUT_COST 10      /* quota taken by a retry after a timeout */
+#define SK_RETRY_NO_RETRY_REFUND 1    /* quota returned by a success that needed no retry */
+
+struct sk_retry {
+    int max_attempts;   /* total attempts including the first; >= 1 */
+    int quota;          /* current retry quota */
+    unsigned long seed; /* jitter PRNG state */
+    /* Sleep for ms milliseconds. NULL: nanosleep. Tests install a recorder. */
+    void (*sleep)(void *ctx, long ms);
+    void *sleep_ctx;
+};
+
+/* Resolve mode and attempts: AWS_RETRY_MODE / profile retry_mode ("standard"; "legacy" and
+ * "adaptive" are accepted and run as standard), AWS_MAX_ATTEMPTS / profile max_attempts (default 3).
+ * conf may be NULL. Invalid values fail with SK_E_CONFIG. */
+int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_err *err);
+/* Classify an AWS error code / HTTP status (sets err->retryable). Exposed for tests. */
+enum sk_retry_class sk_retry_classify(long http_status, const char *aws_code);
+/* Delay before attempt number `attempt` (2 = first retry): rand[0,1) * min(base * 2^(attempt-2), cap). */
+long sk_retry_backoff_ms(struct sk_retry *r, int attempt);
+
+/* ---- transport: what a call needs besides credentials --------------------------------------- */
+
+struct sk_transport {
+    struct sk_http *http;
+    struct sk_retry *retry;
+    time_t (*now)(void *ctx); /* NULL: time(NULL) */
+    void *now_ctx;
+};
+
+time_t sk_transport_now(const struct sk_transport *t);
+
+/* ---- awsQuery form bodies ------------------------------------------------------------------ */
+
+struct sk_form {
+    struct sk_buf body; /* "k=v&k=v", strict percent-encoding */
+};
+
+void sk_form_init(struct sk_form *f);
+void sk_form_add(struct sk_form *f, const char *key, const char *value);
+void sk_form_addf(struct sk_form *f, const char *value, const char *keyfmt, ...) __attribute__((format(printf, 3, 4)));
+void sk_form_release(struct sk_form *f);
+
+/* ---- one call ------------------------------------------------------------------------------ */
+
+enum sk_api_flags {
+    SK_API_SECRET_REQ = 1 << 0,  /* the request body carries a secret: never trace it */
+    SK_API_SECRET_RESP = 1 << 1, /* the response carries a secret: never trace it */
+};
+
+/* awsJson1_1: POST `endpoint` with X-Amz-Target <prefix>.<op> and body `in` (consumed; use
+ * jv_object() for no input). On success *out is the parsed response object (owned).
+ * An error document fails with SK_E_AWS: aws_code from X-Amzn-Errortype / __type / code
+ * (sanitised), msg "<Code>: <message>", http_status, request_id. Retries per t->retry. */
+int sk_api_json(struct sk_transport *t, const struct sk_service *svc, const char *endpoint, const char *region,
+                const struct sk_creds *creds, const char *op, jv in, unsigned flags, jv *out, struct sk_err *err);
+
+/* awsQuery: POST Action=<op>&Version=<svc version>&<form>. On success *out is the value of the
+ * <OpResult> element (an object, or "" when it is empty), parsed with sk_xml_parse(list_items).
+ * ErrorResponse documents fail with SK_E_AWS as above. form may be NULL. */
+int sk_api_query(struct sk_transport *t, const struct sk_service *svc, const char *endpoint, const char *region,
+                 const struct sk_creds *creds, const char *op, const struct sk_form *form,
+                 const char *const *list_items, unsigned flags, jv *out, struct sk_err *err);
+
+/* ---- the client a tool holds ---------------------------------------------------------------- */
+
+struct sk_client_opts {
+    const char *profile;      /* --profile */
+    const char *region;       /* --region */
+    const char *endpoint_url; /* --endpoint-url */
+    const char *ca_bundle;    /* --ca-bundle, else AWS_CA_BUNDLE, else profile ca_bundle */
+    sk_trace_fn *trace;       /* --debug: receives redacted wire-trace lines */
+    void *trace_ctx;
+};
+
+struct sk_client {
+    struct sk_config conf;
+    char *region;
+    char *endpoint_url; /* from --endpoint-url, NULL otherwise */
+    struct sk_http *http;
+    struct sk_retry retry;
+    struct sk_transport t;
+    struct sk_credprovider creds;
+};
+
+/* Load config, resolve region and retry settings, set up HTTP. Credentials are resolved lazily on
+ * the first call. Fails with SK_E_CONFIG (bad config, no region) or SK_E_USAGE. */
+int sk_client_init(struct sk_client *c, const struct sk_client_opts *o, struct sk_err *err);
+void sk_client_release(struct sk_client *c);
+/* Owned endpoint URL for svc. */
+int sk_client_endpoint(struct sk_client *c, const struct sk_service *svc, char **out, struct sk_err *err);
+/* Borrowed credentials (valid until the next call on c). */
+int sk_client_creds(struct sk_client *c, const struct sk_creds **out, struct sk_err *err);
+int sk_client_json(struct sk_client *c, const struct sk_service *svc, const char *op, jv in, unsigned flags, jv *out,
+                   struct sk_err *err);
+int sk_client_query(struct sk_client *c, const struct sk_service *svc, const char *op, const struct sk_form *form,
+                    const char *const *list_items, unsigned flags, jv *out, struct sk_err *err);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * config.h - the shared AWS config and credentials files, and region / endpoint resolution.
+ *
+ * Rules: ../shared/reference/aws-spec.md §2.4 (file format, exactly as aws-c-sdkutils parses it),
+ * §2.8 (region), §2.9 (endpoints). Environment variables are read with sk_getenv(), which treats an
+ * empty value as unset. Nothing here touches the network.
+ */
+#ifndef SK_CONFIG_H
+#define SK_CONFIG_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "service.h"
+
+/* getenv() that returns NULL for unset *and* empty variables. */
+const char *sk_getenv(const char *name);
+/* True for "true"/"1"/"yes" (case-insensitive). */
+int sk_truthy(const char *v);
+
+/* ---- INI ---------------------------------------------------------------------------------- */
+
+struct sk_ini_prop {
+    char *key;
+    char *value;               /* "" for a property that only has sub-properties */
+    struct sk_ini_prop *subs;  /* sub-properties ("s3 =\n  max = 1"), nsubs entries */
+    size_t nsubs;
+};
+
+enum sk_ini_kind {
+    SK_INI_PROFILE,     /* [profile x] / [default] in config, [x] in credentials */
+    SK_INI_SSO_SESSION, /* [sso-session x] */
+    SK_INI_SERVICES,    /* [services x] */
+};
+
+struct sk_ini_section {
+    enum sk_ini_kind kind;
+    char *name;
+    struct sk_ini_prop *props;
+    size_t nprops;
+};
+
+struct sk_ini {
+    struct sk_ini_section *sections;
+    size_t nsections;
+};
+
+enum sk_ini_source { SK_INI_CONFIG_FILE, SK_INI_CREDENTIALS_FILE };
+
+/* Parse text (len bytes, need not be NUL-terminated) as a config or credentials file and merge
+ * it into ini (sections with the same kind and name merge; later keys win). `origin` names the file
+ * in error messages ("~/.aws/config:12: ..."). Malformed input fails with SK_E_CONFIG and leaves ini
+ * as it was before the call. */
+int sk_ini_parse(struct sk_ini *ini, const char *text, size_t len, enum sk_ini_source src, const char *origin,
+                 struct sk_err *err);
+void sk_ini_release(struct sk_ini *ini);
+const struct sk_ini_section *sk_ini_section(const struct sk_ini *ini, enum sk_ini_kind kind, const char *name);
+const struct sk_ini_prop *sk_ini_prop(const struct sk_ini_section *s, const char *key);
+
+/* ---- the loaded configuration -------------------------------------------------------------- */
+
+struct sk_config {
+    struct sk_ini ini; /* config file merged first, then credentials file (so credentials wins) */
+    char *profile;     /* selected profile name */
+    int profile_explicit; /* chosen by --profile (which, as in the AWS CLI, skips env credentials) */
+};
+
+/* Load AWS_CONFIG_FILE (default ~/.aws/config) and AWS_SHARED_CREDENTIALS_FILE (default
+ * ~/.aws/credentials); a missing file is not an error. Profile: profile_override (from --profile),
+ * else AWS_PROFILE, else AWS_DEFAULT_PROFILE, else "default". A profile named by --profile or
+ * AWS_PROFILE that exists in neither file fails with SK_E_CONFIG. */
+int sk_config_load(struct sk_config *c, const char *profile_override, struct sk_err *err);
+void sk_config_release(struct sk_config *c);
+
+/* Property of a profile (NULL: the selected one), borrowed; NULL when absent. */
+const char *sk_config_get(const struct sk_config *c, const char *profile, const char *key);
+/* Sub-property ("key =\n  sub = v") of a profile, borrowed; NULL when absent. */
+const char *sk_config_get_sub(const struct sk_config *c, const char *profile, const char *key, const char *sub);
+
+/* Region: cli_region, AWS_REGION, AWS_DEFAULT_REGION, the profile's `region`. *out is owned.
+ * None found fails with SK_E_CONFIG. A region that is not [a-z0-9-]+ fails with SK_E_USAGE. */
+int sk_config_region(const struct sk_config *c, const char *cli_region, char **out, struct sk_err *err);
+
+/* Endpoint URL for svc: cli_endpoint > AWS_ENDPOINT_URL_<SVC> > AWS_ENDPOINT_URL > [services x]
+ * sub-property endpoint_url > profile endpoint_url, where AWS_IGNORE_CONFIGURED_ENDPOINT_URLS /
+ * ignore_configured_endpoint_urls=true skips all but cli_endpoint; default
+ * https://<endpoint_prefix>.<region>.<dns suffix>. *out is owned. */
+int sk_config_endpoint(const struct sk_config *c, const struct sk_service *svc, const char *cli_endpoint,
+                       const char *region, char **out, struct sk_err *err);
+
+#endif

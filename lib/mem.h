@@ -1,0 +1,27 @@
+/*
+ * mem.h - allocation that cannot fail, and wiping of secrets.
+ *
+ * Out of memory is not an error path: x*alloc print "out of memory" with write(2) and abort().
+ * This is the single place the library touches stderr.
+ */
+#ifndef SK_MEM_H
+#define SK_MEM_H
+
+#include <stddef.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* xstrdup(s) or NULL when s is NULL. */
+char *xstrdup_or_null(const char *s);
+
+/* Overwrite n bytes at p with zeros in a way the compiler cannot elide. NULL-safe. */
+void sk_wipe(void *p, size_t n);
+/* Wipe a NUL-terminated secret string and free it. NULL-safe. */
+void sk_free_secret(char *s);
+/* Free *pp (wiping it as a secret) and set *pp to NULL. */
+void sk_clear_secret(char **pp);
+
+#endif

@@ -1,0 +1,21 @@
+# The shared library: one object per module, sorted.
+LIB_OBJS += lib/api.o
+LIB_OBJS += lib/buf.o
+LIB_OBJS += lib/config.o
+LIB_OBJS += lib/creds.o
+LIB_OBJS += lib/err.o
+LIB_OBJS += lib/hdr.o
+LIB_OBJS += lib/http.o
+LIB_OBJS += lib/json.o
+LIB_OBJS += lib/mem.o
+LIB_OBJS += lib/service.o
+LIB_OBJS += lib/sigv4.o
+LIB_OBJS += lib/uri.o
+LIB_OBJS += lib/xml.o
+
+LIB := lib/libshipkit.a
+lib/%.o: lib/%.c .build-flags
+	$(QUIET_CC)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(LIB): $(LIB_OBJS)
+	$(QUIET_AR)$(RM) $@ && $(AR) rcs $@ $^
+-include $(LIB_OBJS:.o=.d)
