@@ -1,0 +1,624 @@
+/*
+ * Calling AWS: sign, send, parse, classify, retry (aws-spec.md §3 and §4).
+ */
+#include "api.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "mem.h"
+#include "sigv4.h"
+#include "uri.h"
+#include "version.h"
+#include "xml.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char user_agent[] = "shipkit/" SK_VERSION;
+
+/* ---- retries ------------------------------------------------------------------------------- */
+
+/* botocore retries/standard.py and aws-sdk-go-v2 retry/standard.go agree on these lists. */
+static const char *const throttling_codes[] = {
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+};
+static const char *const transient_codes[] = {
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "PriorRequestNotComplete",
+    "IDPCommunicationError", /* STS web identity (botocore retries/special.py) */
+};
+/* Errors meaning "these credentials are wrong", which tools report as exit 3, not 4. */
+static const char *const credential_codes[] = {
+    "SignatureDoesNotMatch",
+    "InvalidSignatureException",
+    "IncompleteSignature",
+    "IncompleteSignatureException",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "MissingAuthenticationToken",
+    "MissingAuthenticationTokenException",
+    "AuthFailure",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidAccessKeyId",
+    "InvalidToken",
+    "RequestExpired",
+    "RequestTimeTooSkewed",
+    "InvalidIdentityToken",
+};
+
+static int code_in(const char *code, const char *const *list, size_t n)
+{
+    size_t i;
+
+    if (!code || !*code)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (strcmp(code, list[i]) == 0)
+            return 1;
+    return 0;
+}
+
+enum sk_retry_class sk_retry_classify(long http_status, const char *aws_code)
+{
+    if (code_in(aws_code, throttling_codes, NELEM(throttling_codes)))
+        return SK_RETRY_THROTTLE;
+    if (code_in(aws_code, transient_codes, NELEM(transient_codes)))
+        return SK_RETRY_TRANSIENT;
+    if (http_status == 500 || http_status == 502 || http_status == 503 || http_status == 504)
+        return SK_RETRY_TRANSIENT;
+    if (http_status == 429)
+        return SK_RETRY_THROTTLE;
+    return SK_RETRY_NO;
+}
+
+static int parse_positive(const char *s, int *out)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 1 || v > 100)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_err *err)
+{
+    const char *mode = sk_getenv("AWS_RETRY_MODE"), *max = sk_getenv("AWS_MAX_ATTEMPTS");
+
+    memset(r, 0, sizeof(*r));
+    r->max_attempts = 3;
+    r->quota = SK_RETRY_QUOTA_MAX;
+    r->seed = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16);
+    if (!mode && conf)
+        mode = sk_config_get(conf, NULL, "retry_mode");
+    if (!max && conf)
+        max = sk_config_get(conf, NULL, "max_attempts");
+    /* "legacy" and "adaptive" run as standard: the same retryable set and backoff, without the
+     * adaptive client-side rate limiter. */
+    if (mode && strcmp(mode, "standard") != 0 && strcmp(mode, "legacy") != 0 && strcmp(mode, "adaptive") != 0)
+        return sk_errf(err, SK_E_CONFIG, "invalid retry mode '%s': use standard, adaptive or legacy", mode);
+    if (max && parse_positive(max, &r->max_attempts) < 0)
+        return sk_errf(err, SK_E_CONFIG, "invalid max attempts '%s': use a whole number from 1 to 100", max);
+    return 0;
+}
+
+/* xorshift64*: jitter only, not security. */
+static double rand01(struct sk_retry *r)
+{
+    unsigned long long x = r->seed ? r->seed : 0x9E3779B97F4A7C15ULL;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    r->seed = (unsigned long)x;
+    return (double)((x * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
+}
+
+long sk_retry_backoff_ms(struct sk_retry *r, int attempt)
+{
+    double cap = SK_RETRY_BASE_MS;
+    int i;
+
+    for (i = 2; i < attempt && cap < SK_RETRY_MAX_BACKOFF_MS; i++)
+        cap *= 2;
+    if (cap > SK_RETRY_MAX_BACKOFF_MS)
+        cap = SK_RETRY_MAX_BACKOFF_MS;
+    return (long)(rand01(r) * cap);
+}
+
+static void retry_sleep(struct sk_retry *r, long ms)
+{
+    struct timespec ts;
+
+    if (r->sleep) {
+        r->sleep(r->sleep_ctx, ms);
+        return;
+    }
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+time_t sk_transport_now(const struct sk_transport *t)
+{
+    return t->now ? t->now(t->now_ctx) : time(NULL);
+}
+
+/* ---- forms --------------------------------------------------------------------------------- */
+
+void sk_form_init(struct sk_form *f)
+{
+    sk_buf_init(&f->body);
+}
+
+void sk_form_add(struct sk_form *f, const char *key, const char *value)
+{
+    if (f->body.len)
+        sk_buf_addch(&f->body, '&');
+    sk_uri_encodes(&f->body, key, 0);
+    sk_buf_addch(&f->body, '=');
+    sk_uri_encodes(&f->body, value, 0);
+}
+
+void sk_form_addf(struct sk_form *f, const char *value, const char *keyfmt, ...)
+{
+    struct sk_buf key = SK_BUF_INIT;
+    va_list ap;
+
+    va_start(ap, keyfmt);
+    sk_buf_vaddf(&key, keyfmt, ap);
+    va_end(ap);
+    sk_form_add(f, key.p, value);
+    sk_buf_release(&key);
+}
+
+void sk_form_release(struct sk_form *f)
+{
+    /* Forms can carry secrets (web identity tokens). */
+    sk_wipe(f->body.p, f->body.len);
+    sk_buf_release(&f->body);
+}
+
+/* ---- error documents ----------------------------------------------------------------------- */
+
+/* "com.amazonaws.ecs#ClientException", "ClientException:http://..." -> "ClientException". */
+static void sanitize_code(const char *in, char *out, size_t outsz)
+{
+    const char *p = in, *hash;
+    size_t n = strcspn(p, ":");
+
+    hash = memchr(p, '#', n);
+    if (hash) {
+        n -= (size_t)(hash + 1 - p);
+        p = hash + 1;
+    }
+    if (n >= outsz)
+        n = outsz - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+/* Printable, single-line, bounded copy of an error message from the wire. */
+static void clean_message(const char *in, struct sk_buf *out, size_t max)
+{
+    size_t i;
+
+    for (i = 0; in && in[i] && out->len < max; i++) {
+        unsigned char c = (unsigned char)in[i];
+        sk_buf_addch(out, c < 0x20 || c == 0x7f ? ' ' : (char)c);
+    }
+}
+
+static int fail_from_error(struct sk_err *err, long status, const char *code, const char *message,
+                           const char *request_id)
+{
+    struct sk_buf msg = SK_BUF_INIT;
+    enum sk_errkind kind = SK_E_AWS;
+
+    sk_err_clear(err);
+    if (code && *code)
+        sanitize_code(code, err->aws_code, sizeof(err->aws_code));
+    else
+        snprintf(err->aws_code, sizeof(err->aws_code), "HTTP%ld", status);
+    if (request_id)
+        snprintf(err->request_id, sizeof(err->request_id), "%s", request_id);
+    if (code_in(err->aws_code, credential_codes, NELEM(credential_codes))) {
+        kind = SK_E_CONFIG;
+        sk_buf_adds(&msg, "credentials rejected: ");
+    }
+    sk_buf_adds(&msg, err->aws_code);
+    if (message && *message) {
+        sk_buf_adds(&msg, ": ");
+        clean_message(message, &msg, 400);
+    } else if (!code || !*code) {
+        sk_buf_addf(&msg, ": HTTP status %ld with no error document", status);
+    }
+    sk_errf(err, kind, "%s", msg.p);
+    err->http_status = status;
+    err->retryable = (int)sk_retry_classify(status, err->aws_code);
+    sk_buf_release(&msg);
+    return -1;
+}
+
+static int json_error(const struct sk_http_resp *resp, struct sk_err *err)
+{
+    const char *code = sk_headers_get(&resp->headers, "x-amzn-errortype"), *msg = NULL;
+    jv doc = jv_invalid();
+    struct sk_err perr;
+    int rc;
+
+    if (resp->body.len && sk_json_parse(resp->body.p, resp->body.len, &doc, &perr) == 0) {
+        if (!code)
+            code = sk_json_str(doc, "__type");
+        if (!code)
+            code = sk_json_str(doc, "code");
+        msg = sk_json_str(doc, "message");
+        if (!msg)
+            msg = sk_json_str(doc, "Message");
+    }
+    rc = fail_from_error(err, resp->status, code, msg, sk_headers_get(&resp->headers, "x-amzn-requestid"));
+    jv_free(doc);
+    return rc;
+}
+
+static int query_error(const struct sk_http_resp *resp, struct sk_err *err)
+{
+    jv doc = jv_invalid(), e = jv_invalid(), root;
+    struct sk_err perr;
+    const char *rid = sk_headers_get(&resp->headers, "x-amzn-requestid");
+    int rc;
+
+    if (resp->body.len && sk_xml_parse(resp->body.p, resp->body.len, NULL, &doc, &perr) == 0) {
+        static const char *const p1[] = { "ErrorResponse", "Error", NULL };
+        static const char *const p2[] = { "Response", "Errors", "Error", NULL };
+        e = sk_json_path(doc, p1);
+        if (jv_get_kind(e) != JV_KIND_OBJECT) {
+            jv_free(e);
+            e = sk_json_path(doc, p2);
+        }
+        if (!rid) {
+            root = sk_json_get(doc, "ErrorResponse");
+            rid = sk_json_str(root, "RequestId");
+            jv_free(root);
+        }
+    }
+    rc = fail_from_error(err, resp->status, sk_json_str(e, "Code"), sk_json_str(e, "Message"), rid);
+    jv_free(e);
+    jv_free(doc);
+    return rc;
+}
+
+/* ---- one call with retries ----------------------------------------------------------------- */
+
+struct call {
+    const struct sk_service *svc;
+    const char *endpoint;
+    const char *region;
+    const struct sk_creds *creds;
+    const char *op;
+    const char *content_type;
+    const char *target; /* X-Amz-Target or NULL */
+    const char *body;
+    size_t body_len;
+    unsigned flags;
+};
+
+static int send_once(struct sk_transport *t, const struct call *c, const struct sk_url *u, struct sk_http_resp *resp,
+                     struct sk_err *err)
+{
+    struct sk_headers h = SK_HEADERS_INIT;
+    struct sk_buf host = SK_BUF_INIT, url = SK_BUF_INIT;
+    struct sk_sigv4_result sig;
+    struct sk_http_req req = { 0 };
+    size_t i;
+    int rc = -1;
+
+    sk_sigv4_result_init(&sig);
+    sk_url_host_header(u, &host);
+    sk_headers_add(&h, "Host", host.p);
+    sk_headers_add(&h, "Content-Type", c->content_type);
+    if (c->target)
+        sk_headers_add(&h, "X-Amz-Target", c->target);
+    if (c->creds) {
+        struct sk_sigv4_params p;
+        struct sk_sigv4_req sr = { "POST", u->path, u->query, &h, c->body, c->body_len };
+        sk_sigv4_params_init(&p, c->svc->signing_name, c->region, sk_transport_now(t));
+        if (sk_sigv4_sign(&sr, &p, c->creds, &sig, err) < 0)
+            goto out;
+        for (i = 0; i < sig.add.n; i++)
+            sk_headers_add(&h, sig.add.v[i].name, sig.add.v[i].value);
+    }
+    sk_headers_add(&h, "User-Agent", user_agent);
+    sk_buf_addf(&url, "%s://%s%s%s%s", u->scheme, host.p, u->path, u->query ? "?" : "", u->query ? u->query : "");
+    req.method = "POST";
+    req.url = url.p;
+    req.headers = &h;
+    req.body = c->body;
+    req.body_len = c->body_len;
+    req.flags = (c->flags & SK_API_SECRET_REQ ? SK_HTTP_SECRET_REQ : 0u) |
+                (c->flags & SK_API_SECRET_RESP ? SK_HTTP_SECRET_RESP : 0u);
+    rc = sk_http_send(t->http, &req, resp, err);
+out:
+    sk_headers_release(&h);
+    sk_buf_release(&host);
+    sk_buf_release(&url);
+    sk_sigv4_result_release(&sig);
+    return rc;
+}
+
+static int call_with_retries(struct sk_transport *t, const struct call *c, struct sk_http_resp *resp,
+                             struct sk_err *err)
+{
+    struct sk_url u = { 0 };
+    struct sk_retry fallback, *r = t->retry;
+    int attempt, last_cost = 0, rc = -1;
+
+    if (!r) {
+        sk_retry_init(&fallback, NULL, NULL);
+        r = &fallback;
+    }
+    if (sk_url_parse(c->endpoint, &u, err) < 0)
+        return sk_err_prefix(err, "endpoint for %s", c->svc->name);
+    for (attempt = 1;; attempt++) {
+        int cost;
+        long delay;
+
+        sk_err_clear(err);
+        if (send_once(t, c, &u, resp, err) == 0) {
+            if (resp->status >= 200 && resp->status < 300) {
+                r->quota += last_cost ? last_cost : SK_RETRY_NO_RETRY_REFUND;
+                if (r->quota > SK_RETRY_QUOTA_MAX)
+                    r->quota = SK_RETRY_QUOTA_MAX;
+                rc = 0;
+                break;
+            }
+            if (c->svc->protocol == SK_PROTO_QUERY)
+                query_error(resp, err);
+            else
+                json_error(resp, err);
+        } else if (err->kind != SK_E_NET) {
+            break; /* signing or URL problems are not worth another attempt */
+        }
+        if (!err->retryable || attempt >= r->max_attempts)
+            break;
+        cost = err->retryable == SK_RETRY_TIMEOUT ? SK_RETRY_TIMEOUT_COST : SK_RETRY_COST;
+        if (r->quota < cost) {
+            sk_err_prefix(err, "retry quota exhausted");
+            break;
+        }
+        r->quota -= cost;
+        last_cost = cost;
+        delay = sk_retry_backoff_ms(r, attempt + 1);
+        sk_http_trace(t->http, "* %s.%s: attempt %d/%d failed (%s); retrying in %ld ms", c->svc->name, c->op, attempt,
+                      r->max_attempts, err->aws_code[0] ? err->aws_code : err->msg, delay);
+        retry_sleep(r, delay);
+    }
+    if (rc < 0 && attempt > 1 && err->kind != SK_E_NONE) {
+        size_t used = strlen(err->msg);
+        snprintf(err->msg + used, sizeof(err->msg) - used, " (after %d attempts)", attempt);
+    }
+    sk_url_release(&u);
+    return rc;
+}
+
+int sk_api_json(struct sk_transport *t, const struct sk_service *svc, const char *endpoint, const char *region,
+                const struct sk_creds *creds, const char *op, jv in, unsigned flags, jv *out, struct sk_err *err)
+{
+    struct sk_http_resp resp;
+    struct sk_buf target = SK_BUF_INIT, body = SK_BUF_INIT;
+    struct call c = { 0 };
+    int rc = -1;
+
+    sk_http_resp_init(&resp);
+    if (flags & SK_API_SECRET_REQ)
+        sk_buf_init_secret(&body);
+    sk_json_dump(in, 0, &body);
+    jv_free(in);
+    sk_buf_addf(&target, "%s.%s", svc->target_prefix, op);
+    c.svc = svc;
+    c.endpoint = endpoint;
+    c.region = region;
+    c.creds = creds;
+    c.op = op;
+    c.content_type = "application/x-amz-json-1.1";
+    c.target = target.p;
+    c.body = body.p;
+    c.body_len = body.len;
+    c.flags = flags;
+    if (call_with_retries(t, &c, &resp, err) < 0)
+        goto out;
+    if (resp.body.len == 0) {
+        *out = jv_object();
+    } else if (sk_json_parse(resp.body.p, resp.body.len, out, err) < 0) {
+        sk_err_prefix(err, "%s.%s response", svc->name, op);
+        goto out;
+    }
+    rc = 0;
+out:
+    sk_http_resp_release(&resp);
+    sk_buf_release(&target);
+    sk_buf_release(&body);
+    return rc;
+}
+
+int sk_api_query(struct sk_transport *t, const struct sk_service *svc, const char *endpoint, const char *region,
+                 const struct sk_creds *creds, const char *op, const struct sk_form *form,
+                 const char *const *list_items, unsigned flags, jv *out, struct sk_err *err)
+{
+    struct sk_http_resp resp;
+    struct sk_buf body = SK_BUF_INIT, resp_name = SK_BUF_INIT, result_name = SK_BUF_INIT;
+    struct call c = { 0 };
+    jv doc = jv_invalid();
+    int rc = -1;
+
+    sk_http_resp_init(&resp);
+    if (flags & SK_API_SECRET_REQ)
+        sk_buf_init_secret(&body);
+    sk_buf_adds(&body, "Action=");
+    sk_uri_encodes(&body, op, 0);
+    sk_buf_adds(&body, "&Version=");
+    sk_uri_encodes(&body, svc->api_version, 0);
+    if (form && form->body.len) {
+        sk_buf_addch(&body, '&');
+        sk_buf_add(&body, form->body.p, form->body.len);
+    }
+    c.svc = svc;
+    c.endpoint = endpoint;
+    c.region = region;
+    c.creds = creds;
+    c.op = op;
+    c.content_type = "application/x-www-form-urlencoded; charset=utf-8";
+    c.body = body.p;
+    c.body_len = body.len;
+    c.flags = flags;
+    if (call_with_retries(t, &c, &resp, err) < 0)
+        goto out;
+    if (sk_xml_parse(resp.body.p, resp.body.len, list_items, &doc, err) < 0) {
+        sk_err_prefix(err, "%s.%s response", svc->name, op);
+        goto out;
+    }
+    sk_buf_addf(&resp_name, "%sResponse", op);
+    sk_buf_addf(&result_name, "%sResult", op);
+    {
+        const char *const path[] = { resp_name.p, result_name.p, NULL };
+        jv r = sk_json_path(doc, path);
+        if (jv_get_kind(r) == JV_KIND_INVALID) {
+            jv top = sk_json_get(doc, resp_name.p);
+            jv_free(r);
+            if (jv_get_kind(top) == JV_KIND_INVALID) {
+                jv_free(top);
+                sk_errf(err, SK_E_PARSE, "%s.%s response: no <%s> element", svc->name, op, resp_name.p);
+                goto out;
+            }
+            jv_free(top);
+            r = jv_object();
+        }
+        *out = r;
+    }
+    rc = 0;
+out:
+    jv_free(doc);
+    sk_http_resp_release(&resp);
+    sk_buf_release(&body);
+    sk_buf_release(&resp_name);
+    sk_buf_release(&result_name);
+    return rc;
+}
+
+/* ---- client -------------------------------------------------------------------------------- */
+
+int sk_client_init(struct sk_client *c, const struct sk_client_opts *o, struct sk_err *err)
+{
+    const char *ca;
+
+    memset(c, 0, sizeof(*c));
+    if (sk_config_load(&c->conf, o->profile, err) < 0)
+        return -1;
+    if (sk_config_region(&c->conf, o->region, &c->region, err) < 0)
+        goto fail;
+    if (sk_retry_init(&c->retry, &c->conf, err) < 0)
+        goto fail;
+    if (o->endpoint_url) {
+        struct sk_url u;
+        if (sk_url_parse(o->endpoint_url, &u, err) < 0) {
+            sk_err_prefix(err, "--endpoint-url");
+            goto fail;
+        }
+        sk_url_release(&u);
+        c->endpoint_url = xstrdup(o->endpoint_url);
+    }
+    ca = o->ca_bundle;
+    if (!ca)
+        ca = sk_getenv("AWS_CA_BUNDLE");
+    if (!ca)
+        ca = sk_config_get(&c->conf, NULL, "ca_bundle");
+    if (ca && access(ca, R_OK) < 0) {
+        sk_errf(err, SK_E_CONFIG, "CA bundle '%s': %s", ca, strerror(errno));
+        goto fail;
+    }
+    c->http = sk_http_new(ca);
+    if (o->trace)
+        sk_http_set_trace(c->http, o->trace, o->trace_ctx);
+    c->t.http = c->http;
+    c->t.retry = &c->retry;
+    sk_credprovider_init(&c->creds, &c->conf, &c->t, c->region);
+    return 0;
+fail:
+    sk_client_release(c);
+    return -1;
+}
+
+void sk_client_release(struct sk_client *c)
+{
+    sk_credprovider_release(&c->creds);
+    sk_http_free(c->http);
+    sk_config_release(&c->conf);
+    free(c->region);
+    free(c->endpoint_url);
+    memset(c, 0, sizeof(*c));
+}
+
+int sk_client_endpoint(struct sk_client *c, const struct sk_service *svc, char **out, struct sk_err *err)
+{
+    return sk_config_endpoint(&c->conf, svc, c->endpoint_url, c->region, out, err);
+}
+
+int sk_client_creds(struct sk_client *c, const struct sk_creds **out, struct sk_err *err)
+{
+    return sk_credprovider_get(&c->creds, sk_transport_now(&c->t), out, err);
+}
+
+int sk_client_json(struct sk_client *c, const struct sk_service *svc, const char *op, jv in, unsigned flags, jv *out,
+                   struct sk_err *err)
+{
+    const struct sk_creds *creds;
+    char *endpoint = NULL;
+    int rc = -1;
+
+    if (sk_client_endpoint(c, svc, &endpoint, err) < 0 || sk_client_creds(c, &creds, err) < 0) {
+        jv_free(in);
+        goto out;
+    }
+    rc = sk_api_json(&c->t, svc, endpoint, c->region, creds, op, in, flags, out, err);
+out:
+    free(endpoint);
+    return rc;
+}
+
+int sk_client_query(struct sk_client *c, const struct sk_service *svc, const char *op, const struct sk_form *form,
+                    const char *const *list_items, unsigned flags, jv *out, struct sk_err *err)
+{
+    const struct sk_creds *creds;
+    char *endpoint = NULL;
+    int rc = -1;
+
+    if (sk_client_endpoint(c, svc, &endpoint, err) < 0 || sk_client_creds(c, &creds, err) < 0)
+        goto out;
+    rc = sk_api_query(&c->t, svc, endpoint, c->region, creds, op, form, list_items, flags, out, err);
+out:
+    free(endpoint);
+    return rc;
+}
