@@ -424,19 +424,40 @@ static int call_with_retries(struct sk_transport *t, const struct call *c, struc
     return rc;
 }
 
+int sk_api_error_from_response(const struct sk_http_resp *resp, struct sk_err *err)
+{
+    size_t i = 0;
+
+    while (i < resp->body.len && (resp->body.p[i] == ' ' || resp->body.p[i] == '\n' || resp->body.p[i] == '\r'))
+        i++;
+    if (i < resp->body.len && resp->body.p[i] == '<')
+        return query_error(resp, err);
+    return json_error(resp, err);
+}
+
 int sk_api_json(struct sk_transport *t, const struct sk_service *svc, const char *endpoint, const char *region,
                 const struct sk_creds *creds, const char *op, jv in, unsigned flags, jv *out, struct sk_err *err)
 {
+    struct sk_buf body = SK_BUF_INIT;
+    int rc;
+
+    sk_json_dump(in, 0, &body);
+    jv_free(in);
+    rc = sk_api_json_raw(t, svc, endpoint, region, creds, op, body.p, body.len, flags, out, err);
+    sk_buf_release(&body);
+    return rc;
+}
+
+int sk_api_json_raw(struct sk_transport *t, const struct sk_service *svc, const char *endpoint, const char *region,
+                    const struct sk_creds *creds, const char *op, const char *body, size_t len, unsigned flags,
+                    jv *out, struct sk_err *err)
+{
     struct sk_http_resp resp;
-    struct sk_buf target = SK_BUF_INIT, body = SK_BUF_INIT;
+    struct sk_buf target = SK_BUF_INIT;
     struct call c = { 0 };
     int rc = -1;
 
     sk_http_resp_init(&resp);
-    if (flags & SK_API_SECRET_REQ)
-        sk_buf_init_secret(&body);
-    sk_json_dump(in, 0, &body);
-    jv_free(in);
     sk_buf_addf(&target, "%s.%s", svc->target_prefix, op);
     c.svc = svc;
     c.endpoint = endpoint;
@@ -445,8 +466,8 @@ int sk_api_json(struct sk_transport *t, const struct sk_service *svc, const char
     c.op = op;
     c.content_type = "application/x-amz-json-1.1";
     c.target = target.p;
-    c.body = body.p;
-    c.body_len = body.len;
+    c.body = body;
+    c.body_len = len;
     c.flags = flags;
     if (call_with_retries(t, &c, &resp, err) < 0)
         goto out;
@@ -460,7 +481,6 @@ int sk_api_json(struct sk_transport *t, const struct sk_service *svc, const char
 out:
     sk_http_resp_release(&resp);
     sk_buf_release(&target);
-    sk_buf_release(&body);
     return rc;
 }
 
@@ -603,6 +623,21 @@ int sk_client_json(struct sk_client *c, const struct sk_service *svc, const char
         goto out;
     }
     rc = sk_api_json(&c->t, svc, endpoint, c->region, creds, op, in, flags, out, err);
+out:
+    free(endpoint);
+    return rc;
+}
+
+int sk_client_json_raw(struct sk_client *c, const struct sk_service *svc, const char *op, const char *body, size_t len,
+                       unsigned flags, jv *out, struct sk_err *err)
+{
+    const struct sk_creds *creds;
+    char *endpoint = NULL;
+    int rc = -1;
+
+    if (sk_client_endpoint(c, svc, &endpoint, err) < 0 || sk_client_creds(c, &creds, err) < 0)
+        goto out;
+    rc = sk_api_json_raw(&c->t, svc, endpoint, c->region, creds, op, body, len, flags, out, err);
 out:
     free(endpoint);
     return rc;

@@ -85,6 +85,15 @@ enum sk_api_flags {
 int sk_api_json(struct sk_transport *t, const struct sk_service *svc, const char *endpoint, const char *region,
                 const struct sk_creds *creds, const char *op, jv in, unsigned flags, jv *out, struct sk_err *err);
 
+/* awsJson1_1 with a body the caller serialised (e.g. with jsonw.h, for secret values). */
+int sk_api_json_raw(struct sk_transport *t, const struct sk_service *svc, const char *endpoint, const char *region,
+                    const struct sk_creds *creds, const char *op, const char *body, size_t len, unsigned flags,
+                    jv *out, struct sk_err *err);
+
+/* Turn an HTTP error response of any AWS protocol (JSON __type/message, or XML Error/Code/Message)
+ * into err, exactly as the calls above do. Always returns -1. */
+int sk_api_error_from_response(const struct sk_http_resp *resp, struct sk_err *err);
+
 /* awsQuery: POST Action=<op>&Version=<svc version>&<form>. On success *out is the value of the
  * <OpResult> element (an object, or "" when it is empty), parsed with sk_xml_parse(list_items).
  * ErrorResponse documents fail with SK_E_AWS as above. form may be NULL. */
@@ -123,6 +132,8 @@ int sk_client_endpoint(struct sk_client *c, const struct sk_service *svc, char *
 int sk_client_creds(struct sk_client *c, const struct sk_creds **out, struct sk_err *err);
 int sk_client_json(struct sk_client *c, const struct sk_service *svc, const char *op, jv in, unsigned flags, jv *out,
                    struct sk_err *err);
+int sk_client_json_raw(struct sk_client *c, const struct sk_service *svc, const char *op, const char *body, size_t len,
+                       unsigned flags, jv *out, struct sk_err *err);
 int sk_client_query(struct sk_client *c, const struct sk_service *svc, const char *op, const struct sk_form *form,
                     const char *const *list_items, unsigned flags, jv *out, struct sk_err *err);
 

@@ -7,6 +7,7 @@ LIB_OBJS += lib/err.o
 LIB_OBJS += lib/hdr.o
 LIB_OBJS += lib/http.o
 LIB_OBJS += lib/json.o
+LIB_OBJS += lib/jsonw.o
 LIB_OBJS += lib/mem.o
 LIB_OBJS += lib/service.o
 LIB_OBJS += lib/sigv4.o

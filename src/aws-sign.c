@@ -1,0 +1,431 @@
+/*
+ * aws-sign - SigV4-sign an HTTP request: print its headers, its canonical form, a presigned URL,
+ * or send it.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "mem.h"
+#include "sigv4.h"
+#include "tool.h"
+#include "uri.h"
+
+static const char usage_text[] =
+    "usage: aws-sign [-X METHOD] [-H 'Name: value']... [-d DATA | -d @FILE | -d @-] [--service NAME]\n"
+    "                [--region NAME] [--date YYYYMMDDTHHMMSSZ]\n"
+    "                [--print-headers | --print-canonical | --presign SECONDS] [OPTIONS] URL\n";
+
+static const char help_text[] =
+    "\n"
+    "Sign an HTTP request with AWS Signature Version 4, then print what was asked or send it.\n"
+    "\n"
+    "  -X METHOD               HTTP method (default GET, or POST with -d)\n"
+    "  -H 'Name: value'        add and sign a header (repeatable)\n"
+    "  -d DATA|@FILE|@-        request body, inline, from FILE or from stdin\n"
+    "  --service NAME          signing name (default: from the host, e.g. ssm.eu-west-1.amazonaws.com)\n"
+    "  --date YYYYMMDDTHHMMSSZ sign as of that instant (default now)\n"
+    "  --print-headers         print the headers the request must carry; send nothing\n"
+    "  --print-canonical       print the canonical request and the string to sign; send nothing\n"
+    "  --presign SECONDS       print a presigned URL valid for SECONDS (1..604800)\n"
+    "  URL                     absolute URL, or a path resolved against the service endpoint\n"
+    "\n";
+
+enum mode { MODE_SEND, MODE_PRINT_HEADERS, MODE_PRINT_CANONICAL, MODE_PRESIGN };
+
+enum { OPT_SERVICE = OPT_TOOL_BASE, OPT_DATE, OPT_PRINT_HEADERS, OPT_PRINT_CANONICAL, OPT_PRESIGN };
+
+struct opts {
+    struct common_opts c;
+    const char *method;
+    const char *data;
+    const char *service;
+    const char *date;
+    const char *url;
+    long presign;
+    enum mode mode;
+    struct sk_headers headers;
+};
+
+static void set_mode(struct opts *o, enum mode m)
+{
+    if (o->mode != MODE_SEND && o->mode != m)
+        tool_usage("--print-headers, --print-canonical and --presign exclude each other");
+    o->mode = m;
+}
+
+static void add_header(struct opts *o, const char *arg)
+{
+    const char *colon = strchr(arg, ':');
+    const char *v;
+    size_t i, nlen;
+
+    if (!colon || colon == arg)
+        tool_usage("-H needs 'Name: value', not '%s'", arg);
+    nlen = (size_t)(colon - arg);
+    for (i = 0; i < nlen; i++) {
+        unsigned char ch = (unsigned char)arg[i];
+        if (ch <= ' ' || ch >= 0x7f || strchr("()<>@,;:\\\"/[]?={}", ch))
+            tool_usage("-H: invalid header name '%.*s'", (int)nlen, arg);
+    }
+    v = colon + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    if (strpbrk(v, "\r\n"))
+        tool_usage("-H: header values cannot hold line breaks");
+    sk_headers_addn(&o->headers, arg, nlen, v, strlen(v));
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+    static const struct option longopts[] = {
+        COMMON_LONGOPTS,
+        { "data", required_argument, NULL, 'd' },
+        { "date", required_argument, NULL, OPT_DATE },
+        { "header", required_argument, NULL, 'H' },
+        { "presign", required_argument, NULL, OPT_PRESIGN },
+        { "print-canonical", no_argument, NULL, OPT_PRINT_CANONICAL },
+        { "print-headers", no_argument, NULL, OPT_PRINT_HEADERS },
+        { "request", required_argument, NULL, 'X' },
+        { "service", required_argument, NULL, OPT_SERVICE },
+        { NULL, 0, NULL, 0 },
+    };
+    static char help[sizeof(usage_text) + sizeof(help_text)];
+    int opt;
+    size_t i;
+
+    snprintf(help, sizeof(help), "%s%s", usage_text, help_text);
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":" COMMON_SHORTOPTS "d:H:X:", longopts, NULL)) != -1) {
+        if (tool_common_opt(&o->c, opt, optarg, help))
+            continue;
+        switch (opt) {
+        case 'd':
+            if (o->data)
+                tool_usage("-d given twice");
+            o->data = optarg;
+            break;
+        case 'H': add_header(o, optarg); break;
+        case 'X':
+            for (i = 0; optarg[i]; i++)
+                if (!isupper((unsigned char)optarg[i]))
+                    tool_usage("-X: invalid method '%s' (use e.g. GET, POST, PUT)", optarg);
+            if (!*optarg)
+                tool_usage("-X needs a method");
+            o->method = optarg;
+            break;
+        case OPT_DATE: o->date = optarg; break;
+        case OPT_PRESIGN:
+            if (tool_parse_long(optarg, 1, SK_SIGV4_MAX_EXPIRES, &o->presign) < 0)
+                tool_usage("--presign needs seconds from 1 to %d, not '%s'", SK_SIGV4_MAX_EXPIRES, optarg);
+            set_mode(o, MODE_PRESIGN);
+            break;
+        case OPT_PRINT_CANONICAL: set_mode(o, MODE_PRINT_CANONICAL); break;
+        case OPT_PRINT_HEADERS: set_mode(o, MODE_PRINT_HEADERS); break;
+        case OPT_SERVICE:
+            for (i = 0; optarg[i]; i++)
+                if (!islower((unsigned char)optarg[i]) && !isdigit((unsigned char)optarg[i]) && optarg[i] != '-')
+                    tool_usage("--service: invalid signing name '%s'", optarg);
+            if (!*optarg)
+                tool_usage("--service needs a name");
+            o->service = optarg;
+            break;
+        default: tool_bad_option(argv, opt);
+        }
+    }
+    if (optind >= argc)
+        tool_usage("missing URL");
+    if (optind + 1 < argc)
+        tool_usage("unexpected argument '%s' (one URL only)", argv[optind + 1]);
+    o->url = argv[optind];
+    if (!o->method)
+        o->method = o->data ? "POST" : "GET";
+}
+
+static int is_region(const char *s, size_t n)
+{
+    size_t i, dashes = 0;
+
+    if (n < 4 || !isdigit((unsigned char)s[n - 1]))
+        return 0;
+    for (i = 0; i < n; i++) {
+        if (s[i] == '-')
+            dashes++;
+        else if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]))
+            return 0;
+    }
+    return dashes >= 2 && islower((unsigned char)s[0]) && s[2] == '-';
+}
+
+/* Infer signing name and region from a standard AWS hostname: <svc>[-fips].<region>.amazonaws.com,
+ * api.ecr.<region>..., <bucket>.s3.<region>..., s3-<region>..., sts.amazonaws.com (us-east-1). */
+static void infer_from_host(const char *host, char **service, char **region)
+{
+    static const char *const suffixes[] = { ".amazonaws.com", ".amazonaws.com.cn", ".api.aws" };
+    static const char *const global[] = { "sts", "iam", "s3", "route53", "cloudfront", "organizations" };
+    const char *labels[16];
+    size_t lens[16], n = 0, i, hlen = strlen(host), base = 0;
+    const char *svc = NULL;
+    size_t svclen = 0;
+
+    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        size_t sl = strlen(suffixes[i]);
+        if (hlen > sl && strcmp(host + hlen - sl, suffixes[i]) == 0) {
+            base = hlen - sl;
+            break;
+        }
+    }
+    if (!base)
+        return;
+    for (i = 0; i < base && n < 16;) {
+        size_t l = strcspn(host + i, ".");
+        if (i + l > base)
+            l = base - i;
+        labels[n] = host + i;
+        lens[n++] = l;
+        i += l + 1;
+    }
+    if (!n)
+        return;
+    if (is_region(labels[n - 1], lens[n - 1])) {
+        if (!*region)
+            *region = xstrndup(labels[n - 1], lens[n - 1]);
+        if (n >= 2) {
+            svc = labels[n - 2];
+            svclen = lens[n - 2];
+            if (svclen == 9 && strncmp(svc, "dualstack", 9) == 0 && n >= 3) {
+                svc = labels[n - 3];
+                svclen = lens[n - 3];
+            }
+        }
+    } else if (lens[n - 1] > 3 && strncmp(labels[n - 1], "s3-", 3) == 0 &&
+               is_region(labels[n - 1] + 3, lens[n - 1] - 3)) {
+        svc = "s3";
+        svclen = 2;
+        if (!*region)
+            *region = xstrndup(labels[n - 1] + 3, lens[n - 1] - 3);
+    } else {
+        svc = labels[n - 1];
+        svclen = lens[n - 1];
+        for (i = 0; i < sizeof(global) / sizeof(global[0]); i++)
+            if (strlen(global[i]) == svclen && strncmp(svc, global[i], svclen) == 0 && !*region)
+                *region = xstrdup("us-east-1");
+    }
+    if (svc && !*service) {
+        char *name;
+        const struct sk_service *known;
+        if (svclen > 5 && strncmp(svc + svclen - 5, "-fips", 5) == 0)
+            svclen -= 5;
+        name = xstrndup(svc, svclen);
+        known = sk_service_find(name);
+        *service = xstrdup(known ? known->signing_name : name);
+        free(name);
+    }
+}
+
+static void print_headers(const struct opts *o, const struct sk_sigv4_result *r)
+{
+    size_t i;
+
+    for (i = 0; i < o->headers.n; i++)
+        if (strcasecmp(o->headers.v[i].name, "host") != 0)
+            printf("%s: %s\n", o->headers.v[i].name, o->headers.v[i].value);
+    for (i = 0; i < r->add.n; i++)
+        printf("%s: %s\n", r->add.v[i].name, r->add.v[i].value);
+}
+
+static int send_request(const struct opts *o, struct sk_client *c, const struct sk_url *u, const char *host,
+                        const struct sk_sigv4_result *sig, const struct sk_buf *body, struct sk_err *err)
+{
+    struct sk_headers h = SK_HEADERS_INIT;
+    struct sk_http_resp resp;
+    struct sk_http_req req = { 0 };
+    struct sk_buf url = SK_BUF_INIT;
+    size_t i;
+    int rc = -1;
+
+    sk_http_resp_init(&resp);
+    if (!sk_headers_get(&o->headers, "Host"))
+        sk_headers_add(&h, "Host", host);
+    for (i = 0; i < o->headers.n; i++)
+        sk_headers_add(&h, o->headers.v[i].name, o->headers.v[i].value);
+    for (i = 0; i < sig->add.n; i++)
+        sk_headers_add(&h, sig->add.v[i].name, sig->add.v[i].value);
+    sk_buf_addf(&url, "%s://%s%s%s%s", u->scheme, host, u->path, u->query ? "?" : "", u->query ? u->query : "");
+    req.method = o->method;
+    req.url = url.p;
+    req.headers = &h;
+    req.body = body->p;
+    req.body_len = body->len;
+    req.max_body = (size_t)1 << 30;
+    if (sk_http_send(c->http, &req, &resp, err) < 0)
+        goto out;
+    if (resp.status < 200 || resp.status > 299) {
+        sk_api_error_from_response(&resp, err);
+        goto out;
+    }
+    if (resp.body.len && fwrite(resp.body.p, 1, resp.body.len, stdout) != resp.body.len)
+        goto out_ok; /* reported by tool_finish */
+out_ok:
+    rc = 0;
+out:
+    sk_headers_release(&h);
+    sk_http_resp_release(&resp);
+    sk_buf_release(&url);
+    return rc;
+}
+
+static int run(struct opts *o, struct sk_err *err)
+{
+    struct sk_url u = { 0 };
+    struct sk_client c;
+    struct sk_buf body = SK_BUF_INIT, host = SK_BUF_INIT, url = SK_BUF_INIT;
+    struct sk_headers h = SK_HEADERS_INIT;
+    struct sk_sigv4_params p;
+    struct sk_sigv4_req req;
+    struct sk_sigv4_result sig;
+    const struct sk_creds *creds;
+    char *service = NULL, *region = NULL, *endpoint = NULL;
+    time_t when = time(NULL);
+    int have_client = 0, rc = -1;
+    size_t i;
+
+    sk_sigv4_result_init(&sig);
+    memset(&c, 0, sizeof(c));
+    if (o->date && sk_parse_amz_date(o->date, &when) < 0) {
+        sk_errf(err, SK_E_USAGE, "--date must look like 20260102T030405Z, not '%s'", o->date);
+        goto out;
+    }
+    if (o->data) {
+        if (o->data[0] == '@') {
+            if (tool_read_input(o->data + 1, &body, (size_t)64 << 20, err) < 0)
+                goto out;
+        } else {
+            sk_buf_adds(&body, o->data);
+        }
+    }
+    if (o->c.region)
+        region = xstrdup(o->c.region);
+    if (o->service)
+        service = xstrdup(o->service);
+    if (o->url[0] == '/') {
+        /* A path: resolve against the service's configured endpoint. */
+        struct sk_config conf;
+        struct sk_service svc = { 0 };
+        struct sk_buf env = SK_BUF_INIT;
+        const struct sk_service *known;
+        if (!service) {
+            sk_errf(err, SK_E_USAGE, "a URL that is only a path needs --service");
+            goto out;
+        }
+        if (sk_config_load(&conf, o->c.profile, err) < 0)
+            goto out;
+        if (!region && sk_config_region(&conf, NULL, &region, err) < 0) {
+            sk_config_release(&conf);
+            goto out;
+        }
+        known = sk_service_find(service);
+        if (!known) {
+            for (i = 0; service[i]; i++)
+                sk_buf_addch(&env, service[i] == '-' ? '_' : (char)toupper((unsigned char)service[i]));
+            svc.name = svc.config_key = svc.endpoint_prefix = svc.signing_name = service;
+            svc.env_suffix = env.p;
+            known = &svc;
+        }
+        rc = sk_config_endpoint(&conf, known, o->c.endpoint_url, region, &endpoint, err);
+        sk_config_release(&conf);
+        sk_buf_release(&env);
+        if (rc < 0)
+            goto out;
+        rc = -1;
+        sk_buf_adds(&url, endpoint);
+        while (url.len && url.p[url.len - 1] == '/')
+            sk_buf_truncate(&url, url.len - 1);
+        sk_buf_adds(&url, o->url);
+    } else {
+        sk_buf_adds(&url, o->url);
+    }
+    if (sk_url_parse(url.p, &u, err) < 0)
+        goto out;
+    infer_from_host(u.host, &service, &region);
+    if (!service) {
+        sk_errf(err, SK_E_USAGE, "cannot tell the service from host '%s': use --service", u.host);
+        goto out;
+    }
+    sk_url_host_header(&u, &host);
+
+    {
+        struct common_opts co = o->c;
+        co.region = region;
+        if (tool_client_init(&c, &co, err) < 0)
+            goto out;
+        have_client = 1;
+    }
+    if (sk_client_creds(&c, &creds, err) < 0)
+        goto out;
+    tool_verbose(&o->c, "signing for service %s in %s with credentials from %s", service, c.region, creds->source);
+
+    if (!sk_headers_get(&o->headers, "Host"))
+        sk_headers_add(&h, "Host", host.p);
+    for (i = 0; i < o->headers.n; i++)
+        sk_headers_add(&h, o->headers.v[i].name, o->headers.v[i].value);
+    sk_sigv4_params_init(&p, service, c.region, when);
+    if (o->mode == MODE_PRESIGN) {
+        p.mode = SK_SIGV4_QUERY;
+        p.expires = o->presign;
+        if (strcmp(service, "s3") == 0)
+            p.payload_hash = SK_SIGV4_UNSIGNED_PAYLOAD;
+    }
+    req.method = o->method;
+    req.path = u.path;
+    req.query = u.query;
+    req.headers = &h;
+    req.body = body.p;
+    req.body_len = body.len;
+    if (sk_sigv4_sign(&req, &p, creds, &sig, err) < 0)
+        goto out;
+
+    switch (o->mode) {
+    case MODE_PRINT_HEADERS: print_headers(o, &sig); break;
+    case MODE_PRINT_CANONICAL: printf("%s\n\n%s\n", sig.canonical_request.p, sig.string_to_sign.p); break;
+    case MODE_PRESIGN: printf("%s://%s%s?%s\n", u.scheme, host.p, u.path, sig.query.p); break;
+    case MODE_SEND:
+        if (send_request(o, &c, &u, host.p, &sig, &body, err) < 0)
+            goto out;
+        break;
+    }
+    rc = 0;
+out:
+    sk_sigv4_result_release(&sig);
+    sk_headers_release(&h);
+    sk_url_release(&u);
+    sk_buf_release(&body);
+    sk_buf_release(&host);
+    sk_buf_release(&url);
+    free(service);
+    free(region);
+    free(endpoint);
+    if (have_client)
+        sk_client_release(&c);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    struct sk_err err;
+    int code = EXIT_OK;
+
+    memset(&o, 0, sizeof(o));
+    sk_err_clear(&err);
+    tool_init("aws-sign");
+    parse_args(argc, argv, &o);
+    if (run(&o, &err) < 0)
+        code = tool_fail(&o.c, &err);
+    sk_headers_release(&o.headers);
+    return tool_finish(code);
+}

@@ -1,0 +1,553 @@
+/*
+ * ssm-put - write SSM Parameter Store parameters (String, StringList, SecureString), one from the
+ * command line or many from a YAML file, validated in full before the first write.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yaml.h>
+
+#include "api.h"
+#include "json.h"
+#include "jsonw.h"
+#include "mem.h"
+#include "tool.h"
+
+static const char usage_text[] =
+    "usage: ssm-put [--type String|StringList|SecureString] [--key-id ID] [--description TEXT]\n"
+    "               [--tier Standard|Advanced|Intelligent-Tiering] [--no-overwrite] [--tag KEY=VALUE]...\n"
+    "               [--value-file FILE] [OPTIONS] NAME [VALUE | -]\n"
+    "       ssm-put --from-file FILE.yaml [--no-overwrite] [OPTIONS]\n";
+
+static const char help_text[] =
+    "\n"
+    "Create or overwrite SSM parameters. SecureString values are taken only from stdin (-),\n"
+    "--value-file, or (in YAML) value_file / value_env; one trailing newline is dropped.\n"
+    "\n"
+    "  --type TYPE           String (default), StringList or SecureString\n"
+    "  --key-id ID           KMS key for a SecureString (default: the account's aws/ssm key)\n"
+    "  --description TEXT    parameter description\n"
+    "  --tier TIER           Standard, Advanced or Intelligent-Tiering\n"
+    "  --no-overwrite        fail (exit 4) if the parameter exists\n"
+    "  --tag KEY=VALUE       tag the parameter (repeatable)\n"
+    "  --value-file FILE     read the value from FILE\n"
+    "  --from-file FILE.yaml write every parameter in FILE: NAME: VALUE, or NAME: {value | value_file |\n"
+    "                        value_env, type, description, key_id, tier}\n"
+    "\n";
+
+#define MAX_VALUE 8192     /* Advanced tier limit */
+#define STANDARD_MAX 4096  /* Standard tier limit */
+#define MAX_TAGS 50
+
+enum { OPT_TYPE = OPT_TOOL_BASE, OPT_KEY_ID, OPT_DESCRIPTION, OPT_TIER, OPT_NO_OVERWRITE, OPT_TAG, OPT_VALUE_FILE,
+       OPT_FROM_FILE };
+
+struct param {
+    char *name;
+    char *type;        /* String, StringList, SecureString */
+    struct sk_buf value; /* secret buffer */
+    char *description;
+    char *key_id;
+    char *tier;
+    char *origin;      /* "line 12 of f.yaml" for messages, or NULL */
+};
+
+struct opts {
+    struct common_opts c;
+    const char *type, *key_id, *description, *tier, *value_file, *from_file;
+    const char *name, *value; /* value "-" means stdin */
+    int no_overwrite;
+    const char *tags[MAX_TAGS];
+    int ntags;
+};
+
+static void param_release(struct param *p)
+{
+    free(p->name);
+    free(p->type);
+    sk_buf_release(&p->value);
+    free(p->description);
+    free(p->key_id);
+    free(p->tier);
+    free(p->origin);
+}
+
+static const char *valid_type(const char *t)
+{
+    static const char *const types[] = { "String", "StringList", "SecureString" };
+    size_t i;
+
+    for (i = 0; i < 3; i++)
+        if (strcmp(t, types[i]) == 0)
+            return types[i];
+    return NULL;
+}
+
+static const char *valid_tier(const char *t)
+{
+    static const char *const tiers[] = { "Standard", "Advanced", "Intelligent-Tiering" };
+    size_t i;
+
+    for (i = 0; i < 3; i++)
+        if (strcmp(t, tiers[i]) == 0)
+            return tiers[i];
+    return NULL;
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+    static const struct option longopts[] = {
+        COMMON_LONGOPTS,
+        { "description", required_argument, NULL, OPT_DESCRIPTION },
+        { "from-file", required_argument, NULL, OPT_FROM_FILE },
+        { "key-id", required_argument, NULL, OPT_KEY_ID },
+        { "no-overwrite", no_argument, NULL, OPT_NO_OVERWRITE },
+        { "tag", required_argument, NULL, OPT_TAG },
+        { "tier", required_argument, NULL, OPT_TIER },
+        { "type", required_argument, NULL, OPT_TYPE },
+        { "value-file", required_argument, NULL, OPT_VALUE_FILE },
+        { NULL, 0, NULL, 0 },
+    };
+    static char help[sizeof(usage_text) + sizeof(help_text)];
+    int opt;
+
+    snprintf(help, sizeof(help), "%s%s", usage_text, help_text);
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, ":" COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+        if (tool_common_opt(&o->c, opt, optarg, help))
+            continue;
+        switch (opt) {
+        case OPT_DESCRIPTION: o->description = optarg; break;
+        case OPT_FROM_FILE: o->from_file = optarg; break;
+        case OPT_KEY_ID: o->key_id = optarg; break;
+        case OPT_NO_OVERWRITE: o->no_overwrite = 1; break;
+        case OPT_TAG:
+            if (!strchr(optarg, '=') || optarg[0] == '=')
+                tool_usage("--tag needs KEY=VALUE, not '%s'", optarg);
+            if (o->ntags == MAX_TAGS)
+                tool_usage("at most %d tags", MAX_TAGS);
+            o->tags[o->ntags++] = optarg;
+            break;
+        case OPT_TIER:
+            o->tier = valid_tier(optarg);
+            if (!o->tier)
+                tool_usage("--tier must be Standard, Advanced or Intelligent-Tiering, not '%s'", optarg);
+            break;
+        case OPT_TYPE:
+            o->type = valid_type(optarg);
+            if (!o->type)
+                tool_usage("--type must be String, StringList or SecureString, not '%s'", optarg);
+            break;
+        case OPT_VALUE_FILE: o->value_file = optarg; break;
+        default: tool_bad_option(argv, opt);
+        }
+    }
+    if (o->from_file) {
+        if (optind < argc)
+            tool_usage("--from-file takes no NAME or VALUE");
+        if (o->type || o->key_id || o->description || o->tier || o->value_file || o->ntags)
+            tool_usage("with --from-file, set type, key_id, description and tier in the file");
+        return;
+    }
+    if (optind >= argc)
+        tool_usage("missing parameter NAME");
+    o->name = argv[optind++];
+    if (optind < argc)
+        o->value = argv[optind++];
+    if (optind < argc)
+        tool_usage("unexpected argument '%s'", argv[optind]);
+    if (!o->type)
+        o->type = "String";
+    if (o->value && o->value_file)
+        tool_usage("give the value either as an argument or with --value-file, not both");
+    if (!o->value && !o->value_file)
+        tool_usage("missing VALUE (an argument, - for stdin, or --value-file FILE)");
+    /* Secrets never come from argv: they would show in ps, shell history and CI logs. */
+    if (strcmp(o->type, "SecureString") == 0 && o->value && strcmp(o->value, "-") != 0)
+        tool_usage("refusing a SecureString value on the command line: pass it on stdin (-) or with --value-file");
+    if (o->key_id && strcmp(o->type, "SecureString") != 0)
+        tool_usage("--key-id applies only to --type SecureString");
+}
+
+/* SSM name rules (PutParameter docs): [a-zA-Z0-9_.-/], a hierarchy starts with '/', at most 15
+ * levels, no "aws"/"ssm" prefix, at most 1011 characters. */
+static int check_name(const char *name, const char *origin, struct sk_err *err)
+{
+    size_t i, len = strlen(name), levels = 0;
+    const char *at = origin ? origin : "";
+    const char *sep = origin ? ": " : "";
+
+    if (len == 0 || len > 1011)
+        return sk_errf(err, SK_E_USAGE, "%s%sinvalid parameter name '%s': 1 to 1011 characters", at, sep, name);
+    for (i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (!isalnum(ch) && !strchr("_.-/", ch))
+            return sk_errf(err, SK_E_USAGE, "%s%sinvalid parameter name '%s': only letters, digits and _.-/", at,
+                           sep, name);
+        if (ch == '/')
+            levels++;
+    }
+    if (strchr(name, '/') && name[0] != '/')
+        return sk_errf(err, SK_E_USAGE, "%s%sinvalid parameter name '%s': a path must start with '/'", at, sep,
+                       name);
+    if (levels > 15)
+        return sk_errf(err, SK_E_USAGE, "%s%sinvalid parameter name '%s': more than 15 levels", at, sep, name);
+    {
+        const char *base = name[0] == '/' ? name + 1 : name;
+        if (strncasecmp(base, "aws", 3) == 0 || strncasecmp(base, "ssm", 3) == 0)
+            return sk_errf(err, SK_E_USAGE, "%s%sinvalid parameter name '%s': names cannot begin with aws or ssm",
+                           at, sep, name);
+    }
+    return 0;
+}
+
+static int check_param(const struct param *p, struct sk_err *err)
+{
+    const char *at = p->origin ? p->origin : "";
+    const char *sep = p->origin ? ": " : "";
+
+    if (check_name(p->name, p->origin, err) < 0)
+        return -1;
+    if (p->value.len == 0)
+        return sk_errf(err, SK_E_USAGE, "%s%sparameter '%s' has an empty value", at, sep, p->name);
+    if (!sk_utf8_valid(p->value.p, p->value.len))
+        return sk_errf(err, SK_E_USAGE, "%s%sthe value of '%s' is not valid UTF-8 text", at, sep, p->name);
+    if (p->value.len > MAX_VALUE)
+        return sk_errf(err, SK_E_USAGE, "%s%sthe value of '%s' is %zu bytes; parameters hold at most %d", at, sep,
+                       p->name, p->value.len, MAX_VALUE);
+    if (p->value.len > STANDARD_MAX && (!p->tier || strcmp(p->tier, "Standard") == 0))
+        return sk_errf(err, SK_E_USAGE,
+                       "%s%sthe value of '%s' is %zu bytes; Standard parameters hold %d: use tier Advanced or "
+                       "Intelligent-Tiering",
+                       at, sep, p->name, p->value.len, STANDARD_MAX);
+    if (p->key_id && strcmp(p->type, "SecureString") != 0)
+        return sk_errf(err, SK_E_USAGE, "%s%skey_id applies only to SecureString ('%s' is %s)", at, sep, p->name,
+                       p->type);
+    return 0;
+}
+
+/* ---- YAML ---------------------------------------------------------------------------------- */
+
+static const char *scalar(yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int load_yaml_entry(yaml_document_t *doc, yaml_node_t *key, yaml_node_t *val, const char *file,
+                           struct param *p, struct sk_err *err)
+{
+    struct sk_buf origin = SK_BUF_INIT;
+    const char *value = NULL, *value_file = NULL, *value_env = NULL;
+    int sources = 0, rc = -1;
+    yaml_node_pair_t *pair;
+
+    sk_buf_addf(&origin, "%s:%lu", file, (unsigned long)key->start_mark.line + 1);
+    p->origin = sk_buf_detach(&origin, NULL);
+    sk_buf_init_secret(&p->value);
+    if (!scalar(key) || !*scalar(key))
+        return sk_errf(err, SK_E_USAGE, "%s: parameter names must be strings", p->origin);
+    p->name = xstrdup(scalar(key));
+    if (val->type == YAML_SCALAR_NODE) {
+        p->type = xstrdup("String");
+        sk_buf_adds(&p->value, scalar(val));
+        return check_param(p, err);
+    }
+    if (val->type != YAML_MAPPING_NODE)
+        return sk_errf(err, SK_E_USAGE, "%s: '%s' must be a value or a map", p->origin, p->name);
+    for (pair = val->data.mapping.pairs.start; pair < val->data.mapping.pairs.top; pair++) {
+        const char *k = scalar(yaml_document_get_node(doc, pair->key));
+        const char *v = scalar(yaml_document_get_node(doc, pair->value));
+        if (!k || !v)
+            return sk_errf(err, SK_E_USAGE, "%s: '%s': every setting must be 'key: value'", p->origin, p->name);
+        if (strcmp(k, "value") == 0) {
+            value = v;
+            sources++;
+        } else if (strcmp(k, "value_file") == 0) {
+            value_file = v;
+            sources++;
+        } else if (strcmp(k, "value_env") == 0) {
+            value_env = v;
+            sources++;
+        } else if (strcmp(k, "type") == 0) {
+            if (!valid_type(v))
+                return sk_errf(err, SK_E_USAGE, "%s: '%s': type must be String, StringList or SecureString, not '%s'",
+                               p->origin, p->name, v);
+            free(p->type);
+            p->type = xstrdup(v);
+        } else if (strcmp(k, "description") == 0) {
+            free(p->description);
+            p->description = xstrdup(v);
+        } else if (strcmp(k, "key_id") == 0) {
+            free(p->key_id);
+            p->key_id = xstrdup(v);
+        } else if (strcmp(k, "tier") == 0) {
+            if (!valid_tier(v))
+                return sk_errf(err, SK_E_USAGE, "%s: '%s': tier must be Standard, Advanced or Intelligent-Tiering",
+                               p->origin, p->name);
+            free(p->tier);
+            p->tier = xstrdup(v);
+        } else {
+            return sk_errf(err, SK_E_USAGE,
+                           "%s: '%s': unknown setting '%s' (use value, value_file, value_env, type, description, "
+                           "key_id, tier)",
+                           p->origin, p->name, k);
+        }
+    }
+    if (!p->type)
+        p->type = xstrdup("String");
+    if (sources != 1)
+        return sk_errf(err, SK_E_USAGE, "%s: '%s' needs exactly one of value, value_file, value_env", p->origin,
+                       p->name);
+    if (value && strcmp(p->type, "SecureString") == 0)
+        return sk_errf(err, SK_E_USAGE,
+                       "%s: '%s' is a SecureString: take its value from value_file or value_env, not the file itself",
+                       p->origin, p->name);
+    if (value) {
+        sk_buf_adds(&p->value, value);
+    } else if (value_file) {
+        if (tool_read_input(value_file, &p->value, MAX_VALUE + 2, err) < 0)
+            return sk_err_prefix(err, "%s: '%s'", p->origin, p->name);
+        tool_chomp(&p->value);
+    } else {
+        const char *e = getenv(value_env);
+        if (!e)
+            return sk_errf(err, SK_E_USAGE, "%s: '%s': environment variable %s is not set", p->origin, p->name,
+                           value_env);
+        sk_buf_adds(&p->value, e);
+    }
+    rc = check_param(p, err);
+    return rc;
+}
+
+static int load_yaml(const char *file, struct param **out, size_t *nout, struct sk_err *err)
+{
+    struct sk_buf text = SK_BUF_INIT;
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    yaml_node_t *root;
+    yaml_node_pair_t *pair;
+    struct param *ps = NULL;
+    size_t n = 0, i, j;
+    int have_doc = 0, rc = -1;
+
+    if (tool_read_input(file, &text, (size_t)4 << 20, err) < 0)
+        return -1;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text.p, text.len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        sk_errf(err, SK_E_USAGE, "%s:%lu: invalid YAML: %s", file, (unsigned long)parser.problem_mark.line + 1,
+                parser.problem ? parser.problem : "parse error");
+        goto out;
+    }
+    have_doc = 1;
+    root = yaml_document_get_root_node(&doc);
+    if (!root || root->type != YAML_MAPPING_NODE) {
+        sk_errf(err, SK_E_USAGE, "%s: expected a map of parameter names", file);
+        goto out;
+    }
+    n = (size_t)(root->data.mapping.pairs.top - root->data.mapping.pairs.start);
+    if (n == 0) {
+        sk_errf(err, SK_E_USAGE, "%s: no parameters", file);
+        goto out;
+    }
+    ps = xcalloc(n, sizeof(*ps));
+    for (i = 0; i < n; i++)
+        sk_buf_init_secret(&ps[i].value);
+    for (i = 0, pair = root->data.mapping.pairs.start; pair < root->data.mapping.pairs.top; pair++, i++) {
+        if (load_yaml_entry(&doc, yaml_document_get_node(&doc, pair->key), yaml_document_get_node(&doc, pair->value),
+                            file, &ps[i], err) < 0)
+            goto out;
+        for (j = 0; j < i; j++)
+            if (strcmp(ps[j].name, ps[i].name) == 0) {
+                sk_errf(err, SK_E_USAGE, "%s: '%s' appears twice", ps[i].origin, ps[i].name);
+                goto out;
+            }
+    }
+    *out = ps;
+    *nout = n;
+    ps = NULL;
+    rc = 0;
+out:
+    if (ps) {
+        for (i = 0; i < n; i++)
+            param_release(&ps[i]);
+        free(ps);
+    }
+    if (have_doc)
+        yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    sk_wipe(text.p, text.len);
+    sk_buf_release(&text);
+    return rc;
+}
+
+/* ---- writing ------------------------------------------------------------------------------- */
+
+static void tags_json(const struct opts *o, struct sk_buf *out)
+{
+    int i;
+
+    sk_buf_addch(out, '[');
+    for (i = 0; i < o->ntags; i++) {
+        const char *eq = strchr(o->tags[i], '=');
+        struct sk_jsonw w;
+        if (i)
+            sk_buf_addch(out, ',');
+        sk_jsonw_begin(&w, out);
+        sk_jsonw_strn(&w, "Key", o->tags[i], (size_t)(eq - o->tags[i]));
+        sk_jsonw_str(&w, "Value", eq + 1);
+        sk_jsonw_end(&w);
+    }
+    sk_buf_addch(out, ']');
+}
+
+static int put_parameter(struct sk_client *c, const struct param *p, int overwrite, const char *tags, jv *out,
+                         struct sk_err *err)
+{
+    struct sk_buf body = SK_BUF_INIT;
+    struct sk_jsonw w;
+    int secure = strcmp(p->type, "SecureString") == 0, rc;
+
+    sk_buf_init_secret(&body);
+    sk_jsonw_begin(&w, &body);
+    sk_jsonw_str(&w, "Name", p->name);
+    sk_jsonw_strn(&w, "Value", p->value.p, p->value.len);
+    sk_jsonw_str(&w, "Type", p->type);
+    sk_jsonw_bool(&w, "Overwrite", overwrite);
+    if (p->description)
+        sk_jsonw_str(&w, "Description", p->description);
+    if (p->key_id)
+        sk_jsonw_str(&w, "KeyId", p->key_id);
+    if (p->tier)
+        sk_jsonw_str(&w, "Tier", p->tier);
+    if (tags)
+        sk_jsonw_raw(&w, "Tags", tags);
+    sk_jsonw_end(&w);
+    rc = sk_client_json_raw(c, &sk_svc_ssm, "PutParameter", body.p, body.len, secure ? SK_API_SECRET_REQ : 0, out,
+                            err);
+    sk_buf_release(&body);
+    return rc;
+}
+
+/* PutParameter refuses Tags together with Overwrite, so: create with tags; if it exists and
+ * overwriting is allowed, overwrite without tags and then AddTagsToResource. */
+static int write_param(struct sk_client *c, const struct opts *o, const struct param *p, jv *out, struct sk_err *err)
+{
+    struct sk_buf tags = SK_BUF_INIT, body = SK_BUF_INIT;
+    struct sk_jsonw w;
+    jv ignored;
+    int rc = -1;
+
+    if (!o->ntags)
+        return put_parameter(c, p, !o->no_overwrite, NULL, out, err);
+    tags_json(o, &tags);
+    if (put_parameter(c, p, 0, tags.p, out, err) == 0) {
+        rc = 0;
+        goto out;
+    }
+    if (o->no_overwrite || strcmp(err->aws_code, "ParameterAlreadyExists") != 0)
+        goto out;
+    if (put_parameter(c, p, 1, NULL, out, err) < 0)
+        goto out;
+    sk_jsonw_begin(&w, &body);
+    sk_jsonw_str(&w, "ResourceType", "Parameter");
+    sk_jsonw_str(&w, "ResourceId", p->name);
+    sk_jsonw_raw(&w, "Tags", tags.p);
+    sk_jsonw_end(&w);
+    if (sk_client_json_raw(c, &sk_svc_ssm, "AddTagsToResource", body.p, body.len, 0, &ignored, err) < 0) {
+        jv_free(*out);
+        sk_err_prefix(err, "'%s' was written but not tagged", p->name);
+        goto out;
+    }
+    jv_free(ignored);
+    rc = 0;
+out:
+    sk_buf_release(&tags);
+    sk_buf_release(&body);
+    return rc;
+}
+
+static void print_text(jv result, FILE *out)
+{
+    jv name = sk_json_get(result, "Name");
+    double version = 0;
+
+    sk_json_num(result, "Version", &version);
+    fprintf(out, "%s version %.0f\n", jv_get_kind(name) == JV_KIND_STRING ? jv_string_value(name) : "?", version);
+    jv_free(name);
+}
+
+static int run(const struct opts *o, struct sk_err *err)
+{
+    struct param *ps = NULL, one;
+    size_t n = 0, i;
+    struct sk_client c;
+    int have_client = 0, rc = -1;
+
+    memset(&one, 0, sizeof(one));
+    sk_buf_init_secret(&one.value);
+    if (o->from_file) {
+        if (load_yaml(o->from_file, &ps, &n, err) < 0)
+            goto out;
+    } else {
+        one.name = xstrdup(o->name);
+        one.type = xstrdup(o->type);
+        one.description = xstrdup_or_null(o->description);
+        one.key_id = xstrdup_or_null(o->key_id);
+        one.tier = xstrdup_or_null(o->tier);
+        if (o->value_file || strcmp(o->value, "-") == 0) {
+            if (tool_read_input(o->value_file ? o->value_file : "-", &one.value, MAX_VALUE + 2, err) < 0)
+                goto out;
+            tool_chomp(&one.value);
+        } else {
+            sk_buf_adds(&one.value, o->value);
+        }
+        if (check_param(&one, err) < 0)
+            goto out;
+        ps = &one;
+        n = 1;
+    }
+    /* Everything is valid: only now talk to AWS. */
+    if (tool_client_init(&c, &o->c, err) < 0)
+        goto out;
+    have_client = 1;
+    for (i = 0; i < n; i++) {
+        jv res, shown;
+        if (write_param(&c, o, &ps[i], &res, err) < 0) {
+            if (n > 1)
+                sk_err_prefix(err, "%s (%zu of %zu written)", ps[i].name, i, n);
+            goto out;
+        }
+        shown = jv_object_set(res, jv_string("Name"), jv_string(ps[i].name));
+        if (tool_emit(&o->c, shown, print_text, err) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    if (have_client)
+        sk_client_release(&c);
+    if (ps && ps != &one) {
+        for (i = 0; i < n; i++)
+            param_release(&ps[i]);
+        free(ps);
+    }
+    param_release(&one);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    struct sk_err err;
+    int code = EXIT_OK;
+
+    memset(&o, 0, sizeof(o));
+    sk_err_clear(&err);
+    tool_init("ssm-put");
+    parse_args(argc, argv, &o);
+    if (run(&o, &err) < 0)
+        code = tool_fail(&o.c, &err);
+    return tool_finish(code);
+}

@@ -1,0 +1,282 @@
+#include "tool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "json.h"
+#include "mem.h"
+#include "version.h"
+
+const char *progname = "shipkit";
+
+const char common_help[] = "Common options:\n"
+                           "  --region NAME        AWS region (else AWS_REGION, AWS_DEFAULT_REGION, profile)\n"
+                           "  --profile NAME       profile from ~/.aws/config and ~/.aws/credentials\n"
+                           "  --endpoint-url URL   send requests here instead of the AWS endpoint\n"
+                           "  --ca-bundle FILE     trust these CA certificates (else AWS_CA_BUNDLE)\n"
+                           "  --output json|text   output format (default text)\n"
+                           "  --query JQ           run a jq program over the JSON result\n"
+                           "  -q, --quiet          no notes on stderr, only errors\n"
+                           "  -v, --verbose        more notes on stderr\n"
+                           "  --debug              wire trace on stderr, secrets redacted\n"
+                           "  --help, --version\n"
+                           "Exit: 0 ok, 1 no, 2 usage/input, 3 config/credentials, 4 AWS error, 5 network/TLS,\n"
+                           "      6 wait timed out, 70 internal.\n";
+
+void tool_init(const char *name)
+{
+    int fd;
+
+    progname = name;
+    signal(SIGPIPE, SIG_IGN);
+    /* Make sure 0, 1 and 2 are open so nothing we open lands on them (curl main_checkfds). */
+    do {
+        fd = open("/dev/null", O_RDWR);
+        if (fd > 2)
+            close(fd);
+    } while (fd >= 0 && fd <= 2);
+}
+
+void tool_usage(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", progname);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "; try '%s --help'\n", progname);
+    exit(EXIT_USAGE);
+}
+
+void tool_bad_option(char **argv, int opt)
+{
+    const char *arg = argv[optind - 1];
+
+    if (opt == ':')
+        tool_usage("option '%s' needs a value", arg);
+    if (optopt && optopt < 256)
+        tool_usage("unknown option '-%c'", optopt);
+    tool_usage("unknown option '%s'", arg);
+}
+
+int tool_common_opt(struct common_opts *o, int opt, const char *arg, const char *help_text)
+{
+    switch (opt) {
+    case OPT_CA_BUNDLE: o->ca_bundle = arg; return 1;
+    case OPT_DEBUG: o->debug = 1; return 1;
+    case OPT_ENDPOINT_URL: o->endpoint_url = arg; return 1;
+    case OPT_PROFILE: o->profile = arg; return 1;
+    case OPT_QUERY: o->query = arg; return 1;
+    case OPT_REGION: o->region = arg; return 1;
+    case 'q': o->quiet = 1; return 1;
+    case 'v': o->verbose++; return 1;
+    case OPT_OUTPUT:
+        if (strcmp(arg, "json") == 0)
+            o->output = OUTPUT_JSON;
+        else if (strcmp(arg, "text") == 0)
+            o->output = OUTPUT_TEXT;
+        else
+            tool_usage("--output must be json or text, not '%s'", arg);
+        return 1;
+    case OPT_HELP:
+        fputs(help_text, stdout);
+        fputs(common_help, stdout);
+        exit(tool_finish(EXIT_OK));
+    case OPT_VERSION:
+        printf("%s (shipkit) %s\n", progname, SK_VERSION);
+        exit(tool_finish(EXIT_OK));
+    }
+    return 0;
+}
+
+int tool_exit_code(const struct sk_err *err)
+{
+    switch (err->kind) {
+    case SK_E_NONE: return EXIT_OK;
+    case SK_E_USAGE: return EXIT_USAGE;
+    case SK_E_IO: return EXIT_USAGE;
+    case SK_E_CONFIG: return EXIT_CONFIG;
+    case SK_E_AWS: return EXIT_AWS;
+    case SK_E_PARSE: return EXIT_AWS;
+    case SK_E_NET: return EXIT_NET;
+    case SK_E_TIMEOUT: return EXIT_TIMEOUT;
+    case SK_E_INTERNAL: return EXIT_INTERNAL;
+    }
+    return EXIT_INTERNAL;
+}
+
+int tool_fail(const struct common_opts *o, const struct sk_err *err)
+{
+    if (o && o->verbose && err->request_id[0])
+        fprintf(stderr, "%s: %s (request id %s)\n", progname, err->msg, err->request_id);
+    else
+        fprintf(stderr, "%s: %s\n", progname, err->msg[0] ? err->msg : sk_errkind_name(err->kind));
+    return tool_exit_code(err);
+}
+
+void tool_note(const struct common_opts *o, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (o->quiet)
+        return;
+    fprintf(stderr, "%s: ", progname);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void tool_verbose(const struct common_opts *o, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!o->verbose || o->quiet)
+        return;
+    fprintf(stderr, "%s: ", progname);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static void trace_to_stderr(void *ctx, const char *line)
+{
+    (void)ctx;
+    fprintf(stderr, "%s: debug: %s\n", progname, line);
+}
+
+int tool_client_init(struct sk_client *c, const struct common_opts *o, struct sk_err *err)
+{
+    struct sk_client_opts co = { 0 };
+
+    co.profile = o->profile;
+    co.region = o->region;
+    co.endpoint_url = o->endpoint_url;
+    co.ca_bundle = o->ca_bundle;
+    if (o->debug)
+        co.trace = trace_to_stderr;
+    return sk_client_init(c, &co, err);
+}
+
+static void print_value(jv v, int pretty, FILE *out)
+{
+    struct sk_buf b = SK_BUF_INIT;
+
+    if (!pretty && jv_get_kind(v) == JV_KIND_STRING) {
+        fputs(jv_string_value(v), out);
+    } else {
+        sk_json_dump(v, pretty, &b);
+        fputs(b.p, out);
+    }
+    fputc('\n', out);
+    sk_buf_release(&b);
+}
+
+int tool_emit(const struct common_opts *o, jv result, void (*text_fn)(jv, FILE *), struct sk_err *err)
+{
+    jv results;
+    int i, n;
+
+    if (!o->query) {
+        if (o->output == OUTPUT_JSON || !text_fn)
+            print_value(result, 1, stdout);
+        else
+            text_fn(result, stdout);
+        jv_free(result);
+        return 0;
+    }
+    if (sk_jq_run(o->query, result, &results, err) < 0)
+        return sk_err_prefix(err, "--query");
+    n = jv_array_length(jv_copy(results));
+    for (i = 0; i < n; i++) {
+        jv v = jv_array_get(jv_copy(results), i);
+        print_value(v, o->output == OUTPUT_JSON, stdout);
+        jv_free(v);
+    }
+    jv_free(results);
+    return 0;
+}
+
+int tool_read_input(const char *path, struct sk_buf *out, size_t max, struct sk_err *err)
+{
+    int fd = 0, rc = -1;
+    char tmp[8192];
+    const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
+
+    if (strcmp(path, "-") != 0) {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            err->sys_errno = errno;
+            return sk_errf(err, SK_E_IO, "cannot read '%s': %s", path, strerror(errno));
+        }
+    }
+    for (;;) {
+        ssize_t n = read(fd, tmp, sizeof(tmp));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            err->sys_errno = errno;
+            sk_errf(err, SK_E_IO, "cannot read %s: %s", name, strerror(errno));
+            goto out;
+        }
+        if (n == 0)
+            break;
+        if (out->len + (size_t)n > max) {
+            sk_errf(err, SK_E_USAGE, "%s is larger than %zu bytes", name, max);
+            goto out;
+        }
+        sk_buf_add(out, tmp, (size_t)n);
+    }
+    rc = 0;
+out:
+    sk_wipe(tmp, sizeof(tmp));
+    if (fd > 0)
+        close(fd);
+    return rc;
+}
+
+void tool_chomp(struct sk_buf *b)
+{
+    if (b->len && b->p[b->len - 1] == '\n') {
+        sk_buf_truncate(b, b->len - 1);
+        if (b->len && b->p[b->len - 1] == '\r')
+            sk_buf_truncate(b, b->len - 1);
+    }
+}
+
+int tool_parse_long(const char *s, long min, long max, long *out)
+{
+    char *end;
+    long v;
+
+    if (!*s || strspn(s, "0123456789") != strlen(s))
+        return -1;
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int tool_finish(int rc)
+{
+    int bad = 0;
+
+    if (fflush(stdout) != 0 || ferror(stdout))
+        bad = errno ? errno : EIO;
+    if (fclose(stdout) != 0 && !bad)
+        bad = errno ? errno : EIO;
+    if (bad && bad != EPIPE) {
+        fprintf(stderr, "%s: cannot write standard output: %s\n", progname, strerror(bad));
+        return rc ? rc : EXIT_USAGE;
+    }
+    return rc;
+}

@@ -1,0 +1,110 @@
+/*
+ * tool.h - what every shipkit command shares: program name, common options, output (--output,
+ * --query), reading values from files or stdin, and the one table from error kinds to exit codes.
+ * Only tools include this; the library never prints or exits.
+ */
+#ifndef SK_TOOL_H
+#define SK_TOOL_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include <jv.h>
+
+#include "api.h"
+#include "buf.h"
+#include "err.h"
+
+/* Exit codes, all tools. */
+enum {
+    EXIT_OK = 0,
+    EXIT_NO = 1,       /* the check or deploy answered "no" */
+    EXIT_USAGE = 2,    /* usage or invalid input */
+    EXIT_CONFIG = 3,   /* config or credentials */
+    EXIT_AWS = 4,      /* AWS returned an error */
+    EXIT_NET = 5,      /* network or TLS */
+    EXIT_TIMEOUT = 6,  /* a wait timed out */
+    EXIT_INTERNAL = 70 /* a bug */
+};
+
+extern const char *progname;
+
+enum output_format { OUTPUT_TEXT, OUTPUT_JSON };
+
+struct common_opts {
+    const char *region;
+    const char *profile;
+    const char *endpoint_url;
+    const char *ca_bundle;
+    const char *query; /* jq program */
+    enum output_format output;
+    int quiet, verbose, debug;
+};
+
+/* Long-option ids for the common options; tools put COMMON_LONGOPTS in their table. */
+enum {
+    OPT_CA_BUNDLE = 1000,
+    OPT_DEBUG,
+    OPT_ENDPOINT_URL,
+    OPT_HELP,
+    OPT_OUTPUT,
+    OPT_PROFILE,
+    OPT_QUERY,
+    OPT_REGION,
+    OPT_VERSION,
+    OPT_TOOL_BASE = 1100 /* tools number their own long options from here */
+};
+
+#define COMMON_LONGOPTS                                                                                                \
+    { "ca-bundle", required_argument, NULL, OPT_CA_BUNDLE }, { "debug", no_argument, NULL, OPT_DEBUG },                \
+        { "endpoint-url", required_argument, NULL, OPT_ENDPOINT_URL }, { "help", no_argument, NULL, OPT_HELP },        \
+        { "output", required_argument, NULL, OPT_OUTPUT }, { "profile", required_argument, NULL, OPT_PROFILE },        \
+        { "query", required_argument, NULL, OPT_QUERY }, { "quiet", no_argument, NULL, 'q' },                          \
+        { "region", required_argument, NULL, OPT_REGION }, { "verbose", no_argument, NULL, 'v' },                      \
+        { "version", no_argument, NULL, OPT_VERSION }
+#define COMMON_SHORTOPTS "qv"
+
+/* Common option text for --help. */
+extern const char common_help[];
+
+/* Set progname, ignore SIGPIPE, make sure fds 0-2 are open. */
+void tool_init(const char *name);
+
+/* Handle a common option. Returns 1 if handled, 0 if not a common option. --help prints help_text
+ * to stdout and exits 0; --version prints the version and exits 0; bad values exit 2. */
+int tool_common_opt(struct common_opts *o, int opt, const char *arg, const char *help_text);
+
+/* One line "prog: message; try 'prog --help'" on stderr, exit 2. */
+void tool_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* The message for a getopt failure (unknown option, missing argument); exits 2. */
+void tool_bad_option(char **argv, int opt);
+
+/* Print "prog: message" for err on stderr and return its exit code. -v adds the request id. */
+int tool_fail(const struct common_opts *o, const struct sk_err *err);
+int tool_exit_code(const struct sk_err *err);
+/* "prog: message" on stderr unless -q. */
+void tool_note(const struct common_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Like tool_note but only with -v. */
+void tool_verbose(const struct common_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Set up the AWS client from the common options (tracing to stderr with --debug). */
+int tool_client_init(struct sk_client *c, const struct common_opts *o, struct sk_err *err);
+
+/* Print a result: --query runs over json first; text mode prints strings raw and other values as
+ * compact JSON, one per line, or calls text_fn when there is no --query; json mode pretty-prints.
+ * Consumes result. */
+int tool_emit(const struct common_opts *o, jv result, void (*text_fn)(jv result, FILE *out), struct sk_err *err);
+
+/* Read all of path ("-" = stdin) into out (make it secret first for secret values), at most max
+ * bytes. Errors are SK_E_IO naming the file. */
+int tool_read_input(const char *path, struct sk_buf *out, size_t max, struct sk_err *err);
+/* Drop one trailing "\n" or "\r\n". */
+void tool_chomp(struct sk_buf *b);
+
+/* strtonum-style: decimal only, min..max inclusive. */
+int tool_parse_long(const char *s, long min, long max, long *out);
+
+/* Flush and close stdout; turns a write failure into an error line and exit 2 when rc is 0. */
+int tool_finish(int rc);
+
+#endif
