@@ -294,10 +294,16 @@ static int query_error(const struct sk_http_resp *resp, struct sk_err *err)
     if (resp->body.len && sk_xml_parse(resp->body.p, resp->body.len, NULL, &doc, &perr) == 0) {
         static const char *const p1[] = { "ErrorResponse", "Error", NULL };
         static const char *const p2[] = { "Response", "Errors", "Error", NULL };
-        e = sk_json_path(doc, p1);
-        if (jv_get_kind(e) != JV_KIND_OBJECT) {
+        static const char *const p3[] = { "ErrorResponse", "Errors", "Error", NULL };
+        const char *const *paths[] = { p1, p2, p3 };
+        size_t i;
+        for (i = 0; i < NELEM(paths); i++) {
             jv_free(e);
-            e = sk_json_path(doc, p2);
+            e = sk_json_path(doc, paths[i]);
+            if (jv_get_kind(e) == JV_KIND_ARRAY) /* several errors: report the first */
+                e = jv_array_get(e, 0);
+            if (jv_get_kind(e) == JV_KIND_OBJECT)
+                break;
         }
         if (!rid) {
             root = sk_json_get(doc, "ErrorResponse");
@@ -395,10 +401,9 @@ static int call_with_retries(struct sk_transport *t, const struct call *c, struc
                 rc = 0;
                 break;
             }
-            if (c->svc->protocol == SK_PROTO_QUERY)
-                query_error(resp, err);
-            else
-                json_error(resp, err);
+            /* Sniff rather than trust the protocol: front ends (and moto's auth layer) answer
+             * JSON-protocol calls with XML error documents. */
+            sk_api_error_from_response(resp, err);
         } else if (err->kind != SK_E_NET) {
             break; /* signing or URL problems are not worth another attempt */
         }
