@@ -8,6 +8,8 @@ include mk/build/quiet.mk
 include mk/build/lib.mk
 include mk/build/tools.mk
 include mk/build/test.mk
+include mk/build/install.mk
+-include mk/build/bench.mk
 
 .PHONY: all tools clean stack-up stack-down bench fmt fmt-check
 
