@@ -11,13 +11,16 @@ include mk/build/test.mk
 include mk/build/install.mk
 -include mk/build/bench.mk
 
-.PHONY: all tools clean stack-up stack-down bench fmt fmt-check
+.PHONY: all tools clean stack-up stack-down bench demo fmt fmt-check
 
 stack-up:
 	@tests/stack/up
 
 stack-down:
 	@tests/stack/down
+
+demo: tools
+	@examples/demo
 
 bench: tools
 	@tests/bench/run
