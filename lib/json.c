@@ -1,0 +1,296 @@
+/*
+ * json.c - JSON through libjq 1.6's jv, behind kind-checking helpers (see json.h for the rules).
+ */
+#include "json.h"
+
+#include <limits.h>
+#include <string.h>
+
+#include <jq.h>
+
+#include "mem.h"
+
+/* Longest jq message kept in an error; struct sk_err.msg truncates further anyway. */
+#define JQ_MSG_MAX 400
+
+/*
+ * jq 1.6's parser leaks the string when a string directly follows a value inside an array or
+ * object ('["a" "b"]': value() returns "Expected separator between values" without freeing it).
+ * Valid JSON never has a string right after a value, so find that case first and refuse it here.
+ * Returns the offset of the offending quote, or n when there is none.
+ */
+static size_t string_after_value(const char *p, size_t n)
+{
+    size_t i;
+    int in_string = 0, after_value = 0;
+    char c;
+
+    for (i = 0; i < n; i++) {
+        c = p[i];
+        if (in_string) {
+            if (c == '\\') {
+                i++;
+            } else if (c == '"') {
+                in_string = 0;
+                after_value = 1;
+            }
+            continue;
+        }
+        if (c == '"') {
+            if (after_value)
+                return i;
+            in_string = 1;
+        } else if (c == '[' || c == '{' || c == ',' || c == ':') {
+            after_value = 0;
+        } else if (c != ' ' && c != '\t' && c != '\r' && c != '\n') {
+            after_value = 1; /* ] } or part of a number or literal */
+        }
+    }
+    return n;
+}
+
+/*
+ * jv_parse_sized() in jq 1.6 appends "(while parsing '%s')" to its messages, reading the input
+ * with %s: past n when the input is not NUL-terminated, and echoing secrets into errors. So drive
+ * the parser directly, with the same "exactly one value" rule.
+ */
+int sk_json_parse(const char *p, size_t n, jv *out, struct sk_err *err)
+{
+    jv_parser *parser = NULL;
+    jv value = jv_invalid(), next = jv_invalid(), msg = jv_invalid();
+    size_t bad;
+    int rc = -1;
+
+    *out = jv_invalid();
+    if (n > INT_MAX) {
+        sk_errf(err, SK_E_PARSE, "json: input too large (%zu bytes)", n);
+        goto out;
+    }
+    if ((bad = string_after_value(p ? p : "", n)) < n) {
+        sk_errf(err, SK_E_PARSE, "json: expected separator between values at byte %zu", bad);
+        goto out;
+    }
+    parser = jv_parser_new(0);
+    jv_parser_set_buf(parser, p ? p : "", (int)n, 0);
+    jv_free(value);
+    value = jv_parser_next(parser);
+    if (!jv_is_valid(value)) {
+        if (jv_invalid_has_msg(jv_copy(value))) {
+            msg = jv_invalid_get_msg(jv_copy(value));
+            sk_errf(err, SK_E_PARSE, "json: %s",
+                    jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "invalid input");
+        } else {
+            sk_errf(err, SK_E_PARSE, "json: no value in input");
+        }
+        goto out;
+    }
+    jv_free(next);
+    next = jv_parser_next(parser);
+    if (jv_is_valid(next)) {
+        sk_errf(err, SK_E_PARSE, "json: unexpected data after the JSON value");
+        goto out;
+    }
+    if (jv_invalid_has_msg(jv_copy(next))) {
+        msg = jv_invalid_get_msg(jv_copy(next));
+        sk_errf(err, SK_E_PARSE, "json: %s",
+                jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "invalid input");
+        goto out;
+    }
+    *out = value;
+    value = jv_invalid();
+    rc = 0;
+out:
+    jv_free(value);
+    jv_free(next);
+    jv_free(msg);
+    if (parser)
+        jv_parser_free(parser);
+    return rc;
+}
+
+jv sk_json_get(jv obj, const char *key)
+{
+    if (jv_get_kind(obj) != JV_KIND_OBJECT || !key)
+        return jv_invalid();
+    /* jv_object_get returns jv_invalid() for an absent key. */
+    return jv_object_get(jv_copy(obj), jv_string(key));
+}
+
+const char *sk_json_str(jv obj, const char *key)
+{
+    jv v = sk_json_get(obj, key);
+    const char *s = NULL;
+
+    /* The object keeps its own reference, so the string outlives our copy. */
+    if (jv_get_kind(v) == JV_KIND_STRING)
+        s = jv_string_value(v);
+    jv_free(v);
+    return s;
+}
+
+int sk_json_num(jv obj, const char *key, double *out)
+{
+    jv v = sk_json_get(obj, key);
+    int rc = -1;
+
+    if (jv_get_kind(v) == JV_KIND_NUMBER) {
+        *out = jv_number_value(v);
+        rc = 0;
+    }
+    jv_free(v);
+    return rc;
+}
+
+jv sk_json_path(jv obj, const char *const *keys)
+{
+    jv cur = jv_copy(obj), next;
+
+    for (; keys && *keys; keys++) {
+        next = sk_json_get(cur, *keys);
+        jv_free(cur);
+        cur = next;
+        if (!jv_is_valid(cur))
+            break;
+    }
+    return cur;
+}
+
+void sk_json_dump(jv v, int pretty, struct sk_buf *out)
+{
+    jv s;
+
+    /* jv_dump_string asserts on an invalid value; an absent value prints as jq's null. */
+    if (!jv_is_valid(v)) {
+        sk_buf_adds(out, "null");
+        return;
+    }
+    s = jv_dump_string(jv_copy(v), pretty ? JV_PRINT_INDENT_FLAGS(2) : 0);
+    sk_buf_add(out, jv_string_value(s), (size_t)jv_string_length_bytes(jv_copy(s)));
+    jv_free(s);
+}
+
+/* ---- jq programs ---- */
+
+struct jq_capture {
+    struct sk_buf msg; /* the first error jq reported */
+};
+
+/* Append a jq message as one line: newlines become spaces, trailing blanks dropped. */
+static void add_one_line(struct sk_buf *b, const char *s)
+{
+    for (; *s && b->len < JQ_MSG_MAX; s++)
+        sk_buf_addch(b, *s == '\n' || *s == '\r' || *s == '\t' ? ' ' : *s);
+    while (b->len && b->p[b->len - 1] == ' ')
+        sk_buf_truncate(b, b->len - 1);
+}
+
+/* jq 1.6 prints compile errors on stderr unless an error callback is installed. */
+static void jq_err_cb(void *data, jv msg)
+{
+    struct jq_capture *cap = data;
+
+    if (!cap->msg.len) {
+        if (jv_get_kind(msg) == JV_KIND_STRING) {
+            add_one_line(&cap->msg, jv_string_value(msg));
+        } else {
+            jv s = jv_dump_string(jv_copy(msg), 0);
+            add_one_line(&cap->msg, jv_string_value(s));
+            jv_free(s);
+        }
+    }
+    jv_free(msg);
+}
+
+/* The "debug" builtin goes to this callback; swallow it, the library never prints. */
+static void jq_debug_cb(void *data, jv msg)
+{
+    (void)data;
+    jv_free(msg);
+}
+
+/* Format a runtime error message the way jq does: strings as-is, other values dumped. */
+static void add_jq_value_msg(struct sk_buf *b, jv msg)
+{
+    jv s;
+
+    if (jv_get_kind(msg) == JV_KIND_STRING) {
+        add_one_line(b, jv_string_value(msg));
+    } else if (jv_is_valid(msg)) {
+        s = jv_dump_string(jv_copy(msg), 0);
+        add_one_line(b, jv_string_value(s));
+        sk_buf_adds(b, " (not a string)");
+        jv_free(s);
+    } else {
+        sk_buf_adds(b, "unknown error");
+    }
+}
+
+int sk_jq_run(const char *program, jv input, jv *results, struct sk_err *err)
+{
+    struct jq_capture cap;
+    struct sk_buf msg = SK_BUF_INIT;
+    jq_state *jq = NULL;
+    jv acc = jv_array(), v = jv_invalid(), m = jv_invalid();
+    int rc = -1;
+
+    sk_buf_init(&cap.msg);
+    *results = jv_invalid();
+    jq = jq_init();
+    if (!jq) {
+        sk_errf(err, SK_E_INTERNAL, "jq: cannot initialise");
+        goto out;
+    }
+    jq_set_error_cb(jq, jq_err_cb, &cap);
+    jq_set_debug_cb(jq, jq_debug_cb, NULL);
+    if (!jq_compile(jq, program ? program : ".")) {
+        if (cap.msg.len)
+            sk_errf(err, SK_E_USAGE, "%s", cap.msg.p);
+        else
+            sk_errf(err, SK_E_USAGE, "jq: error: cannot compile program");
+        goto out;
+    }
+    jq_start(jq, input, 0);
+    input = jv_invalid(); /* consumed by jq_start */
+    for (;;) {
+        jv_free(v);
+        v = jq_next(jq);
+        if (jv_is_valid(v)) {
+            acc = jv_array_append(acc, v);
+            v = jv_invalid();
+            continue;
+        }
+        if (jv_invalid_has_msg(jv_copy(v))) {
+            m = jv_invalid_get_msg(jv_copy(v));
+            add_jq_value_msg(&msg, m);
+            sk_errf(err, SK_E_USAGE, "jq: error: %s", msg.p);
+            goto out;
+        }
+        if (jq_halted(jq)) {
+            /* halt is a normal end; halt_error carries an exit code and a message. */
+            jv code = jq_get_exit_code(jq);
+            int failed = jv_is_valid(code);
+            jv_free(code);
+            if (failed) {
+                jv_free(m);
+                m = jq_get_error_message(jq);
+                add_jq_value_msg(&msg, m);
+                sk_errf(err, SK_E_USAGE, "jq: error: halt_error: %s", msg.p);
+                goto out;
+            }
+        }
+        break;
+    }
+    *results = acc;
+    acc = jv_invalid();
+    rc = 0;
+out:
+    jv_free(input);
+    jv_free(acc);
+    jv_free(v);
+    jv_free(m);
+    if (jq)
+        jq_teardown(&jq);
+    sk_buf_release(&cap.msg);
+    sk_buf_release(&msg);
+    return rc;
+}
