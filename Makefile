@@ -9,7 +9,7 @@ include mk/build/lib.mk
 include mk/build/tools.mk
 include mk/build/test.mk
 include mk/build/install.mk
--include mk/build/bench.mk
+include mk/build/bench.mk
 
 .PHONY: all tools clean stack-up stack-down bench demo fmt fmt-check
 
@@ -33,5 +33,5 @@ fmt-check:
 
 clean:
 	$(RM) lib/*.o lib/*.d lib/*.a src/*.o src/*.d tests/unit/*.o tests/unit/*.d .build-flags
-	$(RM) $(TOOLS:%=bin/%) $(UNIT_BINS) $(FUZZ_BINS)
+	$(RM) $(TOOLS:%=bin/%) $(UNIT_BINS) $(FUZZ_BINS) $(BENCH_BINS)
 	$(RM) -r build

@@ -311,6 +311,9 @@ struct transfer {
     struct sk_http_resp *resp;
     size_t max_body;
     int over;
+    CURL *curl;
+    const struct sk_http_req *req;
+    int sink_failed;
 };
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *data)
@@ -318,6 +321,17 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *data)
     struct transfer *t = data;
     size_t n = size * nmemb;
 
+    if (t->req->sink) {
+        long status = 0;
+        curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &status);
+        if (status >= 200 && status <= 299) {
+            if (t->req->sink(t->req->sink_ctx, p, n) != 0) {
+                t->sink_failed = 1;
+                return 0;
+            }
+            return n;
+        }
+    }
     if (n > t->max_body - t->resp->body.len) {
         t->over = 1;
         return 0; /* aborts the transfer with CURLE_WRITE_ERROR */
@@ -438,6 +452,10 @@ static int map_error(CURLcode rc, const char *errbuf, const struct sk_http_req *
     char text[CURL_ERROR_SIZE + 1];
     int retry = SK_RETRY_NO;
 
+    if (t->sink_failed) {
+        sk_errf(err, SK_E_IO, "%s %s: cannot write the response body", req->method, u->host);
+        goto out;
+    }
     if (t->over || rc == CURLE_FILESIZE_EXCEEDED) {
         sk_errf(err, SK_E_NET, "%s %s: response body over %zu bytes", req->method, u->host, t->max_body);
         goto out;
@@ -500,6 +518,8 @@ static int curl_send(struct sk_http *h, const struct sk_http_req *req, const str
 
     memset(&t, 0, sizeof(t));
     t.resp = resp;
+    t.curl = c;
+    t.req = req;
     t.max_body = req->max_body ? req->max_body : DEFAULT_MAX_BODY;
     errbuf[0] = '\0';
 
@@ -521,7 +541,8 @@ static int curl_send(struct sk_http *h, const struct sk_http_req *req, const str
     SETOPT(CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS);
     SETOPT(CURLOPT_CONNECTTIMEOUT_MS,
            req->connect_timeout_ms > 0 ? req->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS);
-    SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t.max_body);
+    if (!req->sink)
+        SETOPT(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t.max_body);
     SETOPT(CURLOPT_WRITEFUNCTION, on_body);
     SETOPT(CURLOPT_WRITEDATA, &t);
     SETOPT(CURLOPT_HEADERFUNCTION, on_header);

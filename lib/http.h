@@ -31,6 +31,11 @@ struct sk_http_req {
     long connect_timeout_ms; /* 0: 10 s */
     size_t max_body;         /* response body limit; 0: 64 MiB; over it: SK_E_NET */
     unsigned flags;          /* enum sk_http_flags */
+    /* Optional: the body of a 2xx response is handed to sink as it arrives instead of being kept
+     * in resp->body (max_body does not apply). Other responses are kept, so errors can be parsed.
+     * A sink returning non-zero aborts the transfer: send fails with SK_E_IO. */
+    int (*sink)(void *ctx, const void *p, size_t n);
+    void *sink_ctx;
 };
 
 struct sk_http_resp {

@@ -100,6 +100,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
     snprintf(help, sizeof(help), "%s%s", usage_text, help_text);
     opterr = 0;
+    tool_exact_longopts(argc, argv, ":" COMMON_SHORTOPTS "d:H:X:", longopts);
     while ((opt = getopt_long(argc, argv, ":" COMMON_SHORTOPTS "d:H:X:", longopts, NULL)) != -1) {
         if (tool_common_opt(&o->c, opt, optarg, help))
             continue;
@@ -238,6 +239,12 @@ static void print_headers(const struct opts *o, const struct sk_sigv4_result *r)
         printf("%s: %s\n", r->add.v[i].name, r->add.v[i].value);
 }
 
+static int to_stdout(void *ctx, const void *p, size_t n)
+{
+    (void)ctx;
+    return fwrite(p, 1, n, stdout) == n ? 0 : -1;
+}
+
 static int send_request(const struct opts *o, struct sk_client *c, const struct sk_url *u, const char *host,
                         const struct sk_sigv4_result *sig, const struct sk_buf *body, struct sk_err *err)
 {
@@ -261,16 +268,17 @@ static int send_request(const struct opts *o, struct sk_client *c, const struct 
     req.headers = &h;
     req.body = body->p;
     req.body_len = body->len;
-    req.max_body = (size_t)1 << 30;
-    if (sk_http_send(c->http, &req, &resp, err) < 0)
+    req.timeout_ms = 3600L * 1000; /* a download may be large: one hour, not the API default */
+    req.sink = to_stdout; /* 2xx bodies stream straight to stdout */
+    if (sk_http_send(c->http, &req, &resp, err) < 0) {
+        if (err->kind == SK_E_IO) /* stdout failed: tool_finish reports it */
+            rc = 0;
         goto out;
+    }
     if (resp.status < 200 || resp.status > 299) {
         sk_api_error_from_response(&resp, err);
         goto out;
     }
-    if (resp.body.len && fwrite(resp.body.p, 1, resp.body.len, stdout) != resp.body.len)
-        goto out_ok; /* reported by tool_finish */
-out_ok:
     rc = 0;
 out:
     sk_headers_release(&h);

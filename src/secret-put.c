@@ -65,6 +65,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
     snprintf(help, sizeof(help), "%s%s", usage_text, help_text);
     opterr = 0;
+    tool_exact_longopts(argc, argv, ":" COMMON_SHORTOPTS, longopts);
     while ((opt = getopt_long(argc, argv, ":" COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         if (tool_common_opt(&o->c, opt, optarg, help))
             continue;
@@ -92,9 +93,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
         tool_usage("missing secret NAME");
     o->name = argv[optind++];
     if (optind < argc)
-        tool_usage("unexpected argument '%s': the value is read from stdin, --value-file or --generate, never "
-                   "from the command line",
-                   argv[optind]);
+        /* Do not echo the argument: it is most likely the secret itself. */
+        tool_usage("unexpected argument after NAME: the value is read from stdin, --value-file or --generate, "
+                   "never from the command line");
     if (o->generate && o->value_file)
         tool_usage("--generate and --value-file exclude each other");
     if ((o->length || o->exclude_punct) && !o->generate)

@@ -115,6 +115,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
     snprintf(help, sizeof(help), "%s%s", usage_text, help_text);
     opterr = 0;
+    tool_exact_longopts(argc, argv, ":" COMMON_SHORTOPTS, longopts);
     while ((opt = getopt_long(argc, argv, ":" COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         if (tool_common_opt(&o->c, opt, optarg, help))
             continue;
@@ -157,7 +158,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
     if (optind < argc)
         o->value = argv[optind++];
     if (optind < argc)
-        tool_usage("unexpected argument '%s'", argv[optind]);
+        tool_usage("unexpected argument after VALUE (one NAME and one VALUE)"); /* not echoed: may be a secret */
     if (!o->type)
         o->type = "String";
     if (o->value && o->value_file)

@@ -54,6 +54,32 @@ void tool_usage(const char *fmt, ...)
     exit(EXIT_USAGE);
 }
 
+void tool_exact_longopts(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+    int i;
+
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            return;
+        if (a[0] == '-' && a[1] == '-') {
+            size_t n = strcspn(a + 2, "=");
+            const struct option *lo;
+            for (lo = longopts; lo->name; lo++)
+                if (strlen(lo->name) == n && strncmp(lo->name, a + 2, n) == 0)
+                    break;
+            if (!lo->name)
+                tool_usage("unknown option '--%.*s'", (int)n, a + 2);
+            if (lo->has_arg == required_argument && !a[2 + n])
+                i++; /* its value is the next word */
+        } else if (a[0] == '-' && a[1] && a[1] != '-') {
+            const char *p = strchr(shortopts, a[1]);
+            if (p && p[1] == ':' && !a[2])
+                i++;
+        }
+    }
+}
+
 void tool_bad_option(char **argv, int opt)
 {
     const char *arg = argv[optind - 1];
@@ -62,7 +88,8 @@ void tool_bad_option(char **argv, int opt)
         tool_usage("option '%s' needs a value", arg);
     if (optopt && optopt < 256)
         tool_usage("unknown option '-%c'", optopt);
-    tool_usage("unknown option '%s'", arg);
+    /* Only the option's name: in --name=value the value may be a secret. */
+    tool_usage("unknown option '%.*s'", (int)strcspn(arg, "="), arg);
 }
 
 int tool_common_opt(struct common_opts *o, int opt, const char *arg, const char *help_text)

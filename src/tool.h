@@ -74,6 +74,10 @@ void tool_init(const char *name);
  * to stdout and exits 0; --version prints the version and exits 0; bad values exit 2. */
 int tool_common_opt(struct common_opts *o, int opt, const char *arg, const char *help_text);
 
+/* Refuse abbreviated long options (getopt_long accepts unique prefixes, so --value=x would quietly
+ * mean --value-file=x). Call before the getopt_long loop; exits 2 on an inexact name. */
+void tool_exact_longopts(int argc, char **argv, const char *shortopts, const struct option *longopts);
+
 /* One line "prog: message; try 'prog --help'" on stderr, exit 2. */
 void tool_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 /* The message for a getopt failure (unknown option, missing argument); exits 2. */

@@ -1,0 +1,317 @@
+#!/usr/bin/env bats
+# ssm-put: write SSM parameters; every write is read back with the reference client.
+
+load helpers/common
+
+setup() {
+    need_tool ssm-put
+    use_stack
+    N=/shipkit/bats/$(unique)
+}
+
+# ref_get NAME: "VALUE<TAB>TYPE" as the reference client sees it.
+ref_get() {
+    awsref ssm get-parameter --name "$1" --with-decryption --query 'Parameter.[Value,Type]' --output text
+}
+
+# ref_describe NAME FIELD: one field of describe-parameters for NAME.
+ref_describe() {
+    awsref ssm describe-parameters --parameter-filters "Key=Name,Values=$1" \
+        --query "Parameters[0].$2" --output text
+}
+
+# ref_tags NAME: "KEY=VALUE" lines, sorted.
+ref_tags() {
+    awsref ssm list-tags-for-resource --resource-type Parameter --resource-id "$1" \
+        --query 'TagList[].[Key,Value]' --output text | tr '\t' '=' | sort
+}
+
+# assert_absent NAME...: none of the parameters exists.
+assert_absent() {
+    local n
+    for n in "$@"; do
+        if awsref ssm get-parameter --name "$n" >/dev/null 2>&1; then
+            fail "parameter $n exists but should not"
+        fi
+    done
+}
+
+# --- writing ----------------------------------------------------------------------------------
+
+@test "creates a String parameter by default and prints 'NAME version 1'" {
+    run -0 --separate-stderr ssm-put "$N" hello
+    assert_output "$N version 1"
+    assert_equal "$stderr" ""
+    assert_equal "$(ref_get "$N")" "hello	String"
+}
+
+@test "overwrites by default: the second put is version 2" {
+    run -0 --separate-stderr ssm-put "$N" one
+    assert_output "$N version 1"
+    run -0 --separate-stderr ssm-put "$N" two
+    assert_output "$N version 2"
+    assert_equal "$(ref_get "$N")" "two	String"
+}
+
+@test "--description is stored" {
+    run -0 --separate-stderr ssm-put --description "the thing" "$N" v
+    assert_output "$N version 1"
+    assert_equal "$(ref_get "$N")" "v	String"
+    assert_equal "$(ref_describe "$N" Description)" "the thing"
+}
+
+@test "--type StringList stores a,b,c" {
+    run -0 --separate-stderr ssm-put --type StringList "$N" a,b,c
+    assert_output "$N version 1"
+    assert_equal "$(ref_get "$N")" "a,b,c	StringList"
+}
+
+@test "SecureString from stdin ('-')" {
+    printf 'p@ss w0rd' >"$BATS_TEST_TMPDIR/in"
+    run -0 --separate-stderr ssm-put --type SecureString "$N" - <"$BATS_TEST_TMPDIR/in"
+    assert_output "$N version 1"
+    refute_leak "p@ss w0rd"
+    assert_equal "$(ref_get "$N")" "p@ss w0rd	SecureString"
+}
+
+@test "String from stdin ('-')" {
+    printf 'from stdin' >"$BATS_TEST_TMPDIR/in"
+    run -0 --separate-stderr ssm-put "$N" - <"$BATS_TEST_TMPDIR/in"
+    assert_output "$N version 1"
+    assert_equal "$(ref_get "$N")" "from stdin	String"
+}
+
+@test "SecureString with the value on argv is refused (exit 2) and nothing is written" {
+    run -2 --separate-stderr ssm-put --type SecureString "$N" hunter2
+    assert_error_line ssm-put
+    assert_output ""
+    refute_leak hunter2
+    assert_absent "$N"
+}
+
+@test "SecureString from --value-file, with --key-id" {
+    printf 'file-secret' >"$BATS_TEST_TMPDIR/secret"
+    run -0 --separate-stderr ssm-put --type SecureString --key-id alias/shipkit-test \
+        --value-file "$BATS_TEST_TMPDIR/secret" "$N"
+    assert_output "$N version 1"
+    refute_leak file-secret
+    assert_equal "$(ref_get "$N")" "file-secret	SecureString"
+    assert_equal "$(ref_describe "$N" KeyId)" "alias/shipkit-test"
+}
+
+@test "an unreadable --value-file exits 2 and writes nothing" {
+    run -2 --separate-stderr ssm-put --value-file "$BATS_TEST_TMPDIR/nope" "$N"
+    assert_error_line ssm-put
+    assert_absent "$N"
+}
+
+@test "--tier Advanced" {
+    run -0 --separate-stderr ssm-put --tier Advanced --output json "$N" v
+    run -0 jq -r .Tier <<<"$output"
+    assert_output Advanced
+    assert_equal "$(ref_describe "$N" Tier)" "Advanced"
+}
+
+@test "--output json prints the API result" {
+    run -0 --separate-stderr ssm-put --output json "$N" v
+    run -0 jq -c '{Version, Tier}' <<<"$output"
+    assert_output '{"Version":1,"Tier":"Standard"}'
+}
+
+@test "--query over the result; text output prints strings raw" {
+    run -0 --separate-stderr ssm-put --query .Tier "$N" v
+    assert_output Standard
+    run -0 --separate-stderr ssm-put --query .Version "$N" v
+    assert_output 2
+}
+
+@test "--no-overwrite creates a new parameter" {
+    run -0 --separate-stderr ssm-put --no-overwrite "$N" v
+    assert_output "$N version 1"
+}
+
+@test "--no-overwrite on an existing parameter exits 4 (ParameterAlreadyExists)" {
+    run -0 --separate-stderr ssm-put "$N" original
+    run -4 --separate-stderr ssm-put --no-overwrite "$N" changed
+    assert_error_line ssm-put ParameterAlreadyExists
+    assert_output ""
+    assert_equal "$(ref_get "$N")" "original	String"
+}
+
+@test "--tag on create" {
+    run -0 --separate-stderr ssm-put --tag env=ci --tag team=platform "$N" v
+    assert_output "$N version 1"
+    assert_equal "$(ref_tags "$N")" $'env=ci\nteam=platform'
+}
+
+@test "--tag on overwrite" {
+    run -0 --separate-stderr ssm-put "$N" v1
+    run -0 --separate-stderr ssm-put --tag owner=bats "$N" v2
+    assert_output "$N version 2"
+    assert_equal "$(ref_get "$N")" "v2	String"
+    assert_equal "$(ref_tags "$N")" "owner=bats"
+}
+
+@test "invalid --type, --tier and --tag are usage errors" {
+    run -2 --separate-stderr ssm-put --type Strin "$N" v
+    assert_error_line ssm-put
+    run -2 --separate-stderr ssm-put --tier Basic "$N" v
+    assert_error_line ssm-put
+    run -2 --separate-stderr ssm-put --tag novalue "$N" v
+    assert_error_line ssm-put
+    assert_absent "$N"
+}
+
+@test "a missing NAME is a usage error" {
+    run -2 --separate-stderr ssm-put </dev/null
+    assert_error_line ssm-put
+}
+
+# --- YAML -------------------------------------------------------------------------------------
+
+@test "--from-file writes every entry, one line each" {
+    printf 'yaml-secret-1' >"$BATS_TEST_TMPDIR/s1"
+    export SK_BATS_SECRET=yaml-secret-2
+    cat >"$BATS_TEST_TMPDIR/p.yaml" <<EOF
+$N/plain: hello
+$N/list:
+  value: a,b,c
+  type: StringList
+  description: a list
+$N/file:
+  type: SecureString
+  value_file: $BATS_TEST_TMPDIR/s1
+$N/env:
+  type: SecureString
+  value_env: SK_BATS_SECRET
+  tier: Advanced
+EOF
+    run -0 --separate-stderr ssm-put --from-file "$BATS_TEST_TMPDIR/p.yaml"
+    assert_equal "${#lines[@]}" 4
+    assert_line --index 0 "$N/plain version 1"
+    assert_line --index 1 "$N/list version 1"
+    assert_line --index 2 "$N/file version 1"
+    assert_line --index 3 "$N/env version 1"
+    refute_leak yaml-secret-1
+    refute_leak yaml-secret-2
+    assert_equal "$(ref_get "$N/plain")" "hello	String"
+    assert_equal "$(ref_get "$N/list")" "a,b,c	StringList"
+    assert_equal "$(ref_describe "$N/list" Description)" "a list"
+    assert_equal "$(ref_get "$N/file")" "yaml-secret-1	SecureString"
+    assert_equal "$(ref_get "$N/env")" "yaml-secret-2	SecureString"
+    assert_equal "$(ref_describe "$N/env" Tier)" "Advanced"
+}
+
+# yaml_refused BODY: a file whose first entries are fine and whose last one is bad must exit 2
+# and write nothing at all.
+yaml_refused() {
+    {
+        echo "$N/a: fine"
+        echo "$N/b:"
+        echo "  value: also fine"
+        printf '%s\n' "$1"
+    } >"$BATS_TEST_TMPDIR/bad.yaml"
+    run -2 --separate-stderr ssm-put --from-file "$BATS_TEST_TMPDIR/bad.yaml"
+    assert_error_line ssm-put
+    assert_output ""
+    assert_absent "$N/a" "$N/b" "$N/c"
+}
+
+@test "--from-file: a SecureString with a literal value is refused, nothing written" {
+    yaml_refused "$N/c:
+  type: SecureString
+  value: literal-secret"
+    refute_leak literal-secret
+}
+
+@test "--from-file: a missing value_env variable is refused, nothing written" {
+    unset SK_BATS_UNSET_VAR
+    yaml_refused "$N/c:
+  type: SecureString
+  value_env: SK_BATS_UNSET_VAR"
+}
+
+@test "--from-file: an unreadable value_file is refused, nothing written" {
+    yaml_refused "$N/c:
+  type: SecureString
+  value_file: $BATS_TEST_TMPDIR/missing"
+}
+
+@test "--from-file: an unknown key is refused, nothing written" {
+    yaml_refused "$N/c:
+  value: x
+  colour: blue"
+}
+
+@test "--from-file: an unknown type is refused, nothing written" {
+    yaml_refused "$N/c:
+  value: x
+  type: Integer"
+}
+
+@test "--from-file: two value sources are refused, nothing written" {
+    export SK_BATS_SECRET=x
+    yaml_refused "$N/c:
+  value: x
+  value_env: SK_BATS_SECRET"
+}
+
+@test "--from-file: an unreadable YAML file exits 2" {
+    run -2 --separate-stderr ssm-put --from-file "$BATS_TEST_TMPDIR/none.yaml"
+    assert_error_line ssm-put
+}
+
+# --- secrecy, credentials, errors -------------------------------------------------------------
+
+@test "--debug with a SecureString never shows the value or the secret key" {
+    printf 'debug-secret-value' >"$BATS_TEST_TMPDIR/secret"
+    run -0 --separate-stderr ssm-put --debug --type SecureString --value-file "$BATS_TEST_TMPDIR/secret" "$N"
+    assert_output "$N version 1"
+    [[ -n $stderr ]] || fail "--debug printed no wire trace"
+    refute_leak debug-secret-value
+    refute_leak "$AWS_SECRET_ACCESS_KEY"
+    assert_equal "$(ref_get "$N")" "debug-secret-value	SecureString"
+}
+
+@test "the read-only user gets exit 4 with AccessDenied" {
+    export AWS_ACCESS_KEY_ID=$SK_RO_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$SK_RO_SECRET_ACCESS_KEY
+    run -4 --separate-stderr ssm-put "$N" v
+    assert_error_line ssm-put AccessDenied
+    assert_output ""
+}
+
+@test "a wrong secret key exits 3 (SignatureDoesNotMatch)" {
+    export AWS_SECRET_ACCESS_KEY=wrong-secret-key
+    run -3 --separate-stderr ssm-put "$N" v
+    assert_error_line ssm-put SignatureDoesNotMatch
+}
+
+@test "no credentials exits 3" {
+    unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+    run -3 --separate-stderr ssm-put "$N" v
+    assert_error_line ssm-put
+}
+
+@test "no region exits 3" {
+    unset AWS_REGION AWS_DEFAULT_REGION
+    run -3 --separate-stderr ssm-put "$N" v
+    assert_error_line ssm-put
+}
+
+@test "--region and --profile from the shared files" {
+    cat >"$AWS_SHARED_CREDENTIALS_FILE" <<EOF
+[ci]
+aws_access_key_id = $AWS_ACCESS_KEY_ID
+aws_secret_access_key = $AWS_SECRET_ACCESS_KEY
+EOF
+    unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_REGION AWS_DEFAULT_REGION
+    run -0 --separate-stderr ssm-put --profile ci --region us-east-1 "$N" v
+    assert_output "$N version 1"
+    run -3 --separate-stderr ssm-put --profile no-such-profile --region us-east-1 "$N" v
+    assert_error_line ssm-put
+}
+
+@test "an unreachable endpoint exits 5" {
+    run -5 --separate-stderr ssm-put --endpoint-url http://127.0.0.1:1 "$N" v
+    assert_error_line ssm-put
+}
