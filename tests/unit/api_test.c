@@ -1,0 +1,502 @@
+/*
+ * api_test - the API layer over a scripted fake transport: standard-mode retries (what is
+ * retried, backoff, quota, attempts), re-signing of every attempt, both protocols' requests and
+ * error documents, and the mapping of rejected credentials.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "harness.h"
+#include "json.h"
+#include "mem.h"
+#include "sigv4.h"
+
+#define MAX_STEPS 16
+
+struct step {
+    long status; /* 0: a network failure of class net_retry */
+    const char *errortype;
+    const char *body;
+    int net_retry;
+};
+
+struct fake {
+    struct step steps[MAX_STEPS];
+    int nsteps, calls;
+    char auth[MAX_STEPS][256];
+    char date[MAX_STEPS][32];
+    char body[MAX_STEPS][512];
+    char target[MAX_STEPS][128];
+    char ctype[MAX_STEPS][128];
+    unsigned flags[MAX_STEPS];
+    long sleeps[MAX_STEPS];
+    int nsleeps;
+    time_t now;
+};
+
+static int fake_send(void *ctx, const struct sk_http_req *req, struct sk_http_resp *resp, struct sk_err *err)
+{
+    struct fake *f = ctx;
+    int i = f->calls++;
+    const struct step *s = &f->steps[i < f->nsteps ? i : f->nsteps - 1];
+    const char *v;
+
+    if (i < MAX_STEPS) {
+        v = sk_headers_get(req->headers, "Authorization");
+        snprintf(f->auth[i], sizeof(f->auth[i]), "%s", v ? v : "");
+        v = sk_headers_get(req->headers, "X-Amz-Date");
+        snprintf(f->date[i], sizeof(f->date[i]), "%s", v ? v : "");
+        v = sk_headers_get(req->headers, "X-Amz-Target");
+        snprintf(f->target[i], sizeof(f->target[i]), "%s", v ? v : "");
+        v = sk_headers_get(req->headers, "Content-Type");
+        snprintf(f->ctype[i], sizeof(f->ctype[i]), "%s", v ? v : "");
+        snprintf(f->body[i], sizeof(f->body[i]), "%.*s", (int)req->body_len, (const char *)req->body);
+        f->flags[i] = req->flags;
+    }
+    if (!s->status) {
+        err->retryable = s->net_retry;
+        return sk_errf(err, SK_E_NET, "POST fake: connection reset");
+    }
+    sk_headers_release(&resp->headers);
+    sk_buf_reset(&resp->body);
+    resp->status = s->status;
+    if (s->errortype)
+        sk_headers_add(&resp->headers, "X-Amzn-Errortype", s->errortype);
+    sk_headers_add(&resp->headers, "x-amzn-RequestId", "req-123");
+    if (s->body)
+        sk_buf_adds(&resp->body, s->body);
+    return 0;
+}
+
+static void fake_sleep(void *ctx, long ms)
+{
+    struct fake *f = ctx;
+    if (f->nsleeps < MAX_STEPS)
+        f->sleeps[f->nsleeps++] = ms;
+}
+
+static time_t fake_now(void *ctx)
+{
+    struct fake *f = ctx;
+    return f->now++; /* every attempt is signed one second later */
+}
+
+struct rig {
+    struct fake f;
+    struct sk_http *http;
+    struct sk_retry retry;
+    struct sk_transport t;
+    struct sk_creds creds;
+};
+
+static void rig_init(struct rig *r)
+{
+    struct sk_http_ops ops;
+    struct sk_err err;
+
+    memset(r, 0, sizeof(*r));
+    r->f.now = 1767225600; /* 2026-01-01T00:00:00Z */
+    r->http = sk_http_new(NULL);
+    ops.send = fake_send;
+    ops.ctx = &r->f;
+    sk_http_set_ops(r->http, &ops);
+    unsetenv("AWS_MAX_ATTEMPTS");
+    unsetenv("AWS_RETRY_MODE");
+    sk_retry_init(&r->retry, NULL, &err);
+    r->retry.sleep = fake_sleep;
+    r->retry.sleep_ctx = &r->f;
+    r->t.http = r->http;
+    r->t.retry = &r->retry;
+    r->t.now = fake_now;
+    r->t.now_ctx = &r->f;
+    r->creds.access_key_id = xstrdup("AKIDEXAMPLE");
+    r->creds.secret_access_key = xstrdup("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY");
+}
+
+static void rig_release(struct rig *r)
+{
+    sk_http_free(r->http);
+    sk_creds_release(&r->creds);
+}
+
+static void script(struct rig *r, const struct step *steps, int n)
+{
+    memcpy(r->f.steps, steps, (size_t)n * sizeof(*steps));
+    r->f.nsteps = n;
+}
+
+static int call_json(struct rig *r, jv *out, struct sk_err *err)
+{
+    return sk_api_json(&r->t, &sk_svc_ssm, "http://127.0.0.1:9/", "us-east-1", &r->creds, "GetParameter",
+                       jv_object_set(jv_object(), jv_string("Name"), jv_string("/a")), 0, out, err);
+}
+
+TEST(json_request_shape)
+{
+    struct rig r;
+    struct step s[] = { { 200, NULL, "{\"Parameter\":{\"Name\":\"/a\"}}", 0 } };
+    struct sk_err err;
+    jv out;
+
+    rig_init(&r);
+    script(&r, s, 1);
+    ASSERT_OK(call_json(&r, &out, &err), &err);
+    if (!h_cur_failed) {
+        jv param = sk_json_get(out, "Parameter");
+        ASSERT_STREQ(sk_json_str(param, "Name"), "/a");
+        jv_free(param);
+        jv_free(out);
+    }
+    ASSERT_STREQ(r.f.target[0], "AmazonSSM.GetParameter");
+    ASSERT_STREQ(r.f.ctype[0], "application/x-amz-json-1.1");
+    ASSERT_STREQ(r.f.body[0], "{\"Name\":\"/a\"}");
+    ASSERT(strncmp(r.f.auth[0], "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/ssm/aws4_request, ", 77) == 0);
+    ASSERT(strstr(r.f.auth[0], "SignedHeaders=content-type;host;x-amz-date;x-amz-target,") != NULL);
+    rig_release(&r);
+}
+
+TEST(retries_5xx_and_resigns_each_attempt)
+{
+    struct rig r;
+    struct step s[] = { { 500, NULL, "{}", 0 }, { 503, NULL, "", 0 }, { 200, NULL, "{}", 0 } };
+    struct sk_err err;
+    jv out;
+
+    rig_init(&r);
+    script(&r, s, 3);
+    ASSERT_OK(call_json(&r, &out, &err), &err);
+    if (!h_cur_failed)
+        jv_free(out);
+    ASSERT(r.f.calls == 3);
+    ASSERT(r.f.nsleeps == 2);
+    ASSERT(r.f.sleeps[0] >= 0 && r.f.sleeps[0] < 1000); /* first retry: up to 1 s */
+    ASSERT(r.f.sleeps[1] >= 0 && r.f.sleeps[1] < 2000); /* second: up to 2 s */
+    ASSERT(strcmp(r.f.date[0], r.f.date[1]) != 0 && strcmp(r.f.date[1], r.f.date[2]) != 0);
+    ASSERT(strcmp(r.f.auth[0], r.f.auth[1]) != 0);
+    ASSERT(strcmp(r.f.body[0], r.f.body[2]) == 0); /* the same body every time */
+    /* 2 retries cost 10; the success refunds the last cost (5). */
+    ASSERT(r.retry.quota == SK_RETRY_QUOTA_MAX - 5);
+    rig_release(&r);
+}
+
+TEST(throttling_and_transient_codes_retry)
+{
+    struct rig r;
+    struct step s[] = { { 400, "ThrottlingException", "{\"message\":\"slow down\"}", 0 },
+                        { 400, NULL, "{\"__type\":\"RequestTimeoutException\"}", 0 },
+                        { 200, NULL, "{}", 0 } };
+    struct sk_err err;
+    jv out;
+
+    rig_init(&r);
+    script(&r, s, 3);
+    ASSERT_OK(call_json(&r, &out, &err), &err);
+    if (!h_cur_failed)
+        jv_free(out);
+    ASSERT(r.f.calls == 3);
+    rig_release(&r);
+}
+
+TEST(client_errors_are_not_retried)
+{
+    struct rig r;
+    struct step s[] = { { 400, NULL,
+                          "{\"__type\":\"com.amazonaws.ssm#ParameterNotFound\",\"Message\":\"no such parameter\"}",
+                          0 } };
+    struct sk_err err;
+    jv out;
+
+    rig_init(&r);
+    script(&r, s, 1);
+    ASSERT_ERR(call_json(&r, &out, &err), &err, SK_E_AWS);
+    ASSERT(r.f.calls == 1);
+    ASSERT_STREQ(err.aws_code, "ParameterNotFound");
+    ASSERT_STREQ(err.msg, "ParameterNotFound: no such parameter");
+    ASSERT_STREQ(err.request_id, "req-123");
+    ASSERT(err.http_status == 400);
+    rig_release(&r);
+}
+
+TEST(error_type_sanitised_from_header)
+{
+    struct rig r;
+    struct step s[] = { { 400, "ValidationException:http://internal.amazon.com/coral/", "{\"message\":\"bad\"}", 0 } };
+    struct sk_err err;
+    jv out;
+
+    rig_init(&r);
+    script(&r, s, 1);
+    ASSERT_ERR(call_json(&r, &out, &err), &err, SK_E_AWS);
+    ASSERT_STREQ(err.aws_code, "ValidationException");
+    rig_release(&r);
+}
+
+TEST(rejected_credentials_are_config_errors)
+{
+    struct rig r;
+    struct step s[] = { { 403, NULL,
+                          "<?xml version=\"1.0\"?><ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code>"
+                          "<Message>signature mismatch</Message></Error></Errors></ErrorResponse>",
+                          0 } };
+    struct sk_err err;
+    jv out;
+
+    rig_init(&r);
+    script(&r, s, 1);
+    ASSERT_ERR(call_json(&r, &out, &err), &err, SK_E_CONFIG);
+    ASSERT_STREQ(err.aws_code, "SignatureDoesNotMatch");
+    ASSERT(strstr(err.msg, "credentials rejected") != NULL);
+    ASSERT(r.f.calls == 1);
+    rig_release(&r);
+}
+
+TEST(max_attempts_from_env)
+{
+    struct rig r;
+    struct step s[] = { { 503, NULL, "", 0 } };
+    struct sk_err err;
+    jv out;
+
+    rig_init(&r);
+    setenv("AWS_MAX_ATTEMPTS", "5", 1);
+    ASSERT_OK(sk_retry_init(&r.retry, NULL, &err), &err);
+    r.retry.sleep = fake_sleep;
+    r.retry.sleep_ctx = &r.f;
+    script(&r, s, 1);
+    ASSERT_ERR(call_json(&r, &out, &err), &err, SK_E_AWS);
+    ASSERT(r.f.calls == 5);
+    ASSERT(strstr(err.msg, "(after 5 attempts)") != NULL);
+    setenv("AWS_MAX_ATTEMPTS", "1", 1);
+    ASSERT_OK(sk_retry_init(&r.retry, NULL, &err), &err);
+    ASSERT(r.retry.max_attempts == 1);
+    setenv("AWS_MAX_ATTEMPTS", "0", 1);
+    ASSERT_ERR(sk_retry_init(&r.retry, NULL, &err), &err, SK_E_CONFIG);
+    setenv("AWS_MAX_ATTEMPTS", "three", 1);
+    ASSERT_ERR(sk_retry_init(&r.retry, NULL, &err), &err, SK_E_CONFIG);
+    unsetenv("AWS_MAX_ATTEMPTS");
+    setenv("AWS_RETRY_MODE", "sometimes", 1);
+    ASSERT_ERR(sk_retry_init(&r.retry, NULL, &err), &err, SK_E_CONFIG);
+    setenv("AWS_RETRY_MODE", "standard", 1);
+    ASSERT_OK(sk_retry_init(&r.retry, NULL, &err), &err);
+    ASSERT(r.retry.max_attempts == 3);
+    unsetenv("AWS_RETRY_MODE");
+    rig_release(&r);
+}
+
+TEST(retry_quota_runs_out)
+{
+    struct rig r;
+    struct step s[] = { { 503, NULL, "", 0 } };
+    struct sk_err err;
+    jv out;
+
+    rig_init(&r);
+    r.retry.max_attempts = 10;
+    r.retry.quota = 7; /* one retry (5) fits, the next does not */
+    script(&r, s, 1);
+    ASSERT_ERR(call_json(&r, &out, &err), &err, SK_E_AWS);
+    ASSERT(r.f.calls == 2);
+    ASSERT(strstr(err.msg, "retry quota exhausted") != NULL);
+    ASSERT(r.retry.quota == 2);
+    rig_release(&r);
+}
+
+TEST(timeouts_cost_more_quota)
+{
+    struct rig r;
+    struct step s[] = { { 0, NULL, NULL, SK_RETRY_TIMEOUT }, { 200, NULL, "{}", 0 } };
+    struct sk_err err;
+    jv out;
+
+    rig_init(&r);
+    r.retry.quota = 100;
+    script(&r, s, 2);
+    ASSERT_OK(call_json(&r, &out, &err), &err);
+    if (!h_cur_failed)
+        jv_free(out);
+    ASSERT(r.f.calls == 2);
+    ASSERT(r.retry.quota == 100); /* took 10, refunded 10 */
+    r.retry.quota = 100;
+    r.f.calls = 0;
+    {
+        struct step s2[] = { { 0, NULL, NULL, SK_RETRY_TIMEOUT }, { 0, NULL, NULL, SK_RETRY_TIMEOUT },
+                             { 0, NULL, NULL, SK_RETRY_TIMEOUT } };
+        script(&r, s2, 3);
+    }
+    ASSERT_ERR(call_json(&r, &out, &err), &err, SK_E_NET);
+    ASSERT(r.f.calls == 3);
+    ASSERT(r.retry.quota == 80);
+    rig_release(&r);
+}
+
+TEST(non_retryable_network_errors_stop)
+{
+    struct rig r;
+    struct step s[] = { { 0, NULL, NULL, SK_RETRY_NO } };
+    struct sk_err err;
+    jv out;
+
+    rig_init(&r);
+    script(&r, s, 1);
+    ASSERT_ERR(call_json(&r, &out, &err), &err, SK_E_NET);
+    ASSERT(r.f.calls == 1);
+    rig_release(&r);
+}
+
+TEST(success_refunds_one)
+{
+    struct rig r;
+    struct step s[] = { { 200, NULL, "{}", 0 } };
+    struct sk_err err;
+    jv out;
+
+    rig_init(&r);
+    r.retry.quota = 490;
+    script(&r, s, 1);
+    ASSERT_OK(call_json(&r, &out, &err), &err);
+    if (!h_cur_failed)
+        jv_free(out);
+    ASSERT(r.retry.quota == 491);
+    rig_release(&r);
+}
+
+TEST(backoff_bounds)
+{
+    struct sk_retry rt;
+    struct sk_err err;
+    int attempt, i;
+
+    unsetenv("AWS_MAX_ATTEMPTS");
+    ASSERT_OK(sk_retry_init(&rt, NULL, &err), &err);
+    for (attempt = 2; attempt < 12; attempt++) {
+        long cap = 1000L << (attempt - 2 < 5 ? attempt - 2 : 5);
+        if (cap > SK_RETRY_MAX_BACKOFF_MS)
+            cap = SK_RETRY_MAX_BACKOFF_MS;
+        for (i = 0; i < 200; i++) {
+            long d = sk_retry_backoff_ms(&rt, attempt);
+            if (d < 0 || d >= cap)
+                H_FAIL("attempt %d: delay %ld outside [0,%ld)", attempt, d, cap);
+        }
+    }
+    ASSERT(sk_retry_classify(429, NULL) == SK_RETRY_THROTTLE);
+    ASSERT(sk_retry_classify(400, "SlowDown") == SK_RETRY_THROTTLE);
+    ASSERT(sk_retry_classify(504, NULL) == SK_RETRY_TRANSIENT);
+    ASSERT(sk_retry_classify(501, NULL) == SK_RETRY_NO);
+    ASSERT(sk_retry_classify(400, "ValidationException") == SK_RETRY_NO);
+}
+
+TEST(query_request_and_result)
+{
+    struct rig r;
+    struct step s[] = { { 200, NULL,
+                          "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+                          "<GetCallerIdentityResult><Arn>arn:aws:iam::123:user/x</Arn><Account>123</Account>"
+                          "</GetCallerIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata>"
+                          "</GetCallerIdentityResponse>",
+                          0 } };
+    struct sk_form form;
+    struct sk_err err;
+    jv out;
+
+    rig_init(&r);
+    script(&r, s, 1);
+    sk_form_init(&form);
+    sk_form_add(&form, "Targets.member.1.Id", "i-1 2&3");
+    ASSERT_OK(sk_api_query(&r.t, &sk_svc_sts, "http://127.0.0.1:9", "us-east-1", &r.creds, "GetCallerIdentity",
+                           &form, NULL, 0, &out, &err),
+              &err);
+    if (!h_cur_failed) {
+        ASSERT_STREQ(sk_json_str(out, "Arn"), "arn:aws:iam::123:user/x");
+        jv_free(out);
+    }
+    ASSERT_STREQ(r.f.body[0], "Action=GetCallerIdentity&Version=2011-06-15&Targets.member.1.Id=i-1%202%263");
+    ASSERT_STREQ(r.f.ctype[0], "application/x-www-form-urlencoded; charset=utf-8");
+    ASSERT(r.f.target[0][0] == '\0');
+    sk_form_release(&form);
+    rig_release(&r);
+}
+
+TEST(query_error_document)
+{
+    struct rig r;
+    struct step s[] = { { 400, NULL,
+                          "<ErrorResponse xmlns=\"http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/\">"
+                          "<Error><Type>Sender</Type><Code>TargetGroupNotFound</Code><Message>no such tg</Message>"
+                          "</Error><RequestId>rid-9</RequestId></ErrorResponse>",
+                          0 } };
+    struct sk_err err;
+    jv out;
+
+    rig_init(&r);
+    script(&r, s, 1);
+    ASSERT_ERR(sk_api_query(&r.t, &sk_svc_elbv2, "http://127.0.0.1:9", "us-east-1", &r.creds, "DescribeTargetHealth",
+                            NULL, NULL, 0, &out, &err),
+               &err, SK_E_AWS);
+    ASSERT_STREQ(err.aws_code, "TargetGroupNotFound");
+    ASSERT_STREQ(err.msg, "TargetGroupNotFound: no such tg");
+    rig_release(&r);
+}
+
+TEST(unsigned_calls_and_secret_flags)
+{
+    struct rig r;
+    struct step s[] = { { 200, NULL, "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult/>"
+                                     "</AssumeRoleWithWebIdentityResponse>",
+                          0 } };
+    struct sk_err err;
+    jv out;
+
+    rig_init(&r);
+    script(&r, s, 1);
+    ASSERT_OK(sk_api_query(&r.t, &sk_svc_sts, "http://127.0.0.1:9", "us-east-1", NULL, "AssumeRoleWithWebIdentity",
+                           NULL, NULL, SK_API_SECRET_REQ | SK_API_SECRET_RESP, &out, &err),
+              &err);
+    if (!h_cur_failed)
+        jv_free(out);
+    ASSERT(r.f.auth[0][0] == '\0');
+    ASSERT(r.f.flags[0] == (SK_HTTP_SECRET_REQ | SK_HTTP_SECRET_RESP));
+    rig_release(&r);
+}
+
+TEST(garbage_responses_are_parse_errors)
+{
+    struct rig r;
+    struct step s[] = { { 200, NULL, "{\"truncated\":", 0 } };
+    struct sk_err err;
+    jv out;
+
+    rig_init(&r);
+    script(&r, s, 1);
+    ASSERT_ERR(call_json(&r, &out, &err), &err, SK_E_PARSE);
+    {
+        struct step s2[] = { { 502, NULL, "<html>bad gateway</html>", 0 } };
+        r.f.calls = 0;
+        script(&r, s2, 1);
+    }
+    ASSERT_ERR(call_json(&r, &out, &err), &err, SK_E_AWS);
+    ASSERT_STREQ(err.aws_code, "HTTP502");
+    ASSERT(r.f.calls == 3);
+    rig_release(&r);
+}
+
+int main(void)
+{
+    RUN(json_request_shape);
+    RUN(retries_5xx_and_resigns_each_attempt);
+    RUN(throttling_and_transient_codes_retry);
+    RUN(client_errors_are_not_retried);
+    RUN(error_type_sanitised_from_header);
+    RUN(rejected_credentials_are_config_errors);
+    RUN(max_attempts_from_env);
+    RUN(retry_quota_runs_out);
+    RUN(timeouts_cost_more_quota);
+    RUN(non_retryable_network_errors_stop);
+    RUN(success_refunds_one);
+    RUN(backoff_bounds);
+    RUN(query_request_and_result);
+    RUN(query_error_document);
+    RUN(unsigned_calls_and_secret_flags);
+    RUN(garbage_responses_are_parse_errors);
+    return DONE();
+}
