@@ -182,6 +182,7 @@ static void trace_to_stderr(void *ctx, const char *line)
 int tool_client_init(struct sk_client *c, const struct common_opts *o, struct sk_err *err)
 {
     struct sk_client_opts co = { 0 };
+    const struct sk_creds *creds;
 
     co.profile = o->profile;
     co.region = o->region;
@@ -189,7 +190,16 @@ int tool_client_init(struct sk_client *c, const struct common_opts *o, struct sk
     co.ca_bundle = o->ca_bundle;
     if (o->debug)
         co.trace = trace_to_stderr;
-    return sk_client_init(c, &co, err);
+    if (sk_client_init(c, &co, err) < 0)
+        return -1;
+    /* Resolve credentials now: a tool fails before doing anything if it has none. */
+    if (sk_client_creds(c, &creds, err) < 0) {
+        sk_client_release(c);
+        return -1;
+    }
+    tool_verbose(o, "region %s, credentials from %s%s", c->region, creds->source,
+                 creds->session_token ? " (temporary)" : "");
+    return 0;
 }
 
 static void print_value(jv v, int pretty, FILE *out)
