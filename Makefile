@@ -25,11 +25,13 @@ demo: tools
 bench: tools
 	@tests/bench/run
 
+FMT_FILES = $(wildcard lib/*.[ch] src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/bench/*.c)
+
 fmt:
-	clang-format -i $(wildcard lib/*.[ch] src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c)
+	clang-format -i $(FMT_FILES)
 
 fmt-check:
-	@clang-format --dry-run --Werror $(wildcard lib/*.[ch] src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c)
+	@clang-format --dry-run --Werror $(FMT_FILES)
 
 clean:
 	$(RM) lib/*.o lib/*.d lib/*.a src/*.o src/*.d tests/unit/*.o tests/unit/*.d .build-flags

@@ -41,9 +41,7 @@ static const char *const throttling_codes[] = {
     "EC2ThrottledException",
 };
 static const char *const transient_codes[] = {
-    "RequestTimeout",
-    "RequestTimeoutException",
-    "PriorRequestNotComplete",
+    "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
     "IDPCommunicationError", /* STS web identity (botocore retries/special.py) */
 };
 /* Errors meaning "these credentials are wrong", which tools report as exit 3, not 4. */
@@ -454,8 +452,8 @@ int sk_api_json(struct sk_transport *t, const struct sk_service *svc, const char
 }
 
 int sk_api_json_raw(struct sk_transport *t, const struct sk_service *svc, const char *endpoint, const char *region,
-                    const struct sk_creds *creds, const char *op, const char *body, size_t len, unsigned flags,
-                    jv *out, struct sk_err *err)
+                    const struct sk_creds *creds, const char *op, const char *body, size_t len, unsigned flags, jv *out,
+                    struct sk_err *err)
 {
     struct sk_http_resp resp;
     struct sk_buf target = SK_BUF_INIT;

@@ -87,8 +87,8 @@ int sk_api_json(struct sk_transport *t, const struct sk_service *svc, const char
 
 /* awsJson1_1 with a body the caller serialised (e.g. with jsonw.h, for secret values). */
 int sk_api_json_raw(struct sk_transport *t, const struct sk_service *svc, const char *endpoint, const char *region,
-                    const struct sk_creds *creds, const char *op, const char *body, size_t len, unsigned flags,
-                    jv *out, struct sk_err *err);
+                    const struct sk_creds *creds, const char *op, const char *body, size_t len, unsigned flags, jv *out,
+                    struct sk_err *err);
 
 /* Turn an HTTP error response of any AWS protocol (JSON __type/message, or XML Error/Code/Message)
  * into err, exactly as the calls above do. Always returns -1. */

@@ -20,7 +20,10 @@ struct sk_buf {
 };
 
 extern char sk_buf_empty[1];
-#define SK_BUF_INIT { sk_buf_empty, 0, 0, 0 }
+#define SK_BUF_INIT                                                                                                    \
+    {                                                                                                                  \
+        sk_buf_empty, 0, 0, 0                                                                                          \
+    }
 
 void sk_buf_init(struct sk_buf *b);
 void sk_buf_init_secret(struct sk_buf *b);

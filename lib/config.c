@@ -253,7 +253,7 @@ static int eat_prefix(struct cursor *c, const char *word)
 }
 
 struct parse {
-    struct sk_ini ini;      /* what this file contains, merged into the target at the end */
+    struct sk_ini ini;       /* what this file contains, merged into the target at the end */
     unsigned char *prefixed; /* per section of ini: declared as [profile default] */
     size_t nprefixed;
     enum sk_ini_source src;
@@ -549,8 +549,8 @@ static char *config_path(const char *env, const char *name)
     return sk_buf_detach(&b, NULL);
 }
 
-static int load_one(struct sk_ini *ini, const char *env, const char *name, enum sk_ini_source src,
-                    int *found, struct sk_err *err)
+static int load_one(struct sk_ini *ini, const char *env, const char *name, enum sk_ini_source src, int *found,
+                    struct sk_err *err)
 {
     char *path = config_path(env, name);
     struct sk_buf text = SK_BUF_INIT;

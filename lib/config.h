@@ -22,8 +22,8 @@ int sk_truthy(const char *v);
 
 struct sk_ini_prop {
     char *key;
-    char *value;               /* "" for a property that only has sub-properties */
-    struct sk_ini_prop *subs;  /* sub-properties ("s3 =\n  max = 1"), nsubs entries */
+    char *value;              /* "" for a property that only has sub-properties */
+    struct sk_ini_prop *subs; /* sub-properties ("s3 =\n  max = 1"), nsubs entries */
     size_t nsubs;
 };
 
@@ -60,8 +60,8 @@ const struct sk_ini_prop *sk_ini_prop(const struct sk_ini_section *s, const char
 /* ---- the loaded configuration -------------------------------------------------------------- */
 
 struct sk_config {
-    struct sk_ini ini; /* config file merged first, then credentials file (so credentials wins) */
-    char *profile;     /* selected profile name */
+    struct sk_ini ini;    /* config file merged first, then credentials file (so credentials wins) */
+    char *profile;        /* selected profile name */
     int profile_explicit; /* chosen by --profile (which, as in the AWS CLI, skips env credentials) */
 };
 

@@ -156,8 +156,8 @@ int sk_parse_iso8601(const char *s, time_t *out)
     if (*s)
         return -1;
     leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
-    if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || (M == 2 && D == 29 && !leap) || h > 23 || m > 59 ||
-        sec > 60 || oh > 23 || om > 59)
+    if (M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || (M == 2 && D == 29 && !leap) || h > 23 || m > 59 || sec > 60 ||
+        oh > 23 || om > 59)
         return -1;
     t = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sec;
     t -= (long long)sign * (oh * 3600 + om * 60);
@@ -1116,8 +1116,7 @@ static int profile_creds(struct resolve *r, const char *name, const struct visit
     if ((proc = conf_get(r, name, "credential_process")))
         return src_process(r, name, proc, out, err);
     if (prev)
-        return sk_errf(err, SK_E_CONFIG, "profile '%s' (source_profile of '%s') has no credentials", name,
-                       prev->name);
+        return sk_errf(err, SK_E_CONFIG, "profile '%s' (source_profile of '%s') has no credentials", name, prev->name);
     if (conf_get(r, name, "sso_session") || conf_get(r, name, "sso_start_url"))
         tried(r, "profile '%s' (SSO is not supported)", name);
     else

@@ -16,7 +16,10 @@ struct sk_headers {
     size_t n, cap;
 };
 
-#define SK_HEADERS_INIT { 0, 0, 0 }
+#define SK_HEADERS_INIT                                                                                                \
+    {                                                                                                                  \
+        0, 0, 0                                                                                                        \
+    }
 
 void sk_headers_add(struct sk_headers *h, const char *name, const char *value);
 void sk_headers_addn(struct sk_headers *h, const char *name, size_t nlen, const char *value, size_t vlen);

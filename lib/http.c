@@ -471,9 +471,7 @@ static int map_error(CURLcode rc, const char *errbuf, const struct sk_http_req *
         sk_errf(err, SK_E_NET, "%s %s: cannot use CA bundle '%s': %s", req->method, u->host,
                 h->ca_bundle ? h->ca_bundle : "(system)", text);
         goto out;
-    case CURLE_OPERATION_TIMEDOUT:
-        retry = SK_RETRY_TIMEOUT;
-        break;
+    case CURLE_OPERATION_TIMEDOUT: retry = SK_RETRY_TIMEOUT; break;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
     case CURLE_COULDNT_CONNECT:
@@ -483,11 +481,8 @@ static int map_error(CURLcode rc, const char *errbuf, const struct sk_http_req *
     case CURLE_PARTIAL_FILE:
     case CURLE_SSL_CONNECT_ERROR: /* also a reset during the handshake */
     case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-        retry = SK_RETRY_TRANSIENT;
-        break;
-    default:
-        break;
+    case CURLE_HTTP2_STREAM: retry = SK_RETRY_TRANSIENT; break;
+    default: break;
     }
     sk_errf(err, SK_E_NET, "%s %s: %s", req->method, u->host, text);
 out:

@@ -113,8 +113,7 @@ int sk_utf8_valid(const char *p, size_t n)
                 return 0;
             cp = (cp << 6) | (s[i + k] & 0x3f);
         }
-        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff))
             return 0;
         i += len;
     }

@@ -21,15 +21,15 @@ const struct sk_service sk_svc_elbv2 = {
     "2015-12-01",
 };
 const struct sk_service sk_svc_logs = {
-    "logs", "CloudWatch Logs", "CLOUDWATCH_LOGS", "cloudwatch_logs", "logs", "logs", SK_PROTO_JSON11, "Logs_20140328",
-    "2014-03-28",
+    "logs", "CloudWatch Logs", "CLOUDWATCH_LOGS", "cloudwatch_logs", "logs",
+    "logs", SK_PROTO_JSON11,   "Logs_20140328",   "2014-03-28",
 };
 const struct sk_service sk_svc_rds = {
     "rds", "RDS", "RDS", "rds", "rds", "rds", SK_PROTO_QUERY, NULL, "2014-10-31",
 };
 const struct sk_service sk_svc_secretsmanager = {
-    "secretsmanager", "Secrets Manager", "SECRETS_MANAGER", "secrets_manager", "secretsmanager", "secretsmanager",
-    SK_PROTO_JSON11,  "secretsmanager",  "2017-10-17",
+    "secretsmanager", "Secrets Manager", "SECRETS_MANAGER", "secrets_manager", "secretsmanager",
+    "secretsmanager", SK_PROTO_JSON11,   "secretsmanager",  "2017-10-17",
 };
 const struct sk_service sk_svc_ssm = {
     "ssm", "SSM", "SSM", "ssm", "ssm", "ssm", SK_PROTO_JSON11, "AmazonSSM", "2014-11-06",
@@ -39,7 +39,8 @@ const struct sk_service sk_svc_sts = {
 };
 
 static const struct sk_service *const all[] = {
-    &sk_svc_ecr, &sk_svc_ecs, &sk_svc_elbv2, &sk_svc_logs, &sk_svc_rds, &sk_svc_secretsmanager, &sk_svc_ssm, &sk_svc_sts,
+    &sk_svc_ecr, &sk_svc_ecs, &sk_svc_elbv2, &sk_svc_logs, &sk_svc_rds, &sk_svc_secretsmanager,
+    &sk_svc_ssm, &sk_svc_sts,
 };
 
 const struct sk_service *sk_service_find(const char *name)

@@ -19,9 +19,21 @@
 
 /* Headers the SDKs never sign (aws-c-auth skip list ∪ botocore SIGNED_HEADERS_BLACKLIST). */
 static const char *const skip_headers[] = {
-    "authorization", "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization",
-    "sec-websocket-key", "sec-websocket-protocol", "sec-websocket-version", "te", "trailer", "transfer-encoding",
-    "upgrade", "user-agent", "x-amzn-trace-id",
+    "authorization",
+    "connection",
+    "expect",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "sec-websocket-key",
+    "sec-websocket-protocol",
+    "sec-websocket-version",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "user-agent",
+    "x-amzn-trace-id",
 };
 
 /* Headers and parameters the signer owns; a request that already has one is refused. */
@@ -29,8 +41,8 @@ static const char *const owned_headers[] = {
     "x-amz-date", "x-amz-content-sha256", "authorization", "x-amz-security-token", "x-amz-region-set",
 };
 static const char *const owned_params[] = {
-    "X-Amz-Signature",     "X-Amz-Date",     "X-Amz-Credential", "X-Amz-Algorithm", "X-Amz-SignedHeaders",
-    "X-Amz-Security-Token", "X-Amz-Expires", "X-Amz-Region-Set",
+    "X-Amz-Signature",     "X-Amz-Date",           "X-Amz-Credential", "X-Amz-Algorithm",
+    "X-Amz-SignedHeaders", "X-Amz-Security-Token", "X-Amz-Expires",    "X-Amz-Region-Set",
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -179,10 +191,10 @@ static void derive_key(const struct sk_creds *c, const char *date, const char *r
     sk_buf_init_secret(&k);
     sk_buf_adds(&k, "AWS4");
     sk_buf_adds(&k, c->secret_access_key);
-    hmac(k.p, k.len, date, strlen(date), t1);             /* kDate */
-    hmac(t1, 32, region, strlen(region), t2);             /* kRegion */
-    hmac(t2, 32, service, strlen(service), t1);           /* kService */
-    hmac(t1, 32, "aws4_request", 12, out);                /* kSigning */
+    hmac(k.p, k.len, date, strlen(date), t1);   /* kDate */
+    hmac(t1, 32, region, strlen(region), t2);   /* kRegion */
+    hmac(t2, 32, service, strlen(service), t1); /* kService */
+    hmac(t1, 32, "aws4_request", 12, out);      /* kSigning */
     sk_buf_release(&k);
     sk_wipe(t1, sizeof(t1));
     sk_wipe(t2, sizeof(t2));
@@ -273,8 +285,7 @@ static int parse_query(const char *query, struct qlist *q, int presign, struct s
             sk_buf_reset(&dv);
             sk_buf_reset(&ek);
             sk_buf_reset(&ev);
-            if (sk_uri_decode(&dk, p, klen, err) < 0 ||
-                (eq && sk_uri_decode(&dv, eq + 1, len - klen - 1, err) < 0)) {
+            if (sk_uri_decode(&dk, p, klen, err) < 0 || (eq && sk_uri_decode(&dv, eq + 1, len - klen - 1, err) < 0)) {
                 sk_err_prefix(err, "query string");
                 goto out;
             }

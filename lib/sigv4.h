@@ -29,11 +29,11 @@ struct sk_sigv4_params {
     const char *service; /* signing name */
     time_t when;         /* signing time (UTC seconds) */
     enum sk_sigv4_mode mode;
-    int normalize_path;     /* remove dot segments and empty segments (non-S3) */
-    int double_encode;      /* URI-encode the wire path again (non-S3) */
-    int sign_body_header;   /* header mode: add and sign X-Amz-Content-Sha256 (S3) */
-    int omit_session_token; /* attach the token after signing instead of signing it */
-    long expires;           /* query mode: X-Amz-Expires, 1..604800 */
+    int normalize_path;       /* remove dot segments and empty segments (non-S3) */
+    int double_encode;        /* URI-encode the wire path again (non-S3) */
+    int sign_body_header;     /* header mode: add and sign X-Amz-Content-Sha256 (S3) */
+    int omit_session_token;   /* attach the token after signing instead of signing it */
+    long expires;             /* query mode: X-Amz-Expires, 1..604800 */
     const char *payload_hash; /* NULL: hex SHA-256 of the body; or e.g. UNSIGNED-PAYLOAD */
 };
 
@@ -44,8 +44,8 @@ void sk_sigv4_params_init(struct sk_sigv4_params *p, const char *service, const 
 /* The request to sign. Everything is borrowed. */
 struct sk_sigv4_req {
     const char *method;
-    const char *path;  /* path as on the wire (may hold raw bytes; encoded here) */
-    const char *query; /* raw query without '?', or NULL */
+    const char *path;                 /* path as on the wire (may hold raw bytes; encoded here) */
+    const char *query;                /* raw query without '?', or NULL */
     const struct sk_headers *headers; /* must include Host */
     const void *body;
     size_t body_len;

@@ -70,7 +70,7 @@ int sk_uri_decode(struct sk_buf *out, const char *p, size_t n, struct sk_err *er
 void sk_uri_normalize_path(struct sk_buf *out, const char *path, size_t n)
 {
     /* segs holds (start, len) pairs of the kept segments. */
-    size_t (*segs)[2] = xmalloc((n / 2 + 2) * sizeof(*segs));
+    size_t(*segs)[2] = xmalloc((n / 2 + 2) * sizeof(*segs));
     size_t nseg = 0, i = 0, k;
     int trailing = n > 0 && path[n - 1] == '/';
 

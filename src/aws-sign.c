@@ -269,7 +269,7 @@ static int send_request(const struct opts *o, struct sk_client *c, const struct 
     req.body = body->p;
     req.body_len = body->len;
     req.timeout_ms = 3600L * 1000; /* a download may be large: one hour, not the API default */
-    req.sink = to_stdout; /* 2xx bodies stream straight to stdout */
+    req.sink = to_stdout;          /* 2xx bodies stream straight to stdout */
     if (sk_http_send(c->http, &req, &resp, err) < 0) {
         if (err->kind == SK_E_IO) /* stdout failed: tool_finish reports it */
             rc = 0;

@@ -36,8 +36,15 @@ static const char help_text[] =
 #define MAX_SECRET 65536 /* Secrets Manager's limit */
 #define MAX_TAGS 50
 
-enum { OPT_DESCRIPTION = OPT_TOOL_BASE, OPT_KMS_KEY_ID, OPT_TAG, OPT_VALUE_FILE, OPT_GENERATE, OPT_LENGTH,
-       OPT_EXCLUDE_PUNCT };
+enum {
+    OPT_DESCRIPTION = OPT_TOOL_BASE,
+    OPT_KMS_KEY_ID,
+    OPT_TAG,
+    OPT_VALUE_FILE,
+    OPT_GENERATE,
+    OPT_LENGTH,
+    OPT_EXCLUDE_PUNCT
+};
 
 struct opts {
     struct common_opts c;

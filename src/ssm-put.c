@@ -37,21 +37,29 @@ static const char help_text[] =
     "                        value_env, type, description, key_id, tier}\n"
     "\n";
 
-#define MAX_VALUE 8192     /* Advanced tier limit */
-#define STANDARD_MAX 4096  /* Standard tier limit */
+#define MAX_VALUE 8192    /* Advanced tier limit */
+#define STANDARD_MAX 4096 /* Standard tier limit */
 #define MAX_TAGS 50
 
-enum { OPT_TYPE = OPT_TOOL_BASE, OPT_KEY_ID, OPT_DESCRIPTION, OPT_TIER, OPT_NO_OVERWRITE, OPT_TAG, OPT_VALUE_FILE,
-       OPT_FROM_FILE };
+enum {
+    OPT_TYPE = OPT_TOOL_BASE,
+    OPT_KEY_ID,
+    OPT_DESCRIPTION,
+    OPT_TIER,
+    OPT_NO_OVERWRITE,
+    OPT_TAG,
+    OPT_VALUE_FILE,
+    OPT_FROM_FILE
+};
 
 struct param {
     char *name;
-    char *type;        /* String, StringList, SecureString */
+    char *type;          /* String, StringList, SecureString */
     struct sk_buf value; /* secret buffer */
     char *description;
     char *key_id;
     char *tier;
-    char *origin;      /* "line 12 of f.yaml" for messages, or NULL */
+    char *origin; /* "line 12 of f.yaml" for messages, or NULL */
 };
 
 struct opts {
@@ -185,21 +193,20 @@ static int check_name(const char *name, const char *origin, struct sk_err *err)
     for (i = 0; i < len; i++) {
         unsigned char ch = (unsigned char)name[i];
         if (!isalnum(ch) && !strchr("_.-/", ch))
-            return sk_errf(err, SK_E_USAGE, "%s%sinvalid parameter name '%s': only letters, digits and _.-/", at,
-                           sep, name);
+            return sk_errf(err, SK_E_USAGE, "%s%sinvalid parameter name '%s': only letters, digits and _.-/", at, sep,
+                           name);
         if (ch == '/')
             levels++;
     }
     if (strchr(name, '/') && name[0] != '/')
-        return sk_errf(err, SK_E_USAGE, "%s%sinvalid parameter name '%s': a path must start with '/'", at, sep,
-                       name);
+        return sk_errf(err, SK_E_USAGE, "%s%sinvalid parameter name '%s': a path must start with '/'", at, sep, name);
     if (levels > 15)
         return sk_errf(err, SK_E_USAGE, "%s%sinvalid parameter name '%s': more than 15 levels", at, sep, name);
     {
         const char *base = name[0] == '/' ? name + 1 : name;
         if (strncasecmp(base, "aws", 3) == 0 || strncasecmp(base, "ssm", 3) == 0)
-            return sk_errf(err, SK_E_USAGE, "%s%sinvalid parameter name '%s': names cannot begin with aws or ssm",
-                           at, sep, name);
+            return sk_errf(err, SK_E_USAGE, "%s%sinvalid parameter name '%s': names cannot begin with aws or ssm", at,
+                           sep, name);
     }
     return 0;
 }
@@ -236,8 +243,8 @@ static const char *scalar(yaml_node_t *n)
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-static int load_yaml_entry(yaml_document_t *doc, yaml_node_t *key, yaml_node_t *val, const char *file,
-                           struct param *p, struct sk_err *err)
+static int load_yaml_entry(yaml_document_t *doc, yaml_node_t *key, yaml_node_t *val, const char *file, struct param *p,
+                           struct sk_err *err)
 {
     struct sk_buf origin = SK_BUF_INIT;
     const char *value = NULL, *value_file = NULL, *value_env = NULL;
@@ -426,8 +433,7 @@ static int put_parameter(struct sk_client *c, const struct param *p, int overwri
     if (tags)
         sk_jsonw_raw(&w, "Tags", tags);
     sk_jsonw_end(&w);
-    rc = sk_client_json_raw(c, &sk_svc_ssm, "PutParameter", body.p, body.len, secure ? SK_API_SECRET_REQ : 0, out,
-                            err);
+    rc = sk_client_json_raw(c, &sk_svc_ssm, "PutParameter", body.p, body.len, secure ? SK_API_SECRET_REQ : 0, out, err);
     sk_buf_release(&body);
     return rc;
 }

@@ -115,9 +115,7 @@ int tool_common_opt(struct common_opts *o, int opt, const char *arg, const char 
         fputs(help_text, stdout);
         fputs(common_help, stdout);
         exit(tool_finish(EXIT_OK));
-    case OPT_VERSION:
-        printf("%s (shipkit) %s\n", progname, SK_VERSION);
-        exit(tool_finish(EXIT_OK));
+    case OPT_VERSION: printf("%s (shipkit) %s\n", progname, SK_VERSION); exit(tool_finish(EXIT_OK));
     }
     return 0;
 }

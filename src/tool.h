@@ -61,7 +61,9 @@ enum {
         { "output", required_argument, NULL, OPT_OUTPUT }, { "profile", required_argument, NULL, OPT_PROFILE },        \
         { "query", required_argument, NULL, OPT_QUERY }, { "quiet", no_argument, NULL, 'q' },                          \
         { "region", required_argument, NULL, OPT_REGION }, { "verbose", no_argument, NULL, 'v' },                      \
-        { "version", no_argument, NULL, OPT_VERSION }
+    {                                                                                                                  \
+        "version", no_argument, NULL, OPT_VERSION                                                                      \
+    }
 #define COMMON_SHORTOPTS "qv"
 
 /* Common option text for --help. */

@@ -30,11 +30,11 @@ int main(int argc, char **argv)
     char akid[] = "AKIDEXAMPLE";
     char secret[] = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
     static const char body[] = "{}";
-    struct sk_creds creds = {0};
+    struct sk_creds creds = { 0 };
     struct sk_headers headers = SK_HEADERS_INIT;
     struct sk_sigv4_params params;
-    struct sk_sigv4_req req = {0};
-    struct sk_err err = {0};
+    struct sk_sigv4_req req = { 0 };
+    struct sk_err err = { 0 };
     char sig[65] = "";
     long n = 200000;
     double t0, t1;

@@ -15,8 +15,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const char *const path[] = {"a", "b", "c", NULL};
-    struct sk_err err = {0};
+    static const char *const path[] = { "a", "b", "c", NULL };
+    struct sk_err err = { 0 };
     struct sk_buf b = SK_BUF_INIT, b2 = SK_BUF_INIT;
     jv v = jv_invalid(), again = jv_invalid(), r;
     double d;

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *p = (const char *)data;
     struct sk_buf enc = SK_BUF_INIT, dec = SK_BUF_INIT, enc2 = SK_BUF_INIT, dec2 = SK_BUF_INIT;
-    struct sk_err err = {0};
+    struct sk_err err = { 0 };
     struct sk_url u;
     char *s;
     int slash;

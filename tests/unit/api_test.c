@@ -151,7 +151,8 @@ TEST(json_request_shape)
     ASSERT_STREQ(r.f.target[0], "AmazonSSM.GetParameter");
     ASSERT_STREQ(r.f.ctype[0], "application/x-amz-json-1.1");
     ASSERT_STREQ(r.f.body[0], "{\"Name\":\"/a\"}");
-    ASSERT(strncmp(r.f.auth[0], "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/ssm/aws4_request, ", 77) == 0);
+    ASSERT(strncmp(r.f.auth[0], "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/ssm/aws4_request, ", 77) ==
+           0);
     ASSERT(strstr(r.f.auth[0], "SignedHeaders=content-type;host;x-amz-date;x-amz-target,") != NULL);
     rig_release(&r);
 }
@@ -201,9 +202,9 @@ TEST(throttling_and_transient_codes_retry)
 TEST(client_errors_are_not_retried)
 {
     struct rig r;
-    struct step s[] = { { 400, NULL,
-                          "{\"__type\":\"com.amazonaws.ssm#ParameterNotFound\",\"Message\":\"no such parameter\"}",
-                          0 } };
+    struct step s[] = {
+        { 400, NULL, "{\"__type\":\"com.amazonaws.ssm#ParameterNotFound\",\"Message\":\"no such parameter\"}", 0 }
+    };
     struct sk_err err;
     jv out;
 
@@ -320,7 +321,8 @@ TEST(timeouts_cost_more_quota)
     r.retry.quota = 100;
     r.f.calls = 0;
     {
-        struct step s2[] = { { 0, NULL, NULL, SK_RETRY_TIMEOUT }, { 0, NULL, NULL, SK_RETRY_TIMEOUT },
+        struct step s2[] = { { 0, NULL, NULL, SK_RETRY_TIMEOUT },
+                             { 0, NULL, NULL, SK_RETRY_TIMEOUT },
                              { 0, NULL, NULL, SK_RETRY_TIMEOUT } };
         script(&r, s2, 3);
     }
@@ -403,8 +405,8 @@ TEST(query_request_and_result)
     script(&r, s, 1);
     sk_form_init(&form);
     sk_form_add(&form, "Targets.member.1.Id", "i-1 2&3");
-    ASSERT_OK(sk_api_query(&r.t, &sk_svc_sts, "http://127.0.0.1:9", "us-east-1", &r.creds, "GetCallerIdentity",
-                           &form, NULL, 0, &out, &err),
+    ASSERT_OK(sk_api_query(&r.t, &sk_svc_sts, "http://127.0.0.1:9", "us-east-1", &r.creds, "GetCallerIdentity", &form,
+                           NULL, 0, &out, &err),
               &err);
     if (!h_cur_failed) {
         ASSERT_STREQ(sk_json_str(out, "Arn"), "arn:aws:iam::123:user/x");
@@ -441,8 +443,9 @@ TEST(query_error_document)
 TEST(unsigned_calls_and_secret_flags)
 {
     struct rig r;
-    struct step s[] = { { 200, NULL, "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult/>"
-                                     "</AssumeRoleWithWebIdentityResponse>",
+    struct step s[] = { { 200, NULL,
+                          "<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult/>"
+                          "</AssumeRoleWithWebIdentityResponse>",
                           0 } };
     struct sk_err err;
     jv out;

@@ -13,9 +13,18 @@ static struct sk_err err;
 static char dir[] = "/tmp/sk_config_test.XXXXXX";
 
 static const char *const aws_vars[] = {
-    "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION",
-    "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SSM", "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-    "AWS_ENDPOINT_URL_STS", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", NULL,
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_SSM",
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    NULL,
 };
 
 static void clean_env(void)
@@ -370,8 +379,9 @@ TEST(load_merges_credentials_over_config)
     struct sk_config c;
 
     clean_env();
-    setenv("AWS_CONFIG_FILE", write_file("c1", "[default]\nregion = us-east-1\naws_access_key_id = FROMCONF\n"
-                                               "[profile dev]\nregion = eu-west-1\n"),
+    setenv("AWS_CONFIG_FILE",
+           write_file("c1", "[default]\nregion = us-east-1\naws_access_key_id = FROMCONF\n"
+                            "[profile dev]\nregion = eu-west-1\n"),
            1);
     setenv("AWS_SHARED_CREDENTIALS_FILE",
            write_file("k1", "[default]\naws_access_key_id = FROMCREDS\n[dev]\naws_access_key_id = DEV\n"), 1);

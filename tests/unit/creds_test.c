@@ -31,13 +31,32 @@ static char dir[] = "/tmp/sk_creds_test.XXXXXX";
 static const time_t NOW = 1767225600; /* 2026-01-01T00:00:00Z */
 
 static const char *const aws_vars[] = {
-    "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION",
-    "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-    "AWS_CREDENTIAL_EXPIRATION", "AWS_ACCOUNT_ID", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN",
-    "AWS_ROLE_SESSION_NAME", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_DISABLED",
-    "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE", "AWS_EC2_METADATA_V1_DISABLED",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_ACCOUNT_ID",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_EC2_METADATA_DISABLED",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+    "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE",
+    "AWS_EC2_METADATA_V1_DISABLED",
     NULL,
 };
 
@@ -316,9 +335,11 @@ TEST(explicit_profile_skips_env)
 
     clean_env();
     setenv("AWS_CONFIG_FILE", write_file("cfg_explicit", "[profile p]\nregion = us-east-1\n", 0600), 1);
-    setenv("AWS_SHARED_CREDENTIALS_FILE", write_file("creds_explicit", "[p]\naws_access_key_id = AKP\n"
-                                                                        "aws_secret_access_key = SKP\n",
-                                                     0600),
+    setenv("AWS_SHARED_CREDENTIALS_FILE",
+           write_file("creds_explicit",
+                      "[p]\naws_access_key_id = AKP\n"
+                      "aws_secret_access_key = SKP\n",
+                      0600),
            1);
     setenv("AWS_ACCESS_KEY_ID", "AKENV", 1);
     setenv("AWS_SECRET_ACCESS_KEY", "SKENV", 1);
@@ -531,7 +552,7 @@ TEST(source_profile_cycles_and_errors)
     static const struct {
         const char *profile, *needle;
     } cases[] = {
-        { "cyc_a", "cycle" },          { "selfnokeys", "cycle" },       { "missing_src", "nowhere" },
+        { "cyc_a", "cycle" },          { "selfnokeys", "cycle" },         { "missing_src", "nowhere" },
         { "nosrc", "source_profile" }, { "badsrc", "credential_source" }, { "mfa", "mfa_serial" },
     };
     size_t i;
@@ -745,10 +766,12 @@ TEST(process_bad_commands)
     const struct sk_creds *c;
 
     clean_env();
-    setenv("AWS_CONFIG_FILE", write_file("cfg_proc2", "[profile p1]\ncredential_process = /no/such/binary --x\n"
-                                                      "[profile p2]\ncredential_process = foo 'unterminated\n"
-                                                      "[profile p3]\ncredential_process = foo \"bar\n",
-                                         0600),
+    setenv("AWS_CONFIG_FILE",
+           write_file("cfg_proc2",
+                      "[profile p1]\ncredential_process = /no/such/binary --x\n"
+                      "[profile p2]\ncredential_process = foo 'unterminated\n"
+                      "[profile p3]\ncredential_process = foo \"bar\n",
+                      0600),
            1);
     ASSERT_OK(env_setup(&e, "p1", 1), &err);
     ASSERT_ERR(sk_credprovider_get(&e.p, NOW, &c, &err), &err, SK_E_CONFIG);

@@ -36,7 +36,7 @@ static int h_tests, h_failed, h_cur_failed;
         h_tests++;                                                                                                     \
         if (h_cur_failed)                                                                                              \
             h_failed++;                                                                                                \
-        printf("%s %d - %s\n", h_cur_failed ? "not ok" : "ok", h_tests, (name));                                      \
+        printf("%s %d - %s\n", h_cur_failed ? "not ok" : "ok", h_tests, (name));                                       \
         fflush(stdout);                                                                                                \
     } while (0)
 #define DONE() (printf("1..%d\n", h_tests), h_failed ? 1 : 0)
@@ -70,7 +70,7 @@ static int h_tests, h_failed, h_cur_failed;
         if ((call) == 0)                                                                                               \
             H_FAIL("%s succeeded, expected %s", #call, sk_errkind_name(k));                                            \
         else if ((err)->kind != (k))                                                                                   \
-            H_FAIL("%s: got %s (%s), expected %s", #call, sk_errkind_name((err)->kind), (err)->msg,                   \
+            H_FAIL("%s: got %s (%s), expected %s", #call, sk_errkind_name((err)->kind), (err)->msg,                    \
                    sk_errkind_name(k));                                                                                \
     } while (0)
 
@@ -78,7 +78,7 @@ static int h_tests, h_failed, h_cur_failed;
     do {                                                                                                               \
         const char *h_a = (a), *h_b = (b);                                                                             \
         if (!h_a || !h_b || strcmp(h_a, h_b) != 0)                                                                     \
-            H_FAIL("%s != %s:\n#   got:  '%s'\n#   want: '%s'", #a, #b, h_a ? h_a : "(null)", h_b ? h_b : "(null)");  \
+            H_FAIL("%s != %s:\n#   got:  '%s'\n#   want: '%s'", #a, #b, h_a ? h_a : "(null)", h_b ? h_b : "(null)");   \
     } while (0)
 
 #define ASSERT_MEMEQ(a, alen, b, blen)                                                                                 \

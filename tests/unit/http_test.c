@@ -253,7 +253,7 @@ TEST(get_200_and_headers)
 {
     struct server s;
     struct sk_http *h = sk_http_new(NULL);
-    struct sk_http_req req = {0};
+    struct sk_http_req req = { 0 };
     struct sk_http_resp resp;
     struct sk_err err;
     char u[128];
@@ -283,7 +283,7 @@ TEST(status_500_with_body)
 {
     struct server s;
     struct sk_http *h = sk_http_new(NULL);
-    struct sk_http_req req = {0};
+    struct sk_http_req req = { 0 };
     struct sk_http_resp resp;
     struct sk_err err;
     char u[128];
@@ -308,7 +308,7 @@ TEST(interim_response_headers_dropped)
 {
     struct server s;
     struct sk_http *h = sk_http_new(NULL);
-    struct sk_http_req req = {0};
+    struct sk_http_req req = { 0 };
     struct sk_http_resp resp;
     struct sk_err err;
     char u[128];
@@ -336,7 +336,7 @@ TEST(sends_exact_headers)
     struct server s;
     struct sk_http *h = sk_http_new(NULL);
     struct sk_headers hs = SK_HEADERS_INIT;
-    struct sk_http_req req = {0};
+    struct sk_http_req req = { 0 };
     struct sk_http_resp resp;
     struct sk_err err;
     char u[128];
@@ -400,7 +400,7 @@ TEST(connection_reused)
 {
     struct server s;
     struct sk_http *h = sk_http_new(NULL);
-    struct sk_http_req req = {0};
+    struct sk_http_req req = { 0 };
     struct sk_http_resp resp;
     struct sk_err err;
     char u[128], u2[128];
@@ -429,7 +429,7 @@ TEST(body_over_max)
 {
     struct server s;
     struct sk_http *h = sk_http_new(NULL);
-    struct sk_http_req req = {0};
+    struct sk_http_req req = { 0 };
     struct sk_http_resp resp;
     struct sk_err err;
     char u[128];
@@ -460,7 +460,7 @@ TEST(body_over_max)
 TEST(connection_refused)
 {
     struct sk_http *h = sk_http_new(NULL);
-    struct sk_http_req req = {0};
+    struct sk_http_req req = { 0 };
     struct sk_http_resp resp;
     struct sk_err err;
     struct sockaddr_in sa;
@@ -493,7 +493,7 @@ TEST(timeout)
 {
     struct server s;
     struct sk_http *h = sk_http_new(NULL);
-    struct sk_http_req req = {0};
+    struct sk_http_req req = { 0 };
     struct sk_http_resp resp;
     struct sk_err err;
     char u[128];
@@ -516,7 +516,7 @@ TEST(https_to_plain_port)
 {
     struct server s;
     struct sk_http *h = sk_http_new(NULL);
-    struct sk_http_req req = {0};
+    struct sk_http_req req = { 0 };
     struct sk_http_resp resp;
     struct sk_err err;
     char u[128];
@@ -539,7 +539,7 @@ TEST(https_to_plain_port)
 TEST(bad_ca_bundle)
 {
     struct sk_http *h = sk_http_new("/nonexistent/ca.pem");
-    struct sk_http_req req = {0};
+    struct sk_http_req req = { 0 };
     struct sk_http_resp resp;
     struct sk_err err;
     struct server s;
@@ -566,7 +566,7 @@ TEST(tls_verification)
 {
     char dir[] = "/tmp/http_test_tls.XXXXXX", cmd[512], cert[96], key[96], u[128], line[256];
     struct sk_http *h = NULL, *h2 = NULL;
-    struct sk_http_req req = {0};
+    struct sk_http_req req = { 0 };
     struct sk_http_resp resp;
     struct sk_err err;
     FILE *fp = NULL;
@@ -642,7 +642,7 @@ out:
 TEST(rejects_other_schemes)
 {
     struct sk_http *h = sk_http_new(NULL);
-    struct sk_http_req req = {0};
+    struct sk_http_req req = { 0 };
     struct sk_http_resp resp;
     struct sk_err err;
 
@@ -671,7 +671,7 @@ TEST(trace_redacts)
     struct server s;
     struct sk_http *h = sk_http_new(NULL);
     struct sk_headers hs = SK_HEADERS_INIT;
-    struct sk_http_req req = {0};
+    struct sk_http_req req = { 0 };
     struct sk_http_resp resp;
     struct sk_err err;
     struct sk_buf tr = SK_BUF_INIT;
@@ -800,9 +800,9 @@ static int fake_fail(void *ctx, const struct sk_http_req *req, struct sk_http_re
 TEST(ops_seam)
 {
     struct sk_http *h = sk_http_new(NULL);
-    struct fake f = {0};
-    struct sk_http_ops ops = {fake_send, &f};
-    struct sk_http_req req = {0};
+    struct fake f = { 0 };
+    struct sk_http_ops ops = { fake_send, &f };
+    struct sk_http_req req = { 0 };
     struct sk_http_resp resp;
     struct sk_err err;
     struct sk_buf tr = SK_BUF_INIT;

@@ -141,10 +141,10 @@ TEST(helpers_kind_checked)
     ASSERT(jv_get_kind(r) == JV_KIND_OBJECT);
     jv_free(r);
     {
-        const char *const ok[] = {"o", "p", "q", NULL};
-        const char *const through_string[] = {"s", "x", NULL};
-        const char *const through_array[] = {"a", "0", NULL};
-        const char *const none[] = {NULL};
+        const char *const ok[] = { "o", "p", "q", NULL };
+        const char *const through_string[] = { "s", "x", NULL };
+        const char *const through_array[] = { "a", "0", NULL };
+        const char *const none[] = { NULL };
 
         r = sk_json_path(v, ok);
         ASSERT(jv_get_kind(r) == JV_KIND_STRING && strcmp(jv_string_value(r), "deep") == 0);

@@ -100,10 +100,10 @@ TEST(utf8_validation)
 {
     ASSERT(sk_utf8_valid("plain ascii", 11));
     ASSERT(sk_utf8_valid("é ሴ 😀", strlen("é ሴ 😀")));
-    ASSERT(!sk_utf8_valid("a\0b", 3));         /* NUL */
-    ASSERT(!sk_utf8_valid("\xc3", 1));         /* truncated */
-    ASSERT(!sk_utf8_valid("\xc0\xaf", 2));     /* overlong */
-    ASSERT(!sk_utf8_valid("\xed\xa0\x80", 3)); /* surrogate */
+    ASSERT(!sk_utf8_valid("a\0b", 3));             /* NUL */
+    ASSERT(!sk_utf8_valid("\xc3", 1));             /* truncated */
+    ASSERT(!sk_utf8_valid("\xc0\xaf", 2));         /* overlong */
+    ASSERT(!sk_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
     ASSERT(!sk_utf8_valid("\xf4\x90\x80\x80", 4)); /* above U+10FFFF */
     ASSERT(!sk_utf8_valid("\xff", 1));
 }

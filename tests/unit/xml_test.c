@@ -62,7 +62,7 @@ TEST(single_member_is_array)
 
 TEST(list_items_honoured)
 {
-    static const char *const items[] = {"DBInstance", "Filter", NULL};
+    static const char *const items[] = { "DBInstance", "Filter", NULL };
 
     check_xml("<R><DBInstances><DBInstance><Id>db1</Id></DBInstance></DBInstances><Other>o</Other></R>", items,
               "{\"R\":{\"DBInstances\":{\"DBInstance\":[{\"Id\":\"db1\"}]},\"Other\":\"o\"}}");
@@ -84,7 +84,7 @@ TEST(namespaced_error_response)
                     "  <RequestId>abc-123</RequestId>\n</ErrorResponse>\n";
     struct sk_err err;
     jv v = jv_invalid(), e;
-    static const char *const code[] = {"ErrorResponse", "Error", "Code", NULL};
+    static const char *const code[] = { "ErrorResponse", "Error", "Code", NULL };
 
     ASSERT_OK(sk_xml_parse(s, strlen(s), NULL, &v, &err), &err);
     e = sk_json_path(v, code);
@@ -185,7 +185,7 @@ TEST(sized_input)
 
 TEST(query_response_shape)
 {
-    static const char *const items[] = {"DBInstance", NULL};
+    static const char *const items[] = { "DBInstance", NULL };
     const char *s = "<DescribeDBInstancesResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\">\n"
                     "  <DescribeDBInstancesResult>\n    <DBInstances>\n      <DBInstance>\n"
                     "        <DBInstanceIdentifier>db1</DBInstanceIdentifier>\n"
