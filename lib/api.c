@@ -41,8 +41,9 @@ static const char *const throttling_codes[] = {
     "EC2ThrottledException",
 };
 static const char *const transient_codes[] = {
-    "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete",
-    "IDPCommunicationError", /* STS web identity (botocore retries/special.py) */
+    "RequestTimeout",          "RequestTimeoutException",
+    "PriorRequestNotComplete", "IDPCommunicationError", /* STS web identity (botocore retries/special.py) */
+    "InvalidIdentityToken", /* STS web identity, retried by aws-c-auth (a token just issued) */
 };
 /* Errors meaning "these credentials are wrong", which tools report as exit 3, not 4. */
 static const char *const credential_codes[] = {
@@ -478,6 +479,11 @@ int sk_api_json_raw(struct sk_transport *t, const struct sk_service *svc, const 
         *out = jv_object();
     } else if (sk_json_parse(resp.body.p, resp.body.len, out, err) < 0) {
         sk_err_prefix(err, "%s.%s response", svc->name, op);
+        goto out;
+    } else if (jv_get_kind(*out) != JV_KIND_OBJECT) {
+        /* Every awsJson1_1 output is a structure; callers rely on getting an object. */
+        jv_free(*out);
+        sk_errf(err, SK_E_PARSE, "%s.%s response: expected a JSON object", svc->name, op);
         goto out;
     }
     rc = 0;

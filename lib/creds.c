@@ -345,6 +345,7 @@ static int sts_call(struct resolve *r, const char *op, const struct sk_form *for
 out:
     jv_free(user);
     jv_free(creds);
+    sk_json_wipe_strings(res); /* credentials: jv frees without wiping */
     jv_free(res);
     free(endpoint);
     return rc;
@@ -651,6 +652,7 @@ static int src_process(struct resolve *r, const char *profile, const char *cmd, 
     out->source = "process";
     rc = 1;
 out:
+    sk_json_wipe_strings(doc); /* credentials: jv frees without wiping */
     jv_free(doc);
     argv_free(argv);
     sk_buf_release(&sout);
@@ -806,6 +808,7 @@ static int src_container(struct resolve *r, struct sk_creds *out, struct sk_err 
     out->source = "container";
     rc = 1;
 out:
+    sk_json_wipe_strings(doc); /* credentials: jv frees without wiping */
     jv_free(doc);
     sk_url_release(&u);
     sk_headers_release(&h);
@@ -944,8 +947,9 @@ static int src_imds(struct resolve *r, int required, struct sk_creds *out, struc
     }
     if (imds_get(r, basebuf.p, v1_disabled, &token, imds_creds_path, &resp, err))
         goto out;
-    if (resp.status == 404 && !required) {
-        tried(r, "imds (no instance role)");
+    if (resp.status >= 400 && resp.status < 500 && !required) {
+        /* 404: no role attached; 403: metadata access restricted. Either way: no credentials here. */
+        tried(r, resp.status == 404 ? "imds (no instance role)" : "imds (refused)");
         rc = 0;
         goto out;
     }
@@ -981,6 +985,7 @@ static int src_imds(struct resolve *r, int required, struct sk_creds *out, struc
     out->source = "imds";
     rc = 1;
 out:
+    sk_json_wipe_strings(doc); /* credentials: jv frees without wiping */
     jv_free(doc);
     sk_http_resp_release(&resp);
     sk_buf_release(&token);

@@ -314,7 +314,20 @@ struct transfer {
     CURL *curl;
     const struct sk_http_req *req;
     int sink_failed;
+    int source_failed;
 };
+
+static size_t on_read(char *buf, size_t size, size_t nmemb, void *data)
+{
+    struct transfer *t = data;
+    long n = t->req->source(t->req->source_ctx, buf, size * nmemb);
+
+    if (n < 0) {
+        t->source_failed = 1;
+        return CURL_READFUNC_ABORT;
+    }
+    return (size_t)n;
+}
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *data)
 {
@@ -434,16 +447,22 @@ static void free_headers(struct curl_slist *list)
 /* Replace every occurrence of the query string in a curl error text (it may carry a signature). */
 static void scrub(char *msg, const char *query)
 {
-    char *hit;
+    struct sk_buf out = SK_BUF_INIT;
+    const char *p = msg, *hit;
     size_t qlen;
 
     if (!query || !*query)
         return;
     qlen = strlen(query);
-    while ((hit = strstr(msg, query)) != NULL) {
-        memset(hit, '.', 3 < qlen ? 3 : qlen);
-        memmove(hit + (3 < qlen ? 3 : qlen), hit + qlen, strlen(hit + qlen) + 1);
+    /* Copy forward: a replacement is never searched again (a query of dots would match forever). */
+    while ((hit = strstr(p, query)) != NULL) {
+        sk_buf_add(&out, p, (size_t)(hit - p));
+        sk_buf_adds(&out, "...");
+        p = hit + qlen;
     }
+    sk_buf_adds(&out, p);
+    snprintf(msg, strlen(msg) + 1, "%s", out.p); /* truncates if a short query grew */
+    sk_buf_release(&out);
 }
 
 static int map_error(CURLcode rc, const char *errbuf, const struct sk_http_req *req, const struct sk_url *u,
@@ -452,6 +471,10 @@ static int map_error(CURLcode rc, const char *errbuf, const struct sk_http_req *
     char text[CURL_ERROR_SIZE + 1];
     int retry = SK_RETRY_NO;
 
+    if (t->source_failed) {
+        sk_errf(err, SK_E_IO, "%s %s: cannot read the request body", req->method, u->host);
+        goto out;
+    }
     if (t->sink_failed) {
         sk_errf(err, SK_E_IO, "%s %s: cannot write the response body", req->method, u->host);
         goto out;
@@ -533,7 +556,13 @@ static int curl_send(struct sk_http *h, const struct sk_http_req *req, const str
     SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
     if (h->ca_bundle)
         SETOPT(CURLOPT_CAINFO, h->ca_bundle);
-    SETOPT(CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS);
+    if (req->source || req->sink) {
+        SETOPT(CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 0L);
+        SETOPT(CURLOPT_LOW_SPEED_LIMIT, 1024L);
+        SETOPT(CURLOPT_LOW_SPEED_TIME, req->stall_s > 0 ? req->stall_s : 60L);
+    } else {
+        SETOPT(CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : DEFAULT_TIMEOUT_MS);
+    }
     SETOPT(CURLOPT_CONNECTTIMEOUT_MS,
            req->connect_timeout_ms > 0 ? req->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS);
     if (!req->sink)
@@ -547,6 +576,16 @@ static int curl_send(struct sk_http *h, const struct sk_http_req *req, const str
         SETOPT(CURLOPT_HTTPGET, 1L);
     } else if (strcmp(m, "HEAD") == 0) {
         SETOPT(CURLOPT_NOBODY, 1L);
+    } else if (req->source) {
+        /* Streamed body: known length, or chunked when it is not known (a layer being compressed). */
+        sends_body = 1;
+        SETOPT(CURLOPT_POST, 1L);
+        SETOPT(CURLOPT_READFUNCTION, on_read);
+        SETOPT(CURLOPT_READDATA, &t);
+        if (req->source_len >= 0)
+            SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->source_len);
+        if (strcmp(m, "POST") != 0)
+            SETOPT(CURLOPT_CUSTOMREQUEST, m);
     } else {
         /* POST, PUT and bodied others: explicit size, so no chunked encoding and no strlen. */
         sends_body = strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0 || req->body_len > 0;

@@ -36,6 +36,15 @@ struct sk_http_req {
      * A sink returning non-zero aborts the transfer: send fails with SK_E_IO. */
     int (*sink)(void *ctx, const void *p, size_t n);
     void *sink_ctx;
+    /* Optional: a streamed request body instead of body/body_len. source fills buf with up to n bytes
+     * and returns the count, 0 at the end, or -1 to abort (send then fails with SK_E_IO).
+     * source_len is the total length, or -1 when unknown (chunked transfer encoding). */
+    long (*source)(void *ctx, char *buf, size_t n);
+    void *source_ctx;
+    long long source_len;
+    /* With source or sink, transfers may be long: timeout_ms 0 means no overall limit, and a transfer
+     * slower than 1 KiB/s for stall_s seconds (0: 60) is a timeout instead. */
+    long stall_s;
 };
 
 struct sk_http_resp {

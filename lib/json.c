@@ -294,3 +294,33 @@ out:
     sk_buf_release(&msg);
     return rc;
 }
+
+void sk_json_wipe_strings(jv v)
+{
+    switch (jv_get_kind(v)) {
+    case JV_KIND_STRING:
+        /* jv has no mutable accessor; the string is ours alone (see json.h), so cast. */
+        sk_wipe((void *)jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)));
+        break;
+    case JV_KIND_ARRAY: {
+        int i, n = jv_array_length(jv_copy(v));
+        for (i = 0; i < n; i++) {
+            jv e = jv_array_get(jv_copy(v), i);
+            sk_json_wipe_strings(e);
+            jv_free(e);
+        }
+        break;
+    }
+    case JV_KIND_OBJECT: {
+        int it;
+        for (it = jv_object_iter(v); jv_object_iter_valid(v, it); it = jv_object_iter_next(v, it)) {
+            jv k = jv_object_iter_key(v, it), e = jv_object_iter_value(v, it);
+            sk_json_wipe_strings(e);
+            jv_free(e);
+            jv_free(k); /* keys are names, not secrets */
+        }
+        break;
+    }
+    default: break;
+    }
+}

@@ -28,6 +28,11 @@ int sk_json_num(jv obj, const char *key, double *out);
 /* Follow a path of keys ("a", "b", NULL) through nested objects; new reference or jv_invalid(). */
 jv sk_json_path(jv obj, const char *const *keys);
 
+/* Overwrite, in place, the bytes of every string (and object key) in v with zeros: call it on a
+ * document that held credentials, just before freeing it, as jv frees memory without wiping. v is
+ * borrowed and must not be shared with anything still in use. */
+void sk_json_wipe_strings(jv v);
+
 /* Append the serialisation of v: compact (one line) or pretty (2-space indent, like jq). */
 void sk_json_dump(jv v, int pretty, struct sk_buf *out);
 

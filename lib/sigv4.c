@@ -105,7 +105,16 @@ int sk_parse_amz_date(const char *s, time_t *out)
     tm.tm_sec = (s[13] - '0') * 10 + (s[14] - '0');
     if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
         return -1;
-    *out = timegm(&tm);
+    {
+        /* timegm normalises 31 February into March: accept only dates that survive the round trip. */
+        struct tm want = tm, back;
+        time_t t = timegm(&tm); /* normalises tm in place */
+        gmtime_r(&t, &back);
+        if (back.tm_mday != want.tm_mday || back.tm_mon != want.tm_mon || back.tm_hour != want.tm_hour ||
+            back.tm_sec != want.tm_sec)
+            return -1;
+        *out = t;
+    }
     return 0;
 }
 
@@ -126,9 +135,10 @@ void sk_sigv4_params_init(struct sk_sigv4_params *p, const char *service, const 
 void sk_sigv4_result_init(struct sk_sigv4_result *r)
 {
     memset(r, 0, sizeof(*r));
-    sk_buf_init(&r->canonical_request);
+    /* The canonical request and a presigned query carry the session token: wipe them when freed. */
+    sk_buf_init_secret(&r->canonical_request);
     sk_buf_init(&r->string_to_sign);
-    sk_buf_init(&r->query);
+    sk_buf_init_secret(&r->query);
 }
 
 void sk_sigv4_result_release(struct sk_sigv4_result *r)
@@ -248,6 +258,7 @@ static void qlist_add_raw(struct qlist *q, const char *k, const char *v)
 {
     struct sk_buf ek = SK_BUF_INIT, ev = SK_BUF_INIT;
 
+    sk_buf_init_secret(&ev); /* may be the session token */
     sk_uri_encodes(&ek, k, 0);
     sk_uri_encodes(&ev, v, 0);
     qlist_add_encoded(q, ek.p, ek.len, ev.p, ev.len);
@@ -275,6 +286,8 @@ static int parse_query(const char *query, struct qlist *q, int presign, struct s
     const char *p = query;
     int rc = -1;
 
+    sk_buf_init_secret(&dv); /* query values can be tokens or signatures */
+    sk_buf_init_secret(&ev);
     while (p && *p) {
         size_t len = strcspn(p, "&");
         const char *eq = memchr(p, '=', len);

@@ -117,12 +117,12 @@ int sk_url_parse(const char *url, struct sk_url *u, struct sk_err *err)
 
     p = strstr(url, "://");
     if (!p)
-        return sk_errf(err, SK_E_USAGE, "invalid URL '%s': no scheme", url);
+        return sk_errf(err, SK_E_USAGE, "invalid URL '%.*s': no scheme", (int)strcspn(url, "?#"), url);
     r.scheme = xstrndup(url, (size_t)(p - url));
     for (i = 0; r.scheme[i]; i++)
         r.scheme[i] = (char)tolower((unsigned char)r.scheme[i]);
     if (strcmp(r.scheme, "http") != 0 && strcmp(r.scheme, "https") != 0) {
-        sk_errf(err, SK_E_USAGE, "invalid URL '%s': scheme must be http or https", url);
+        sk_errf(err, SK_E_USAGE, "invalid URL '%.*s': scheme must be http or https", (int)strcspn(url, "?#"), url);
         goto fail;
     }
     auth = p + 3;
@@ -133,7 +133,7 @@ int sk_url_parse(const char *url, struct sk_url *u, struct sk_err *err)
     }
     for (p = auth; p < auth_end; p++) {
         if ((unsigned char)*p <= ' ' || *p == '\\') {
-            sk_errf(err, SK_E_USAGE, "invalid URL '%s': bad character in host", url);
+            sk_errf(err, SK_E_USAGE, "invalid URL '%.*s': bad character in host", (int)strcspn(url, "?#"), url);
             goto fail;
         }
     }
@@ -141,13 +141,13 @@ int sk_url_parse(const char *url, struct sk_url *u, struct sk_err *err)
         h = auth + 1;
         h_end = memchr(h, ']', (size_t)(auth_end - h));
         if (!h_end) {
-            sk_errf(err, SK_E_USAGE, "invalid URL '%s': unterminated IPv6 address", url);
+            sk_errf(err, SK_E_USAGE, "invalid URL '%.*s': unterminated IPv6 address", (int)strcspn(url, "?#"), url);
             goto fail;
         }
         r.ipv6 = 1;
         if (h_end + 1 < auth_end) {
             if (h_end[1] != ':') {
-                sk_errf(err, SK_E_USAGE, "invalid URL '%s': junk after IPv6 address", url);
+                sk_errf(err, SK_E_USAGE, "invalid URL '%.*s': junk after IPv6 address", (int)strcspn(url, "?#"), url);
                 goto fail;
             }
             port = h_end + 2;
@@ -161,7 +161,7 @@ int sk_url_parse(const char *url, struct sk_url *u, struct sk_err *err)
             h_end = auth_end;
     }
     if (h_end == h) {
-        sk_errf(err, SK_E_USAGE, "invalid URL '%s': no host", url);
+        sk_errf(err, SK_E_USAGE, "invalid URL '%.*s': no host", (int)strcspn(url, "?#"), url);
         goto fail;
     }
     r.host = xstrndup(h, (size_t)(h_end - h));
@@ -172,13 +172,13 @@ int sk_url_parse(const char *url, struct sk_url *u, struct sk_err *err)
         char *end;
         long v;
         if (plen == 0 || plen > 5 || strspn(port, "0123456789") < plen) {
-            sk_errf(err, SK_E_USAGE, "invalid URL '%s': bad port", url);
+            sk_errf(err, SK_E_USAGE, "invalid URL '%.*s': bad port", (int)strcspn(url, "?#"), url);
             goto fail;
         }
         r.port = xstrndup(port, plen);
         v = strtol(r.port, &end, 10);
         if (v < 1 || v > 65535) {
-            sk_errf(err, SK_E_USAGE, "invalid URL '%s': port out of range", url);
+            sk_errf(err, SK_E_USAGE, "invalid URL '%.*s': port out of range", (int)strcspn(url, "?#"), url);
             goto fail;
         }
     }
@@ -187,7 +187,7 @@ int sk_url_parse(const char *url, struct sk_url *u, struct sk_err *err)
         size_t plen = strcspn(path, "?#");
         r.path = plen && path[0] == '/' ? xstrndup(path, plen) : xstrdup("/");
         if (plen && path[0] != '/') {
-            sk_errf(err, SK_E_USAGE, "invalid URL '%s'", url);
+            sk_errf(err, SK_E_USAGE, "invalid URL '%.*s'", (int)strcspn(url, "?#"), url);
             goto fail;
         }
         if (path[plen] == '?') {

@@ -6,6 +6,8 @@
  */
 #include "xml.h"
 
+#include <stddef.h>
+
 #include <limits.h>
 #include <string.h>
 
@@ -86,7 +88,7 @@ static void on_start(void *data, const XML_Char *name, const XML_Char **attrs)
     f = &st->stack[st->depth++];
     f->name = xstrdup(local_name(name));
     f->obj = jv_invalid();
-    sk_buf_init(&f->text);
+    sk_buf_init_secret(&f->text); /* responses can carry credentials: wipe what we discard */
 }
 
 /* parent[name] = value, turning repeats (and list items from the start) into arrays. */
@@ -184,6 +186,52 @@ static void on_entity_decl(void *data, const XML_Char *name, int is_param, const
     fail(st, "entity declarations not allowed");
 }
 
+/* expat's own buffers hold the document's text, credentials included: give it an allocator that
+ * wipes every block it frees or outgrows. A size header precedes each block. */
+union wipe_hdr {
+    size_t size;
+    max_align_t align;
+};
+
+static void *wipe_malloc(size_t n)
+{
+    union wipe_hdr *h = malloc(sizeof(*h) + n);
+    if (!h)
+        return NULL;
+    h->size = n;
+    return h + 1;
+}
+
+static void wipe_free(void *p)
+{
+    union wipe_hdr *h;
+
+    if (!p)
+        return;
+    h = (union wipe_hdr *)p - 1;
+    sk_wipe(p, h->size);
+    free(h);
+}
+
+static void *wipe_realloc(void *p, size_t n)
+{
+    void *q;
+
+    if (!p)
+        return wipe_malloc(n);
+    q = wipe_malloc(n);
+    if (!q)
+        return NULL;
+    {
+        size_t old = ((union wipe_hdr *)p - 1)->size;
+        memcpy(q, p, old < n ? old : n);
+    }
+    wipe_free(p);
+    return q;
+}
+
+static const XML_Memory_Handling_Suite wiping_memory = { wipe_malloc, wipe_realloc, wipe_free };
+
 int sk_xml_parse(const char *p, size_t n, const char *const *list_items, jv *out, struct sk_err *err)
 {
     struct xml_state st;
@@ -197,7 +245,7 @@ int sk_xml_parse(const char *p, size_t n, const char *const *list_items, jv *out
     *out = jv_invalid();
     if (n > INT_MAX)
         return sk_errf(err, SK_E_PARSE, "xml: input too large (%zu bytes)", n);
-    st.parser = XML_ParserCreate(NULL);
+    st.parser = XML_ParserCreate_MM(NULL, &wiping_memory, NULL);
     if (!st.parser) {
         sk_errf(err, SK_E_INTERNAL, "xml: cannot create parser");
         goto out;

@@ -239,6 +239,21 @@ static void print_headers(const struct opts *o, const struct sk_sigv4_result *r)
         printf("%s: %s\n", r->add.v[i].name, r->add.v[i].value);
 }
 
+/* The canonical request, with the session token shown as <redacted>: this is a debugging view, and
+ * tokens never reach stdout outside the headers the user asked for (--print-headers, --presign). */
+static void print_canonical(const struct sk_sigv4_result *r, const struct sk_creds *creds)
+{
+    const char *p = r->canonical_request.p, *tok = creds->session_token, *hit;
+    size_t tlen = tok ? strlen(tok) : 0;
+
+    while (tlen && (hit = strstr(p, tok)) != NULL) {
+        fwrite(p, 1, (size_t)(hit - p), stdout);
+        fputs("<redacted>", stdout);
+        p = hit + tlen;
+    }
+    printf("%s\n\n%s\n", p, r->string_to_sign.p);
+}
+
 static int to_stdout(void *ctx, const void *p, size_t n)
 {
     (void)ctx;
@@ -399,7 +414,7 @@ static int run(struct opts *o, struct sk_err *err)
 
     switch (o->mode) {
     case MODE_PRINT_HEADERS: print_headers(o, &sig); break;
-    case MODE_PRINT_CANONICAL: printf("%s\n\n%s\n", sig.canonical_request.p, sig.string_to_sign.p); break;
+    case MODE_PRINT_CANONICAL: print_canonical(&sig, creds); break;
     case MODE_PRESIGN: printf("%s://%s%s?%s\n", u.scheme, host.p, u.path, sig.query.p); break;
     case MODE_SEND:
         if (send_request(o, &c, &u, host.p, &sig, &body, err) < 0)

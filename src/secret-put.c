@@ -165,24 +165,6 @@ static void add_value(struct sk_jsonw *w, const struct sk_buf *value)
     }
 }
 
-static void tags_json(const struct opts *o, struct sk_buf *out)
-{
-    int i;
-
-    sk_buf_addch(out, '[');
-    for (i = 0; i < o->ntags; i++) {
-        const char *eq = strchr(o->tags[i], '=');
-        struct sk_jsonw w;
-        if (i)
-            sk_buf_addch(out, ',');
-        sk_jsonw_begin(&w, out);
-        sk_jsonw_strn(&w, "Key", o->tags[i], (size_t)(eq - o->tags[i]));
-        sk_jsonw_str(&w, "Value", eq + 1);
-        sk_jsonw_end(&w);
-    }
-    sk_buf_addch(out, ']');
-}
-
 static int call(struct sk_client *c, const char *op, struct sk_buf *body, unsigned flags, jv *out, struct sk_err *err)
 {
     int rc = sk_client_json_raw(c, &sk_svc_secretsmanager, op, body->p, body->len, flags, out, err);
@@ -236,7 +218,7 @@ static int run(const struct opts *o, struct sk_err *err)
     if (make_token(token, err) < 0)
         goto out;
     if (o->ntags)
-        tags_json(o, &tags);
+        tool_tags_json(o->tags, o->ntags, &tags);
     if (tool_client_init(&c, &o->c, err) < 0)
         goto out;
     have_client = 1;

@@ -220,6 +220,8 @@ static int check_param(const struct param *p, struct sk_err *err)
         return -1;
     if (p->value.len == 0)
         return sk_errf(err, SK_E_USAGE, "%s%sparameter '%s' has an empty value", at, sep, p->name);
+    if (memchr(p->value.p, '\0', p->value.len))
+        return sk_errf(err, SK_E_USAGE, "%s%sthe value of '%s' contains a NUL byte", at, sep, p->name);
     if (!sk_utf8_valid(p->value.p, p->value.len))
         return sk_errf(err, SK_E_USAGE, "%s%sthe value of '%s' is not valid UTF-8 text", at, sep, p->name);
     if (p->value.len > MAX_VALUE)
@@ -248,6 +250,7 @@ static int load_yaml_entry(yaml_document_t *doc, yaml_node_t *key, yaml_node_t *
 {
     struct sk_buf origin = SK_BUF_INIT;
     const char *value = NULL, *value_file = NULL, *value_env = NULL;
+    size_t value_len = 0;
     int sources = 0, rc = -1;
     yaml_node_pair_t *pair;
 
@@ -259,18 +262,21 @@ static int load_yaml_entry(yaml_document_t *doc, yaml_node_t *key, yaml_node_t *
     p->name = xstrdup(scalar(key));
     if (val->type == YAML_SCALAR_NODE) {
         p->type = xstrdup("String");
-        sk_buf_adds(&p->value, scalar(val));
+        /* By length: a YAML "\0" escape must not silently cut the value (check_param refuses NUL). */
+        sk_buf_add(&p->value, val->data.scalar.value, val->data.scalar.length);
         return check_param(p, err);
     }
     if (val->type != YAML_MAPPING_NODE)
         return sk_errf(err, SK_E_USAGE, "%s: '%s' must be a value or a map", p->origin, p->name);
     for (pair = val->data.mapping.pairs.start; pair < val->data.mapping.pairs.top; pair++) {
         const char *k = scalar(yaml_document_get_node(doc, pair->key));
-        const char *v = scalar(yaml_document_get_node(doc, pair->value));
+        yaml_node_t *vn = yaml_document_get_node(doc, pair->value);
+        const char *v = scalar(vn);
         if (!k || !v)
             return sk_errf(err, SK_E_USAGE, "%s: '%s': every setting must be 'key: value'", p->origin, p->name);
         if (strcmp(k, "value") == 0) {
             value = v;
+            value_len = vn->data.scalar.length;
             sources++;
         } else if (strcmp(k, "value_file") == 0) {
             value_file = v;
@@ -313,7 +319,7 @@ static int load_yaml_entry(yaml_document_t *doc, yaml_node_t *key, yaml_node_t *
                        "%s: '%s' is a SecureString: take its value from value_file or value_env, not the file itself",
                        p->origin, p->name);
     if (value) {
-        sk_buf_adds(&p->value, value);
+        sk_buf_add(&p->value, value, value_len);
     } else if (value_file) {
         if (tool_read_input(value_file, &p->value, MAX_VALUE + 2, err) < 0)
             return sk_err_prefix(err, "%s: '%s'", p->origin, p->name);
@@ -350,6 +356,21 @@ static int load_yaml(const char *file, struct param **out, size_t *nout, struct 
         goto out;
     }
     have_doc = 1;
+    {
+        /* One document only: parameters in a second one ("---") would be silently ignored. */
+        yaml_document_t next;
+        if (!yaml_parser_load(&parser, &next)) {
+            sk_errf(err, SK_E_USAGE, "%s:%lu: invalid YAML: %s", file, (unsigned long)parser.problem_mark.line + 1,
+                    parser.problem ? parser.problem : "parse error");
+            goto out;
+        }
+        if (yaml_document_get_root_node(&next)) {
+            yaml_document_delete(&next);
+            sk_errf(err, SK_E_USAGE, "%s: more than one YAML document: put every parameter in one map", file);
+            goto out;
+        }
+        yaml_document_delete(&next);
+    }
     root = yaml_document_get_root_node(&doc);
     if (!root || root->type != YAML_MAPPING_NODE) {
         sk_errf(err, SK_E_USAGE, "%s: expected a map of parameter names", file);
@@ -393,24 +414,6 @@ out:
 
 /* ---- writing ------------------------------------------------------------------------------- */
 
-static void tags_json(const struct opts *o, struct sk_buf *out)
-{
-    int i;
-
-    sk_buf_addch(out, '[');
-    for (i = 0; i < o->ntags; i++) {
-        const char *eq = strchr(o->tags[i], '=');
-        struct sk_jsonw w;
-        if (i)
-            sk_buf_addch(out, ',');
-        sk_jsonw_begin(&w, out);
-        sk_jsonw_strn(&w, "Key", o->tags[i], (size_t)(eq - o->tags[i]));
-        sk_jsonw_str(&w, "Value", eq + 1);
-        sk_jsonw_end(&w);
-    }
-    sk_buf_addch(out, ']');
-}
-
 static int put_parameter(struct sk_client *c, const struct param *p, int overwrite, const char *tags, jv *out,
                          struct sk_err *err)
 {
@@ -449,7 +452,7 @@ static int write_param(struct sk_client *c, const struct opts *o, const struct p
 
     if (!o->ntags)
         return put_parameter(c, p, !o->no_overwrite, NULL, out, err);
-    tags_json(o, &tags);
+    tool_tags_json(o->tags, o->ntags, &tags);
     if (put_parameter(c, p, 0, tags.p, out, err) == 0) {
         rc = 0;
         goto out;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "jsonw.h"
 #include "mem.h"
 #include "version.h"
 
@@ -314,4 +315,22 @@ int tool_finish(int rc)
         return rc ? rc : EXIT_USAGE;
     }
     return rc;
+}
+
+void tool_tags_json(const char *const *tags, int n, struct sk_buf *out)
+{
+    int i;
+
+    sk_buf_addch(out, '[');
+    for (i = 0; i < n; i++) {
+        const char *eq = strchr(tags[i], '=');
+        struct sk_jsonw w;
+        if (i)
+            sk_buf_addch(out, ',');
+        sk_jsonw_begin(&w, out);
+        sk_jsonw_strn(&w, "Key", tags[i], (size_t)(eq - tags[i]));
+        sk_jsonw_str(&w, "Value", eq + 1);
+        sk_jsonw_end(&w);
+    }
+    sk_buf_addch(out, ']');
 }

@@ -107,6 +107,9 @@ int tool_read_input(const char *path, struct sk_buf *out, size_t max, struct sk_
 /* Drop one trailing "\n" or "\r\n". */
 void tool_chomp(struct sk_buf *b);
 
+/* Append [{"Key":..,"Value":..},...] for n "KEY=VALUE" strings (already checked to hold '='). */
+void tool_tags_json(const char *const *tags, int n, struct sk_buf *out);
+
 /* strtonum-style: decimal only, min..max inclusive. */
 int tool_parse_long(const char *s, long min, long max, long *out);
 
