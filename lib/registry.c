@@ -1,0 +1,347 @@
+/*
+ * The OCI distribution push protocol. Shape per registry-anchors.md §6: HEAD, POST, one streaming
+ * PATCH, PUT ?digest=; manifests HEADed before PUT so immutable tags with the same digest succeed.
+ */
+#include "registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "buf.h"
+#include "json.h"
+#include "mem.h"
+#include "uri.h"
+
+#define MANIFEST_ACCEPT SK_MT_OCI_MANIFEST ", " SK_MT_OCI_INDEX ", " SK_MT_DOCKER_MANIFEST ", " SK_MT_DOCKER_LIST
+
+int sk_registry_init(struct sk_registry *r, const char *host, const char *basic_token, const char *ca_bundle,
+                     sk_trace_fn *trace, void *trace_ctx, struct sk_err *err)
+{
+    struct sk_buf a = SK_BUF_INIT;
+    size_t i;
+
+    memset(r, 0, sizeof(*r));
+    for (i = 0; host[i]; i++)
+        if ((unsigned char)host[i] <= ' ' || strchr("/?#@\\", host[i]))
+            return sk_errf(err, SK_E_USAGE, "invalid registry host '%s'", host);
+    if (!*host)
+        return sk_errf(err, SK_E_USAGE, "empty registry host");
+    r->host = xstrdup(host);
+    sk_buf_init_secret(&a);
+    sk_buf_addf(&a, "Basic %s", basic_token);
+    r->auth = sk_buf_detach(&a, NULL);
+    r->http = sk_http_new(ca_bundle);
+    if (trace)
+        sk_http_set_trace(r->http, trace, trace_ctx);
+    return 0;
+}
+
+void sk_registry_release(struct sk_registry *r)
+{
+    sk_http_free(r->http);
+    free(r->host);
+    sk_free_secret(r->auth);
+    memset(r, 0, sizeof(*r));
+}
+
+/* Fill err from a registry error response: {"errors":[{"code","message"}]}, or the status alone. */
+static int registry_error(struct sk_registry *r, const char *what, const struct sk_http_resp *resp, struct sk_err *err)
+{
+    jv doc = jv_invalid(), e = jv_invalid();
+    struct sk_err perr;
+    const char *code = NULL, *msg = NULL;
+    const char *ra = sk_headers_get(&resp->headers, "Retry-After");
+
+    if (resp->body.len && sk_json_parse(resp->body.p, resp->body.len, &doc, &perr) == 0) {
+        jv list = sk_json_get(doc, "errors");
+        if (jv_get_kind(list) == JV_KIND_ARRAY && jv_array_length(jv_copy(list)) > 0)
+            e = jv_array_get(jv_copy(list), 0);
+        jv_free(list);
+        code = sk_json_str(e, "code");
+        msg = sk_json_str(e, "message");
+    }
+    if (!code) {
+        switch (resp->status) {
+        case 401: code = "UNAUTHORIZED"; break;
+        case 403: code = "DENIED"; break;
+        case 404: code = "NOT_FOUND"; break;
+        case 429: code = "TOOMANYREQUESTS"; break;
+        default: code = "HTTP_ERROR"; break;
+        }
+    }
+    sk_err_clear(err);
+    snprintf(err->aws_code, sizeof(err->aws_code), "%s", code);
+    err->http_status = resp->status;
+    r->retry_after_s = 0;
+    if (resp->status == 429 || resp->status >= 500)
+        err->retryable = resp->status == 429 ? SK_RETRY_THROTTLE : SK_RETRY_TRANSIENT;
+    if (resp->status == 429 && ra) {
+        long v = strtol(ra, NULL, 10);
+        r->retry_after_s = v > 0 && v < 3600 ? v : 0;
+    }
+    if (resp->status == 401)
+        sk_errf(err, SK_E_AWS, "%s: registry %s refused the credentials (HTTP 401%s%s)", what, r->host, msg ? ": " : "",
+                msg ? msg : "");
+    else
+        sk_errf(err, SK_E_AWS, "%s: %s: %s (HTTP %ld)", what, code, msg ? msg : "no message", resp->status);
+    err->http_status = resp->status;
+    jv_free(e);
+    jv_free(doc);
+    return -1;
+}
+
+/* Resolve a Location header against the registry: absolute URLs as given, paths on our host. */
+static char *resolve_location(const struct sk_registry *r, const char *loc)
+{
+    struct sk_buf b = SK_BUF_INIT;
+
+    if (strncasecmp(loc, "https://", 8) == 0 || strncasecmp(loc, "http://", 7) == 0)
+        sk_buf_adds(&b, loc);
+    else if (loc[0] == '/')
+        sk_buf_addf(&b, "https://%s%s", r->host, loc);
+    else
+        sk_buf_addf(&b, "https://%s/v2/%s", r->host, loc);
+    return sk_buf_detach(&b, NULL);
+}
+
+/* Credentials go only to the registry's own host (a Location may point elsewhere). */
+static int same_host(const struct sk_registry *r, const char *url)
+{
+    struct sk_url u;
+    struct sk_buf h = SK_BUF_INIT;
+    int same;
+
+    if (sk_url_parse(url, &u, NULL) < 0)
+        return 0;
+    sk_url_host_header(&u, &h);
+    same = strcasecmp(h.p, r->host) == 0 && strcmp(u.scheme, "https") == 0;
+    sk_buf_release(&h);
+    sk_url_release(&u);
+    return same;
+}
+
+static int reg_send(struct sk_registry *r, const char *method, const char *url, struct sk_headers *h,
+                    struct sk_http_req *req, struct sk_http_resp *resp, struct sk_err *err)
+{
+    if (same_host(r, url))
+        sk_headers_add(h, "Authorization", r->auth);
+    sk_headers_add(h, "User-Agent", "shipkit-ecr-push");
+    req->method = method;
+    req->url = url;
+    req->headers = h;
+    return sk_http_send(r->http, req, resp, err);
+}
+
+int sk_registry_ping(struct sk_registry *r, struct sk_err *err)
+{
+    struct sk_headers h = SK_HEADERS_INIT;
+    struct sk_http_req req = { 0 };
+    struct sk_http_resp resp;
+    struct sk_buf url = SK_BUF_INIT;
+    int rc = -1;
+
+    sk_http_resp_init(&resp);
+    sk_buf_addf(&url, "https://%s/v2/", r->host);
+    if (reg_send(r, "GET", url.p, &h, &req, &resp, err) < 0)
+        goto out;
+    if (resp.status != 200) {
+        registry_error(r, "registry check", &resp, err);
+        goto out;
+    }
+    rc = 0;
+out:
+    sk_headers_release(&h);
+    sk_http_resp_release(&resp);
+    sk_buf_release(&url);
+    return rc;
+}
+
+int sk_registry_blob_exists(struct sk_registry *r, const char *repo, const char *digest, int *exists,
+                            struct sk_err *err)
+{
+    struct sk_headers h = SK_HEADERS_INIT;
+    struct sk_http_req req = { 0 };
+    struct sk_http_resp resp;
+    struct sk_buf url = SK_BUF_INIT;
+    int rc = -1;
+
+    sk_http_resp_init(&resp);
+    sk_buf_addf(&url, "https://%s/v2/%s/blobs/%s", r->host, repo, digest);
+    if (reg_send(r, "HEAD", url.p, &h, &req, &resp, err) < 0)
+        goto out;
+    if (resp.status == 200) {
+        *exists = 1;
+    } else if (resp.status == 404) {
+        *exists = 0;
+    } else {
+        registry_error(r, "checking a blob", &resp, err);
+        goto out;
+    }
+    rc = 0;
+out:
+    sk_headers_release(&h);
+    sk_http_resp_release(&resp);
+    sk_buf_release(&url);
+    return rc;
+}
+
+static void cancel_session(struct sk_registry *r, const char *location)
+{
+    struct sk_headers h = SK_HEADERS_INIT;
+    struct sk_http_req req = { 0 };
+    struct sk_http_resp resp;
+    struct sk_err ignored;
+
+    sk_http_resp_init(&resp);
+    reg_send(r, "DELETE", location, &h, &req, &resp, &ignored);
+    sk_headers_release(&h);
+    sk_http_resp_release(&resp);
+}
+
+int sk_registry_blob_upload(struct sk_registry *r, const char *repo, const struct sk_blob_stream *s, int *already,
+                            struct sk_err *err)
+{
+    struct sk_headers h = SK_HEADERS_INIT;
+    struct sk_http_req req = { 0 };
+    struct sk_http_resp resp;
+    struct sk_buf url = SK_BUF_INIT;
+    char *location = NULL;
+    char digest[SK_DIGEST_MAX];
+    const char *loc;
+    int rc = -1;
+
+    *already = 0;
+    sk_http_resp_init(&resp);
+    /* 1. Open a session. */
+    sk_buf_addf(&url, "https://%s/v2/%s/blobs/uploads/", r->host, repo);
+    sk_headers_add(&h, "Content-Length", "0");
+    if (reg_send(r, "POST", url.p, &h, &req, &resp, err) < 0)
+        goto out;
+    if (resp.status == 201) {
+        *already = 1;
+        rc = 0;
+        goto out;
+    }
+    loc = sk_headers_get(&resp.headers, "Location");
+    if (resp.status != 202 || !loc) {
+        if (resp.status == 202)
+            sk_errf(err, SK_E_AWS, "starting an upload: registry %s sent no Location", r->host);
+        else
+            registry_error(r, "starting an upload", &resp, err);
+        goto out;
+    }
+    location = resolve_location(r, loc);
+
+    /* 2. One streaming PATCH with the whole blob; ECR answers 201 or 202, others 202 or 204. */
+    sk_headers_release(&h);
+    memset(&req, 0, sizeof(req));
+    sk_headers_add(&h, "Content-Type", "application/octet-stream");
+    req.source = s->read;
+    req.source_ctx = s->ctx;
+    req.source_len = s->len;
+    if (reg_send(r, "PATCH", location, &h, &req, &resp, err) < 0)
+        goto cancel;
+    if (resp.status != 202 && resp.status != 201 && resp.status != 204) {
+        registry_error(r, "uploading a blob", &resp, err);
+        goto cancel;
+    }
+    loc = sk_headers_get(&resp.headers, "Location");
+    if (loc) {
+        free(location);
+        location = resolve_location(r, loc);
+    }
+
+    /* 3. Only now is the content's digest known and checked: commit it. */
+    if (s->finish(s->ctx, digest, err) < 0)
+        goto cancel;
+    sk_buf_reset(&url);
+    sk_buf_addf(&url, "%s%sdigest=%s", location, strchr(location, '?') ? "&" : "?", digest);
+    sk_headers_release(&h);
+    memset(&req, 0, sizeof(req));
+    sk_headers_add(&h, "Content-Length", "0");
+    if (reg_send(r, "PUT", url.p, &h, &req, &resp, err) < 0)
+        goto cancel;
+    if (resp.status != 201) {
+        registry_error(r, "committing a blob", &resp, err);
+        goto cancel;
+    }
+    rc = 0;
+    goto out;
+cancel:
+    cancel_session(r, location);
+out:
+    sk_headers_release(&h);
+    sk_http_resp_release(&resp);
+    sk_buf_release(&url);
+    free(location);
+    return rc;
+}
+
+int sk_registry_manifest_head(struct sk_registry *r, const char *repo, const char *ref, char digest[SK_DIGEST_MAX],
+                              struct sk_err *err)
+{
+    struct sk_headers h = SK_HEADERS_INIT;
+    struct sk_http_req req = { 0 };
+    struct sk_http_resp resp;
+    struct sk_buf url = SK_BUF_INIT;
+    const char *d;
+    int rc = -1;
+
+    digest[0] = '\0';
+    sk_http_resp_init(&resp);
+    sk_buf_addf(&url, "https://%s/v2/%s/manifests/%s", r->host, repo, ref);
+    sk_headers_add(&h, "Accept", MANIFEST_ACCEPT);
+    if (reg_send(r, "HEAD", url.p, &h, &req, &resp, err) < 0)
+        goto out;
+    if (resp.status == 200) {
+        d = sk_headers_get(&resp.headers, "Docker-Content-Digest");
+        if (d && sk_digest_valid(d))
+            snprintf(digest, SK_DIGEST_MAX, "%s", d);
+    } else if (resp.status != 404) {
+        registry_error(r, "checking a manifest", &resp, err);
+        goto out;
+    }
+    rc = 0;
+out:
+    sk_headers_release(&h);
+    sk_http_resp_release(&resp);
+    sk_buf_release(&url);
+    return rc;
+}
+
+int sk_registry_manifest_put(struct sk_registry *r, const char *repo, const char *ref, const char *media_type,
+                             const void *body, size_t len, struct sk_err *err)
+{
+    struct sk_headers h = SK_HEADERS_INIT;
+    struct sk_http_req req = { 0 };
+    struct sk_http_resp resp;
+    struct sk_buf url = SK_BUF_INIT;
+    char want[SK_DIGEST_MAX];
+    const char *got;
+    int rc = -1;
+
+    sk_http_resp_init(&resp);
+    sk_digest_of(body, len, want);
+    sk_buf_addf(&url, "https://%s/v2/%s/manifests/%s", r->host, repo, ref);
+    sk_headers_add(&h, "Content-Type", media_type);
+    req.body = body;
+    req.body_len = len;
+    if (reg_send(r, "PUT", url.p, &h, &req, &resp, err) < 0)
+        goto out;
+    if (resp.status != 201 && resp.status != 200) {
+        registry_error(r, "writing a manifest", &resp, err);
+        goto out;
+    }
+    got = sk_headers_get(&resp.headers, "Docker-Content-Digest");
+    if (got && strcmp(got, want) != 0) {
+        sk_errf(err, SK_E_AWS, "writing a manifest: registry %s stored digest %s, expected %s", r->host, got, want);
+        goto out;
+    }
+    rc = 0;
+out:
+    sk_headers_release(&h);
+    sk_http_resp_release(&resp);
+    sk_buf_release(&url);
+    return rc;
+}

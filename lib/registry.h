@@ -1,0 +1,63 @@
+/*
+ * registry.h - the OCI distribution push protocol, as ECR accepts it (registry-anchors.md §0, §1, §6).
+ *
+ * One struct sk_registry per thread (it owns an HTTP connection). Authentication is HTTP Basic with
+ * the ECR token on every request to the registry's own host, and never to another host.
+ * Errors: SK_E_NET (unreachable; retryable set), SK_E_AWS with aws_code set to the registry's error
+ * code (UNAUTHORIZED, NAME_UNKNOWN, TAG_INVALID, ...; retryable for 5xx and 429), SK_E_USAGE for
+ * content that does not match its digest (reported by the stream's finish callback).
+ */
+#ifndef SK_REGISTRY_H
+#define SK_REGISTRY_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "http.h"
+#include "image.h"
+
+struct sk_registry {
+    struct sk_http *http;
+    char *host;         /* "127.0.0.1:5443", "123456789012.dkr.ecr.eu-west-1.amazonaws.com" */
+    char *auth;         /* "Basic <token>"; secret */
+    long retry_after_s; /* Retry-After of the last 429, 0 if none */
+};
+
+/* basic_token is base64("user:password") as ECR's GetAuthorizationToken returns it. */
+int sk_registry_init(struct sk_registry *r, const char *host, const char *basic_token, const char *ca_bundle,
+                     sk_trace_fn *trace, void *trace_ctx, struct sk_err *err);
+void sk_registry_release(struct sk_registry *r);
+
+/* GET /v2/: 200 is fine; 401 fails with SK_E_AWS UNAUTHORIZED. */
+int sk_registry_ping(struct sk_registry *r, struct sk_err *err);
+
+/* HEAD /v2/<repo>/blobs/<digest>: *exists = 1 on 200, 0 on 404. */
+int sk_registry_blob_exists(struct sk_registry *r, const char *repo, const char *digest, int *exists,
+                            struct sk_err *err);
+
+/* A blob's bytes, streamed. read() as sk_http_req.source; len -1 when unknown. After the body is
+ * sent and before anything is committed, finish() gives the digest to commit, or fails (e.g. the
+ * content does not match its digest), in which case the upload session is cancelled. */
+struct sk_blob_stream {
+    long (*read)(void *ctx, char *buf, size_t n);
+    int (*finish)(void *ctx, char digest[SK_DIGEST_MAX], struct sk_err *err);
+    void *ctx;
+    long long len;
+};
+
+/* POST a session, one streaming PATCH, PUT ?digest=. A session that fails is deleted; the caller
+ * retries with a fresh stream (never resumes a session). *already is set when the registry said the
+ * blob exists (201 to the POST). */
+int sk_registry_blob_upload(struct sk_registry *r, const char *repo, const struct sk_blob_stream *s, int *already,
+                            struct sk_err *err);
+
+/* HEAD /v2/<repo>/manifests/<ref> with every manifest type accepted: digest ("" when absent). */
+int sk_registry_manifest_head(struct sk_registry *r, const char *repo, const char *ref, char digest[SK_DIGEST_MAX],
+                              struct sk_err *err);
+
+/* PUT /v2/<repo>/manifests/<ref> with Content-Type media_type. The registry's
+ * Docker-Content-Digest, when sent, must equal the body's digest (else SK_E_AWS). */
+int sk_registry_manifest_put(struct sk_registry *r, const char *repo, const char *ref, const char *media_type,
+                             const void *body, size_t len, struct sk_err *err);
+
+#endif
