@@ -7,12 +7,14 @@ LIB_OBJS += lib/ecr.o
 LIB_OBJS += lib/err.o
 LIB_OBJS += lib/hdr.o
 LIB_OBJS += lib/http.o
+LIB_OBJS += lib/image.o
 LIB_OBJS += lib/json.o
 LIB_OBJS += lib/jsonw.o
 LIB_OBJS += lib/mem.o
 LIB_OBJS += lib/registry.o
 LIB_OBJS += lib/service.o
 LIB_OBJS += lib/sigv4.o
+LIB_OBJS += lib/tar.o
 LIB_OBJS += lib/uri.o
 LIB_OBJS += lib/xml.o
 

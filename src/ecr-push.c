@@ -1,0 +1,933 @@
+/*
+ * ecr-push - push a local image (OCI layout, oci-archive, docker-archive) to ECR, no daemon.
+ *
+ * Order of work, so that bad input never leaves a tag pointing at a half-pushed image:
+ *   1. read and check the source (image.c): manifests, configs, sizes, media types;
+ *   2. authenticate (ECR token, cached), optionally create the repository;
+ *   3. push blobs in parallel: HEAD, else POST + one streaming PATCH + PUT ?digest=, hashing every
+ *      byte on the way and committing only if it matches its digest (or diff_id);
+ *   4. only when every blob is in: child manifests by digest, then each tag (HEAD first, so an
+ *      identical tag in an immutable repository is not rewritten).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "api.h"
+#include "config.h"
+#include "ecr.h"
+#include "image.h"
+#include "json.h"
+#include "jsonw.h"
+#include "mem.h"
+#include "registry.h"
+#include "tool.h"
+
+static const char usage_text[] =
+    "usage: ecr-push [--platform OS/ARCH[/VARIANT]] [--jobs N] [--compress gzip|none] [--compress-level N]\n"
+    "                [--create-repo [--immutable]] [--digest-file FILE] [--progress auto|plain|none]\n"
+    "                [OPTIONS] SOURCE DEST...\n";
+
+static const char help_text[] =
+    "\n"
+    "Push the image in SOURCE to every DEST, without a Docker daemon. Prints REGISTRY/REPO@DIGEST per DEST.\n"
+    "\n"
+    "  SOURCE                  oci:DIR[:REF], oci-archive:PATH[:REF], docker-archive:PATH[:REF], or a path\n"
+    "  DEST                    [REGISTRY/]REPO[:TAG]; without REGISTRY, the account's ECR registry\n"
+    "  --platform P            from a multi-platform index push only this image (default: all)\n"
+    "  --jobs N                parallel blob uploads, 1..32 (default 4)\n"
+    "  --compress gzip|none    compress docker-archive layers (default gzip)\n"
+    "  --compress-level N      gzip level 1..9 (default 6)\n"
+    "  --create-repo           create a missing ECR repository (scan on push)\n"
+    "  --immutable             with --create-repo: immutable tags\n"
+    "  --digest-file FILE      write the pushed manifest digest to FILE\n"
+    "  --progress MODE         auto, plain or none (default auto)\n"
+    "\n";
+
+#define MAX_DESTS 64
+#define BLOB_ATTEMPTS 3
+#define MANIFEST_ATTEMPTS 5
+#define READ_CHUNK (256 * 1024)
+
+enum {
+    OPT_PLATFORM = OPT_TOOL_BASE,
+    OPT_JOBS,
+    OPT_COMPRESS,
+    OPT_COMPRESS_LEVEL,
+    OPT_CREATE_REPO,
+    OPT_IMMUTABLE,
+    OPT_DIGEST_FILE,
+    OPT_PROGRESS
+};
+
+struct dest {
+    char *host; /* NULL: the account's registry (proxyEndpoint) */
+    char *repo;
+    char *tag;
+};
+
+struct opts {
+    struct common_opts c;
+    const char *platform, *digest_file, *source;
+    long jobs, level;
+    int compress, create_repo, immutable, progress; /* progress: 0 none, 1 plain */
+    struct dest dests[MAX_DESTS];
+    int ndests;
+};
+
+/* ---- arguments ----------------------------------------------------------------------------- */
+
+static int valid_repo(const char *r)
+{
+    /* ECR / distribution: lowercase components [a-z0-9]+([._-][a-z0-9]+)* separated by '/'. */
+    const char *p = r;
+    int prev_sep = 1;
+
+    if (!*r || strlen(r) > 256)
+        return 0;
+    for (; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
+            prev_sep = 0;
+        } else if (*p == '.' || *p == '_' || *p == '-' || *p == '/') {
+            if (prev_sep)
+                return 0;
+            prev_sep = 1;
+        } else {
+            return 0;
+        }
+    }
+    return !prev_sep;
+}
+
+static int valid_tag(const char *t)
+{
+    size_t i, n = strlen(t);
+
+    if (n == 0 || n > 128 || t[0] == '.' || t[0] == '-')
+        return 0;
+    for (i = 0; i < n; i++)
+        if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9') ||
+              t[i] == '_' || t[i] == '.' || t[i] == '-'))
+            return 0;
+    return 1;
+}
+
+static void parse_dest(const char *arg, struct dest *d)
+{
+    const char *slash = strchr(arg, '/'), *rest = arg, *colon;
+
+    memset(d, 0, sizeof(*d));
+    /* The first component is a registry if it looks like a host (docker's rule). */
+    if (slash && (memchr(arg, '.', (size_t)(slash - arg)) || memchr(arg, ':', (size_t)(slash - arg)) ||
+                  (slash - arg == 9 && strncmp(arg, "localhost", 9) == 0))) {
+        d->host = xstrndup(arg, (size_t)(slash - arg));
+        rest = slash + 1;
+    }
+    colon = strrchr(rest, ':');
+    if (strchr(rest, '@'))
+        tool_usage("DEST '%s': push by tag, not by digest", arg);
+    d->repo = colon ? xstrndup(rest, (size_t)(colon - rest)) : xstrdup(rest);
+    d->tag = xstrdup(colon ? colon + 1 : "latest");
+    if (!valid_repo(d->repo))
+        tool_usage("DEST '%s': invalid repository name '%s' (lowercase letters, digits, . _ - and /)", arg, d->repo);
+    if (!valid_tag(d->tag))
+        tool_usage("DEST '%s': invalid tag '%s'", arg, d->tag);
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+    static const struct option longopts[] = {
+        COMMON_LONGOPTS,
+        { "compress", required_argument, NULL, OPT_COMPRESS },
+        { "compress-level", required_argument, NULL, OPT_COMPRESS_LEVEL },
+        { "create-repo", no_argument, NULL, OPT_CREATE_REPO },
+        { "digest-file", required_argument, NULL, OPT_DIGEST_FILE },
+        { "immutable", no_argument, NULL, OPT_IMMUTABLE },
+        { "jobs", required_argument, NULL, OPT_JOBS },
+        { "platform", required_argument, NULL, OPT_PLATFORM },
+        { "progress", required_argument, NULL, OPT_PROGRESS },
+        { NULL, 0, NULL, 0 },
+    };
+    static char help[sizeof(usage_text) + sizeof(help_text)];
+    const char *progress = "auto";
+    int opt, i;
+
+    snprintf(help, sizeof(help), "%s%s", usage_text, help_text);
+    o->jobs = 4;
+    o->level = 6;
+    o->compress = 1;
+    opterr = 0;
+    tool_exact_longopts(argc, argv, ":" COMMON_SHORTOPTS, longopts);
+    while ((opt = getopt_long(argc, argv, ":" COMMON_SHORTOPTS, longopts, NULL)) != -1) {
+        if (tool_common_opt(&o->c, opt, optarg, help))
+            continue;
+        switch (opt) {
+        case OPT_COMPRESS:
+            if (strcmp(optarg, "gzip") == 0)
+                o->compress = 1;
+            else if (strcmp(optarg, "none") == 0)
+                o->compress = 0;
+            else
+                tool_usage("--compress must be gzip or none, not '%s'", optarg);
+            break;
+        case OPT_COMPRESS_LEVEL:
+            if (tool_parse_long(optarg, 1, 9, &o->level) < 0)
+                tool_usage("--compress-level must be 1..9, not '%s'", optarg);
+            break;
+        case OPT_CREATE_REPO: o->create_repo = 1; break;
+        case OPT_DIGEST_FILE: o->digest_file = optarg; break;
+        case OPT_IMMUTABLE: o->immutable = 1; break;
+        case OPT_JOBS:
+            if (tool_parse_long(optarg, 1, 32, &o->jobs) < 0)
+                tool_usage("--jobs must be 1..32, not '%s'", optarg);
+            break;
+        case OPT_PLATFORM:
+            if (!strchr(optarg, '/') || optarg[0] == '/' || optarg[strlen(optarg) - 1] == '/')
+                tool_usage("--platform must look like linux/amd64, not '%s'", optarg);
+            o->platform = optarg;
+            break;
+        case OPT_PROGRESS:
+            if (strcmp(optarg, "auto") != 0 && strcmp(optarg, "plain") != 0 && strcmp(optarg, "none") != 0)
+                tool_usage("--progress must be auto, plain or none, not '%s'", optarg);
+            progress = optarg;
+            break;
+        default: tool_bad_option(argv, opt);
+        }
+    }
+    if (o->immutable && !o->create_repo)
+        tool_usage("--immutable goes with --create-repo");
+    if (argc - optind < 2)
+        tool_usage(argc - optind < 1 ? "missing SOURCE and DEST" : "missing DEST");
+    if (argc - optind - 1 > MAX_DESTS)
+        tool_usage("at most %d DESTs", MAX_DESTS);
+    o->source = argv[optind++];
+    for (i = optind; i < argc; i++)
+        parse_dest(argv[i], &o->dests[o->ndests++]);
+    /* Progress bars are for people; plain lines for logs. Neither with -q. */
+    o->progress = !o->c.quiet && strcmp(progress, "none") != 0;
+}
+
+/* ---- progress (stderr; serialised across worker threads) ------------------------------------- */
+
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void note(const struct opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(const struct opts *o, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!o->progress)
+        return;
+    pthread_mutex_lock(&out_lock);
+    fprintf(stderr, "%s: ", progname);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    pthread_mutex_unlock(&out_lock);
+}
+
+static void human(uint64_t n, char *out, size_t sz)
+{
+    if (n >= 1024ull * 1024 * 1024)
+        snprintf(out, sz, "%.1f GiB", (double)n / (1024.0 * 1024 * 1024));
+    else if (n >= 1024 * 1024)
+        snprintf(out, sz, "%.1f MiB", (double)n / (1024.0 * 1024));
+    else if (n >= 1024)
+        snprintf(out, sz, "%.1f KiB", (double)n / 1024.0);
+    else
+        snprintf(out, sz, "%llu B", (unsigned long long)n);
+}
+
+static const char *short_digest(const char *d)
+{
+    return strncmp(d, "sha256:", 7) == 0 ? d + 7 : d;
+}
+
+/* ---- reading a blob: hashing every byte, compressing when asked ----------------------------- */
+
+struct reader {
+    const struct sk_blob *b;
+    int fd;
+    uint64_t pos, end;
+    int gzip, z_ready, z_done;
+    z_stream z;
+    int level;
+    unsigned char *in;
+    EVP_MD_CTX *out_md; /* sha256 of the bytes sent: the blob digest */
+    EVP_MD_CTX *in_md;  /* gzip: sha256 of the uncompressed bytes: the diff_id */
+    uint64_t sent;
+    char digest[SK_DIGEST_MAX];
+    struct sk_err err;
+    int failed;
+};
+
+static void md_hex(EVP_MD_CTX *md, char out[SK_DIGEST_MAX])
+{
+    unsigned char h[32];
+    unsigned int len = 0;
+    static const char hex[] = "0123456789abcdef";
+    int i;
+
+    EVP_DigestFinal_ex(md, h, &len);
+    memcpy(out, "sha256:", 7);
+    for (i = 0; i < 32; i++) {
+        out[7 + 2 * i] = hex[h[i] >> 4];
+        out[8 + 2 * i] = hex[h[i] & 15];
+    }
+    out[71] = '\0';
+}
+
+static void reader_close(struct reader *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    r->fd = -1;
+    if (r->z_ready)
+        deflateEnd(&r->z);
+    r->z_ready = 0;
+    EVP_MD_CTX_free(r->out_md);
+    EVP_MD_CTX_free(r->in_md);
+    r->out_md = r->in_md = NULL;
+    free(r->in);
+    r->in = NULL;
+}
+
+static int reader_open(struct reader *r, const struct sk_blob *b, int level, struct sk_err *err)
+{
+    memset(r, 0, sizeof(*r));
+    r->fd = -1;
+    r->b = b;
+    r->level = level;
+    r->out_md = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(r->out_md, EVP_sha256(), NULL);
+    if (b->kind == SK_BLOB_MEMORY)
+        return 0;
+    r->fd = open(b->path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0)
+        return sk_errf(err, SK_E_USAGE, "cannot read '%s': %s", b->path, strerror(errno));
+    r->pos = b->offset;
+    r->end = b->offset + (b->kind == SK_BLOB_GZIP ? b->src_size : b->size);
+    if (b->kind == SK_BLOB_GZIP) {
+        r->gzip = 1;
+        r->in = xmalloc(READ_CHUNK);
+        r->in_md = EVP_MD_CTX_new();
+        EVP_DigestInit_ex(r->in_md, EVP_sha256(), NULL);
+        /* windowBits 31: a gzip wrapper; no file name or mtime, so the output is reproducible. */
+        if (deflateInit2(&r->z, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+            return sk_errf(err, SK_E_INTERNAL, "zlib deflateInit2 failed");
+        r->z_ready = 1;
+    }
+    return 0;
+}
+
+static long reader_fail(struct reader *r, const char *what)
+{
+    sk_errf(&r->err, SK_E_USAGE, "%s %s: '%s' %s", r->gzip ? "layer" : "blob", r->gzip ? r->b->diff_id : r->b->digest,
+            r->b->path, what);
+    r->failed = 1;
+    return -1;
+}
+
+static long reader_read(void *ctx, char *buf, size_t n)
+{
+    struct reader *r = ctx;
+
+    if (r->failed)
+        return -1;
+    if (r->b->kind == SK_BLOB_MEMORY) {
+        size_t left = (size_t)(r->b->size - r->sent), k = n < left ? n : left;
+        memcpy(buf, r->b->data + r->sent, k);
+        EVP_DigestUpdate(r->out_md, buf, k);
+        r->sent += k;
+        return (long)k;
+    }
+    if (!r->gzip) {
+        uint64_t left = r->end - r->pos;
+        size_t want = left < n ? (size_t)left : n;
+        ssize_t got;
+        if (!want)
+            return 0;
+        got = pread(r->fd, buf, want, (off_t)r->pos);
+        if (got <= 0)
+            return reader_fail(r, "ended early (truncated?)");
+        EVP_DigestUpdate(r->out_md, buf, (size_t)got);
+        r->pos += (uint64_t)got;
+        r->sent += (uint64_t)got;
+        return (long)got;
+    }
+    r->z.next_out = (unsigned char *)buf;
+    r->z.avail_out = (uInt)(n > UINT32_MAX ? UINT32_MAX : n);
+    while (r->z.avail_out == n && !r->z_done) {
+        int ret;
+        if (r->z.avail_in == 0 && r->pos < r->end) {
+            uint64_t left = r->end - r->pos;
+            ssize_t got = pread(r->fd, r->in, left < READ_CHUNK ? (size_t)left : READ_CHUNK, (off_t)r->pos);
+            if (got <= 0)
+                return reader_fail(r, "ended early (truncated?)");
+            EVP_DigestUpdate(r->in_md, r->in, (size_t)got);
+            r->pos += (uint64_t)got;
+            r->z.next_in = r->in;
+            r->z.avail_in = (uInt)got;
+        }
+        ret = deflate(&r->z, r->pos >= r->end && r->z.avail_in == 0 ? Z_FINISH : Z_NO_FLUSH);
+        if (ret == Z_STREAM_END)
+            r->z_done = 1;
+        else if (ret != Z_OK && ret != Z_BUF_ERROR)
+            return reader_fail(r, "could not be compressed");
+    }
+    {
+        size_t produced = n - r->z.avail_out;
+        EVP_DigestUpdate(r->out_md, buf, produced);
+        r->sent += produced;
+        return (long)produced;
+    }
+}
+
+/* Called after the body went out and before the registry commits it. */
+static int reader_finish(void *ctx, char digest[SK_DIGEST_MAX], struct sk_err *err)
+{
+    struct reader *r = ctx;
+    char got[SK_DIGEST_MAX];
+
+    if (r->failed) {
+        *err = r->err;
+        return -1;
+    }
+    md_hex(r->out_md, got);
+    if (r->gzip) {
+        char in[SK_DIGEST_MAX];
+        md_hex(r->in_md, in);
+        if (r->b->diff_id[0] && strcmp(in, r->b->diff_id) != 0)
+            return sk_errf(err, SK_E_USAGE, "layer %s in '%s': content does not match its diff_id (it is %s)",
+                           r->b->diff_id, r->b->path, in);
+    } else if (strcmp(got, r->b->digest) != 0 || r->sent != r->b->size) {
+        return sk_errf(err, SK_E_USAGE, "blob %s in '%s': content does not match its digest (it is %s, %llu bytes)",
+                       r->b->digest, r->b->kind == SK_BLOB_MEMORY ? "(config)" : r->b->path, got,
+                       (unsigned long long)r->sent);
+    }
+    memcpy(r->digest, got, sizeof(got));
+    memcpy(digest, got, sizeof(got));
+    return 0;
+}
+
+/* ---- the diffID -> compressed digest cache ---------------------------------------------------- */
+
+static char *layer_cache_path(const char *cache_dir, long level, const char *diff_id)
+{
+    struct sk_buf b = SK_BUF_INIT;
+
+    if (!cache_dir || !sk_digest_valid(diff_id))
+        return NULL;
+    sk_buf_addf(&b, "%s/layers/gzip-%ld/%s", cache_dir, level, diff_id + 7);
+    return sk_buf_detach(&b, NULL);
+}
+
+static int layer_cache_get(const char *cache_dir, long level, const char *diff_id, char digest[SK_DIGEST_MAX],
+                           uint64_t *size)
+{
+    char *path = layer_cache_path(cache_dir, level, diff_id);
+    char line[160];
+    unsigned long long sz = 0;
+    FILE *f;
+    int ok = 0;
+
+    if (!path)
+        return 0;
+    f = fopen(path, "re");
+    if (f) {
+        if (fgets(line, sizeof(line), f) && sscanf(line, "%71s %llu", digest, &sz) == 2 && sk_digest_valid(digest) &&
+            sz > 0) {
+            *size = sz;
+            ok = 1;
+        }
+        fclose(f);
+    }
+    free(path);
+    return ok;
+}
+
+static void layer_cache_put(const char *cache_dir, long level, const char *diff_id, const char *digest, uint64_t size)
+{
+    char *path = layer_cache_path(cache_dir, level, diff_id), *dir;
+    struct sk_buf tmp = SK_BUF_INIT;
+    FILE *f;
+
+    if (!path)
+        return;
+    dir = xstrdup(path);
+    *strrchr(dir, '/') = '\0';
+    if (sk_mkdirs(dir, 0700, NULL) == 0) {
+        sk_buf_addf(&tmp, "%s.%ld.tmp", path, (long)getpid());
+        f = fopen(tmp.p, "we");
+        if (f) {
+            int ok = fprintf(f, "%s %llu\n", digest, (unsigned long long)size) > 0;
+            ok &= fclose(f) == 0;
+            if (!ok || rename(tmp.p, path) < 0)
+                unlink(tmp.p);
+        }
+    }
+    sk_buf_release(&tmp);
+    free(dir);
+    free(path);
+}
+
+/* ---- pushing blobs, in parallel ---------------------------------------------------------------- */
+
+struct push {
+    const struct opts *o;
+    struct sk_image *img;
+    const char *host, *repo, *token, *ca_bundle, *cache_dir;
+    int debug;
+    pthread_mutex_t lock;
+    size_t next;
+    int failed;
+    struct sk_err err;
+    size_t uploaded, existing;
+    uint64_t bytes;
+};
+
+static void trace_stderr(void *ctx, const char *line)
+{
+    (void)ctx;
+    pthread_mutex_lock(&out_lock);
+    fprintf(stderr, "%s: debug: %s\n", progname, line);
+    pthread_mutex_unlock(&out_lock);
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct sk_err *err)
+{
+    struct sk_blob *b = &p->img->blobs[i];
+    char size_s[32];
+    int attempt;
+
+    /* A docker-archive layer seen before: its compressed digest is in the cache, no recompression. */
+    if (b->kind == SK_BLOB_GZIP && !b->digest[0]) {
+        char d[SK_DIGEST_MAX];
+        uint64_t sz;
+        if (layer_cache_get(p->cache_dir, p->o->level, b->diff_id, d, &sz)) {
+            pthread_mutex_lock(&p->lock);
+            sk_image_set_blob(p->img, i, d, sz);
+            pthread_mutex_unlock(&p->lock);
+        }
+    }
+    for (attempt = 1; attempt <= BLOB_ATTEMPTS; attempt++) {
+        struct reader r;
+        struct sk_blob_stream s;
+        int exists = 0, already = 0, rc;
+
+        sk_err_clear(err);
+        if (b->digest[0]) {
+            if (sk_registry_blob_exists(reg, p->repo, b->digest, &exists, err) < 0)
+                goto retry;
+            if (exists) {
+                human(b->size, size_s, sizeof(size_s));
+                note(p->o, "%s: %.12s %s exists", p->repo, short_digest(b->digest), size_s);
+                pthread_mutex_lock(&p->lock);
+                p->existing++;
+                pthread_mutex_unlock(&p->lock);
+                return 0;
+            }
+        }
+        if (reader_open(&r, b, (int)p->o->level, err) < 0) {
+            reader_close(&r);
+            return -1;
+        }
+        s.read = reader_read;
+        s.finish = reader_finish;
+        s.ctx = &r;
+        s.len = b->kind == SK_BLOB_GZIP ? -1 : (long long)b->size;
+        rc = sk_registry_blob_upload(reg, p->repo, &s, &already, err);
+        if (rc < 0 && r.failed) /* our own read failed: report that, not the transport's view */
+            *err = r.err;
+        if (rc == 0) {
+            uint64_t size = b->kind == SK_BLOB_GZIP ? r.sent : b->size;
+            if (b->kind == SK_BLOB_GZIP && !already) {
+                pthread_mutex_lock(&p->lock);
+                sk_image_set_blob(p->img, i, r.digest, size);
+                pthread_mutex_unlock(&p->lock);
+                layer_cache_put(p->cache_dir, p->o->level, b->diff_id, r.digest, size);
+            }
+            human(size, size_s, sizeof(size_s));
+            note(p->o, "%s: %.12s %s %s", p->repo, short_digest(b->digest[0] ? b->digest : r.digest), size_s,
+                 already ? "exists" : "uploaded");
+            pthread_mutex_lock(&p->lock);
+            if (already) {
+                p->existing++;
+            } else {
+                p->uploaded++;
+                p->bytes += size;
+            }
+            pthread_mutex_unlock(&p->lock);
+        }
+        reader_close(&r);
+        if (rc == 0)
+            return 0;
+    retry:
+        /* Bad content never gets better; other failures get a fresh session after a pause. */
+        if (err->kind == SK_E_USAGE || !err->retryable || attempt == BLOB_ATTEMPTS)
+            return -1;
+        {
+            long ms = reg->retry_after_s ? reg->retry_after_s * 1000 : 500L << attempt;
+            note(p->o, "%s: %.12s: %s; retrying in %ld ms", p->repo,
+                 b->digest[0] ? short_digest(b->digest) : short_digest(b->diff_id), err->msg, ms);
+            sleep_ms(ms);
+        }
+    }
+    return -1;
+}
+
+static void *worker(void *arg)
+{
+    struct push *p = arg;
+    struct sk_registry reg;
+    struct sk_err err;
+
+    sk_err_clear(&err);
+    if (sk_registry_init(&reg, p->host, p->token, p->ca_bundle, p->debug ? trace_stderr : NULL, NULL, &err) < 0) {
+        pthread_mutex_lock(&p->lock);
+        if (!p->failed) {
+            p->failed = 1;
+            p->err = err;
+        }
+        pthread_mutex_unlock(&p->lock);
+        return NULL;
+    }
+    for (;;) {
+        size_t i;
+        pthread_mutex_lock(&p->lock);
+        if (p->failed || p->next >= p->img->nblobs) {
+            pthread_mutex_unlock(&p->lock);
+            break;
+        }
+        i = p->next++;
+        pthread_mutex_unlock(&p->lock);
+        if (push_blob(p, &reg, i, &err) < 0) {
+            pthread_mutex_lock(&p->lock);
+            if (!p->failed) {
+                p->failed = 1;
+                p->err = err;
+            }
+            pthread_mutex_unlock(&p->lock);
+            break;
+        }
+    }
+    sk_registry_release(&reg);
+    return NULL;
+}
+
+static int push_blobs(struct push *p, struct sk_err *err)
+{
+    pthread_t threads[32];
+    size_t n = (size_t)p->o->jobs, i, started = 0;
+
+    if (n > p->img->nblobs)
+        n = p->img->nblobs ? p->img->nblobs : 1;
+    pthread_mutex_init(&p->lock, NULL);
+    for (i = 0; i < n; i++)
+        if (pthread_create(&threads[started], NULL, worker, p) == 0)
+            started++;
+    if (!started) /* no threads to be had: do the work here */
+        worker(p);
+    for (i = 0; i < started; i++)
+        pthread_join(threads[i], NULL);
+    pthread_mutex_destroy(&p->lock);
+    if (p->failed) {
+        *err = p->err;
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- manifests ------------------------------------------------------------------------------- */
+
+static int put_manifest(const struct opts *o, struct sk_registry *reg, const char *repo, const char *ref,
+                        const struct sk_manifest *m, struct sk_err *err)
+{
+    char have[SK_DIGEST_MAX];
+    int attempt;
+
+    for (attempt = 1;; attempt++) {
+        /* Same digest already there: nothing to write (and an immutable tag would refuse it). */
+        if (sk_registry_manifest_head(reg, repo, ref, have, err) == 0 && strcmp(have, m->digest) == 0) {
+            note(o, "%s:%s unchanged", repo, ref);
+            return 0;
+        }
+        if (sk_registry_manifest_put(reg, repo, ref, m->media_type, m->body.p, m->body.len, err) == 0) {
+            note(o, "%s:%s -> %.12s", repo, ref, short_digest(m->digest));
+            return 0;
+        }
+        if (strcmp(err->aws_code, "TAG_INVALID") == 0) {
+            char again[SK_DIGEST_MAX];
+            if (sk_registry_manifest_head(reg, repo, ref, again, NULL) == 0 && strcmp(again, m->digest) == 0)
+                return 0;
+            return sk_errf(err, SK_E_AWS,
+                           "tag '%s' of %s already points at another image and the repository is immutable: push a "
+                           "new tag",
+                           ref, repo);
+        }
+        if (!err->retryable || attempt == MANIFEST_ATTEMPTS)
+            return -1;
+        /* PutImage is rate limited (10 TPS by default): honour Retry-After. */
+        sleep_ms(reg->retry_after_s ? reg->retry_after_s * 1000 : 500L << attempt);
+    }
+}
+
+/* ---- ECR: tokens and repositories ---------------------------------------------------------------- */
+
+static int create_repo(struct sk_client *c, const struct opts *o, const char *repo, const char *registry_id,
+                       struct sk_err *err)
+{
+    struct sk_buf body = SK_BUF_INIT;
+    struct sk_jsonw w;
+    jv res;
+    int rc;
+
+    sk_jsonw_begin(&w, &body);
+    sk_jsonw_str(&w, "repositoryName", repo);
+    if (registry_id)
+        sk_jsonw_str(&w, "registryId", registry_id);
+    sk_jsonw_raw(&w, "imageScanningConfiguration", "{\"scanOnPush\":true}");
+    sk_jsonw_str(&w, "imageTagMutability", o->immutable ? "IMMUTABLE" : "MUTABLE");
+    sk_jsonw_end(&w);
+    rc = sk_client_json_raw(c, &sk_svc_ecr, "CreateRepository", body.p, body.len, 0, &res, err);
+    sk_buf_release(&body);
+    if (rc == 0) {
+        jv_free(res);
+        note(o, "created repository %s%s", repo, o->immutable ? " (immutable tags)" : "");
+        return 0;
+    }
+    if (strcmp(err->aws_code, "RepositoryAlreadyExistsException") == 0) {
+        sk_err_clear(err);
+        return 0;
+    }
+    return -1;
+}
+
+/* The host part of a proxyEndpoint URL ("https://123.dkr.ecr.eu-west-1.amazonaws.com"). */
+static char *endpoint_host(const char *url)
+{
+    const char *p = strstr(url, "://");
+
+    p = p ? p + 3 : url;
+    return xstrndup(p, strcspn(p, "/"));
+}
+
+/* ---- the run ------------------------------------------------------------------------------------- */
+
+static void print_text(jv result, FILE *out)
+{
+    jv refs = sk_json_get(result, "references");
+    int i, n = jv_get_kind(refs) == JV_KIND_ARRAY ? jv_array_length(jv_copy(refs)) : 0;
+
+    for (i = 0; i < n; i++) {
+        jv r = jv_array_get(jv_copy(refs), i);
+        fprintf(out, "%s\n", jv_string_value(r));
+        jv_free(r);
+    }
+    jv_free(refs);
+}
+
+static int write_digest_file(const char *path, const char *digest, struct sk_err *err)
+{
+    FILE *f = fopen(path, "we");
+
+    if (!f || fprintf(f, "%s\n", digest) < 0 || fclose(f) != 0) {
+        int e = errno;
+        if (f)
+            fclose(f);
+        return sk_errf(err, SK_E_IO, "cannot write '%s': %s", path, strerror(e));
+    }
+    return 0;
+}
+
+static int run(struct opts *o, struct sk_err *err)
+{
+    struct sk_image img;
+    struct sk_image_opts io = { 0 };
+    struct sk_client c;
+    struct sk_ecr_token tok;
+    struct sk_registry reg;
+    char *cache_dir = NULL, *default_host = NULL, *account = NULL, *region = NULL;
+    const char *host;
+    const char *ca_bundle = o->c.ca_bundle ? o->c.ca_bundle : sk_getenv("AWS_CA_BUNDLE");
+    const struct sk_manifest *top;
+    int have_client = 0, have_reg = 0, i, j, rc = -1;
+    size_t k;
+    struct common_opts co = o->c;
+    jv refs = jv_array(), result;
+    time_t start = time(NULL);
+    size_t uploaded = 0, existing = 0;
+    uint64_t bytes = 0;
+
+    memset(&img, 0, sizeof(img));
+    memset(&tok, 0, sizeof(tok));
+    memset(&reg, 0, sizeof(reg));
+
+    /* 1. The source, checked in full before anything touches the network. */
+    io.platform = o->platform;
+    io.compress = o->compress;
+    if (sk_image_open(o->source, &io, &img, err) < 0)
+        goto out;
+    for (k = 0; k < img.nblobs; k++) {
+        if (img.blobs[k].kind != SK_BLOB_GZIP && img.blobs[k].size == 0) {
+            sk_errf(err, SK_E_USAGE, "blob %s is empty: ECR refuses zero-length blobs", img.blobs[k].digest);
+            goto out;
+        }
+    }
+
+    /* 2. One registry per run; an ECR host names its region (and account). */
+    host = o->dests[0].host;
+    for (i = 1; i < o->ndests; i++) {
+        const char *h = o->dests[i].host;
+        if ((h == NULL) != (host == NULL) || (h && strcasecmp(h, host) != 0)) {
+            sk_errf(err, SK_E_USAGE, "all DESTs must be in one registry (got '%s' and '%s')", host ? host : "(ECR)",
+                    h ? h : "(ECR)");
+            goto out;
+        }
+    }
+    if (host && sk_ecr_parse_host(host, &account, &region) && !co.region)
+        co.region = region;
+    if (tool_client_init(&c, &co, err) < 0)
+        goto out;
+    have_client = 1;
+    cache_dir = sk_cache_dir();
+    if (sk_ecr_token_get(&c, account, cache_dir, &tok, err) < 0)
+        goto out;
+    tool_verbose(&o->c, "registry token %s, valid until %ld", tok.from_cache ? "from the cache" : "fetched",
+                 (long)tok.expires);
+    if (!host) {
+        default_host = endpoint_host(tok.proxy_endpoint);
+        host = default_host;
+    }
+    if (o->create_repo) {
+        for (i = 0; i < o->ndests; i++) {
+            for (j = 0; j < i; j++)
+                if (strcmp(o->dests[j].repo, o->dests[i].repo) == 0)
+                    break;
+            if (j == i && create_repo(&c, o, o->dests[i].repo, account, err) < 0)
+                goto out;
+        }
+    }
+    if (sk_registry_init(&reg, host, tok.token, ca_bundle, o->c.debug ? trace_stderr : NULL, NULL, err) < 0)
+        goto out;
+    have_reg = 1;
+    if (sk_registry_ping(&reg, err) < 0)
+        goto out;
+
+    /* 3. Blobs, per repository (several tags of one repository share them). */
+    for (i = 0; i < o->ndests; i++) {
+        struct push p;
+        for (j = 0; j < i; j++)
+            if (strcmp(o->dests[j].repo, o->dests[i].repo) == 0)
+                break;
+        if (j < i)
+            continue;
+        memset(&p, 0, sizeof(p));
+        p.o = o;
+        p.img = &img;
+        p.host = host;
+        p.repo = o->dests[i].repo;
+        p.token = tok.token;
+        p.ca_bundle = ca_bundle;
+        p.cache_dir = cache_dir;
+        p.debug = o->c.debug;
+        if (push_blobs(&p, err) < 0)
+            goto out;
+        uploaded += p.uploaded;
+        existing += p.existing;
+        bytes += p.bytes;
+    }
+
+    /* 4. Every blob is in: now, and only now, the manifests. */
+    if (sk_image_finalize(&img, err) < 0)
+        goto out;
+    top = &img.manifests[img.nmanifests - 1];
+    for (i = 0; i < o->ndests; i++) {
+        for (j = 0; j < i; j++)
+            if (strcmp(o->dests[j].repo, o->dests[i].repo) == 0)
+                break;
+        if (j == i) {
+            for (k = 0; k + 1 < img.nmanifests; k++)
+                if (put_manifest(o, &reg, o->dests[i].repo, img.manifests[k].digest, &img.manifests[k], err) < 0)
+                    goto out;
+        }
+        if (put_manifest(o, &reg, o->dests[i].repo, o->dests[i].tag, top, err) < 0)
+            goto out;
+    }
+    for (i = 0; i < o->ndests; i++) {
+        struct sk_buf line = SK_BUF_INIT;
+        sk_buf_addf(&line, "%s/%s@%s", host, o->dests[i].repo, top->digest);
+        refs = jv_array_append(refs, jv_string(line.p));
+        sk_buf_release(&line);
+    }
+    if (o->digest_file && write_digest_file(o->digest_file, top->digest, err) < 0)
+        goto out;
+    {
+        char b[32];
+        human(bytes, b, sizeof(b));
+        note(o, "pushed %s: %zu blobs uploaded (%s), %zu already there, %lds", top->digest, uploaded, b, existing,
+             (long)(time(NULL) - start));
+    }
+    result = jv_object();
+    result = jv_object_set(result, jv_string("digest"), jv_string(top->digest));
+    result = jv_object_set(result, jv_string("mediaType"), jv_string(top->media_type));
+    result = jv_object_set(result, jv_string("references"), jv_copy(refs));
+    result = jv_object_set(result, jv_string("uploaded"), jv_number((double)uploaded));
+    result = jv_object_set(result, jv_string("existing"), jv_number((double)existing));
+    result = jv_object_set(result, jv_string("bytes"), jv_number((double)bytes));
+    if (tool_emit(&o->c, result, print_text, err) < 0)
+        goto out;
+    rc = 0;
+out:
+    jv_free(refs);
+    if (have_reg)
+        sk_registry_release(&reg);
+    sk_ecr_token_release(&tok);
+    if (have_client)
+        sk_client_release(&c);
+    sk_image_release(&img);
+    free(cache_dir);
+    free(default_host);
+    free(account);
+    free(region);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+    struct sk_err err;
+    int code = EXIT_OK, i;
+
+    memset(&o, 0, sizeof(o));
+    sk_err_clear(&err);
+    tool_init("ecr-push");
+    parse_args(argc, argv, &o);
+    if (run(&o, &err) < 0)
+        code = tool_fail(&o.c, &err);
+    for (i = 0; i < o.ndests; i++) {
+        free(o.dests[i].host);
+        free(o.dests[i].repo);
+        free(o.dests[i].tag);
+    }
+    return tool_finish(code);
+}
