@@ -25,7 +25,7 @@ demo: tools
 bench: tools
 	@tests/bench/run
 
-FMT_FILES = $(wildcard lib/*.[ch] src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/bench/*.c)
+FMT_FILES = $(wildcard lib/*.[ch] src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/bench/*.c examples/model-server/*.c)
 
 fmt:
 	clang-format -i $(FMT_FILES)

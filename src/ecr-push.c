@@ -48,7 +48,7 @@ static const char help_text[] =
     "  --platform P            from a multi-platform index push only this image (default: all)\n"
     "  --jobs N                parallel blob uploads, 1..32 (default 4)\n"
     "  --compress gzip|none    compress docker-archive layers (default gzip)\n"
-    "  --compress-level N      gzip level 1..9 (default 6)\n"
+    "  --compress-level N      gzip level 1..9 (default 1: fast)\n"
     "  --create-repo           create a missing ECR repository (scan on push)\n"
     "  --immutable             with --create-repo: immutable tags\n"
     "  --digest-file FILE      write the pushed manifest digest to FILE\n"
@@ -165,7 +165,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
     snprintf(help, sizeof(help), "%s%s", usage_text, help_text);
     o->jobs = 4;
-    o->level = 6;
+    o->level = 1; /* gzip -1, as crane and moby#48106: pushes are compression-bound, not size-bound */
     o->compress = 1;
     opterr = 0;
     tool_exact_longopts(argc, argv, ":" COMMON_SHORTOPTS, longopts);
