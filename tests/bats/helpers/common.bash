@@ -8,6 +8,8 @@
 #   unique        a per-test unique suffix for resource names
 #   refute_crash  fail if $status says the last `run` crashed (status > 128)
 #   pyref         a python3 that has botocore (for signer comparisons)
+#   use_registry  use_stack, then skip unless the stack has its container registry ($SK_REGISTRY)
+#   skopeo_ref SUBCOMMAND ARGS  skopeo with the stack registry's credentials and CA
 
 REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 # bats files live in tests/bats, so the repo is two levels up.
@@ -27,6 +29,8 @@ while IFS= read -r _v; do
 done < <(compgen -e | grep '^AWS_' || true)
 unset _v
 export SK_STACK_ENV=$_sk_stack_env
+# Caches (ecr-push's token and layer caches) live under HOME, never the caller's.
+unset XDG_CACHE_HOME
 
 export HOME=$BATS_TEST_TMPDIR
 export TZ=UTC
@@ -129,3 +133,32 @@ refute_leak() {
 
 # Never wait on instance metadata when a test removes credentials.
 export AWS_EC2_METADATA_DISABLED=true
+
+# use_registry: the stack (use_stack) with its docker-registry; skip when the stack has none.
+use_registry() {
+    use_stack
+    if [[ -z ${SK_REGISTRY:-} ]]; then
+        skip "no container registry in the test stack: SK_REGISTRY is unset (apt-get install docker-registry, then restart the stack)"
+    fi
+}
+
+# skopeo_ref SUBCOMMAND ARGS...: the reference registry client against the stack's registry, with
+# its credentials and CA (a --cert-dir holding ca.crt) for every docker:// reference: --creds and
+# --cert-dir, or for copy/sync both the --src- and --dest- forms. No signature policy.
+skopeo_ref() {
+    command -v skopeo >/dev/null 2>&1 || fail "skopeo is not installed (apt-get install skopeo)"
+    local sub=$1 creds=$SK_REGISTRY_USER:$SK_REGISTRY_PASSWORD certs=${SK_REGISTRY_CERT_DIR:-}
+    shift
+    if [[ -z $certs || ! -r $certs/ca.crt ]]; then
+        certs=$BATS_TEST_TMPDIR/skopeo-certs.d
+        mkdir -p "$certs"
+        cp "$SK_REGISTRY_CA" "$certs/ca.crt"
+    fi
+    case $sub in
+    copy | sync)
+        skopeo --insecure-policy "$sub" --src-creds "$creds" --src-cert-dir "$certs" \
+            --dest-creds "$creds" --dest-cert-dir "$certs" "$@"
+        ;;
+    *) skopeo --insecure-policy "$sub" --creds "$creds" --cert-dir "$certs" "$@" ;;
+    esac
+}
