@@ -581,7 +581,7 @@ static int curl_send(struct sk_http *h, const struct sk_http_req *req, const str
         sends_body = 1;
         SETOPT(CURLOPT_POST, 1L);
         SETOPT(CURLOPT_READFUNCTION, on_read);
-        SETOPT(CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024); /* big bodies: fewer, larger writes */
+        SETOPT(CURLOPT_UPLOAD_BUFFERSIZE, 128L * 1024); /* big bodies: fewer, larger writes */
         SETOPT(CURLOPT_READDATA, &t);
         if (req->source_len >= 0)
             SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->source_len);

@@ -12,10 +12,10 @@ SANITIZE ?=
 SK_CPPFLAGS := -Ilib -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 SK_WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wwrite-strings -Wformat=2 -Wvla -fno-common -fstack-protector-strong
-PKGS := libcurl libcrypto yaml-0.1 expat zlib
+PKGS := libcurl libcrypto yaml-0.1 expat zlib libdeflate
 SK_CFLAGS := $(SK_WARN) $(shell $(PKG_CONFIG) --cflags $(PKGS)) -MMD -MP
 # libjq ships no .pc file on Debian 12: link it directly.
-SK_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS)) -ljq -lpthread -lm
+SK_LIBS := -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) -ljq -lpthread -lm
 
 ifneq ($(SANITIZE),)
 SK_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
