@@ -266,6 +266,14 @@ int sk_registry_blob_upload(struct sk_registry *r, const char *repo, const struc
         registry_error(r, "committing a blob", &resp, err);
         goto cancel;
     }
+    {
+        /* The registry says what it stored: it must be what we sent. */
+        const char *stored = sk_headers_get(&resp.headers, "Docker-Content-Digest");
+        if (stored && strcmp(stored, digest) != 0) {
+            sk_errf(err, SK_E_AWS, "committing a blob: registry %s stored %s, expected %s", r->host, stored, digest);
+            goto out;
+        }
+    }
     rc = 0;
     goto out;
 cancel:

@@ -85,7 +85,7 @@ struct opts {
     struct common_opts c;
     const char *platform, *digest_file, *source;
     long jobs, level;
-    int compress, create_repo, immutable, progress; /* progress: 0 none, 1 plain */
+    int compress, create_repo, immutable, progress; /* progress: 0 none, 1 plain lines, 2 a bar */
     struct dest dests[MAX_DESTS];
     int ndests;
 };
@@ -218,13 +218,83 @@ static void parse_args(int argc, char **argv, struct opts *o)
     o->source = argv[optind++];
     for (i = optind; i < argc; i++)
         parse_dest(argv[i], &o->dests[o->ndests++]);
-    /* Progress bars are for people; plain lines for logs. Neither with -q. */
-    o->progress = !o->c.quiet && strcmp(progress, "none") != 0;
+    /* A bar for people at a terminal; plain lines for logs and CI. Neither with -q. */
+    if (o->c.quiet || strcmp(progress, "none") == 0) {
+        o->progress = 0;
+    } else if (strcmp(progress, "plain") == 0 || o->c.debug || !isatty(2)) {
+        o->progress = 1;
+    } else {
+        const char *term = getenv("TERM");
+        o->progress = term && strcmp(term, "dumb") != 0 ? 2 : 1;
+    }
 }
 
 /* ---- progress (stderr; serialised across worker threads) ------------------------------------- */
 
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The bar: totals of the current repository's blobs, updated by the workers (under out_lock). */
+static struct {
+    int on;
+    uint64_t total, done;
+    size_t blobs, blobs_done;
+    struct timespec start, last;
+    int drawn;
+} bar;
+
+static double since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/* Redraw at most ten times a second; force for the last frame. Caller holds out_lock. */
+static void bar_draw(int force)
+{
+    char line[160];
+    int width = 24, filled, i;
+    double secs, rate;
+
+    if (!bar.on || (!force && since(&bar.last) < 0.1))
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &bar.last);
+    filled = bar.total ? (int)((double)width * (double)bar.done / (double)bar.total) : 0;
+    if (filled > width)
+        filled = width;
+    secs = since(&bar.start);
+    rate = secs > 0 ? (double)bar.done / secs / (1024.0 * 1024.0) : 0;
+    for (i = 0; i < width; i++)
+        line[i] = i < filled ? '#' : '.';
+    line[width] = '\0';
+    fprintf(stderr, "\r\033[K%s: [%s] %zu/%zu blobs %.1f/%.1f MiB %.1f MiB/s", progname, line, bar.blobs_done,
+            bar.blobs, (double)bar.done / (1024.0 * 1024.0), (double)bar.total / (1024.0 * 1024.0), rate);
+    fflush(stderr);
+    bar.drawn = 1;
+}
+
+static void bar_add(uint64_t bytes, int blob_done)
+{
+    if (!bar.on)
+        return;
+    pthread_mutex_lock(&out_lock);
+    bar.done += bytes;
+    bar.blobs_done += blob_done ? 1 : 0;
+    bar_draw(blob_done);
+    pthread_mutex_unlock(&out_lock);
+}
+
+static void bar_end(void)
+{
+    if (bar.on && bar.drawn) {
+        pthread_mutex_lock(&out_lock);
+        bar_draw(1);
+        fputc('\n', stderr);
+        bar.drawn = 0;
+        pthread_mutex_unlock(&out_lock);
+    }
+    bar.on = 0;
+}
 
 static void note(const struct opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(const struct opts *o, const char *fmt, ...)
@@ -234,11 +304,15 @@ static void note(const struct opts *o, const char *fmt, ...)
     if (!o->progress)
         return;
     pthread_mutex_lock(&out_lock);
+    if (bar.on && bar.drawn)
+        fputs("\r\033[K", stderr);
     fprintf(stderr, "%s: ", progname);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+    if (bar.on && bar.drawn)
+        bar_draw(1);
     pthread_mutex_unlock(&out_lock);
 }
 
@@ -372,6 +446,7 @@ static long reader_read(void *ctx, char *buf, size_t n)
         EVP_DigestUpdate(r->out_md, buf, (size_t)got);
         r->pos += (uint64_t)got;
         r->sent += (uint64_t)got;
+        bar_add((uint64_t)got, 0);
         return (long)got;
     }
     /* gzip: hand out the current member; when it is gone, compress the next chunk of input. */
@@ -385,6 +460,7 @@ static long reader_read(void *ctx, char *buf, size_t n)
             return reader_fail(r, "ended early (truncated?)");
         EVP_DigestUpdate(r->in_md, r->in, (size_t)got);
         r->pos += (uint64_t)got;
+        bar_add((uint64_t)got, 0);
         r->out_len = libdeflate_gzip_compress(r->deflater, r->in, (size_t)got, r->out,
                                               libdeflate_gzip_compress_bound(r->deflater, GZIP_CHUNK));
         r->out_pos = 0;
@@ -550,6 +626,7 @@ static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct s
                 pthread_mutex_lock(&p->lock);
                 p->existing++;
                 pthread_mutex_unlock(&p->lock);
+                bar_add(b->kind == SK_BLOB_GZIP ? b->src_size : b->size, 1);
                 return 0;
             }
         }
@@ -583,6 +660,7 @@ static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct s
                 p->bytes += size;
             }
             pthread_mutex_unlock(&p->lock);
+            bar_add(0, 1);
         }
         reader_close(&r);
         if (rc == 0)
@@ -648,6 +726,12 @@ static int push_blobs(struct push *p, struct sk_err *err)
     if (n > p->img->nblobs)
         n = p->img->nblobs ? p->img->nblobs : 1;
     pthread_mutex_init(&p->lock, NULL);
+    memset(&bar, 0, sizeof(bar));
+    bar.on = p->o->progress == 2;
+    bar.blobs = p->img->nblobs;
+    for (i = 0; i < p->img->nblobs; i++)
+        bar.total += p->img->blobs[i].kind == SK_BLOB_GZIP ? p->img->blobs[i].src_size : p->img->blobs[i].size;
+    clock_gettime(CLOCK_MONOTONIC, &bar.start);
     for (i = 0; i < n; i++)
         if (pthread_create(&threads[started], NULL, worker, p) == 0)
             started++;
@@ -655,6 +739,7 @@ static int push_blobs(struct push *p, struct sk_err *err)
         worker(p);
     for (i = 0; i < started; i++)
         pthread_join(threads[i], NULL);
+    bar_end();
     pthread_mutex_destroy(&p->lock);
     if (p->failed) {
         *err = p->err;
