@@ -334,3 +334,41 @@ void tool_tags_json(const char *const *tags, int n, struct sk_buf *out)
     }
     sk_buf_addch(out, ']');
 }
+
+int tool_parse_duration(const char *s, long *seconds)
+{
+    long total = 0;
+    const char *p = s;
+
+    if (!*s)
+        return -1;
+    while (*p) {
+        long v = 0, unit;
+        const char *start = p;
+        while (*p >= '0' && *p <= '9') {
+            v = v * 10 + (*p++ - '0');
+            if (v > 7L * 24 * 3600)
+                return -1;
+        }
+        if (p == start)
+            return -1;
+        switch (*p) {
+        case 'h': unit = 3600; p++; break;
+        case 'm': unit = 60; p++; break;
+        case 's': unit = 1; p++; break;
+        case '\0':
+            if (start != s) /* a bare number only on its own: "1h30" is ambiguous */
+                return -1;
+            unit = 1;
+            break;
+        default: return -1;
+        }
+        total += v * unit;
+        if (total > 7L * 24 * 3600)
+            return -1;
+    }
+    if (total <= 0)
+        return -1;
+    *seconds = total;
+    return 0;
+}
