@@ -18,6 +18,7 @@ LIB_OBJS += lib/sigv4.o
 LIB_OBJS += lib/tar.o
 LIB_OBJS += lib/uri.o
 LIB_OBJS += lib/xml.o
+LIB_OBJS += lib/yamljv.o
 
 LIB := lib/libshipkit.a
 lib/%.o: lib/%.c .build-flags

@@ -8,3 +8,4 @@ bin/%: src/%.o src/tool.o $(LIB)
 	$(QUIET_LINK)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(SK_LIBS)
 
 -include $(TOOLS:%=src/%.d) src/tool.d
+.SECONDARY: $(TOOLS:%=src/%.o) src/tool.o
