@@ -6,8 +6,7 @@
 #include "json.h"
 #include "jsonw.h"
 
-int sk_ecs_describe_service(struct sk_client *c, const char *cluster, const char *service, jv *out,
-                            struct sk_err *err)
+int sk_ecs_describe_service(struct sk_client *c, const char *cluster, const char *service, jv *out, struct sk_err *err)
 {
     jv in = jv_object(), res, list, svc;
 

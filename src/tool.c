@@ -353,9 +353,18 @@ int tool_parse_duration(const char *s, long *seconds)
         if (p == start)
             return -1;
         switch (*p) {
-        case 'h': unit = 3600; p++; break;
-        case 'm': unit = 60; p++; break;
-        case 's': unit = 1; p++; break;
+        case 'h':
+            unit = 3600;
+            p++;
+            break;
+        case 'm':
+            unit = 60;
+            p++;
+            break;
+        case 's':
+            unit = 1;
+            p++;
+            break;
         case '\0':
             if (start != s) /* a bare number only on its own: "1h30" is ambiguous */
                 return -1;
