@@ -216,8 +216,12 @@ int sk_registry_blob_upload(struct sk_registry *r, const char *repo, const struc
     /* 1. Open a session. */
     sk_buf_addf(&url, "https://%s/v2/%s/blobs/uploads/", r->host, repo);
     sk_headers_add(&h, "Content-Length", "0");
-    if (reg_send(r, "POST", url.p, &h, &req, &resp, err) < 0)
+    if (reg_send(r, "POST", url.p, &h, &req, &resp, err) < 0) {
+        /* ECR closes the connection on an upload to a repository that does not exist. */
+        sk_err_prefix(err, "starting an upload to %s%s", repo,
+                      strstr(err->msg, "Empty reply") ? " (does the repository exist? --create-repo makes it)" : "");
         goto out;
+    }
     if (resp.status == 201) {
         *already = 1;
         rc = 0;
