@@ -5,6 +5,7 @@ LIB_OBJS += lib/config.o
 LIB_OBJS += lib/creds.o
 LIB_OBJS += lib/ecr.o
 LIB_OBJS += lib/ecs.o
+LIB_OBJS += lib/elbv2.o
 LIB_OBJS += lib/err.o
 LIB_OBJS += lib/hdr.o
 LIB_OBJS += lib/http.o
