@@ -18,6 +18,7 @@
 #include "api.h"
 #include "config.h"
 #include "ecs.h"
+#include "elbv2.h"
 #include "json.h"
 #include "mem.h"
 #include "tool.h"
@@ -591,40 +592,35 @@ static int targets_healthy(struct watch *w, jv svc, const char *dep_id, struct o
         goto out;
     }
     for (i = 0; i < n && rc == 1; i++) {
-        jv lb = jv_array_get(jv_copy(lbs), i), res;
+        jv lb = jv_array_get(jv_copy(lbs), i), descs;
         const char *tg = sk_json_str(lb, "targetGroupArn");
-        long port = num_or(lb, "containerPort", 0);
-        struct sk_form f;
-        static const char *const items[] = { "member", NULL };
+        struct sk_elbv2_target *targets = xcalloc((size_t)ntasks, sizeof(*targets));
+        int nt = 0, m;
         if (!tg) {
+            free(targets);
             jv_free(lb);
             continue;
         }
-        sk_form_init(&f);
-        sk_form_add(&f, "TargetGroupArn", tg);
         for (j = 0; j < ntasks; j++) {
             jv t = jv_array_get(jv_copy(tasks), j);
-            const char *ip = sk_ecs_task_ip(t);
-            char p[24];
+            const char *ip = sk_ecs_task_ip(t); /* borrowed from tasks, which outlives this loop */
             if (ip) {
-                sk_form_addf(&f, ip, "Targets.member.%d.Id", j + 1);
-                snprintf(p, sizeof(p), "%ld", port);
-                sk_form_addf(&f, p, "Targets.member.%d.Port", j + 1);
+                targets[nt].id = ip;
+                targets[nt++].port = num_or(lb, "containerPort", 0);
             } else {
                 rc = 0; /* no IP yet: not registered yet */
             }
             jv_free(t);
         }
         w->calls++;
-        if (sk_client_query(w->c, &sk_svc_elbv2, "DescribeTargetHealth", &f, items, 0, &res, err) < 0) {
+        if (sk_elbv2_describe_target_health(w->c, tg, targets, (size_t)nt, &descs, err) < 0) {
             rc = -1;
         } else {
-            jv descs = sk_json_get(res, "TargetHealthDescriptions"), list = sk_json_get(descs, "member");
-            int m = jlen(list);
+            m = jlen(descs);
             if (m < ntasks)
                 rc = 0;
             for (j = 0; j < m && rc == 1; j++) {
-                jv d = jv_array_get(jv_copy(list), j), th = sk_json_get(d, "TargetHealth"),
+                jv d = jv_array_get(jv_copy(descs), j), th = sk_json_get(d, "TargetHealth"),
                    tgt = sk_json_get(d, "Target");
                 const char *state = str_or(th, "State", "?");
                 if (strcmp(state, "unhealthy") == 0) {
@@ -639,11 +635,9 @@ static int targets_healthy(struct watch *w, jv svc, const char *dep_id, struct o
                 jv_free(th);
                 jv_free(d);
             }
-            jv_free(list);
             jv_free(descs);
-            jv_free(res);
         }
-        sk_form_release(&f);
+        free(targets);
         jv_free(lb);
     }
 out:
@@ -759,7 +753,7 @@ static void explain_failure(struct watch *w, const char *dep_id, jv td)
         goto out;
     }
     n = jlen(tasks);
-    for (i = 0; i < n && shown < 3; i++) {
+    for (i = 0; i < n && shown < 2; i++) {
         jv t = jv_array_get(jv_copy(tasks), i), conts = sk_json_get(t, "containers");
         const char *arn = str_or(t, "taskArn", "?");
         int j, m = jlen(conts);
