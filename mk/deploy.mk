@@ -61,8 +61,8 @@ deploy-aws: $(addprefix deploy-aws-,$(ECS_SERVICES))
 $(addprefix deploy-aws-,$(ECS_SERVICES)): deploy-aws-%: push-images
 	@$(_sk_deploy_need)
 	@test -n '$(strip $(ECS_IMAGES_$*))' || $(call _sk_deploy_fail,set ECS_IMAGES_$* (IMAGE=CONTAINER pairs))
-	@for r in $(_sk_image_refs); do test -s "$$r" || $(call _sk_deploy_fail,$$r missing: did push-images run?); done
-	$(ECS_ROLL) --cluster '$(ECS_CLUSTER)' --service '$*' $(_sk_image_args) --timeout $(DEPLOY_TIMEOUT) $(ECS_ROLL_FLAGS)
+	@for r in $(call _sk_image_refs,$*); do test -s "$$r" || $(call _sk_deploy_fail,$$r missing: did push-images run?); done
+	$(ECS_ROLL) --cluster '$(ECS_CLUSTER)' --service '$*' $(call _sk_image_args,$*) --timeout $(DEPLOY_TIMEOUT) $(ECS_ROLL_FLAGS)
 	$(if $(SKIP_HEALTH),@echo "deploy.mk: SKIP_HEALTH set: target health not checked",$(TG_HEALTH) --service '$(ECS_CLUSTER)/$*' --wait --timeout $(HEALTH_TIMEOUT) --grace $(HEALTH_GRACE) $(TG_HEALTH_FLAGS))
 
 status-aws:

@@ -1,0 +1,235 @@
+#!/usr/bin/env bats
+# ecs-roll against the simulated ECS (tests/stack/ecs_sim.py): deploys, failures and their
+# explanations, rollbacks, timeouts, dry runs; read back with the reference aws-cli.
+# bats file_tags=ecs
+
+load helpers/common
+
+setup() {
+    need_tool ecs-roll
+    use_stack
+    curl -sf --max-time 2 -o /dev/null "$AWS_ENDPOINT_URL/shipkit-sim/state" ||
+        skip "no ECS simulator in the stack"
+    curl -sf --max-time 2 -o /dev/null -H 'Content-Type: application/json' \
+        --data '{"time_scale": 0.1}' "$AWS_ENDPOINT_URL/shipkit-sim/config"
+    export SK_POLL_SCALE=0.1
+    C=c$(unique | tr -dc 'a-z0-9' | cut -c1-20)
+    awsref ecs create-cluster --cluster-name "$C" >/dev/null
+}
+
+net_field() {
+    curl -sf "$AWS_ENDPOINT_URL/shipkit-sim/network" | python3 -c "import json,sys; d=json.load(sys.stdin); v=d['$1']; print(v[0] if isinstance(v, list) else v)"
+}
+
+# task_def FAMILY IMAGE: register a Fargate task definition with one awslogs container "app".
+task_def() {
+    awsref ecs register-task-definition --family "$1" --network-mode awsvpc --requires-compatibilities FARGATE \
+        --cpu 256 --memory 512 --tags key=team,value=ml --container-definitions "[{\"name\":\"app\",\"image\":\"$2\",
+        \"essential\":true,\"portMappings\":[{\"containerPort\":8080}],\"logConfiguration\":{\"logDriver\":\"awslogs\",
+        \"options\":{\"awslogs-group\":\"/ecs/$1\",\"awslogs-region\":\"us-east-1\",\"awslogs-stream-prefix\":\"ecs\"}}}]" \
+        --query taskDefinition.taskDefinitionArn --output text
+}
+
+# service NAME IMAGE [CIRCUIT_BREAKER_JSON]: a 2-task service behind a new target group, deployed.
+service() {
+    local name=$1 image=$2 cb=${3:-'{"enable":true,"rollback":true}'} tg
+    TG=$(awsref elbv2 create-target-group --name "tg-$C-$name" --protocol HTTP --port 8080 \
+        --vpc-id "$(net_field vpcId)" --target-type ip --query 'TargetGroups[0].TargetGroupArn' --output text)
+    task_def "fam-$C" "$image" >/dev/null
+    awsref ecs create-service --cluster "$C" --service-name "$name" --task-definition "fam-$C" --desired-count 2 \
+        --launch-type FARGATE --network-configuration \
+        "awsvpcConfiguration={subnets=[$(net_field subnets)],securityGroups=[$(net_field securityGroupId)]}" \
+        --load-balancers "targetGroupArn=$TG,containerName=app,containerPort=8080" \
+        --deployment-configuration "{\"deploymentCircuitBreaker\":$cb}" >/dev/null
+    # Let the first deployment finish.
+    for _ in $(seq 1 100); do
+        [[ $(awsref ecs describe-services --cluster "$C" --services "$name" \
+            --query 'services[0].deployments[0].rolloutState' --output text) == COMPLETED ]] && return 0
+        sleep 0.1
+    done
+    fail "the first deployment of $name did not complete"
+}
+
+running_td() {
+    awsref ecs describe-services --cluster "$C" --services "$1" --query 'services[0].taskDefinition' --output text
+}
+
+@test "happy path: deployed, exit 0, and aws-cli sees the new task definition" {
+    service web example/model:good
+    run -0 --separate-stderr ecs-roll --cluster "$C" --service web --image app=example/model:good2
+    assert_output --regexp "^deployed arn:aws:ecs:[^ ]+:task-definition/fam-$C:2 deployment ecs-svc/[0-9]+ in [0-9]+s$"
+    [[ $stderr == *"deployment completed"* ]] || fail "events not printed: $stderr"
+    assert_equal "$(running_td web)" "$(awsref ecs describe-task-definition --task-definition "fam-$C:2" \
+        --query taskDefinition.taskDefinitionArn --output text)"
+    # Fields not touched are carried over, image replaced, tags kept.
+    assert_equal "$(awsref ecs describe-task-definition --task-definition "fam-$C:2" \
+        --query 'taskDefinition.containerDefinitions[0].image' --output text)" example/model:good2
+    assert_equal "$(awsref ecs describe-task-definition --task-definition "fam-$C:2" --include TAGS \
+        --query 'tags[0].value' --output text)" ml
+}
+
+@test "an image given as repo@sha256 (as ecr-push prints it) with a single container needs no name" {
+    service web example/model:good
+    local ref="127.0.0.1:5000/model@sha256:$(printf x | sha256sum | cut -d' ' -f1)"
+    run -0 ecs-roll --cluster "$C" --service web --image "$ref" -q
+    assert_equal "$(awsref ecs describe-task-definition --task-definition "$(running_td web)" \
+        --query 'taskDefinition.containerDefinitions[0].image' --output text)" "$ref"
+}
+
+@test "crash-looping image: circuit-breaker rollback is a failure, with stop reasons and log lines, exit 1" {
+    service web example/model:good
+    local before
+    before=$(running_td web)
+    run -1 --separate-stderr ecs-roll --cluster "$C" --service web --image app=example/model:crash --output json
+    [[ $(jq -r .verdict <<<"$output") == rolled-back ]] || fail "verdict: $output"
+    [[ $stderr == *"ECS rolled the deployment back"*"circuit breaker"* ]] || fail "stderr: $stderr"
+    [[ $stderr == *"EssentialContainerExited"* ]] || fail "no stop code: $stderr"
+    [[ $stderr == *"exited with code 1"* ]] || fail "no exit code: $stderr"
+    [[ $stderr == *"last log lines"* ]] || fail "no log lines: $stderr"
+    assert_equal "$(running_td web)" "$before"
+}
+
+@test "circuit breaker without ECS rollback: ecs-roll rolls back itself, exit 1" {
+    service web example/model:good '{"enable":true,"rollback":false}'
+    local before
+    before=$(running_td web)
+    run -1 --separate-stderr ecs-roll --cluster "$C" --service web --image app=example/model:crash
+    assert_output --regexp "^rolled-back "
+    [[ $stderr == *"rolling back to fam-$C:1"* ]] || fail "stderr: $stderr"
+    assert_equal "$(running_td web)" "$before"
+}
+
+@test "--no-rollback leaves a failed deploy in place, exit 1" {
+    service web example/model:good '{"enable":true,"rollback":false}'
+    run -1 --separate-stderr ecs-roll --cluster "$C" --service web --image app=example/model:crash --no-rollback
+    assert_output --regexp "^failed "
+    [[ $(running_td web) == *":2" ]] || fail "the failed revision should be left in place"
+}
+
+@test "a concurrent deploy that replaces ours is reported as such and not rolled back" {
+    service web example/model:good
+    local other
+    other=$(task_def "fam-$C" example/model:other)
+    ecs-roll --cluster "$C" --service web --image app=example/model:slow --output json >"$BATS_TEST_TMPDIR/out" \
+        2>"$BATS_TEST_TMPDIR/err" &
+    local pid=$!
+    sleep 1
+    awsref ecs update-service --cluster "$C" --service web --task-definition "$other" >/dev/null
+    local st=0
+    wait "$pid" || st=$?
+    assert_equal "$st" 1
+    [[ $(jq -r .verdict "$BATS_TEST_TMPDIR/out") == replaced ]] || fail "$(cat "$BATS_TEST_TMPDIR/out")"
+    grep -q "another deployment replaced ours" "$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
+    assert_equal "$(running_td web)" "$other"
+}
+
+@test "--wait-healthy: unhealthy targets fail the deploy and it is rolled back, exit 1" {
+    service web example/model:good
+    local before
+    before=$(running_td web)
+    run -1 --separate-stderr ecs-roll --cluster "$C" --service web --image app=example/model:unhealthy --wait-healthy
+    [[ $stderr == *"unhealthy"* ]] || fail "stderr: $stderr"
+    assert_equal "$(running_td web)" "$before"
+}
+
+@test "--wait-healthy: healthy targets, exit 0" {
+    service web example/model:good
+    run -0 ecs-roll --cluster "$C" --service web --image app=example/model:good2 --wait-healthy -q
+    assert_output --regexp "^deployed "
+}
+
+@test "a timeout exits 6 and leaves the deployment as it is" {
+    service web example/model:good
+    run -6 --separate-stderr ecs-roll --cluster "$C" --service web --image app=example/model:slow --timeout 1s
+    assert_output --regexp "^timed-out "
+    [[ $stderr == *"timed out after 1s"* ]] || fail "stderr: $stderr"
+    [[ $(running_td web) == *":2" ]] || fail "the service should still be on the new revision"
+}
+
+@test "task definition from YAML" {
+    service web example/model:good
+    cat >"$BATS_TEST_TMPDIR/td.yaml" <<YAML
+family: fam-$C
+networkMode: awsvpc
+requiresCompatibilities: [FARGATE]
+cpu: 256
+memory: 512
+containerDefinitions:
+  - name: app
+    image: example/model:fromyaml
+    essential: true
+    portMappings:
+      - containerPort: 8080
+YAML
+    run -0 ecs-roll --cluster "$C" --service web --task-def "$BATS_TEST_TMPDIR/td.yaml" -q
+    assert_equal "$(awsref ecs describe-task-definition --task-definition "$(running_td web)" \
+        --query 'taskDefinition.[containerDefinitions[0].image,cpu]' --output text)" $'example/model:fromyaml\t256'
+}
+
+@test "describe-task-definition output is accepted as --task-def, output-only fields stripped" {
+    service web example/model:good
+    awsref ecs describe-task-definition --task-definition "fam-$C:1" --include TAGS >"$BATS_TEST_TMPDIR/td.json"
+    run -0 ecs-roll --cluster "$C" --service web --task-def "$BATS_TEST_TMPDIR/td.json" --image app=example/model:good2 -q
+    assert_output --regexp "^deployed .*:2 "
+}
+
+@test "unknown cluster or service exits 4 with a clear message" {
+    run -4 --separate-stderr ecs-roll --cluster nope-$C --service web --image x
+    [[ $stderr == *ClusterNotFound* ]] || fail "stderr: $stderr"
+    run -4 --separate-stderr ecs-roll --cluster "$C" --service nope --image x
+    assert_equal "$stderr" "ecs-roll: service 'nope' not found in cluster '$C'"
+}
+
+@test "--dry-run prints the diff and changes nothing" {
+    service web example/model:good
+    run -0 ecs-roll --cluster "$C" --service web --image app=example/model:good2 --dry-run
+    assert_output --partial '-      "image": "example/model:good",'
+    assert_output --partial '+      "image": "example/model:good2",'
+    assert_output --partial "nothing was changed"
+    assert_equal "$(running_td web)" "$(awsref ecs describe-task-definition --task-definition "fam-$C:1" \
+        --query taskDefinition.taskDefinitionArn --output text)"
+    if awsref ecs describe-task-definition --task-definition "fam-$C:2" >/dev/null 2>&1; then fail "revision 2 exists"; fi
+}
+
+@test "bad input: unknown container, ambiguous image, bad timeout: exit 2, nothing registered" {
+    service web example/model:good
+    run -2 --separate-stderr ecs-roll --cluster "$C" --service web --image nope=x
+    assert_equal "$stderr" "ecs-roll: no container named 'nope' in the task definition"
+    run -2 ecs-roll --cluster "$C" --service web --image x --timeout 5 --timeout soon
+    run -2 ecs-roll --cluster "$C" --image x
+    if awsref ecs describe-task-definition --task-definition "fam-$C:2" >/dev/null 2>&1; then fail "revision 2 exists"; fi
+}
+
+@test "--status shows the service, its deployments and events; --logs prints the task's log lines" {
+    service web example/model:good
+    run -0 ecs-roll --cluster "$C" --service web --status
+    assert_output --partial "service  web (ACTIVE)"
+    assert_output --partial "PRIMARY"
+    assert_output --partial "has reached a steady state"
+    run -1 ecs-roll --cluster "$C" --service web --image app=example/model:crash -q
+    run -0 ecs-roll --cluster "$C" --service web --logs --since 5m
+    assert_output --partial "ModuleNotFoundError"
+}
+
+@test "make deploy-aws rolls the pushed digest out, then waits for healthy targets" {
+    need_tool tg-health
+    service web example/model:good
+    local dir=$BATS_TEST_TMPDIR/proj
+    mkdir -p "$dir/build/images"
+    echo "127.0.0.1:5000/model@sha256:$(printf y | sha256sum | cut -d' ' -f1)" >"$dir/build/images/model.ref"
+    cat >"$dir/Makefile" <<MK
+ECS_CLUSTER := $C
+ECS_SERVICES := web
+ECS_IMAGES_web := model=app
+HEALTH_TIMEOUT := 30s
+HEALTH_GRACE := 0s
+push-images: ; @echo pushed
+include $REPO/mk/deploy.mk
+MK
+    run -0 --separate-stderr make -s -C "$dir" deploy-aws
+    assert_output --partial "deployed "
+    [[ $(awsref ecs describe-task-definition --task-definition "$(running_td web)" \
+        --query 'taskDefinition.containerDefinitions[0].image' --output text) == *@sha256:* ]] || fail "image not rolled"
+    run -0 make -s -C "$dir" status-aws
+    assert_output --partial "PRIMARY"
+}
