@@ -13,10 +13,12 @@
 #include "jsonw.h"
 #include "mem.h"
 #include "tool.h"
+#include "yamljv.h"
 
 static const char usage_text[] =
-    "usage: secret-put [--description TEXT] [--kms-key-id ID] [--tag KEY=VALUE]...\n"
-    "                  [--value-file FILE | --generate [--length N] [--exclude-punctuation]] [OPTIONS] NAME\n";
+    "usage: secret-put [--description TEXT] [--kms-key-id ID] [--tag KEY=VALUE]... [--skip-unchanged]\n"
+    "                  [--value-file FILE | --generate [--length N] [--exclude-punctuation]] [OPTIONS] NAME\n"
+    "       secret-put --from-file FILE.yaml [--tag KEY=VALUE]... [--skip-unchanged] [OPTIONS]\n";
 
 static const char help_text[] =
     "\n"
@@ -31,6 +33,10 @@ static const char help_text[] =
     "  --generate             generate a random value\n"
     "  --length N             length of a generated value (default 32, 1..4096)\n"
     "  --exclude-punctuation  generate letters and digits only\n"
+    "  --from-file FILE.yaml  put every secret of FILE's secrets: section: NAME: {value_file | value_env |\n"
+    "                         generate: true|{length, exclude_punctuation}, description, kms_key_id}\n"
+    "  --skip-unchanged       write nothing when the secret already has this value (a generated secret\n"
+    "                         that exists is never regenerated)\n"
     "\n";
 
 #define MAX_SECRET 65536 /* Secrets Manager's limit */
@@ -43,14 +49,16 @@ enum {
     OPT_VALUE_FILE,
     OPT_GENERATE,
     OPT_LENGTH,
-    OPT_EXCLUDE_PUNCT
+    OPT_EXCLUDE_PUNCT,
+    OPT_FROM_FILE,
+    OPT_SKIP_UNCHANGED
 };
 
 struct opts {
     struct common_opts c;
-    const char *description, *kms_key_id, *value_file, *name;
+    const char *description, *kms_key_id, *value_file, *name, *from_file;
     const char *tags[MAX_TAGS];
-    int ntags, generate, exclude_punct;
+    int ntags, generate, exclude_punct, skip_unchanged;
     long length;
 };
 
@@ -60,9 +68,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
         COMMON_LONGOPTS,
         { "description", required_argument, NULL, OPT_DESCRIPTION },
         { "exclude-punctuation", no_argument, NULL, OPT_EXCLUDE_PUNCT },
+        { "from-file", required_argument, NULL, OPT_FROM_FILE },
         { "generate", no_argument, NULL, OPT_GENERATE },
         { "kms-key-id", required_argument, NULL, OPT_KMS_KEY_ID },
         { "length", required_argument, NULL, OPT_LENGTH },
+        { "skip-unchanged", no_argument, NULL, OPT_SKIP_UNCHANGED },
         { "tag", required_argument, NULL, OPT_TAG },
         { "value-file", required_argument, NULL, OPT_VALUE_FILE },
         { NULL, 0, NULL, 0 },
@@ -79,6 +89,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
         switch (opt) {
         case OPT_DESCRIPTION: o->description = optarg; break;
         case OPT_EXCLUDE_PUNCT: o->exclude_punct = 1; break;
+        case OPT_FROM_FILE: o->from_file = optarg; break;
+        case OPT_SKIP_UNCHANGED: o->skip_unchanged = 1; break;
         case OPT_GENERATE: o->generate = 1; break;
         case OPT_KMS_KEY_ID: o->kms_key_id = optarg; break;
         case OPT_LENGTH:
@@ -95,6 +107,13 @@ static void parse_args(int argc, char **argv, struct opts *o)
         case OPT_VALUE_FILE: o->value_file = optarg; break;
         default: tool_bad_option(argv, opt);
         }
+    }
+    if (o->from_file) {
+        if (optind < argc)
+            tool_usage("--from-file takes no NAME (and never a value)");
+        if (o->generate || o->value_file || o->description || o->kms_key_id || o->length || o->exclude_punct)
+            tool_usage("with --from-file, set value_file, value_env, generate, description and kms_key_id in the file");
+        return;
     }
     if (optind >= argc)
         tool_usage("missing secret NAME");
@@ -184,89 +203,328 @@ static jv get_or_null(jv obj, const char *key)
 
 static void print_text(jv result, FILE *out)
 {
-    fprintf(out, "%s version %s\n", sk_json_str(result, "ARN") ? sk_json_str(result, "ARN") : "?",
-            sk_json_str(result, "VersionId") ? sk_json_str(result, "VersionId") : "?");
+    jv same = sk_json_get(result, "Unchanged");
+
+    fprintf(out, "%s version %s%s\n", sk_json_str(result, "ARN") ? sk_json_str(result, "ARN") : "?",
+            sk_json_str(result, "VersionId") ? sk_json_str(result, "VersionId") : "?",
+            jv_get_kind(same) == JV_KIND_TRUE ? " (unchanged)" : "");
+    jv_free(same);
 }
 
-static int run(const struct opts *o, struct sk_err *err)
-{
-    struct sk_buf value = SK_BUF_INIT, body = SK_BUF_INIT, tags = SK_BUF_INIT;
-    struct sk_client c;
-    struct sk_jsonw w;
-    char token[37];
-    jv res = jv_invalid(), shown;
-    int have_client = 0, created = 0, rc = -1;
+/* One secret to put: from the command line, or one entry of a --from-file. */
+struct spec {
+    char *name;
+    struct sk_buf value; /* secret */
+    char *description, *kms_key_id;
+    int generated;
+};
 
-    sk_buf_init_secret(&value);
-    sk_buf_init_secret(&body);
-    if (o->generate) {
-        if (generate(&value, o->length, o->exclude_punct, err) < 0)
-            goto out;
-    } else {
-        if (tool_read_input(o->value_file ? o->value_file : "-", &value, MAX_SECRET + 2, err) < 0)
-            goto out;
-        tool_chomp(&value);
-        if (value.len == 0) {
-            sk_errf(err, SK_E_USAGE, "empty secret value from %s", o->value_file ? o->value_file : "stdin");
+static void spec_release(struct spec *sp)
+{
+    free(sp->name);
+    sk_buf_release(&sp->value);
+    free(sp->description);
+    free(sp->kms_key_id);
+}
+
+static int check_value(const struct spec *sp, const char *from, struct sk_err *err)
+{
+    if (sp->value.len == 0)
+        return sk_errf(err, SK_E_USAGE, "empty secret value for '%s' from %s", sp->name, from);
+    if (sp->value.len > MAX_SECRET)
+        return sk_errf(err, SK_E_USAGE, "the value of '%s' is over %d bytes", sp->name, MAX_SECRET);
+    return 0;
+}
+
+/* The secrets: section of a configuration file (shared with ssm-put's parameters:). Everything is
+ * read, generated and checked here, before anything is written. */
+static int load_file(const char *file, struct spec **out, size_t *nout, struct sk_err *err)
+{
+    struct sk_buf text = SK_BUF_INIT;
+    jv doc = jv_invalid(), secrets = jv_invalid(), keys = jv_invalid();
+    struct spec *sps = NULL;
+    int i, n = 0, rc = -1;
+
+    *out = NULL;
+    *nout = 0;
+    if (tool_read_input(file, &text, (size_t)1 << 20, err) < 0)
+        return -1;
+    if (sk_yaml_to_jv(text.p, text.len, file, &doc, err) < 0)
+        goto out;
+    secrets = sk_json_get(doc, "secrets");
+    if (jv_get_kind(secrets) == JV_KIND_INVALID || jv_get_kind(secrets) == JV_KIND_NULL) {
+        if (jv_get_kind(doc) != JV_KIND_OBJECT) {
+            sk_errf(err, SK_E_USAGE, "%s: expected a map with a secrets: section", file);
             goto out;
         }
-        if (value.len > MAX_SECRET) {
-            sk_errf(err, SK_E_USAGE, "the secret value is over %d bytes", MAX_SECRET);
+        rc = 0; /* no secrets: nothing to do */
+        goto out;
+    }
+    if (jv_get_kind(secrets) != JV_KIND_OBJECT) {
+        sk_errf(err, SK_E_USAGE, "%s: secrets must be a map of secret names", file);
+        goto out;
+    }
+    keys = jv_keys_unsorted(jv_copy(secrets));
+    n = jv_array_length(jv_copy(keys));
+    sps = xcalloc((size_t)(n ? n : 1), sizeof(*sps));
+    for (i = 0; i < n; i++) {
+        jv k = jv_array_get(jv_copy(keys), i), e = jv_object_get(jv_copy(secrets), jv_copy(k)), ek;
+        struct spec *sp = &sps[i];
+        const char *vf = NULL, *venv = NULL;
+        int sources = 0, j, m, bad = 0;
+        long length = 32;
+        int excl = 0;
+        sk_buf_init_secret(&sp->value);
+        sp->name = xstrdup(jv_string_value(k));
+        jv_free(k);
+        if (jv_get_kind(e) != JV_KIND_OBJECT) {
+            jv_free(e);
+            sk_errf(err, SK_E_USAGE, "%s: secret '%s' must be a map (value_file, value_env or generate)", file,
+                    sp->name);
+            n = i + 1;
+            goto out;
+        }
+        ek = jv_keys_unsorted(jv_copy(e));
+        m = jv_array_length(jv_copy(ek));
+        for (j = 0; j < m && !bad; j++) {
+            jv kk = jv_array_get(jv_copy(ek), j);
+            const char *key = jv_string_value(kk);
+            jv v = jv_object_get(jv_copy(e), jv_copy(kk));
+            int is_str = jv_get_kind(v) == JV_KIND_STRING;
+            if (strcmp(key, "value") == 0) {
+                sk_errf(err, SK_E_USAGE,
+                        "%s: secret '%s': a secret's value never goes in the file: use value_file, "
+                        "value_env or generate",
+                        file, sp->name);
+                bad = 1;
+            } else if (strcmp(key, "value_file") == 0 && is_str) {
+                vf = sk_json_str(e, "value_file");
+                sources++;
+            } else if (strcmp(key, "value_env") == 0 && is_str) {
+                venv = sk_json_str(e, "value_env");
+                sources++;
+            } else if (strcmp(key, "generate") == 0) {
+                double d;
+                sources++;
+                sp->generated = 1;
+                if (jv_get_kind(v) == JV_KIND_OBJECT) {
+                    if (sk_json_num(v, "length", &d) == 0)
+                        length = (long)d;
+                    jv ex = sk_json_get(v, "exclude_punctuation");
+                    excl = jv_get_kind(ex) == JV_KIND_TRUE;
+                    jv_free(ex);
+                } else if (jv_get_kind(v) != JV_KIND_TRUE) {
+                    sk_errf(err, SK_E_USAGE, "%s: secret '%s': generate is true or {length, exclude_punctuation}", file,
+                            sp->name);
+                    bad = 1;
+                }
+                if (length < 1 || length > 4096) {
+                    sk_errf(err, SK_E_USAGE, "%s: secret '%s': length must be 1..4096", file, sp->name);
+                    bad = 1;
+                }
+            } else if (strcmp(key, "description") == 0 && is_str) {
+                sp->description = xstrdup(jv_string_value(v));
+            } else if (strcmp(key, "kms_key_id") == 0 && is_str) {
+                sp->kms_key_id = xstrdup(jv_string_value(v));
+            } else {
+                sk_errf(err, SK_E_USAGE,
+                        "%s: secret '%s': unknown or malformed setting '%s' (use value_file, value_env, generate, "
+                        "description, kms_key_id)",
+                        file, sp->name, key);
+                bad = 1;
+            }
+            jv_free(v);
+            jv_free(kk);
+        }
+        if (!bad && sources != 1) {
+            sk_errf(err, SK_E_USAGE, "%s: secret '%s' needs exactly one of value_file, value_env, generate", file,
+                    sp->name);
+            bad = 1;
+        }
+        if (!bad && vf) {
+            if (tool_read_input(vf, &sp->value, MAX_SECRET + 2, err) < 0) {
+                sk_err_prefix(err, "%s: secret '%s'", file, sp->name);
+                bad = 1;
+            } else {
+                tool_chomp(&sp->value);
+                bad = check_value(sp, vf, err) < 0;
+            }
+        } else if (!bad && venv) {
+            const char *ev = getenv(venv);
+            if (!ev) {
+                sk_errf(err, SK_E_USAGE, "%s: secret '%s': environment variable %s is not set", file, sp->name, venv);
+                bad = 1;
+            } else {
+                sk_buf_adds(&sp->value, ev);
+                bad = check_value(sp, venv, err) < 0;
+            }
+        } else if (!bad && sp->generated) {
+            bad = generate(&sp->value, length, excl, err) < 0;
+        }
+        jv_free(ek);
+        jv_free(e);
+        if (bad) {
+            n = i + 1;
             goto out;
         }
     }
+    *out = sps;
+    *nout = (size_t)n;
+    sps = NULL;
+    rc = 0;
+out:
+    if (sps) {
+        for (i = 0; i < n; i++)
+            spec_release(&sps[i]);
+        free(sps);
+    }
+    jv_free(keys);
+    jv_free(secrets);
+    jv_free(doc);
+    sk_buf_release(&text);
+    return rc;
+}
+
+/* --skip-unchanged: 1 when nothing needs writing (*shown set), 0 when it does. A generated secret
+ * that exists is never regenerated; any other is compared with its current value (read back as a
+ * secret, never printed, wiped). */
+static int unchanged(struct sk_client *c, const struct spec *sp, jv *shown, struct sk_err *err)
+{
+    struct sk_buf body = SK_BUF_INIT;
+    struct sk_jsonw w;
+    jv res;
+    int same = 0;
+
+    sk_jsonw_begin(&w, &body);
+    sk_jsonw_str(&w, "SecretId", sp->name);
+    sk_jsonw_end(&w);
+    if (sk_client_json_raw(c, &sk_svc_secretsmanager, sp->generated ? "DescribeSecret" : "GetSecretValue", body.p,
+                           body.len, SK_API_SECRET_RESP, &res, err) < 0) {
+        sk_buf_release(&body);
+        if (strcmp(err->aws_code, "ResourceNotFoundException") == 0) {
+            sk_err_clear(err);
+            return 0;
+        }
+        return -1;
+    }
+    sk_buf_release(&body);
+    if (sp->generated) {
+        same = 1;
+    } else {
+        const char *v = sk_json_str(res, "SecretString");
+        same = v && strlen(v) == sp->value.len && memcmp(v, sp->value.p, sp->value.len) == 0;
+    }
+    if (same) {
+        jv vid = get_or_null(res, "VersionId");
+        if (sp->generated) {
+            /* DescribeSecret: the version labelled AWSCURRENT. */
+            jv stages = sk_json_get(res, "VersionIdsToStages"), keys;
+            int i, n;
+            keys = jv_get_kind(stages) == JV_KIND_OBJECT ? jv_keys(jv_copy(stages)) : jv_array();
+            n = jv_array_length(jv_copy(keys));
+            for (i = 0; i < n; i++) {
+                jv k = jv_array_get(jv_copy(keys), i), labels = jv_object_get(jv_copy(stages), jv_copy(k));
+                int j, m = jv_get_kind(labels) == JV_KIND_ARRAY ? jv_array_length(jv_copy(labels)) : 0;
+                for (j = 0; j < m; j++) {
+                    jv l = jv_array_get(jv_copy(labels), j);
+                    if (strcmp(jv_string_value(l), "AWSCURRENT") == 0) {
+                        jv_free(vid);
+                        vid = jv_copy(k);
+                    }
+                    jv_free(l);
+                }
+                jv_free(labels);
+                jv_free(k);
+            }
+            jv_free(keys);
+            jv_free(stages);
+        }
+        *shown = jv_object();
+        *shown = jv_object_set(*shown, jv_string("ARN"), get_or_null(res, "ARN"));
+        *shown = jv_object_set(*shown, jv_string("Name"), get_or_null(res, "Name"));
+        *shown = jv_object_set(*shown, jv_string("VersionId"), vid);
+        *shown = jv_object_set(*shown, jv_string("Created"), jv_false());
+        *shown = jv_object_set(*shown, jv_string("Unchanged"), jv_true());
+    }
+    {
+        /* Wipe the value read back; only it: other strings are shared with *shown. */
+        jv secret = sk_json_get(res, "SecretString"), bin = sk_json_get(res, "SecretBinary");
+        sk_json_wipe_strings(secret);
+        sk_json_wipe_strings(bin);
+        jv_free(secret);
+        jv_free(bin);
+    }
+    jv_free(res);
+    return same;
+}
+
+/* Create the secret, or put a new version of it; one ClientRequestToken for every attempt, so a
+ * retried call never makes a second version. */
+static int put_one(struct sk_client *c, const struct opts *o, const struct spec *sp, const char *tags, jv *shown,
+                   struct sk_err *err)
+{
+    struct sk_buf body = SK_BUF_INIT;
+    struct sk_jsonw w;
+    char token[37];
+    jv res = jv_invalid();
+    int created = 0, rc = -1;
+
+    sk_buf_init_secret(&body);
+    if (o->skip_unchanged) {
+        int same = unchanged(c, sp, shown, err);
+        if (same != 0)
+            return same < 0 ? -1 : 0;
+    }
     if (make_token(token, err) < 0)
         goto out;
-    if (o->ntags)
-        tool_tags_json(o->tags, o->ntags, &tags);
-    if (tool_client_init(&c, &o->c, err) < 0)
-        goto out;
-    have_client = 1;
-
-    /* Create; if it exists, put a new version with the same token (idempotent on retry). */
     sk_jsonw_begin(&w, &body);
-    sk_jsonw_str(&w, "Name", o->name);
+    sk_jsonw_str(&w, "Name", sp->name);
     sk_jsonw_str(&w, "ClientRequestToken", token);
-    add_value(&w, &value);
-    if (o->description)
-        sk_jsonw_str(&w, "Description", o->description);
-    if (o->kms_key_id)
-        sk_jsonw_str(&w, "KmsKeyId", o->kms_key_id);
-    if (o->ntags)
-        sk_jsonw_raw(&w, "Tags", tags.p);
+    add_value(&w, &sp->value);
+    if (sp->description)
+        sk_jsonw_str(&w, "Description", sp->description);
+    if (sp->kms_key_id)
+        sk_jsonw_str(&w, "KmsKeyId", sp->kms_key_id);
+    if (tags)
+        sk_jsonw_raw(&w, "Tags", tags);
     sk_jsonw_end(&w);
-    if (call(&c, "CreateSecret", &body, SK_API_SECRET_REQ, &res, err) == 0) {
+    if (call(c, "CreateSecret", &body, SK_API_SECRET_REQ, &res, err) == 0) {
         created = 1;
     } else if (strcmp(err->aws_code, "ResourceExistsException") == 0) {
         sk_jsonw_begin(&w, &body);
-        sk_jsonw_str(&w, "SecretId", o->name);
+        sk_jsonw_str(&w, "SecretId", sp->name);
         sk_jsonw_str(&w, "ClientRequestToken", token);
-        add_value(&w, &value);
+        add_value(&w, &sp->value);
         sk_jsonw_end(&w);
-        if (call(&c, "PutSecretValue", &body, SK_API_SECRET_REQ, &res, err) < 0)
+        if (call(c, "PutSecretValue", &body, SK_API_SECRET_REQ, &res, err) < 0)
             goto out;
-        if (o->description || o->kms_key_id) {
+        if (sp->description || sp->kms_key_id) {
             jv ignored;
+            char update_token[37];
+            /* The model marks ClientRequestToken an idempotency token: SDKs always send one. */
+            if (make_token(update_token, err) < 0)
+                goto out;
             sk_jsonw_begin(&w, &body);
-            sk_jsonw_str(&w, "SecretId", o->name);
-            if (o->description)
-                sk_jsonw_str(&w, "Description", o->description);
-            if (o->kms_key_id)
-                sk_jsonw_str(&w, "KmsKeyId", o->kms_key_id);
+            sk_jsonw_str(&w, "SecretId", sp->name);
+            sk_jsonw_str(&w, "ClientRequestToken", update_token);
+            if (sp->description)
+                sk_jsonw_str(&w, "Description", sp->description);
+            if (sp->kms_key_id)
+                sk_jsonw_str(&w, "KmsKeyId", sp->kms_key_id);
             sk_jsonw_end(&w);
-            if (call(&c, "UpdateSecret", &body, 0, &ignored, err) < 0) {
+            if (call(c, "UpdateSecret", &body, 0, &ignored, err) < 0) {
                 sk_err_prefix(err, "new version stored, but the description/KMS key was not updated");
                 goto out;
             }
             jv_free(ignored);
         }
-        if (o->ntags) {
+        if (tags) {
             jv ignored;
             sk_jsonw_begin(&w, &body);
-            sk_jsonw_str(&w, "SecretId", o->name);
-            sk_jsonw_raw(&w, "Tags", tags.p);
+            sk_jsonw_str(&w, "SecretId", sp->name);
+            sk_jsonw_raw(&w, "Tags", tags);
             sk_jsonw_end(&w);
-            if (call(&c, "TagResource", &body, 0, &ignored, err) < 0) {
+            if (call(c, "TagResource", &body, 0, &ignored, err) < 0) {
                 sk_err_prefix(err, "new version stored, but the tags were not applied");
                 goto out;
             }
@@ -275,21 +533,79 @@ static int run(const struct opts *o, struct sk_err *err)
     } else {
         goto out;
     }
-    tool_verbose(&o->c, "%s %s", created ? "created" : "updated", o->name);
-    shown = jv_object();
-    shown = jv_object_set(shown, jv_string("ARN"), get_or_null(res, "ARN"));
-    shown = jv_object_set(shown, jv_string("Name"), get_or_null(res, "Name"));
-    shown = jv_object_set(shown, jv_string("VersionId"), get_or_null(res, "VersionId"));
-    shown = jv_object_set(shown, jv_string("Created"), jv_bool(created));
-    if (tool_emit(&o->c, shown, print_text, err) < 0)
-        goto out;
+    tool_verbose(&o->c, "%s %s", created ? "created" : "updated", sp->name);
+    *shown = jv_object();
+    *shown = jv_object_set(*shown, jv_string("ARN"), get_or_null(res, "ARN"));
+    *shown = jv_object_set(*shown, jv_string("Name"), get_or_null(res, "Name"));
+    *shown = jv_object_set(*shown, jv_string("VersionId"), get_or_null(res, "VersionId"));
+    *shown = jv_object_set(*shown, jv_string("Created"), jv_bool(created));
     rc = 0;
 out:
     jv_free(res);
+    sk_buf_release(&body);
+    return rc;
+}
+
+static int run(const struct opts *o, struct sk_err *err)
+{
+    struct sk_buf tags = SK_BUF_INIT;
+    struct spec one, *sps = NULL;
+    struct sk_client c;
+    size_t n = 0, i;
+    int have_client = 0, rc = -1;
+
+    memset(&one, 0, sizeof(one));
+    sk_buf_init_secret(&one.value);
+    if (o->from_file) {
+        if (load_file(o->from_file, &sps, &n, err) < 0)
+            goto out;
+    } else {
+        one.name = xstrdup(o->name);
+        one.description = xstrdup_or_null(o->description);
+        one.kms_key_id = xstrdup_or_null(o->kms_key_id);
+        one.generated = o->generate;
+        if (o->generate) {
+            if (generate(&one.value, o->length, o->exclude_punct, err) < 0)
+                goto out;
+        } else {
+            if (tool_read_input(o->value_file ? o->value_file : "-", &one.value, MAX_SECRET + 2, err) < 0)
+                goto out;
+            tool_chomp(&one.value);
+            if (check_value(&one, o->value_file ? o->value_file : "stdin", err) < 0)
+                goto out;
+        }
+        sps = &one;
+        n = 1;
+    }
+    if (n == 0) { /* a configuration file with parameters only */
+        rc = 0;
+        goto out;
+    }
+    if (o->ntags)
+        tool_tags_json(o->tags, o->ntags, &tags);
+    if (tool_client_init(&c, &o->c, err) < 0)
+        goto out;
+    have_client = 1;
+    for (i = 0; i < n; i++) {
+        jv shown;
+        if (put_one(&c, o, &sps[i], o->ntags ? tags.p : NULL, &shown, err) < 0) {
+            if (n > 1)
+                sk_err_prefix(err, "%s (%zu of %zu written)", sps[i].name, i, n);
+            goto out;
+        }
+        if (tool_emit(&o->c, shown, print_text, err) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
     if (have_client)
         sk_client_release(&c);
-    sk_buf_release(&value);
-    sk_buf_release(&body);
+    if (sps && sps != &one) {
+        for (i = 0; i < n; i++)
+            spec_release(&sps[i]);
+        free(sps);
+    }
+    spec_release(&one);
     sk_buf_release(&tags);
     return rc;
 }

@@ -18,8 +18,8 @@
 static const char usage_text[] =
     "usage: ssm-put [--type String|StringList|SecureString] [--key-id ID] [--description TEXT]\n"
     "               [--tier Standard|Advanced|Intelligent-Tiering] [--no-overwrite] [--tag KEY=VALUE]...\n"
-    "               [--value-file FILE] [OPTIONS] NAME [VALUE | -]\n"
-    "       ssm-put --from-file FILE.yaml [--no-overwrite] [OPTIONS]\n";
+    "               [--value-file FILE] [--skip-unchanged] [OPTIONS] NAME [VALUE | -]\n"
+    "       ssm-put --from-file FILE.yaml [--no-overwrite] [--skip-unchanged] [OPTIONS]\n";
 
 static const char help_text[] =
     "\n"
@@ -34,7 +34,8 @@ static const char help_text[] =
     "  --tag KEY=VALUE       tag the parameter (repeatable)\n"
     "  --value-file FILE     read the value from FILE\n"
     "  --from-file FILE.yaml write every parameter in FILE: NAME: VALUE, or NAME: {value | value_file |\n"
-    "                        value_env, type, description, key_id, tier}\n"
+    "                        value_env, type, description, key_id, tier}; or FILE's parameters: section\n"
+    "  --skip-unchanged      write nothing when the parameter already has this value and type\n"
     "\n";
 
 #define MAX_VALUE 8192    /* Advanced tier limit */
@@ -49,7 +50,8 @@ enum {
     OPT_NO_OVERWRITE,
     OPT_TAG,
     OPT_VALUE_FILE,
-    OPT_FROM_FILE
+    OPT_FROM_FILE,
+    OPT_SKIP_UNCHANGED
 };
 
 struct param {
@@ -66,7 +68,7 @@ struct opts {
     struct common_opts c;
     const char *type, *key_id, *description, *tier, *value_file, *from_file;
     const char *name, *value; /* value "-" means stdin */
-    int no_overwrite;
+    int no_overwrite, skip_unchanged;
     const char *tags[MAX_TAGS];
     int ntags;
 };
@@ -110,6 +112,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         COMMON_LONGOPTS,
         { "description", required_argument, NULL, OPT_DESCRIPTION },
         { "from-file", required_argument, NULL, OPT_FROM_FILE },
+        { "skip-unchanged", no_argument, NULL, OPT_SKIP_UNCHANGED },
         { "key-id", required_argument, NULL, OPT_KEY_ID },
         { "no-overwrite", no_argument, NULL, OPT_NO_OVERWRITE },
         { "tag", required_argument, NULL, OPT_TAG },
@@ -130,6 +133,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         switch (opt) {
         case OPT_DESCRIPTION: o->description = optarg; break;
         case OPT_FROM_FILE: o->from_file = optarg; break;
+        case OPT_SKIP_UNCHANGED: o->skip_unchanged = 1; break;
         case OPT_KEY_ID: o->key_id = optarg; break;
         case OPT_NO_OVERWRITE: o->no_overwrite = 1; break;
         case OPT_TAG:
@@ -376,6 +380,35 @@ static int load_yaml(const char *file, struct param **out, size_t *nout, struct 
         sk_errf(err, SK_E_USAGE, "%s: expected a map of parameter names", file);
         goto out;
     }
+    /* A whole configuration file (config-aws): parameters: {...} and secrets: {...} sections; the
+     * secrets are secret-put's. Otherwise the file is the map of parameters itself. */
+    {
+        yaml_node_t *params = NULL;
+        int sections = 0;
+        for (pair = root->data.mapping.pairs.start; pair < root->data.mapping.pairs.top; pair++) {
+            const char *k = scalar(yaml_document_get_node(&doc, pair->key));
+            if (k && (strcmp(k, "parameters") == 0 || strcmp(k, "secrets") == 0)) {
+                sections++;
+                if (strcmp(k, "parameters") == 0)
+                    params = yaml_document_get_node(&doc, pair->value);
+            }
+        }
+        if (sections) {
+            if (params && params->type == YAML_SCALAR_NODE && !*scalar(params))
+                params = NULL; /* "parameters:" with nothing under it */
+            if (params && params->type != YAML_MAPPING_NODE) {
+                sk_errf(err, SK_E_USAGE, "%s: parameters must be a map of parameter names", file);
+                goto out;
+            }
+            if (!params) {
+                *out = NULL;
+                *nout = 0;
+                rc = 0;
+                goto out;
+            }
+            root = params;
+        }
+    }
     n = (size_t)(root->data.mapping.pairs.top - root->data.mapping.pairs.start);
     if (n == 0) {
         sk_errf(err, SK_E_USAGE, "%s: no parameters", file);
@@ -443,6 +476,49 @@ static int put_parameter(struct sk_client *c, const struct param *p, int overwri
 
 /* PutParameter refuses Tags together with Overwrite, so: create with tags; if it exists and
  * overwriting is allowed, overwrite without tags and then AddTagsToResource. */
+/* --skip-unchanged: 1 (and *out set) when the parameter already has this value and type, 0 when
+ * it must be written. The value read back is a secret: kept out of traces and wiped. */
+static int unchanged(struct sk_client *c, const struct param *p, jv *out, struct sk_err *err)
+{
+    struct sk_buf body = SK_BUF_INIT;
+    struct sk_jsonw w;
+    jv res, param;
+    const char *v, *t;
+    int same = 0;
+
+    sk_jsonw_begin(&w, &body);
+    sk_jsonw_str(&w, "Name", p->name);
+    sk_jsonw_bool(&w, "WithDecryption", 1);
+    sk_jsonw_end(&w);
+    if (sk_client_json_raw(c, &sk_svc_ssm, "GetParameter", body.p, body.len, SK_API_SECRET_RESP, &res, err) < 0) {
+        sk_buf_release(&body);
+        if (strcmp(err->aws_code, "ParameterNotFound") == 0) {
+            sk_err_clear(err);
+            return 0;
+        }
+        return -1;
+    }
+    sk_buf_release(&body);
+    param = sk_json_get(res, "Parameter");
+    v = sk_json_str(param, "Value");
+    t = sk_json_str(param, "Type");
+    if (v && t && strcmp(t, p->type) == 0 && strlen(v) == p->value.len && memcmp(v, p->value.p, p->value.len) == 0) {
+        double version = 0;
+        same = 1;
+        sk_json_num(param, "Version", &version);
+        *out = jv_object_set(jv_object_set(jv_object(), jv_string("Version"), jv_number(version)),
+                             jv_string("Unchanged"), jv_true());
+    }
+    {
+        jv value = sk_json_get(param, "Value"); /* wipe only the value: a SecureString */
+        sk_json_wipe_strings(value);
+        jv_free(value);
+    }
+    jv_free(param);
+    jv_free(res);
+    return same;
+}
+
 static int write_param(struct sk_client *c, const struct opts *o, const struct param *p, jv *out, struct sk_err *err)
 {
     struct sk_buf tags = SK_BUF_INIT, body = SK_BUF_INIT;
@@ -450,6 +526,11 @@ static int write_param(struct sk_client *c, const struct opts *o, const struct p
     jv ignored;
     int rc = -1;
 
+    if (o->skip_unchanged) {
+        int same = unchanged(c, p, out, err);
+        if (same != 0)
+            return same < 0 ? -1 : 0;
+    }
     if (!o->ntags)
         return put_parameter(c, p, !o->no_overwrite, NULL, out, err);
     tool_tags_json(o->tags, o->ntags, &tags);
@@ -485,7 +566,12 @@ static void print_text(jv result, FILE *out)
     double version = 0;
 
     sk_json_num(result, "Version", &version);
-    fprintf(out, "%s version %.0f\n", jv_get_kind(name) == JV_KIND_STRING ? jv_string_value(name) : "?", version);
+    {
+        jv same = sk_json_get(result, "Unchanged");
+        fprintf(out, "%s version %.0f%s\n", jv_get_kind(name) == JV_KIND_STRING ? jv_string_value(name) : "?", version,
+                jv_get_kind(same) == JV_KIND_TRUE ? " (unchanged)" : "");
+        jv_free(same);
+    }
     jv_free(name);
 }
 
@@ -518,6 +604,10 @@ static int run(const struct opts *o, struct sk_err *err)
             goto out;
         ps = &one;
         n = 1;
+    }
+    if (n == 0) { /* a configuration file with secrets only */
+        rc = 0;
+        goto out;
     }
     /* Everything is valid: only now talk to AWS. */
     if (tool_client_init(&c, &o->c, err) < 0)
