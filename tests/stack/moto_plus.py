@@ -19,7 +19,16 @@ And in ECR:
   * Each GetAuthorizationToken served logs one line to stderr (moto.log),
     "moto_plus: ecr GetAuthorizationToken <registry ids>", so tests can count the calls.
 
-Later issues add their behaviour here (ECS rollouts over time, target health, fault injection).
+And ECS, through tests/stack/ecs_sim.py (docs/ecs-simulator.md), installed at import:
+
+  * CreateService/UpdateService start real deployments: a background thread moves tasks through
+    PROVISIONING -> PENDING -> RUNNING -> STOPPED, registers them in ELBv2 ip target groups (initial ->
+    healthy -> draining, as DescribeTargetHealth shows), completes or fails rollouts (circuit breaker,
+    rollback), emits service events and writes awslogs lines; the first container's image picks a
+    scenario ("crash", "unhealthy", "slow"). Simulated seconds x $SK_SIM_TIME_SCALE (default 0.1).
+  * /shipkit-sim/{config,state,reset,network} on this port (no auth) control and show it.
+
+Later issues add their behaviour here (fault injection).
 """
 import os
 import sys
@@ -79,6 +88,11 @@ def _get_authorization_token_like_aws(self):
 
 
 ECRResponse.get_authorization_token = _get_authorization_token_like_aws
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ecs_sim  # noqa: E402 - after moto's imports, like the patches above
+
+ecs_sim.install()
 
 if __name__ == "__main__":
     from moto.server import main

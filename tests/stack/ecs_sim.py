@@ -1,0 +1,638 @@
+"""ecs_sim.py: an ECS service scheduler inside moto_server (installed by moto_plus.py).
+
+moto accepts CreateService/UpdateService but nothing moves. Here a thread ticking every 0.1 s moves
+deployments, tasks and ELBv2 targets along simulated time (x $SK_SIM_TIME_SCALE, default 0.1) by
+mutating moto's ECS, ELBv2 and Logs backends in-process, under a lock those services' request
+handlers also take; API calls stay signed and IAM-authorized. The first container's image picks a
+scenario ("crash", "unhealthy", "slow"). /shipkit-sim/* on moto's port controls it. The model,
+timings and limits are in docs/ecs-simulator.md.
+"""
+import json
+import math
+import os
+import random
+import sys
+import threading
+import time
+import traceback
+import uuid
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.responses import BaseResponse
+from moto.core.utils import utcnow
+from moto.ec2.models import ec2_backends
+from moto.ecs.models import EC2ContainerServiceBackend, Task
+from moto.ecs.responses import EC2ContainerServiceResponse
+from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup, elbv2_backends
+from moto.elbv2.responses import ELBV2Response
+from moto.logs.models import logs_backends
+from moto.logs.responses import LogsResponse
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+# Phase lengths, in simulated seconds ("slow" images take 5x as long).
+PROVISION = 2  # PROVISIONING -> PENDING
+PULL = 3  # PENDING -> RUNNING (image pull, container start)
+REGISTERING = 3  # target initial/Elb.RegistrationInProgress, then Elb.InitialHealthChecking
+HEALTH_CHECK = 10  # target registered -> healthy (unhealthy for "unhealthy" images)
+KILL = 4  # target unhealthy -> ECS stops the task ("Task failed ELB health checks")
+CRASH = 1  # "crash" images: RUNNING -> essential container exits 1
+STABLE = 2  # a task without target groups counts as healthy after this long RUNNING
+DRAIN = 5  # target draining (Target.DeregistrationInProgress) before it is removed
+STOP = 1  # STOPPING -> STOPPED
+KEEP_STOPPED = 3600  # stopped tasks stay visible this long (ECS: about an hour)
+SLOW = 5
+TICK = 0.1  # real seconds between ticks
+
+CB_REASON = "ECS deployment circuit breaker: tasks failed to start."
+LOCK = threading.RLock()
+
+
+def _log(msg):
+    print(f"ecs_sim: {msg}", file=sys.stderr, flush=True)
+
+
+def _default_config():
+    try:
+        scale = float(os.environ.get("SK_SIM_TIME_SCALE", "") or 0.1)
+    except ValueError:
+        scale = 0.1
+    return {"time_scale": scale if scale > 0 else 0.1, "circuit_breaker_threshold": None, "paused": False}
+
+
+def _deployment_id():
+    return f"ecs-svc/{random.randint(10**18, 10**19 - 1)}"
+
+
+def _scenario(image):
+    image = (image or "").lower()
+    return {s for s in ("crash", "unhealthy", "slow") if s in image}
+
+
+def _deployment_config(given):
+    """The service's deploymentConfiguration with ECS's defaults filled in."""
+    dc = {"maximumPercent": 200, "minimumHealthyPercent": 100,
+          "deploymentCircuitBreaker": {"enable": False, "rollback": False}}
+    dc.update(given or {})
+    return dc
+
+
+class SimTask(Task):
+    """A moto ECS Task whose lastStatus the simulator drives (moto's own Task advances on describe)."""
+
+    __module__ = "moto.ecs.shipkit_sim"  # moto's model metaclass files classes by their moto.<service>
+
+    def __init__(self, svc, dep, td, ip, clock):
+        s, backend = svc.service, svc.backend
+        cluster = backend.clusters[s.cluster_name]
+        self.id = uuid.uuid4().hex
+        self.cluster_name, self.cluster_arn, self.region_name = cluster.name, cluster.arn, cluster.region_name
+        self._account_id, self._backend = backend.account_id, backend
+        self.container_instance_arn, self.resource_requirements, self.tags = None, None, []
+        self.task_definition_arn = td.arn
+        self.started_by, self.group = dep["id"], f"service:{s.name}"
+        self.launch_type = s.launch_type
+        self.platform_version = "1.4.0" if s.launch_type == "FARGATE" else None
+        self.cpu, self.memory = td.cpu, td.memory
+        self.availability_zone = f"{self.region_name}a"
+        self.connectivity, self.connectivity_at = "CONNECTED", utcnow()
+        self.desired_status, self._last = "RUNNING", "PROVISIONING"
+        self.stop_code = self.stopped_reason = None
+        self.created_at, self.started_at, self.stopping_at, self.stopped_at = utcnow(), None, None, None
+        self.pull_started_at = self.pull_stopped_at = self.execution_stopped_at = None
+        self.ip = ip
+        subnets = ((s.network_configuration or {}).get("awsvpcConfiguration") or {}).get("subnets") or ["subnet-sim"]
+        attachment = str(uuid.uuid4())
+        a, b = ip.split(".")[2:]
+        self.attachments = [{"id": attachment, "type": "ElasticNetworkInterface", "status": "ATTACHED", "details": [
+            {"name": "subnetId", "value": subnets[0]},
+            {"name": "networkInterfaceId", "value": f"eni-{uuid.uuid4().hex[:17]}"},
+            {"name": "macAddress", "value": "0e:00:00:00:%02x:%02x" % (int(a), int(b))},
+            {"name": "privateDnsName", "value": f"ip-{ip.replace('.', '-')}.ec2.internal"},
+            {"name": "privateIPv4Address", "value": ip}]}]
+        self.containers = [{
+            "containerArn": f"arn:aws:ecs:{self.region_name}:{self._account_id}:container/"
+                            f"{cluster.name}/{self.id}/{uuid.uuid4()}",
+            "taskArn": self.task_arn, "name": c.get("name"), "image": c.get("image"), "lastStatus": "PENDING",
+            "networkInterfaces": [{"attachmentId": attachment, "privateIpv4Address": ip}],
+            "healthStatus": "UNKNOWN", "cpu": str(c.get("cpu", 0)),
+        } for c in td.container_definitions]
+        self.overrides = {"containerOverrides": [{"name": c.get("name")} for c in td.container_definitions]}
+        self._td, self._t, self._ran = td, clock, None
+        self._scn = _scenario(td.container_definitions[0].get("image"))
+        self._f = SLOW if "slow" in self._scn else 1
+        self._healthy = self._stop = self._failed = False
+        self._targets = []  # (target group arn, port) this task registered
+
+    @property
+    def last_status(self):
+        return self._last
+
+    @last_status.setter
+    def last_status(self, value):  # moto's StopTask sets it
+        self._last = value
+
+    def advance(self):  # moto's DescribeTasks ticks ManagedState; ours moves on the clock
+        pass
+
+
+class SimService:
+    """Simulator state for one moto ECS service."""
+
+    def __init__(self, backend, service):
+        self.backend, self.service = backend, service
+        self.key = f"{service.cluster_name}:{service.name}"
+        self.tasks = []
+        self.last_good = None  # (deployment id, task definition arn) of the last COMPLETED deployment
+        self.ev = None
+        self._reset_events()
+
+    def _reset_events(self):
+        self.ev = {"stopped": [], "started": [], "reg": {}, "dereg": {}}
+
+    def event(self, message):
+        s = self.service
+        s.events = [{"id": str(uuid.uuid4()), "createdAt": utcnow(), "message": f"(service {s.name}) {message}"}] + \
+            list(s.events or [])[:99]
+
+    def flush_events(self):
+        ev = self.ev
+        if ev["stopped"]:
+            ids = " ".join(f"(task {t})" for t in ev["stopped"])
+            self.event(f"has stopped {len(ev['stopped'])} running tasks: {ids}.")
+        for tg, n in ev["dereg"].items():
+            self.event(f"deregistered {n} targets in (target-group {tg})")
+        if ev["started"]:
+            ids = " ".join(f"(task {t})" for t in ev["started"])
+            self.event(f"has started {len(ev['started'])} tasks: {ids}.")
+        for tg, n in ev["reg"].items():
+            self.event(f"registered {n} targets in (target-group {tg})")
+        self._reset_events()
+
+    def tasks_of(self, dep_id, alive=True):
+        return [t for t in self.tasks if t.started_by == dep_id and (not alive or t.desired_status == "RUNNING")]
+
+
+class Simulator:
+    def __init__(self):
+        self.config = _default_config()
+        self.clock = 0.0  # simulated seconds since start
+        self.services = {}  # id(moto Service) -> SimService
+        self.targets = {}  # (target group arn, ip) -> {port, state, reason, desc, t, task}
+        self.ip_seq = 0
+
+    def reset(self):
+        for (tg_arn, ip), st in list(self.targets.items()):
+            tg = self._target_group(st["task"], tg_arn)
+            if tg is not None:
+                tg.targets.pop(ip, None)
+        self.config = _default_config()
+        self.services, self.targets = {}, {}
+
+    # --- hooks from the API handlers ---
+
+    def on_create(self, backend, service):
+        svc = SimService(backend, service)
+        self.services[id(service)] = svc
+        service.deployments, service.events = [], []
+        self.start_deployment(svc, service.task_definition)
+        self.update_counts(svc)
+
+    def on_update(self, svc, old_td, force):
+        s = svc.service
+        td = svc.backend.describe_task_definition(s.task_definition)  # moto stores what was given
+        s.task_definition = td.arn
+        s.deployment_configuration = _deployment_config(getattr(s, "deployment_configuration", None))
+        if td.arn != old_td or force:
+            self.start_deployment(svc, td.arn)
+        self.update_counts(svc)
+
+    def lookup(self, backend, cluster, name):
+        try:
+            return self.services.get(id(backend._get_service(cluster, name)))
+        except Exception:  # noqa: BLE001 - not found: moto's own handler reports it
+            return None
+
+    # --- the model ---
+
+    def start_deployment(self, svc, td_arn):
+        s, now = svc.service, utcnow()
+        dep_id = _deployment_id()
+        for d in s.deployments:
+            if d["status"] == "PRIMARY":
+                d["status"], d["updatedAt"] = "ACTIVE", now
+        dep = {"id": dep_id, "status": "PRIMARY", "taskDefinition": td_arn, "desiredCount": s.desired_count,
+               "pendingCount": 0, "runningCount": 0, "failedTasks": 0, "createdAt": now, "updatedAt": now,
+               "launchType": s.launch_type, "platformVersion": "1.4.0" if s.launch_type == "FARGATE" else None,
+               "platformFamily": "Linux", "networkConfiguration": s.network_configuration or None,
+               "rolloutState": "IN_PROGRESS", "rolloutStateReason": f"ECS deployment {dep_id} in progress.",
+               "_launch": True}
+        s.deployments = [dep] + list(s.deployments)
+        s.task_definition = td_arn
+        return dep
+
+    def threshold(self, desired):
+        if self.config["circuit_breaker_threshold"] is not None:
+            return self.config["circuit_breaker_threshold"]
+        return max(3, min(200, math.ceil(0.5 * desired)))
+
+    def _target_group(self, task, arn):
+        return elbv2_backends[task._account_id][task.region_name].target_groups.get(arn)
+
+    def launch(self, svc, dep, n):
+        td = svc.backend.describe_task_definition(dep["taskDefinition"])
+        tasks = svc.backend.tasks.setdefault(svc.service.cluster_name, {})
+        for _ in range(n):
+            self.ip_seq += 1
+            ip = f"10.0.{(self.ip_seq // 250) % 256}.{self.ip_seq % 250 + 4}"
+            t = SimTask(svc, dep, td, ip, self.clock)
+            tasks[t.task_arn] = t
+            svc.tasks.append(t)
+            svc.ev["started"].append(t.id)
+
+    def stop(self, svc, t, code, reason, failed=False, exit_code=None):
+        """The task is told to stop: targets drain first (DEACTIVATING), then STOPPING, STOPPED."""
+        t.desired_status, t.stop_code, t.stopped_reason = "STOPPED", code, reason
+        t.stopping_at, t._stop, t._failed, t._t = utcnow(), True, failed, self.clock
+        draining = False
+        for tg_arn, _ in t._targets:
+            st = self.targets.get((tg_arn, t.ip))
+            if st and st["state"] != "draining":
+                st.update(state="draining", reason="Target.DeregistrationInProgress",
+                          desc="Target deregistration is in progress", t=self.clock)
+                svc.ev["dereg"][tg_arn] = svc.ev["dereg"].get(tg_arn, 0) + 1
+                draining = True
+        if exit_code is not None:  # the container already exited
+            for c in t.containers:
+                c.update(lastStatus="STOPPED", exitCode=exit_code if c is t.containers[0] else 0)
+            draining = False
+        t._last = "DEACTIVATING" if draining and t._last == "RUNNING" else "STOPPING"
+        if code == "ServiceSchedulerInitiated":
+            svc.ev["stopped"].append(t.id)
+        if failed:
+            for d in svc.service.deployments:
+                if d["id"] == t.started_by:
+                    d["failedTasks"] += 1
+
+    def scale_in(self, svc, t):
+        self.stop(svc, t, "ServiceSchedulerInitiated", f"Scaling activity initiated by (deployment {t.started_by})")
+
+    def register(self, svc, t):
+        for lb in svc.service.load_balancers or []:
+            tg = self._target_group(t, lb.get("targetGroupArn"))
+            if tg is None or tg.target_type != "ip":
+                continue
+            port = int(lb.get("containerPort") or tg.port or 80)
+            tg.targets[t.ip] = {"Id": t.ip, "Port": port}
+            tg.deregistered_targets.pop(t.ip, None)
+            self.targets[(tg.arn, t.ip)] = {"port": port, "state": "initial", "reason": "Elb.RegistrationInProgress",
+                                            "desc": "Target registration is in progress", "t": self.clock, "task": t}
+            t._targets.append((tg.arn, port))
+            svc.ev["reg"][tg.arn] = svc.ev["reg"].get(tg.arn, 0) + 1
+
+    def write_logs(self, t, lines):
+        c = t._td.container_definitions[0]
+        lc = c.get("logConfiguration") or {}
+        opts = lc.get("options") or {}
+        group = opts.get("awslogs-group")
+        if lc.get("logDriver") != "awslogs" or not group:
+            return
+        logs = logs_backends[t._account_id][opts.get("awslogs-region") or t.region_name]
+        prefix = opts.get("awslogs-stream-prefix")
+        stream = f"{prefix}/{c.get('name')}/{t.id}" if prefix else t.id
+        if group not in logs.groups:
+            logs.create_log_group(group, {})
+        if stream not in logs.groups[group].streams:
+            logs.create_log_stream(group, stream)
+        ms = int(time.time() * 1000)
+        logs.put_log_events(group, stream, [{"timestamp": ms + i, "message": m} for i, m in enumerate(lines)])
+
+    def tick_task(self, svc, t):
+        e, f, now = self.clock - t._t, t._f, utcnow()
+        if t.desired_status == "STOPPED" and not t._stop:  # StopTask from a client (moto said STOPPED)
+            t._last = "RUNNING" if t._ran is not None else "PENDING"
+            self.stop(svc, t, "UserInitiated", t.stopped_reason or "Task stopped by user")
+        if t._last == "PROVISIONING" and e >= PROVISION * f:
+            t._last, t._t, t.pull_started_at = "PENDING", self.clock, now
+        elif t._last == "PENDING" and e >= PULL * f:
+            t._last, t._t, t._ran = "RUNNING", self.clock, self.clock
+            t.pull_stopped_at = t.started_at = now
+            for c in t.containers:
+                c.update(lastStatus="RUNNING", runtimeId=f"{t.id}-{uuid.uuid4().hex[:10]}")
+            image = t.containers[0]["image"]
+            ports = t._td.container_definitions[0].get("portMappings") or [{}]
+            lines = [f"Starting model server (image {image})",
+                     f"Listening on 0.0.0.0:{ports[0].get('containerPort', 8080)}"]
+            if "unhealthy" in t._scn:
+                lines.append("Model not loaded: health checks will answer 503")
+            self.write_logs(t, lines if "crash" not in t._scn else lines[:1])
+            self.register(svc, t)
+        elif t._last == "RUNNING" and t.desired_status == "RUNNING":
+            if "crash" in t._scn and e >= CRASH * f:
+                self.write_logs(t, ["Traceback (most recent call last):",
+                                    '  File "/app/serve.py", line 4, in <module>',
+                                    "    import mlflow",
+                                    "ModuleNotFoundError: No module named 'mlflow'"])
+                self.stop(svc, t, "EssentialContainerExited", "Essential container in task exited",
+                          failed=True, exit_code=1)
+                t.containers[0]["reason"] = "Essential container in task exited"
+                return
+            for tg_arn, port in t._targets:
+                st = self.targets.get((tg_arn, t.ip))
+                if not st:
+                    continue
+                te = self.clock - st["t"]
+                if st["state"] == "initial" and te >= HEALTH_CHECK * f:
+                    if "unhealthy" in t._scn:
+                        st.update(state="unhealthy", reason="Target.ResponseCodeMismatch",
+                                  desc="Health checks failed with these codes: [503]", t=self.clock)
+                        svc.event(f"(task {t.id}) (port {port}) is unhealthy in (target-group {tg_arn}) due to "
+                                  "(reason Health checks failed with these codes: [503]).")
+                    else:
+                        st.update(state="healthy", reason=None, desc=None)
+                elif st["state"] == "initial" and te >= REGISTERING * f:
+                    st.update(reason="Elb.InitialHealthChecking", desc="Initial health checks in progress")
+                elif st["state"] == "unhealthy" and te >= KILL * f:
+                    self.stop(svc, t, "ServiceSchedulerInitiated", f"Task failed ELB health checks in "
+                              f"(target-group {tg_arn})", failed=True)
+                    return
+            if not t._healthy:
+                states = [self.targets.get((arn, t.ip), {}).get("state") for arn, _ in t._targets]
+                if (states and all(s == "healthy" for s in states)) or (not states and e >= STABLE * f):
+                    t._healthy = True
+                    for d in svc.service.deployments:
+                        if d["id"] == t.started_by:
+                            d["failedTasks"] = 0  # resetOnHealthyTask
+        elif t._last == "DEACTIVATING":
+            if not any(self.targets.get((arn, t.ip), {}).get("state") == "draining" for arn, _ in t._targets):
+                t._last, t._t = "STOPPING", self.clock
+        elif t._last == "STOPPING" and e >= STOP * f:
+            t._last, t._t, t._healthy = "STOPPED", self.clock, False
+            t.stopped_at = t.execution_stopped_at = now
+            t.attachments[0]["status"] = "DELETED"
+            for c in t.containers:
+                if c["lastStatus"] != "STOPPED":
+                    c.update(lastStatus="STOPPED", exitCode=0)
+
+    def tick_targets(self):
+        for key, st in list(self.targets.items()):
+            t = st["task"]
+            tg = self._target_group(t, key[0])
+            if tg is None:
+                del self.targets[key]
+            elif st["state"] == "draining" and self.clock - st["t"] >= DRAIN * t._f:
+                tg.targets.pop(key[1], None)
+                tg.deregistered_targets[key[1]] = {"Id": key[1], "Port": st["port"]}
+                del self.targets[key]
+
+    def schedule(self, svc):
+        s = svc.service
+        deps = s.deployments
+        if not deps:
+            return
+        primary, desired = deps[0], s.desired_count
+        primary["desiredCount"] = desired
+        alive = svc.tasks_of(primary["id"])
+        # Circuit breaker: enough consecutive failures and the deployment fails (and maybe rolls back).
+        cb = (getattr(s, "deployment_configuration", None) or {}).get("deploymentCircuitBreaker") or {}
+        if cb.get("enable") and primary["rolloutState"] == "IN_PROGRESS" and \
+                primary["failedTasks"] >= self.threshold(desired):
+            primary.update(rolloutState="FAILED", rolloutStateReason=CB_REASON, updatedAt=utcnow(), _launch=False)
+            svc.event(f"(deployment {primary['id']}) deployment failed: tasks failed to start.")
+            if cb.get("rollback") and svc.last_good:
+                primary = self.start_deployment(svc, svc.last_good[1])
+                svc.event(f"(deployment {deps[0]['id']}) deployment failed: tasks failed to start, "
+                          f"rolling back to deployment {primary['id']}.")
+                deps, alive = s.deployments, []
+        if primary["_launch"] and len(alive) < desired:
+            self.launch(svc, primary, desired - len(alive))
+        elif len(alive) > desired:  # scale in: unhealthy and newest first
+            for t in sorted(alive, key=lambda t: (t._healthy, -t._t))[:len(alive) - desired]:
+                self.scale_in(svc, t)
+        # Old deployments: keep desired - healthy(new) of their tasks (minimumHealthyPercent 100), stop the rest;
+        # a failed old deployment's tasks go at once.
+        healthy = sum(1 for t in svc.tasks_of(primary["id"]) if t._healthy)
+        old = []
+        for d in deps[1:]:
+            for t in svc.tasks_of(d["id"]):
+                old.append((d["rolloutState"] != "FAILED", t._healthy, t._t, t))
+        keep = max(0, desired - healthy)
+        for i, (good, _, _, t) in enumerate(sorted(old, key=lambda x: x[:3])):
+            if not good or i < len(old) - keep:
+                self.scale_in(svc, t)
+        # Old deployments go away once all their tasks have stopped (a FAILED one when the rollback completes).
+        s.deployments = [deps[0]] + [d for d in deps[1:] if d["rolloutState"] == "FAILED" or self.live(svc, d)]
+
+    def live(self, svc, dep):
+        return any(t._last != "STOPPED" for t in svc.tasks_of(dep["id"], False))
+
+    def complete(self, svc):
+        s = svc.service
+        primary = s.deployments[0] if s.deployments else None
+        if not primary or primary["rolloutState"] != "IN_PROGRESS" or any(self.live(svc, d) for d in s.deployments[1:]):
+            return
+        alive = svc.tasks_of(primary["id"])
+        if len(alive) == s.desired_count and all(t._healthy for t in alive):
+            s.deployments = [primary]
+            primary.update(rolloutState="COMPLETED", rolloutStateReason=f"ECS deployment {primary['id']} completed.",
+                           updatedAt=utcnow())
+            svc.last_good = (primary["id"], primary["taskDefinition"])
+            svc.event(f"(deployment {primary['id']}) deployment completed.")
+            svc.event("has reached a steady state.")
+
+    def update_counts(self, svc):
+        s = svc.service
+        for d in s.deployments:
+            tasks = svc.tasks_of(d["id"], False)
+            running = sum(1 for t in tasks if t._last == "RUNNING")
+            pending = sum(1 for t in tasks if t._last in ("PROVISIONING", "PENDING"))
+            if (running, pending) != (d["runningCount"], d["pendingCount"]):
+                d.update(runningCount=running, pendingCount=pending, updatedAt=utcnow())
+        s.running_count = sum(d["runningCount"] for d in s.deployments)
+        s.pending_count = sum(d["pendingCount"] for d in s.deployments)
+        if s.deployments:
+            s.task_definition = s.deployments[0]["taskDefinition"]
+
+    def tick(self):
+        for sid, svc in list(self.services.items()):
+            s = svc.service
+            gone = svc.backend.services.get(svc.key) is not s or s.status != "ACTIVE"
+            for t in list(svc.tasks):
+                self.tick_task(svc, t)
+                if t._last == "STOPPED" and self.clock - t._t > KEEP_STOPPED:
+                    svc.tasks.remove(t)
+                    svc.backend.tasks.get(t.cluster_name, {}).pop(t.task_arn, None)
+            if gone:  # deleted or replaced: stop everything, then forget it
+                for t in svc.tasks:
+                    if t.desired_status == "RUNNING":
+                        self.scale_in(svc, t)
+                if all(t._last == "STOPPED" for t in svc.tasks):
+                    del self.services[sid]
+                continue
+            self.schedule(svc)
+            self.update_counts(svc)
+            svc.flush_events()
+            self.complete(svc)
+        self.tick_targets()
+
+    def dump(self):
+        out = {"config": self.config, "clock": round(self.clock, 3), "services": [], "targets": []}
+        for svc in self.services.values():
+            s = svc.service
+            out["services"].append({
+                "serviceArn": s.arn, "serviceName": s.name, "cluster": s.cluster_name, "status": s.status,
+                "desiredCount": s.desired_count, "runningCount": s.running_count, "pendingCount": s.pending_count,
+                "taskDefinition": s.task_definition, "lastCompleted": svc.last_good,
+                "deployments": s.deployments,
+                "tasks": [{"taskId": t.id, "startedBy": t.started_by, "taskDefinitionArn": t.task_definition_arn,
+                           "lastStatus": t._last, "desiredStatus": t.desired_status, "ip": t.ip,
+                           "scenario": sorted(t._scn), "healthy": t._healthy, "stopCode": t.stop_code,
+                           "stoppedReason": t.stopped_reason} for t in svc.tasks]})
+        for (tg, ip), st in self.targets.items():
+            out["targets"].append({"targetGroupArn": tg, "id": ip, "port": st["port"], "state": st["state"],
+                                   "reason": st["reason"], "taskId": st["task"].id})
+        return out
+
+
+SIM = Simulator()
+
+
+def _loop():
+    last = time.monotonic()
+    while True:
+        time.sleep(TICK)
+        now = time.monotonic()
+        dt, last = now - last, now
+        with LOCK:
+            if SIM.config["paused"]:
+                continue
+            SIM.clock += dt / SIM.config["time_scale"]
+            try:
+                SIM.tick()
+            except Exception:  # noqa: BLE001 - keep ticking; say why in moto.log
+                _log("tick failed:\n" + traceback.format_exc())
+
+
+# --- the control endpoint: /shipkit-sim/* on moto's port, before moto's dispatcher ---
+
+def _network(region):
+    ec2 = ec2_backends[DEFAULT_ACCOUNT_ID][region]
+    vpc = ec2.get_default_vpc()
+    subnets = [sn.id for sn in ec2.describe_subnets(filters={"vpc-id": [vpc.id]})]
+    return {"vpcId": vpc.id, "subnets": sorted(subnets), "securityGroupId": ec2.get_default_security_group(vpc.id).id}
+
+
+def _control(environ, start_response):
+    path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+    status, body = "200 OK", None
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        with LOCK:
+            if path == "/shipkit-sim/config" and method in ("GET", "POST"):
+                new = json.loads(raw or b"{}") if method == "POST" else {}
+                cfg = dict(SIM.config)
+                for k, v in new.items():
+                    if k == "time_scale" and isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0:
+                        cfg[k] = float(v)
+                    elif k == "circuit_breaker_threshold" and (v is None or (type(v) is int and v >= 1)):
+                        cfg[k] = v
+                    elif k == "paused" and isinstance(v, bool):
+                        cfg[k] = v
+                    else:
+                        raise ValueError(f"bad config {k}={v!r}")
+                SIM.config = cfg
+                body = cfg
+            elif path == "/shipkit-sim/state" and method == "GET":
+                body = SIM.dump()
+            elif path == "/shipkit-sim/reset" and method == "POST":
+                SIM.reset()
+                body = {"status": "ok"}
+            elif path == "/shipkit-sim/network" and method == "GET":
+                qs = dict(p.split("=", 1) for p in environ.get("QUERY_STRING", "").split("&") if "=" in p)
+                body = _network(qs.get("region", "us-east-1"))
+            else:
+                status, body = "404 Not Found", {"error": f"no such endpoint: {method} {path}"}
+    except (ValueError, TypeError, AttributeError) as e:
+        status, body = "400 Bad Request", {"error": str(e)}
+    data = json.dumps(body, default=str, indent=1).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+# --- hooks into moto ---
+
+def _locked(fn):
+    def call(*args, **kwargs):
+        with LOCK:
+            return fn(*args, **kwargs)
+    call.__name__ = fn.__name__
+    return call
+
+
+def install():
+    """Patch moto (once) and start the ticking thread."""
+    if getattr(install, "done", False):
+        return
+    install.done = True
+    for cls in (EC2ContainerServiceResponse, ELBV2Response, LogsResponse):
+        cls.call_action = _locked(getattr(cls, "call_action", BaseResponse.call_action))
+
+    create, update = EC2ContainerServiceResponse.create_service, EC2ContainerServiceResponse.update_service
+
+    def create_service(self):
+        result = create(self)
+        s = result.result["service"]
+        s.deployment_configuration = _deployment_config(self._get_param("deploymentConfiguration"))
+        if (s.deployment_controller or {}).get("type", "ECS") == "ECS" and s.task_definition:
+            SIM.on_create(self.ecs_backend, s)
+        return result
+
+    def update_service(self):
+        svc = SIM.lookup(self.ecs_backend, self._get_param("cluster", "default"), self._get_param("service") or "")
+        if svc is None:
+            return update(self)
+        saved, old_td = svc.service.deployments, svc.service.task_definition
+        svc.service.deployments = []  # moto's forceNewDeployment would rewrite our PRIMARY in place
+        try:
+            result = update(self)
+        finally:
+            svc.service.deployments = saved
+        SIM.on_update(svc, old_td, bool(self._get_param("forceNewDeployment")))
+        return result
+
+    EC2ContainerServiceResponse.create_service = create_service
+    EC2ContainerServiceResponse.update_service = update_service
+
+    list_tasks = EC2ContainerServiceBackend.list_tasks
+
+    def list_tasks_like_ecs(self, cluster_str=None, container_instance=None, family=None, started_by=None,
+                            service_name=None, desiredStatus=None):
+        # moto ignores serviceName and, without desiredStatus, returns stopped tasks too; ECS defaults to RUNNING.
+        tasks = list_tasks(self, cluster_str, container_instance, family, started_by, None, desiredStatus or "RUNNING")
+        if service_name:
+            tasks = [t for t in tasks if t.group == f"service:{service_name.split('/')[-1]}"]
+        return tasks
+
+    EC2ContainerServiceBackend.list_tasks = list_tasks_like_ecs
+
+    health_for = FakeTargetGroup.health_for
+
+    def health_for_sim(self, target, ec2_backend):
+        st = SIM.targets.get((self.arn, target["Id"]))
+        if st is None:
+            return health_for(self, target, ec2_backend)
+        port = self.health_check_port if self.health_check_port not in (None, "traffic-port") else str(st["port"])
+        return FakeHealthStatus(target["Id"], st["port"], port, st["state"], st["reason"], st["desc"])
+
+    FakeTargetGroup.health_for = health_for_sim
+
+    dispatch = DomainDispatcherApplication.__call__
+
+    def call(self, environ, start_response):
+        if environ.get("PATH_INFO", "").startswith("/shipkit-sim/"):
+            return _control(environ, start_response)
+        return dispatch(self, environ, start_response)
+
+    DomainDispatcherApplication.__call__ = call
+    threading.Thread(target=_loop, name="ecs-sim", daemon=True).start()
+    _log(f"ECS simulator on, time scale {SIM.config['time_scale']}")
