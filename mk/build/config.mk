@@ -12,7 +12,7 @@ SANITIZE ?=
 SK_CPPFLAGS := -Ilib -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 SK_WARN := -std=c11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wpointer-arith -Wwrite-strings -Wformat=2 -Wvla -fno-common -fstack-protector-strong
-PKGS := libcurl libcrypto yaml-0.1 expat zlib libdeflate
+PKGS := libcurl libcrypto yaml-0.1 expat zlib libdeflate libpq
 SK_CFLAGS := $(SK_WARN) $(shell $(PKG_CONFIG) --cflags $(PKGS)) -MMD -MP
 # libjq ships no .pc file on Debian 12: link it directly.
 SK_LIBS := -Wl,--as-needed $(shell $(PKG_CONFIG) --libs $(PKGS)) -ljq -lpthread -lm

@@ -13,6 +13,7 @@ LIB_OBJS += lib/image.o
 LIB_OBJS += lib/json.o
 LIB_OBJS += lib/jsonw.o
 LIB_OBJS += lib/mem.o
+LIB_OBJS += lib/rds.o
 LIB_OBJS += lib/registry.o
 LIB_OBJS += lib/service.o
 LIB_OBJS += lib/sigv4.o

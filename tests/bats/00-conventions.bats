@@ -88,30 +88,35 @@ check_synopsis() {
 @test "secret-put --help: usage on stdout, exit 0" { check_help secret-put; }
 @test "ecr-push --help: usage on stdout, exit 0" { check_help ecr-push; }
 @test "tg-health --help: usage on stdout, exit 0" { check_help tg-health; }
+@test "rds-check --help: usage on stdout, exit 0" { check_help rds-check; }
 
 @test "aws-sign: unknown flag exits 2 with one stderr line" { check_unknown_flag aws-sign; }
 @test "ssm-put: unknown flag exits 2 with one stderr line" { check_unknown_flag ssm-put; }
 @test "secret-put: unknown flag exits 2 with one stderr line" { check_unknown_flag secret-put; }
 @test "ecr-push: unknown flag exits 2 with one stderr line" { check_unknown_flag ecr-push; }
 @test "tg-health: unknown flag exits 2 with one stderr line" { check_unknown_flag tg-health; }
+@test "rds-check: unknown flag exits 2 with one stderr line" { check_unknown_flag rds-check; }
 
 @test "aws-sign --version" { check_version aws-sign; }
 @test "ssm-put --version" { check_version ssm-put; }
 @test "secret-put --version" { check_version secret-put; }
 @test "ecr-push --version" { check_version ecr-push; }
 @test "tg-health --version" { check_version tg-health; }
+@test "rds-check --version" { check_version rds-check; }
 
 @test "aws-sign: a failed write to stdout (/dev/full) is an error" { check_dev_full aws-sign; }
 @test "ssm-put: a failed write to stdout (/dev/full) is an error" { check_dev_full ssm-put; }
 @test "secret-put: a failed write to stdout (/dev/full) is an error" { check_dev_full secret-put; }
 @test "ecr-push: a failed write to stdout (/dev/full) is an error" { check_dev_full ecr-push; }
 @test "tg-health: a failed write to stdout (/dev/full) is an error" { check_dev_full tg-health; }
+@test "rds-check: a failed write to stdout (/dev/full) is an error" { check_dev_full rds-check; }
 
 @test "aws-sign: usage text matches the man page SYNOPSIS" { check_synopsis aws-sign; }
 @test "ssm-put: usage text matches the man page SYNOPSIS" { check_synopsis ssm-put; }
 @test "secret-put: usage text matches the man page SYNOPSIS" { check_synopsis secret-put; }
 @test "ecr-push: usage text matches the man page SYNOPSIS" { check_synopsis ecr-push; }
 @test "tg-health: usage text matches the man page SYNOPSIS" { check_synopsis tg-health; }
+@test "rds-check: usage text matches the man page SYNOPSIS" { check_synopsis rds-check; }
 
 @test "the versions of all tools agree" {
     local v= t

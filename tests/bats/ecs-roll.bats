@@ -209,6 +209,10 @@ YAML
     run -1 ecs-roll --cluster "$C" --service web --image app=example/model:crash -q
     run -0 ecs-roll --cluster "$C" --service web --logs --since 5m
     assert_output --partial "ModuleNotFoundError"
+    # make logs-aws is the same, for every service of the Makefile.
+    printf 'ECS_CLUSTER := %s\nECS_SERVICES := web\ninclude %s/mk/deploy.mk\n' "$C" "$REPO" >"$BATS_TEST_TMPDIR/Makefile"
+    run -0 make -s -C "$BATS_TEST_TMPDIR" logs-aws SINCE=5m
+    assert_output --partial "ModuleNotFoundError"
 }
 
 @test "make deploy-aws rolls the pushed digest out, then waits for healthy targets" {

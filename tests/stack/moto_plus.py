@@ -19,6 +19,8 @@ And in ECR:
   * Each GetAuthorizationToken served logs one line to stderr (moto.log),
     "moto_plus: ecr GetAuthorizationToken <registry ids>", so tests can count the calls.
 
+RDS DescribePendingMaintenanceActions answers an empty list instead of moto's 500.
+
 And ECS, through tests/stack/ecs_sim.py (docs/ecs-simulator.md), installed at import:
 
   * CreateService/UpdateService start real deployments: a background thread moves tasks through
@@ -90,6 +92,18 @@ def _get_authorization_token_like_aws(self):
 ECRResponse.get_authorization_token = _get_authorization_token_like_aws
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# RDS DescribePendingMaintenanceActions: moto answers 500 (not implemented). A fresh instance has
+# nothing pending, which is what RDS says: an empty list.
+from moto.rds.responses import RDSResponse  # noqa: E402
+
+
+def _describe_pending_maintenance_actions(self):
+    return ActionResult({"PendingMaintenanceActions": []})
+
+
+if not hasattr(RDSResponse, "describe_pending_maintenance_actions"):
+    RDSResponse.describe_pending_maintenance_actions = _describe_pending_maintenance_actions
+
 import ecs_sim  # noqa: E402 - after moto's imports, like the patches above
 
 ecs_sim.install()

@@ -45,7 +45,7 @@ export AWS_SHARED_CREDENTIALS_FILE=$BATS_TEST_TMPDIR/aws-credentials
 export AWS_PAGER=
 
 # shellcheck disable=SC2034 # used by the bats files
-TOOLS=(aws-sign ssm-put secret-put ecr-push tg-health)
+TOOLS=(aws-sign ssm-put secret-put ecr-push tg-health rds-check)
 
 # use_stack: export the moto stack's endpoint and shipkit-ci credentials.
 use_stack() {
