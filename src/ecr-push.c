@@ -588,13 +588,6 @@ static void trace_stderr(void *ctx, const char *line)
     pthread_mutex_unlock(&out_lock);
 }
 
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct sk_err *err)
 {
     struct sk_blob *b = &p->img->blobs[i];
@@ -673,7 +666,7 @@ static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct s
             long ms = reg->retry_after_s ? reg->retry_after_s * 1000 : 500L << attempt;
             note(p->o, "%s: %.12s: %s; retrying in %ld ms", p->repo,
                  b->digest[0] ? short_digest(b->digest) : short_digest(b->diff_id), err->msg, ms);
-            sleep_ms(ms);
+            tool_sleep_s((double)(ms) / 1000.0);
         }
     }
     return -1;
@@ -778,7 +771,7 @@ static int put_manifest(const struct opts *o, struct sk_registry *reg, const cha
         if (!err->retryable || attempt == MANIFEST_ATTEMPTS)
             return -1;
         /* PutImage is rate limited (10 TPS by default): honour Retry-After. */
-        sleep_ms(reg->retry_after_s ? reg->retry_after_s * 1000 : 500L << attempt);
+        tool_sleep_s((double)(reg->retry_after_s ? reg->retry_after_s * 1000 : 500L << attempt) / 1000.0);
     }
 }
 

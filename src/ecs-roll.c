@@ -183,24 +183,6 @@ static double poll_scale(void)
     return v > 0 && v <= 10 ? v : 1.0;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-    struct timespec ts;
-    if (s <= 0)
-        return;
-    ts.tv_sec = (time_t)s;
-    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 /* "arn:aws:ecs:...:task-definition/family:12" -> "family:12" (borrowed). */
 static const char *td_name(const char *arn)
 {
@@ -682,12 +664,12 @@ static int wait_deployment(struct watch *w, const char *dep_id, const char *td_a
             if (v != V_WAIT)
                 return 0;
         }
-        if (now_s() >= deadline) {
+        if (tool_now_s() >= deadline) {
             oc->v = V_TIMEOUT;
             return 0;
         }
         /* A few seconds, with jitter so many deploys do not poll in step. */
-        sleep_s(interval * backoff * (0.8 + 0.4 * ((double)rand() / RAND_MAX)));
+        tool_sleep_s(interval * backoff * (0.8 + 0.4 * ((double)rand() / RAND_MAX)));
     }
 }
 
@@ -830,7 +812,7 @@ static int deploy(const struct opts *o, struct sk_client *c, int *code, struct s
     const char *verdict = "failed";
     struct watch w;
     struct outcome oc;
-    double start = now_s(), deadline = start + (double)o->timeout;
+    double start = tool_now_s(), deadline = start + (double)o->timeout;
     int rc = -1;
 
     memset(&w, 0, sizeof(w));
@@ -968,7 +950,7 @@ report:
         result = jv_object_set(result, jv_string("rollbackDeploymentId"), jv_string(rb_dep));
     if (oc.reason[0] && oc.v != V_DONE)
         result = jv_object_set(result, jv_string("reason"), jv_string(oc.reason));
-    result = jv_object_set(result, jv_string("durationSeconds"), jv_number(floor(now_s() - start + 0.5)));
+    result = jv_object_set(result, jv_string("durationSeconds"), jv_number(floor(tool_now_s() - start + 0.5)));
     result = jv_object_set(result, jv_string("apiCalls"), jv_number(w.calls));
     if (tool_emit(&o->c, result, print_result, err) < 0)
         goto out;
@@ -1109,7 +1091,7 @@ static int logs(const struct opts *o, struct sk_client *c, struct sk_err *err)
             seen = jv_object();
             start_ms = newest + 1;
         }
-        sleep_s(2.0 * poll_scale());
+        tool_sleep_s(2.0 * poll_scale());
     }
     jv_free(conts);
     rc = 0;

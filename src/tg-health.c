@@ -667,26 +667,6 @@ static jv with_verdict(jv result, enum verdict v)
 
 /* ---- waiting ------------------------------------------------------------------------------- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-    struct timespec ts;
-
-    if (s <= 0)
-        return;
-    ts.tv_sec = (time_t)s;
-    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
 /* The next poll's delay in seconds: POLL_MS -500/+1000 ms of jitter, times SK_POLL_SCALE. */
 static double poll_delay(const struct opts *o, unsigned long *seed)
 {
@@ -794,7 +774,7 @@ static int run(const struct opts *o, struct sk_err *err)
     } else if (o->arn) {
         arn = xstrdup(o->arn);
     }
-    start = now_s();
+    start = tool_now_s();
     seed = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16);
     for (;;) {
         if (look(&c, o, arn, &result, &lk, err) < 0)
@@ -814,7 +794,7 @@ static int run(const struct opts *o, struct sk_err *err)
             tool_note(&o->c, "waiting: %s", general.p);
         sk_buf_reset(&last_general);
         sk_buf_add(&last_general, general.p, general.len);
-        elapsed = now_s() - start;
+        elapsed = tool_now_s() - start;
         if (v == V_HEALTHY || lk.service_why[0])
             break;
         if (v == V_UNHEALTHY && elapsed >= (double)o->grace)
@@ -828,7 +808,7 @@ static int run(const struct opts *o, struct sk_err *err)
             delay = (double)o->timeout - elapsed; /* one last look at the deadline */
         jv_free(result);
         result = jv_invalid();
-        sleep_s(delay);
+        tool_sleep_s(delay);
     }
     rc = tool_emit(&o->c, with_verdict(result, v), print_text, err);
     result = jv_invalid();

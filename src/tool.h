@@ -113,6 +113,10 @@ void tool_tags_json(const char *const *tags, int n, struct sk_buf *out);
 /* Durations as people write them: "90", "90s", "15m", "1h", "1h30m", "2m30s" -> seconds (>0, <= 7 days). */
 int tool_parse_duration(const char *s, long *seconds);
 
+/* Monotonic seconds, and a sleep that survives signals. */
+double tool_now_s(void);
+void tool_sleep_s(double seconds);
+
 /* strtonum-style: decimal only, min..max inclusive. */
 int tool_parse_long(const char *s, long min, long max, long *out);
 
