@@ -10,6 +10,10 @@ include mk/build/tools.mk
 include mk/build/test.mk
 include mk/build/install.mk
 include mk/build/bench.mk
+include mk/build/infra.mk
+
+# The user fragment for parameters and secrets, so `make config-aws CONFIG_AWS=FILE` works here too.
+include mk/config-aws.mk
 
 .PHONY: all tools clean stack-up stack-down bench demo fmt fmt-check
 
