@@ -15,7 +15,7 @@ include mk/build/infra.mk
 # The user fragment for parameters and secrets, so `make config-aws CONFIG_AWS=FILE` works here too.
 include mk/config-aws.mk
 
-.PHONY: all tools clean stack-up stack-down bench demo fmt fmt-check
+.PHONY: all tools clean stack-up stack-down bench demo demo-down fmt fmt-check
 
 stack-up:
 	@tests/stack/up
@@ -25,6 +25,9 @@ stack-down:
 
 demo: tools
 	@examples/demo
+
+demo-down:
+	@SK_STACK_DIR=$${SK_STACK_DIR:-$(CURDIR)/.stack/demo} tests/stack/down
 
 bench: tools
 	@tests/bench/run
