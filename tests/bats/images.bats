@@ -23,7 +23,7 @@ teardown() {
 setup() {
     W=$BATS_TEST_TMPDIR/w
     mkdir -p "$W/mk" "$W/examples" "$W/stubs"
-    cp "$REPO/mk/images.mk" "$W/mk/"
+    cp "$REPO"/mk/*.mk "$W/mk/" # the example Makefile includes every user fragment
     cp "$REPO/examples/Makefile" "$W/examples/"
     mkdir "$W/examples/model-server"
     cp "$REPO/examples/model-server/model-server.c" "$REPO/examples/model-server/model.txt" \

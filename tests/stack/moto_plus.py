@@ -21,6 +21,28 @@ And in ECR:
 
 RDS DescribePendingMaintenanceActions answers an empty list instead of moto's 500.
 
+Resource-level IAM (so a least-privilege policy such as infra/policies/deployer.json can be tested):
+moto authorizes every request against Resource "*" unless the service's response class has
+_determine_resource(); a statement naming a specific ARN then never matches. ECS, ECR, SSM,
+Secrets Manager, CloudWatch Logs, ELBv2 and RDS get one here that returns the ARN(s) AWS
+authorizes for the calls the shipkit tools make (anything else stays "*", as before):
+
+  * ecs DescribeServices/UpdateService: service/CLUSTER/SERVICE; DescribeTasks: task/CLUSTER/ID (each
+    task named); ListTasks, RegisterTaskDefinition, DescribeTaskDefinition: "*" (AWS allows no
+    narrower Resource). ECS requests also carry the condition key ecs:cluster (the cluster's ARN),
+    and ArnEquals/ArnLike (unknown to moto, which ignores them) are evaluated, so a policy's
+    "ecs:cluster" condition is enforced. Condition keys a request does not carry still pass, as in
+    moto (iam:PassedToService, kms:ViaService, ecs:CreateAction are not checked).
+  * ecr CreateRepository/DescribeRepositories: repository/NAME; GetAuthorizationToken: "*".
+  * ssm PutParameter/GetParameter/AddTagsToResource: parameter/NAME (no doubled "/").
+  * secretsmanager (by SecretId or Name): the secret's ARN when it exists, else secret:NAME-??????.
+  * logs GetLogEvents/FilterLogEvents: log-group:NAME:*.
+  * elasticloadbalancing DescribeTargetHealth: the target group ARN; DescribeTargetGroups: "*".
+  * rds DescribeDBInstances/DescribePendingMaintenanceActions: db:ID ("*" without one).
+A request naming several resources (DescribeServices, DescribeTasks) is authorized for each, and
+AccessDenied then says which, as AWS does: "... is not authorized to perform: ACTION on resource: ARN".
+Policies with Resource "*" (the stack's shipkit-ci user) match every ARN, so they see no change.
+
 And ECS, through tests/stack/ecs_sim.py (docs/ecs-simulator.md), installed at import:
 
   * CreateService/UpdateService start real deployments: a background thread moves tasks through
@@ -33,14 +55,24 @@ And ECS, through tests/stack/ecs_sim.py (docs/ecs-simulator.md), installed at im
 Later issues add their behaviour here (fault injection).
 """
 import os
+import fnmatch
 import sys
+import threading
 import time
 
-from moto.core.exceptions import _RESTError
+from moto.core.exceptions import AccessDeniedError, _RESTError
 from moto.core.responses import ActionAuthenticatorMixin, ActionResult
 from moto.ecr.responses import ECRResponse
 
 NO_AUTH_ACTIONS = {"AssumeRoleWithWebIdentity", "AssumeRoleWithSAML"}
+
+
+class AccessDeniedOnResourceError(AccessDeniedError):
+    def __init__(self, message):
+        _RESTError.__init__(self, "AccessDenied", message)
+
+
+_REQUEST = threading.local()
 
 
 class MissingAuthenticationTokenError(_RESTError):
@@ -59,7 +91,20 @@ def _authenticate_like_aws(self, iam_request_cls, resource="*"):
             return None
         if ActionAuthenticatorMixin.request_count >= _settings().INITIAL_NO_AUTH_ACTION_COUNT:
             raise MissingAuthenticationTokenError()
-    return _authenticate(self, iam_request_cls, resource)
+    # Resource-level IAM (below): _determine_resource() may name several resources, and the
+    # request's condition keys ride along to the policy evaluation in a thread-local.
+    _REQUEST.conditions = getattr(self, "_sk_conditions", None)
+    try:
+        for one in resource if isinstance(resource, list) else [resource]:
+            try:
+                _authenticate(self, iam_request_cls, one)
+            except AccessDeniedError as e:
+                if one == "*" or isinstance(e, AccessDeniedOnResourceError):
+                    raise
+                raise AccessDeniedOnResourceError(f"{e.message} on resource: {one}") from None
+    finally:
+        _REQUEST.conditions = None
+    return None
 
 
 def _settings():
@@ -103,6 +148,129 @@ def _describe_pending_maintenance_actions(self):
 
 if not hasattr(RDSResponse, "describe_pending_maintenance_actions"):
     RDSResponse.describe_pending_maintenance_actions = _describe_pending_maintenance_actions
+
+# ---- Resource-level IAM (see the docstring) --------------------------------------------------------
+from moto.ecs.responses import EC2ContainerServiceResponse  # noqa: E402
+from moto.elbv2.responses import ELBV2Response  # noqa: E402
+from moto.iam import policy_conditions  # noqa: E402
+from moto.iam.access_control import IAMPolicy  # noqa: E402
+from moto.logs.responses import LogsResponse  # noqa: E402
+from moto.secretsmanager.models import secretsmanager_backends  # noqa: E402
+from moto.secretsmanager.responses import SecretsManagerResponse  # noqa: E402
+from moto.ssm.responses import SimpleSystemManagerResponse  # noqa: E402
+from moto.utilities.utils import get_partition  # noqa: E402
+
+
+def _arn(self, service, rest):
+    return f"arn:{get_partition(self.region)}:{service}:{self.region}:{self.current_account}:{rest}"
+
+
+def _last(name_or_arn, sep="/"):
+    """The name in NAME or ...<sep>NAME (an ARN)."""
+    return str(name_or_arn).rsplit(sep, 1)[-1]
+
+
+def _ecs_resource(self):
+    action = self._get_action()
+    cluster = _last(self._get_param("cluster") or "default")
+    self._sk_conditions = {"ecs:cluster": _arn(self, "ecs", f"cluster/{cluster}")}
+    if action == "DescribeServices":
+        return [_arn(self, "ecs", f"service/{cluster}/{_last(s)}") for s in self._get_param("services") or []] or "*"
+    if action == "UpdateService":
+        return _arn(self, "ecs", f"service/{cluster}/{_last(self._get_param('service'))}")
+    if action == "DescribeTasks":
+        return [_arn(self, "ecs", f"task/{cluster}/{_last(t)}") for t in self._get_param("tasks") or []] or "*"
+    return "*"  # ListTasks (narrowed by ecs:cluster), Register/DescribeTaskDefinition: no resource level
+
+
+def _ecr_resource(self):
+    action = self._get_action()
+    names = {"CreateRepository": [self._get_param("repositoryName")],
+             "DescribeRepositories": self._get_param("repositoryNames")}.get(action)
+    if not names or not all(names):
+        return "*"  # GetAuthorizationToken; DescribeRepositories of all repositories
+    account = self._get_param("registryId") or self.current_account
+    return [f"arn:{get_partition(self.region)}:ecr:{self.region}:{account}:repository/{n}" for n in names]
+
+
+def _ssm_resource(self):
+    if self._get_action() not in ("PutParameter", "GetParameter", "AddTagsToResource"):
+        return "*"
+    name = self._get_param("ResourceId") or self._get_param("Name")
+    if not name:
+        return "*"
+    return name if name.startswith("arn:") else _arn(self, "ssm", "parameter/" + name.lstrip("/"))
+
+
+def _secretsmanager_resource(self):
+    if self._get_action() not in ("CreateSecret", "PutSecretValue", "GetSecretValue", "DescribeSecret",
+                                  "UpdateSecret", "TagResource"):
+        return "*"
+    sid = self._get_param("SecretId") or self._get_param("Name")
+    if not sid:
+        return "*"
+    secret = secretsmanager_backends[self.current_account][self.region].secrets.get(sid)
+    if secret is not None:
+        return secret.arn
+    return sid if sid.startswith("arn:") else _arn(self, "secretsmanager", f"secret:{sid}-??????")
+
+
+def _logs_resource(self):
+    if self._get_action() not in ("GetLogEvents", "FilterLogEvents"):
+        return "*"
+    group = self._get_param("logGroupName") or self._get_param("logGroupIdentifier")
+    if not group:
+        return "*"
+    if group.startswith("arn:"):
+        return group if group.endswith(":*") else group + ":*"
+    return _arn(self, "logs", f"log-group:{group}:*")
+
+
+def _elbv2_resource(self):
+    if self._get_action() == "DescribeTargetHealth":
+        return self._get_param("TargetGroupArn") or "*"
+    return "*"  # DescribeTargetGroups: no resource level
+
+
+def _rds_resource(self):
+    action = self._get_action()
+    if action == "DescribeDBInstances":
+        db = self._get_param("DBInstanceIdentifier")
+    elif action == "DescribePendingMaintenanceActions":
+        db = self._get_param("ResourceIdentifier")
+        for f in self._get_param("Filters") or []:
+            if f.get("Name") == "db-instance-id" and len(f.get("Values") or []) == 1:
+                db = f["Values"][0]
+    else:
+        return "*"
+    if not db:
+        return "*"
+    return db if db.startswith("arn:") else _arn(self, "rds", f"db:{db}")
+
+
+for _cls, _fn in ((EC2ContainerServiceResponse, _ecs_resource), (ECRResponse, _ecr_resource),
+                  (SimpleSystemManagerResponse, _ssm_resource), (SecretsManagerResponse, _secretsmanager_resource),
+                  (LogsResponse, _logs_resource), (ELBV2Response, _elbv2_resource), (RDSResponse, _rds_resource)):
+    _cls._determine_resource = _fn
+
+# Condition keys the request carries (self._sk_conditions, e.g. ecs:cluster) reach the policy
+# evaluation, which moto otherwise runs without any; ArnEquals/ArnLike compare them.
+_policy_is_action_permitted = IAMPolicy.is_action_permitted
+
+
+def _is_action_permitted(self, action, resource="*", principal=None, incoming_condition_values=None):
+    if incoming_condition_values is None:
+        incoming_condition_values = getattr(_REQUEST, "conditions", None)
+    return _policy_is_action_permitted(self, action, resource, principal, incoming_condition_values)
+
+
+def _arn_like(expected, actual):
+    return any(fnmatch.fnmatchcase(actual, e) for e in ([expected] if isinstance(expected, str) else expected))
+
+
+IAMPolicy.is_action_permitted = _is_action_permitted
+policy_conditions.CONDITION_OPERATIONS.setdefault("ArnEquals", policy_conditions.string_equals_operation)
+policy_conditions.CONDITION_OPERATIONS.setdefault("ArnLike", _arn_like)
 
 import ecs_sim  # noqa: E402 - after moto's imports, like the patches above
 
