@@ -1,0 +1,45 @@
+#!/usr/bin/env bats
+# make demo from this checkout: the whole pipeline on its own stack, its summary, then make demo-down
+# leaves no process and no port behind.
+
+load helpers/common
+
+setup() {
+    command -v buildah >/dev/null 2>&1 || skip "buildah is not installed"
+    command -v docker-registry >/dev/null 2>&1 || skip "docker-registry is not installed"
+    # Its own stack, not the test runner's.
+    export SK_STACK_DIR=$BATS_TEST_TMPDIR/stack
+}
+
+teardown() {
+    make -s -C "$REPO" demo-down >/dev/null 2>&1 || true
+}
+
+@test "make demo runs the pipeline and summarises it; make demo-down leaves nothing running" {
+    run -0 --separate-stderr make -s -C "$REPO" demo
+    assert_output --partial "parameters and secret in place (config-aws)"
+    assert_output --regexp "deployed [^ ]+/ml-model-service@sha256:[0-9a-f]{64}"
+    assert_output --partial "targets healthy"
+    assert_output --partial "broken image rolled back (exit 1), stopped reason and log lines shown"
+    assert_output --partial "database checked"
+    [[ $stderr == *"ECS rolled the deployment back"* ]] || fail "no rollback reason: $stderr"
+    [[ $stderr == *"exited with code 1"* ]] || fail "no exit code shown"
+
+    local pids ports
+    pids=$(sed -n 's/^export SK_\(MOTO\|REGISTRY\|PG\)_PID=//p' "$SK_STACK_DIR/env")
+    ports=$(sed -n 's/^export SK_\(MOTO\|PG\)_PORT=//p; s/^export SK_REGISTRY=127.0.0.1://p' "$SK_STACK_DIR/env")
+    run -0 make -s -C "$REPO" demo-down
+    sleep 1
+    local p
+    for p in $pids; do
+        if kill -0 "$p" 2>/dev/null && ! grep -q zombie "/proc/$p/status" 2>/dev/null &&
+            ! grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null; then
+            fail "process $p is still running after demo-down"
+        fi
+    done
+    for p in $ports; do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            fail "port $p still answers after demo-down"
+        fi
+    done
+}
