@@ -7,6 +7,7 @@
 # runnable blocks; every shipkit tool option in any sh block is one the tool's --help lists
 # (tests/readme/check-options); every variable the fragments define is in the README.
 
+# shellcheck disable=SC2016,SC2154 # literal $(...) in test input; stderr comes from bats' run
 load helpers/common
 
 README=$REPO/README.md
@@ -23,7 +24,7 @@ repo_copy() {
         (cd "$REPO" && tar -cf - --exclude=./.git --exclude=./.stack --exclude=./build \
             --exclude=./examples/build --exclude=node_modules --exclude=./bin .) | tar -xf - -C "$dir"
     fi
-    rm -rf "$dir/bin"
+    rm -rf "${dir:?}/bin"
     ln -s "$REPO/bin" "$dir/bin"
 }
 
