@@ -23,7 +23,7 @@ stack-up:
 stack-down:
 	@tests/stack/down
 
-demo: tools
+demo:
 	@examples/demo
 
 demo-down:
