@@ -310,6 +310,29 @@ HEAD /v2/$R/manifests/t 200"
     verify_pulled "$R-legacy:t" "${lines[0]##*@}"
 }
 
+# bats test_tags=registry
+@test "a multi-platform index through manifest faults: children by digest before the tag, all verified" {
+    local want
+    want=$(jq -r '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == "multi") | .digest' \
+        "$IMG/multi/index.json")
+    faults '{"rules":[{"fault":"503","match":{"kind":"manifest","method":"PUT","path_regex":"/manifests/sha256:"},"count":2},
+                      {"fault":"reset-during","match":{"kind":"manifest","method":"PUT","path_regex":"/manifests/m$"},"count":1},
+                      {"fault":"reset-before","match":{"kind":"manifest","method":"HEAD"},"count":2}]}'
+    push 0 "oci:$IMG/multi:multi" "$QUIRKS/$R:m"
+    assert_equal "${lines[0]}" "$QUIRKS/$R@$want"
+    [[ $(ctl GET) == 200 ]] || fail "GET $QCTL failed"
+    jq -e '.rules | all(.left == 0)' "$BATS_TEST_TMPDIR/ctl.json" >/dev/null ||
+        fail "a fault was not injected: $(cat "$BATS_TEST_TMPDIR/ctl.json")"
+    # the tag was written once, after both children
+    local puts
+    puts=$(qlog_since 0 | grep "^PUT /v2/$R/manifests/")
+    assert_equal "$(grep -cE "/manifests/sha256:$HEX64 201$" <<<"$puts")" 2
+    assert_equal "$(tail -n 1 <<<"$puts")" "PUT /v2/$R/manifests/m 201+RST"
+    rm -rf "$BATS_TEST_TMPDIR/back"
+    skopeo_ref copy -q --all "docker://$SK_REGISTRY/$R:m" "oci:$BATS_TEST_TMPDIR/back:m" >/dev/null ||
+        fail "skopeo could not copy the index and its images out"
+}
+
 # --- persistent faults ---
 
 # bats test_tags=registry
