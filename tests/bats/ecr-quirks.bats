@@ -207,6 +207,10 @@ now_ms() {
     if grep -vE '^[A-Z]+ [^ ]+ 20[0-9]$|^HEAD [^ ]+ 404$' <<<"$reqs"; then
         fail "a request through the proxy failed"
     fi
+    # the flags are rules on the control endpoint, and they were used
+    curl -s --cacert "$SK_REGISTRY_CA" -o "$BATS_TEST_TMPDIR/ctl.json" "$QCTL" || fail "GET $QCTL failed"
+    jq -e '[.rules[].fault] == ["patch-201", "reject-empty-blob"] and .injected["patch-201"] >= 8' \
+        "$BATS_TEST_TMPDIR/ctl.json" >/dev/null || fail "control endpoint: $(cat "$BATS_TEST_TMPDIR/ctl.json")"
     # read back from the real registry; skopeo checks every blob digest on the way
     assert_equal "$(remote_digest "$R:oci")" "$(oci_top "$IMG/oci")"
     assert_equal "$(remote_digest "$R:legacy")" "$legacy"

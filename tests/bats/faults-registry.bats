@@ -47,13 +47,13 @@ teardown() {
 
 # --- helpers ---
 
-# start_quirks FLAGS...: the proxy in front of the stack registry, logging to $QLOG; sets
+# start_quirks: the proxy in front of the stack registry, no rules, logging to $QLOG; sets
 # QUIRKS=127.0.0.1:PORT and QCTL=https://127.0.0.1:CONTROL_PORT/shipkit-faults.
 start_quirks() {
     local portf=$BATS_TEST_TMPDIR/quirks.port port='' cport='' _
     : >"$QLOG"
     # No inherited fd 3 (bats waits for it) and no terminal: files only.
-    python3 "$REPO/tests/stack/registry/ecr_quirks.py" --log "$QLOG" "$@" \
+    python3 "$REPO/tests/stack/registry/ecr_quirks.py" --log "$QLOG" \
         </dev/null >"$portf" 2>>"$BATS_TEST_TMPDIR/quirks.err" 3>&- &
     EXTRA+=("$!")
     for _ in $(seq 1 100); do
