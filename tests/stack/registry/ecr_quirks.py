@@ -274,7 +274,7 @@ class State:
     def take(self, rule, req):
         """Use one of rule's count and draw its rate; True if it applies to req."""
         with self.lock:
-            if rule not in self.rules:  # replaced meanwhile
+            if not any(r is rule for r in self.rules):  # replaced meanwhile
                 return False
             if rule["left"] is not None and rule["left"] <= 0:
                 return False
