@@ -6,8 +6,9 @@
 # faults"). What got pushed is read back from the real registry with skopeo, which checks every
 # blob's digest. The proxy logs one "METHOD PATH STATUS" line per request ($QLOG).
 #
-# SK_POLL_SCALE makes ecr-push's own backoff short (Retry-After is still honoured as sent) and
-# ECR_PUSH_STALL_TIMEOUT makes a stalled request give up after 1 s, so the file stays fast.
+# SK_POLL_SCALE makes ecr-push's own backoff short (Retry-After is still honoured as sent), and
+# where a test makes answers slow, ECR_PUSH_STALL_TIMEOUT=1s makes a stalled request give up after
+# 1 s (only there: a loaded machine must not turn a normal answer into a timeout).
 
 load helpers/common
 
@@ -30,7 +31,7 @@ setup() {
     R=shipkit/$(unique)
     QLOG=$BATS_TEST_TMPDIR/quirks.log
     export SK_POLL_SCALE=0.05
-    export ECR_PUSH_STALL_TIMEOUT=1s
+    unset ECR_PUSH_STALL_TIMEOUT
     start_quirks
 }
 
@@ -221,7 +222,11 @@ now_ms() {
             rules=$(jq -cn --arg f "$f" --argjson c "$c" --arg s "$stage" \
                 '{seed: 1, rules: [$s | split("|")[] | fromjson | {fault: $f, match: ., count: $c, delay: 3, retry_after: 0}]}')
             faults "$rules"
-            push 0 "oci:$IMG/oci" "$QUIRKS/$R-$n:t"
+            if [[ $f == slow ]]; then
+                ECR_PUSH_STALL_TIMEOUT=1s push 0 "oci:$IMG/oci" "$QUIRKS/$R-$n:t"
+            else
+                push 0 "oci:$IMG/oci" "$QUIRKS/$R-$n:t"
+            fi
             assert_equal "${lines[0]}" "$QUIRKS/$R-$n@$want"
             # every rule was used (a reset-during on the manifest PUT only once: the PUT happened,
             # and the next attempt's HEAD finds it)
@@ -357,7 +362,11 @@ HEAD /v2/$R/manifests/t 200"
         ci=$((ci + 1))
         IFS='|' read -r f m want text <<<"$c"
         faults "{\"rules\":[{\"fault\":\"$f\",\"match\":$m,\"delay\":3,\"retry_after\":0}]}"
-        push "$want" "oci:$IMG/oci" "$QUIRKS/$R-$ci:t"
+        if [[ $f == slow ]]; then
+            ECR_PUSH_STALL_TIMEOUT=1s push "$want" "oci:$IMG/oci" "$QUIRKS/$R-$ci:t"
+        else
+            push "$want" "oci:$IMG/oci" "$QUIRKS/$R-$ci:t"
+        fi
         assert_error_line ecr-push "$text"
         assert_output ""
         [[ ${stderr_lines[0]} == *"gave up after"* ]] || fail "$f on $m: the message does not say it retried: $stderr"
@@ -448,7 +457,7 @@ HEAD /v2/$R/manifests/t 200"
     faults '{"rules":[{"fault":"slow","match":{"kind":"chunk","method":"PATCH"},"count":1,"delay":4},
                       {"fault":"slow","match":{"kind":"manifest","method":"PUT"},"count":1,"delay":4}]}'
     t0=$(now_ms)
-    push 0 "oci:$IMG/oci" "$QUIRKS/$R:t"
+    ECR_PUSH_STALL_TIMEOUT=1s push 0 "oci:$IMG/oci" "$QUIRKS/$R:t"
     t1=$(now_ms)
     assert_equal "$(injected slow)" 2
     ((t1 - t0 < 7000)) || fail "the push waited for the slow answers: $((t1 - t0)) ms"
