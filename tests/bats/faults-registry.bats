@@ -424,7 +424,7 @@ HEAD /v2/$R/manifests/t 200"
 }
 
 # bats test_tags=registry
-@test "429 on the manifest PUT: retried after our backoff without Retry-After, after Retry-After when sent, on blobs too" {
+@test "429 on the manifest PUT: retried after our backoff without Retry-After, after Retry-After when sent; on blobs and with 503 too" {
     local want t0 t1
     want=$(oci_top "$IMG/oci")
     faults '{"rules":[{"fault":"throttle","match":{"kind":"manifest","method":"PUT"},"count":3}]}'
@@ -445,6 +445,14 @@ HEAD /v2/$R/manifests/t 200"
     t1=$(now_ms)
     ((t1 - t0 >= 2000)) || fail "Retry-After: 2 on a PATCH, yet the push took $((t1 - t0)) ms"
     verify_pulled "$R-blob:t" "$want"
+    # and on a 503 (ECR throttled with 503 before it used 429)
+    faults '{"rules":[{"fault":"503","match":{"kind":"manifest","method":"PUT"},"count":1,"retry_after":2}]}'
+    t0=$(now_ms)
+    push 0 "oci:$IMG/oci" "$QUIRKS/$R:c"
+    t1=$(now_ms)
+    ((t1 - t0 >= 2000)) || fail "503 with Retry-After: 2, yet the push took $((t1 - t0)) ms"
+    assert_equal "$(qcount 0 "^PUT /v2/$R/manifests/c 503$")" 1
+    verify_pulled "$R:c" "$want"
 }
 
 # --- slow answers ---

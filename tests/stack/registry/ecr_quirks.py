@@ -43,7 +43,8 @@ layer:
 Fault kinds common to both layers:
   throttle              429 {"errors":[{"code":"TOOMANYREQUESTS","message":"Rate exceeded"}]}
   throttle-retry-after  the same with Retry-After: retry_after (default 1)
-  500 | 502 | 503       that status with a registry error body (503: UNAVAILABLE, "slow down")
+  500 | 502 | 503       that status with a registry error body (503: UNAVAILABLE, "slow down"; with
+                        Retry-After when the rule gives "retry_after")
   reset-before          the connection is reset (RST) once the request line and headers are read:
                         nothing reaches the registry
   reset-during          the request is forwarded and handled, then the connection is reset half-way
@@ -199,7 +200,7 @@ def parse_rules(doc):
         if not isinstance(ra, int) or isinstance(ra, bool) or ra < 0:
             raise RuleError("%s: retry_after must be an integer >= 0" % where)
         out.append({"spec": r, "fault": f, "match": m, "rx": rx, "left": count, "rate": rate,
-                    "delay": float(delay), "retry_after": ra})
+                    "delay": float(delay), "retry_after": ra, "retry_after_given": "retry_after" in r})
     return seed, out
 
 
@@ -592,7 +593,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.answer_error(429, "TOOMANYREQUESTS", "Rate exceeded", extra)
         if f in ERRORS:
             self.drain()
-            return self.answer_error(*ERRORS[f])
+            extra = [("Retry-After", str(rule["retry_after"]))] if f == "503" and rule["retry_after_given"] else []
+            return self.answer_error(*ERRORS[f], extra)
         if f == "patch-201":
             return self.forward(count_upload=req.session, status_override=lambda s: 201 if s == 202 else s)
         if f == "immutable":
