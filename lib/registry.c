@@ -67,6 +67,10 @@ static int registry_error(struct sk_registry *r, const char *what, const struct 
         case 403: code = "DENIED"; break;
         case 404: code = "NOT_FOUND"; break;
         case 429: code = "TOOMANYREQUESTS"; break;
+        case 500: code = "INTERNAL_ERROR"; break;
+        case 502: code = "BAD_GATEWAY"; break;
+        case 503: code = "UNAVAILABLE"; break;
+        case 504: code = "GATEWAY_TIMEOUT"; break;
         default: code = "HTTP_ERROR"; break;
         }
     }
@@ -76,7 +80,9 @@ static int registry_error(struct sk_registry *r, const char *what, const struct 
     r->retry_after_s = 0;
     if (resp->status == 429 || resp->status >= 500)
         err->retryable = resp->status == 429 ? SK_RETRY_THROTTLE : SK_RETRY_TRANSIENT;
-    if (resp->status == 429 && ra) {
+    /* Retry-After (seconds) on 429, and on 503 as RFC 9110 §10.2.3 allows (ECR throttled with 503
+     * before 429, registry-anchors.md §2.4). */
+    if ((resp->status == 429 || resp->status == 503) && ra) {
         long v = strtol(ra, NULL, 10);
         r->retry_after_s = v > 0 && v < 3600 ? v : 0;
     }
@@ -84,7 +90,7 @@ static int registry_error(struct sk_registry *r, const char *what, const struct 
         sk_errf(err, SK_E_AWS, "%s: registry %s refused the credentials (HTTP 401%s%s)", what, r->host, msg ? ": " : "",
                 msg ? msg : "");
     else
-        sk_errf(err, SK_E_AWS, "%s: %s: %s (HTTP %ld)", what, code, msg ? msg : "no message", resp->status);
+        sk_errf(err, SK_E_AWS, "%s: %s%s%s (HTTP %ld)", what, code, msg ? ": " : "", msg ? msg : "", resp->status);
     err->http_status = resp->status;
     jv_free(e);
     jv_free(doc);
@@ -127,6 +133,13 @@ static int reg_send(struct sk_registry *r, const char *method, const char *url, 
     if (same_host(r, url))
         sk_headers_add(h, "Authorization", r->auth);
     sk_headers_add(h, "User-Agent", "shipkit-ecr-push");
+    r->retry_after_s = 0; /* never a stale one from an earlier answer */
+    if (r->timeout_s > 0) {
+        if (req->source)
+            req->stall_s = r->timeout_s;
+        else
+            req->timeout_ms = r->timeout_s * 1000;
+    }
     req->method = method;
     req->url = url;
     req->headers = h;
@@ -192,9 +205,11 @@ static void cancel_session(struct sk_registry *r, const char *location)
     struct sk_http_req req = { 0 };
     struct sk_http_resp resp;
     struct sk_err ignored;
+    long retry_after = r->retry_after_s; /* the failure's, not the DELETE's */
 
     sk_http_resp_init(&resp);
     reg_send(r, "DELETE", location, &h, &req, &resp, &ignored);
+    r->retry_after_s = retry_after;
     sk_headers_release(&h);
     sk_http_resp_release(&resp);
 }
@@ -244,8 +259,16 @@ int sk_registry_blob_upload(struct sk_registry *r, const char *repo, const struc
     req.source = s->read;
     req.source_ctx = s->ctx;
     req.source_len = s->len;
-    if (reg_send(r, "PATCH", location, &h, &req, &resp, err) < 0)
+    if (reg_send(r, "PATCH", location, &h, &req, &resp, err) < 0) {
+        /* A connection that dies under a streamed body (reset, dropped mid-upload) can surface as
+         * curl's "cannot rewind the body to send it again" (CURLE_SEND_FAIL_REWIND), which the
+         * transport calls permanent. For us it is a dropped connection: the retry is a new session
+         * with a fresh stream. Only a TLS verification failure stays permanent. */
+        if (err->kind == SK_E_NET && !err->retryable && !strstr(err->msg, "certificate") &&
+            !strstr(err->msg, "CA bundle"))
+            err->retryable = SK_RETRY_TRANSIENT;
         goto cancel;
+    }
     if (resp.status != 202 && resp.status != 201 && resp.status != 204) {
         registry_error(r, "uploading a blob", &resp, err);
         goto cancel;

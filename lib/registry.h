@@ -3,7 +3,8 @@
  *
  * One struct sk_registry per thread (it owns an HTTP connection). Authentication is HTTP Basic with
  * the ECR token on every request to the registry's own host, and never to another host.
- * Errors: SK_E_NET (unreachable; retryable set), SK_E_AWS with aws_code set to the registry's error
+ * Errors: SK_E_NET (unreachable, reset, timed out; retryable set, except for TLS verification),
+ * SK_E_AWS with aws_code set to the registry's error
  * code (UNAUTHORIZED, NAME_UNKNOWN, TAG_INVALID, ...; retryable for 5xx and 429), SK_E_USAGE for
  * content that does not match its digest (reported by the stream's finish callback).
  */
@@ -20,7 +21,11 @@ struct sk_registry {
     struct sk_http *http;
     char *host;         /* "127.0.0.1:5443", "123456789012.dkr.ecr.eu-west-1.amazonaws.com" */
     char *auth;         /* "Basic <token>"; secret */
-    long retry_after_s; /* Retry-After of the last 429, 0 if none */
+    long retry_after_s; /* Retry-After of the last 429 or 503, 0 if none (reset by every request) */
+    long timeout_s;     /* a request that makes no progress for this long fails with SK_E_NET,
+                         * retryable SK_RETRY_TIMEOUT: the whole request when it has no streamed body,
+                         * otherwise under 1 KiB/s for that long (the PATCH of a big blob may take
+                         * hours). 0: the transport's defaults (60 s). Set it after init. */
 };
 
 /* basic_token is base64("user:password") as ECR's GetAuthorizationToken returns it. */

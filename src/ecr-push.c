@@ -56,8 +56,14 @@ static const char help_text[] =
     "\n";
 
 #define MAX_DESTS 64
+/* Attempts per request kind, for failures that may pass (429, 5xx, resets, timeouts). Waits between
+ * attempts: the registry's Retry-After (at most MAX_WAIT_S), else 1 s, 2 s, 4 s, 8 s. */
+#define PING_ATTEMPTS 3
 #define BLOB_ATTEMPTS 3
 #define MANIFEST_ATTEMPTS 5
+#define MAX_WAIT_S 60
+/* ECR_PUSH_STALL_TIMEOUT: how long a registry request may make no progress (default 60 s). */
+static const char stall_env[] = "ECR_PUSH_STALL_TIMEOUT";
 #define READ_CHUNK (256 * 1024)
 /* docker-archive layers are gzipped as a series of gzip members of this much input each (RFC 1952
  * allows members to follow one another; gunzip, Go, pigz and zlib's gzread all read them). Each member
@@ -572,6 +578,7 @@ struct push {
     struct sk_image *img;
     const char *host, *repo, *token, *ca_bundle, *cache_dir;
     int debug;
+    long timeout_s; /* sk_registry.timeout_s */
     pthread_mutex_t lock;
     size_t next;
     int failed;
@@ -586,6 +593,44 @@ static void trace_stderr(void *ctx, const char *line)
     pthread_mutex_lock(&out_lock);
     fprintf(stderr, "%s: debug: %s\n", progname, line);
     pthread_mutex_unlock(&out_lock);
+}
+
+/* SK_POLL_SCALE (0 < x <= 10, as ecs-roll's) scales our own waits; tests make them short. */
+static double wait_scale(void)
+{
+    const char *s = getenv("SK_POLL_SCALE");
+    double v = s ? strtod(s, NULL) : 1.0;
+    return v > 0 && v <= 10 ? v : 1.0;
+}
+
+/* How long to wait before the attempt after `attempt` (1-based): the registry's Retry-After as it
+ * is, else our backoff, scaled. */
+static long retry_wait_ms(const struct sk_registry *reg, int attempt)
+{
+    if (reg->retry_after_s)
+        return (reg->retry_after_s < MAX_WAIT_S ? reg->retry_after_s : MAX_WAIT_S) * 1000;
+    return (long)((double)(500L << (attempt < 5 ? attempt : 5)) * wait_scale());
+}
+
+/* A failure that is final: say what was being done and, when it was retried, how often. */
+/* fmt NULL: no context to add. */
+static int gave_up(struct sk_err *err, int attempts, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int gave_up(struct sk_err *err, int attempts, const char *fmt, ...)
+{
+    char what[200];
+    size_t len;
+    va_list ap;
+
+    if (fmt) {
+        va_start(ap, fmt);
+        vsnprintf(what, sizeof(what), fmt, ap);
+        va_end(ap);
+        sk_err_prefix(err, "%s", what);
+    }
+    len = strlen(err->msg);
+    if (attempts > 1 && len < sizeof(err->msg))
+        snprintf(err->msg + len, sizeof(err->msg) - len, " (gave up after %d attempts)", attempts);
+    return -1;
 }
 
 static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct sk_err *err)
@@ -614,6 +659,8 @@ static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct s
             if (sk_registry_blob_exists(reg, p->repo, b->digest, &exists, err) < 0)
                 goto retry;
             if (exists) {
+                if (b->kind == SK_BLOB_GZIP) /* e.g. committed by an attempt whose answer was lost */
+                    layer_cache_put(p->cache_dir, p->o->level, b->diff_id, b->digest, b->size);
                 human(b->size, size_s, sizeof(size_s));
                 note(p->o, "%s: %.12s %s exists", p->repo, short_digest(b->digest), size_s);
                 pthread_mutex_lock(&p->lock);
@@ -634,6 +681,14 @@ static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct s
         rc = sk_registry_blob_upload(reg, p->repo, &s, &already, err);
         if (rc < 0 && r.failed) /* our own read failed: report that, not the transport's view */
             *err = r.err;
+        if (rc < 0 && b->kind == SK_BLOB_GZIP && !b->digest[0] && r.digest[0]) {
+            /* The layer was compressed and sent in full, and its commit failed: the commit may have
+             * happened all the same (the answer was lost). Compression is reproducible, so the
+             * retry can HEAD that digest first instead of sending the layer again. */
+            pthread_mutex_lock(&p->lock);
+            sk_image_set_blob(p->img, i, r.digest, r.sent);
+            pthread_mutex_unlock(&p->lock);
+        }
         if (rc == 0) {
             uint64_t size = b->kind == SK_BLOB_GZIP ? r.sent : b->size;
             if (b->kind == SK_BLOB_GZIP && !already) {
@@ -660,10 +715,13 @@ static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct s
             return 0;
     retry:
         /* Bad content never gets better; other failures get a fresh session after a pause. */
-        if (err->kind == SK_E_USAGE || !err->retryable || attempt == BLOB_ATTEMPTS)
+        if (err->kind == SK_E_USAGE)
             return -1;
+        if (!err->retryable || attempt == BLOB_ATTEMPTS)
+            return gave_up(err, attempt, "%s %s to %s", b->digest[0] ? "blob" : "layer",
+                           b->digest[0] ? b->digest : b->diff_id, p->repo);
         {
-            long ms = reg->retry_after_s ? reg->retry_after_s * 1000 : 500L << attempt;
+            long ms = retry_wait_ms(reg, attempt);
             note(p->o, "%s: %.12s: %s; retrying in %ld ms", p->repo,
                  b->digest[0] ? short_digest(b->digest) : short_digest(b->diff_id), err->msg, ms);
             tool_sleep_s((double)(ms) / 1000.0);
@@ -688,6 +746,7 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->lock);
         return NULL;
     }
+    reg.timeout_s = p->timeout_s;
     for (;;) {
         size_t i;
         pthread_mutex_lock(&p->lock);
@@ -750,28 +809,44 @@ static int put_manifest(const struct opts *o, struct sk_registry *reg, const cha
     int attempt;
 
     for (attempt = 1;; attempt++) {
-        /* Same digest already there: nothing to write (and an immutable tag would refuse it). */
-        if (sk_registry_manifest_head(reg, repo, ref, have, err) == 0 && strcmp(have, m->digest) == 0) {
-            note(o, "%s:%s unchanged", repo, ref);
-            return 0;
+        /* Same digest already there: nothing to write (and an immutable tag would refuse it). This
+         * also finds a PUT of ours whose answer was lost. A HEAD that fails for a passing reason is
+         * retried; one the registry refuses for good leaves the PUT to decide. */
+        if (sk_registry_manifest_head(reg, repo, ref, have, err) == 0) {
+            if (strcmp(have, m->digest) == 0) {
+                note(o, "%s:%s unchanged", repo, ref);
+                return 0;
+            }
+        } else if (err->retryable) {
+            goto retry;
         }
         if (sk_registry_manifest_put(reg, repo, ref, m->media_type, m->body.p, m->body.len, err) == 0) {
             note(o, "%s:%s -> %.12s", repo, ref, short_digest(m->digest));
             return 0;
         }
         if (strcmp(err->aws_code, "TAG_INVALID") == 0) {
-            char again[SK_DIGEST_MAX];
-            if (sk_registry_manifest_head(reg, repo, ref, again, NULL) == 0 && strcmp(again, m->digest) == 0)
+            struct sk_err herr;
+            sk_err_clear(&herr);
+            if (sk_registry_manifest_head(reg, repo, ref, have, &herr) == 0 && strcmp(have, m->digest) == 0)
                 return 0;
+            if (herr.kind != SK_E_NONE && herr.retryable) { /* cannot tell yet: ask again */
+                *err = herr;
+                goto retry;
+            }
             return sk_errf(err, SK_E_AWS,
-                           "tag '%s' of %s already points at another image and the repository is immutable: push a "
-                           "new tag",
+                           "tag '%s' of %s already points at another image and the repository is immutable "
+                           "(TAG_INVALID): push a new tag",
                            ref, repo);
         }
+    retry:
         if (!err->retryable || attempt == MANIFEST_ATTEMPTS)
-            return -1;
-        /* PutImage is rate limited (10 TPS by default): honour Retry-After. */
-        tool_sleep_s((double)(reg->retry_after_s ? reg->retry_after_s * 1000 : 500L << attempt) / 1000.0);
+            return gave_up(err, attempt, "%s:%s", repo, ref);
+        {
+            /* PutImage is rate limited (10 TPS by default): honour Retry-After. */
+            long ms = retry_wait_ms(reg, attempt);
+            note(o, "%s:%s: %s; retrying in %ld ms", repo, ref, err->msg, ms);
+            tool_sleep_s((double)ms / 1000.0);
+        }
     }
 }
 
@@ -854,7 +929,8 @@ static int run(struct opts *o, struct sk_err *err)
     const char *host;
     const char *ca_bundle = o->c.ca_bundle ? o->c.ca_bundle : sk_getenv("AWS_CA_BUNDLE");
     const struct sk_manifest *top;
-    int have_client = 0, have_reg = 0, i, j, rc = -1;
+    int have_client = 0, have_reg = 0, i, j, attempt, rc = -1;
+    long timeout_s = 0;
     size_t k;
     struct common_opts co = o->c;
     jv refs = jv_array(), result;
@@ -865,6 +941,11 @@ static int run(struct opts *o, struct sk_err *err)
     memset(&img, 0, sizeof(img));
     memset(&tok, 0, sizeof(tok));
     memset(&reg, 0, sizeof(reg));
+
+    if (sk_getenv(stall_env) && tool_parse_duration(sk_getenv(stall_env), &timeout_s) < 0) {
+        sk_errf(err, SK_E_USAGE, "%s must be a duration (30s, 2m), not '%s'", stall_env, sk_getenv(stall_env));
+        goto out;
+    }
 
     /* 1. The source, checked in full before anything touches the network. */
     io.platform = o->platform;
@@ -914,8 +995,21 @@ static int run(struct opts *o, struct sk_err *err)
     if (sk_registry_init(&reg, host, tok.token, ca_bundle, o->c.debug ? trace_stderr : NULL, NULL, err) < 0)
         goto out;
     have_reg = 1;
-    if (sk_registry_ping(&reg, err) < 0)
-        goto out;
+    reg.timeout_s = timeout_s;
+    for (attempt = 1;; attempt++) {
+        if (sk_registry_ping(&reg, err) == 0)
+            break;
+        if (!err->retryable || attempt == PING_ATTEMPTS) {
+            if (err->kind == SK_E_NET) /* the transport names the host, not its port */
+                gave_up(err, attempt, "registry check at %s", host);
+            else /* "registry check: ..." */
+                gave_up(err, attempt, NULL);
+            goto out;
+        }
+        /* Quietly (but for -v): a registry that cannot be reached at all fails with one line. */
+        tool_verbose(&o->c, "registry %s: %s; retrying", host, err->msg);
+        tool_sleep_s((double)retry_wait_ms(&reg, attempt) / 1000.0);
+    }
 
     /* 3. Blobs, per repository (several tags of one repository share them). */
     for (i = 0; i < o->ndests; i++) {
@@ -934,6 +1028,7 @@ static int run(struct opts *o, struct sk_err *err)
         p.ca_bundle = ca_bundle;
         p.cache_dir = cache_dir;
         p.debug = o->c.debug;
+        p.timeout_s = timeout_s;
         if (push_blobs(&p, err) < 0)
             goto out;
         uploaded += p.uploaded;

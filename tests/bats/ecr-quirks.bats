@@ -79,9 +79,10 @@ teardown() {
 # --- helpers ---
 
 # start_quirks FLAGS...: the ECR-quirks proxy in front of the stack registry (or --upstream ...),
-# logging to $QLOG; sets QUIRKS=127.0.0.1:PORT and QUIRKS_PID. Teardown stops it.
+# logging to $QLOG; sets QUIRKS=127.0.0.1:PORT, QCTL (its control URL) and QUIRKS_PID. Teardown
+# stops it.
 start_quirks() {
-    local portf=$BATS_TEST_TMPDIR/quirks.port.$RANDOM port='' _
+    local portf=$BATS_TEST_TMPDIR/quirks.port.$RANDOM port='' cport='' _
     : >"$QLOG"
     # No inherited fd 3 (bats waits for it) and no terminal: files only.
     python3 "$REPO/tests/stack/registry/ecr_quirks.py" --log "$QLOG" "$@" \
@@ -89,13 +90,15 @@ start_quirks() {
     QUIRKS_PID=$!
     EXTRA+=("$QUIRKS_PID")
     for _ in $(seq 1 100); do
-        read -r port <"$portf" || true
+        read -r port cport <"$portf" || true
         [[ -n $port ]] && break
         kill -0 "$QUIRKS_PID" 2>/dev/null || break
         sleep 0.05
     done
     [[ $port =~ ^[0-9]+$ ]] || fail "the quirks proxy did not start: $(cat "$BATS_TEST_TMPDIR/quirks.err")"
+    [[ $cport =~ ^[0-9]+$ ]] || fail "the quirks proxy printed no control port: $(cat "$portf")"
     QUIRKS=127.0.0.1:$port
+    QCTL=https://127.0.0.1:$cport/shipkit-faults
 }
 
 # push STATUS ARGS...: run ecr-push with stdout and stderr apart; it must exit STATUS exactly.
@@ -204,6 +207,10 @@ now_ms() {
     if grep -vE '^[A-Z]+ [^ ]+ 20[0-9]$|^HEAD [^ ]+ 404$' <<<"$reqs"; then
         fail "a request through the proxy failed"
     fi
+    # the flags are rules on the control endpoint, and they were used
+    curl -s --cacert "$SK_REGISTRY_CA" -o "$BATS_TEST_TMPDIR/ctl.json" "$QCTL" || fail "GET $QCTL failed"
+    jq -e '[.rules[].fault] == ["patch-201", "reject-empty-blob"] and .injected["patch-201"] >= 8' \
+        "$BATS_TEST_TMPDIR/ctl.json" >/dev/null || fail "control endpoint: $(cat "$BATS_TEST_TMPDIR/ctl.json")"
     # read back from the real registry; skopeo checks every blob digest on the way
     assert_equal "$(remote_digest "$R:oci")" "$(oci_top "$IMG/oci")"
     assert_equal "$(remote_digest "$R:legacy")" "$legacy"
