@@ -48,12 +48,17 @@ int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_er
 enum sk_retry_class sk_retry_classify(long http_status, const char *aws_code);
 /* Delay before attempt number `attempt` (2 = first retry): rand[0,1) * min(base * 2^(attempt-2), cap). */
 long sk_retry_backoff_ms(struct sk_retry *r, int attempt);
+/* The wait a failed response asks for, in ms, capped at SK_RETRY_MAX_BACKOFF_MS; 0 when it asks for
+ * none: x-amz-retry-after (milliseconds), else Retry-After (delay-seconds; an HTTP-date is ignored).
+ * A retry after such a response waits at least this long (botocore ignores Retry-After). */
+long sk_retry_after_ms(const struct sk_headers *h);
 
 /* ---- transport: what a call needs besides credentials --------------------------------------- */
 
 struct sk_transport {
     struct sk_http *http;
     struct sk_retry *retry;
+    long timeout_ms;          /* limit of each attempt (request sent to response read); 0: the HTTP default, 60 s */
     time_t (*now)(void *ctx); /* NULL: time(NULL) */
     void *now_ctx;
 };
@@ -122,7 +127,11 @@ struct sk_client {
     struct sk_credprovider creds;
 };
 
-/* Load config, resolve region and retry settings, set up HTTP. Credentials are resolved lazily on
+/* Limit of each API attempt from SK_READ_TIMEOUT (seconds, fractions allowed: "0.5", "30"; up to
+ * 3600), 0 when unset. An invalid value fails with SK_E_CONFIG. */
+int sk_read_timeout_ms(long *out, struct sk_err *err);
+
+/* Load config, resolve region, retry settings and SK_READ_TIMEOUT, set up HTTP. Credentials are resolved lazily on
  * the first call. Fails with SK_E_CONFIG (bad config, no region) or SK_E_USAGE. */
 int sk_client_init(struct sk_client *c, const struct sk_client_opts *o, struct sk_err *err);
 void sk_client_release(struct sk_client *c);
