@@ -105,7 +105,7 @@ static int parse_positive(const char *s, int *out)
 
 int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_err *err)
 {
-    const char *mode = sk_getenv("AWS_RETRY_MODE"), *max = sk_getenv("AWS_MAX_ATTEMPTS");
+    const char *mode = sk_getenv("AWS_RETRY_MODE"), *max = sk_getenv("AWS_MAX_ATTEMPTS"), *scale;
 
     memset(r, 0, sizeof(*r));
     r->max_attempts = 3;
@@ -121,6 +121,14 @@ int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_er
         return sk_errf(err, SK_E_CONFIG, "invalid retry mode '%s': use standard, adaptive or legacy", mode);
     if (max && parse_positive(max, &r->max_attempts) < 0)
         return sk_errf(err, SK_E_CONFIG, "invalid max attempts '%s': use a whole number from 1 to 100", max);
+    r->scale = 1.0;
+    if ((scale = sk_getenv("SK_RETRY_SCALE")) != NULL) {
+        char *end;
+        errno = 0;
+        r->scale = strtod(scale, &end);
+        if (errno || end == scale || *end || !(r->scale >= 0.001 && r->scale <= 1))
+            return sk_errf(err, SK_E_CONFIG, "invalid SK_RETRY_SCALE '%s': use a number from 0.001 to 1", scale);
+    }
     return 0;
 }
 
@@ -144,7 +152,7 @@ long sk_retry_backoff_ms(struct sk_retry *r, int attempt)
         cap *= 2;
     if (cap > SK_RETRY_MAX_BACKOFF_MS)
         cap = SK_RETRY_MAX_BACKOFF_MS;
-    return (long)(rand01(r) * cap);
+    return (long)(rand01(r) * cap * (r->scale > 0 ? r->scale : 1.0));
 }
 
 long sk_retry_after_ms(const struct sk_headers *h)

@@ -35,18 +35,21 @@ struct sk_retry {
     int max_attempts;   /* total attempts including the first; >= 1 */
     int quota;          /* current retry quota */
     unsigned long seed; /* jitter PRNG state */
+    double scale;       /* backoff multiplier: 1, or SK_RETRY_SCALE (tests); Retry-After is not scaled */
     /* Sleep for ms milliseconds. NULL: nanosleep. Tests install a recorder. */
     void (*sleep)(void *ctx, long ms);
     void *sleep_ctx;
 };
 
 /* Resolve mode and attempts: AWS_RETRY_MODE / profile retry_mode ("standard"; "legacy" and
- * "adaptive" are accepted and run as standard), AWS_MAX_ATTEMPTS / profile max_attempts (default 3).
- * conf may be NULL. Invalid values fail with SK_E_CONFIG. */
+ * "adaptive" are accepted and run as standard), AWS_MAX_ATTEMPTS / profile max_attempts (default 3),
+ * and SK_RETRY_SCALE (0.001 to 1, default 1: a multiplier of the backoff, so tests that inject
+ * faults need not sleep whole seconds). conf may be NULL. Invalid values fail with SK_E_CONFIG. */
 int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_err *err);
 /* Classify an AWS error code / HTTP status (sets err->retryable). Exposed for tests. */
 enum sk_retry_class sk_retry_classify(long http_status, const char *aws_code);
-/* Delay before attempt number `attempt` (2 = first retry): rand[0,1) * min(base * 2^(attempt-2), cap). */
+/* Delay before attempt number `attempt` (2 = first retry): rand[0,1) * min(base * 2^(attempt-2), cap),
+ * times r->scale. */
 long sk_retry_backoff_ms(struct sk_retry *r, int attempt);
 /* The wait a failed response asks for, in ms, capped at SK_RETRY_MAX_BACKOFF_MS; 0 when it asks for
  * none: x-amz-retry-after (milliseconds), else Retry-After (delay-seconds; an HTTP-date is ignored).

@@ -592,6 +592,42 @@ TEST(read_timeout_setting)
     rig_release(&r);
 }
 
+/* SK_RETRY_SCALE shrinks the backoff (tests), validated; it never shrinks a Retry-After. */
+TEST(retry_scale)
+{
+    struct sk_retry r;
+    struct sk_err err;
+    int i;
+
+    setenv("SK_RETRY_SCALE", "0.01", 1);
+    ASSERT_OK(sk_retry_init(&r, NULL, &err), &err);
+    for (i = 0; i < 50; i++)
+        ASSERT(sk_retry_backoff_ms(&r, 2) < 10 && sk_retry_backoff_ms(&r, 6) < 160);
+    setenv("SK_RETRY_SCALE", "2", 1);
+    ASSERT_ERR(sk_retry_init(&r, NULL, &err), &err, SK_E_CONFIG);
+    ASSERT(strstr(err.msg, "SK_RETRY_SCALE") != NULL);
+    setenv("SK_RETRY_SCALE", "x", 1);
+    ASSERT_ERR(sk_retry_init(&r, NULL, &err), &err, SK_E_CONFIG);
+    unsetenv("SK_RETRY_SCALE");
+    ASSERT_OK(sk_retry_init(&r, NULL, &err), &err);
+    ASSERT(r.scale == 1.0);
+    {
+        struct rig g;
+        struct step s[] = { { 400, "ThrottlingException", "{}", 0 }, { 200, NULL, "{}", 0 } };
+        jv out;
+        setenv("SK_RETRY_SCALE", "0.01", 1);
+        rig_init(&g);
+        unsetenv("SK_RETRY_SCALE");
+        script(&g, s, 2);
+        g.f.retry_after[0] = "Retry-After: 1";
+        ASSERT_OK(call_json(&g, &out, &err), &err);
+        if (!h_cur_failed)
+            jv_free(out);
+        ASSERT(g.f.nsleeps == 1 && g.f.sleeps[0] == 1000);
+        rig_release(&g);
+    }
+}
+
 int main(void)
 {
     RUN(json_request_shape);
@@ -613,5 +649,6 @@ int main(void)
     RUN(retry_after_is_honoured);
     RUN(retry_after_on_5xx_only_when_retried);
     RUN(read_timeout_setting);
+    RUN(retry_scale);
     return DONE();
 }

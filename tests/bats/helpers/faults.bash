@@ -31,22 +31,21 @@ faults_clear() {
 }
 
 faults_injected() {
-    curl -sf --max-time 5 "$FAULTS" | python3 -c 'import json, sys
-d = json.load(sys.stdin)["injected"]
-print(d.get(sys.argv[1], 0) if len(sys.argv) > 1 else sum(d.values()))' "$@"
+    curl -sf --max-time 5 "$FAULTS" | jq -r --arg k "${1:-}" \
+        'if $k == "" then ([.injected[]] | add // 0) else (.injected[$k] // 0) end'
 }
 
-# one_rule KIND MATCH_JSON [COUNT]: a rule as JSON; "slow" waits 1.2 s, throttle-retry-after asks 1 s.
+# one_rule KIND MATCH_JSON [COUNT]: a rule as JSON; "slow" waits 1.6 s, throttle-retry-after asks 1 s.
 one_rule() {
     local kind=$1 match=$2 count=${3:-}
-    printf '{"fault": "%s", "match": %s%s, "delay": 1.2, "retry_after": 1}' "$kind" "$match" \
+    printf '{"fault": "%s", "match": %s%s, "delay": 1.6, "retry_after": 1}' "$kind" "$match" \
         "${count:+, \"count\": $count}"
 }
 
 # read_timeout_for KIND: the SK_READ_TIMEOUT a run under KIND needs: shorter than "slow"'s delay.
 read_timeout_for() {
     if [[ $1 == slow ]]; then
-        echo 0.5
+        echo 0.8
     else
         echo 30
     fi
