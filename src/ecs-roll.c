@@ -649,8 +649,8 @@ static int wait_deployment(struct watch *w, const char *dep_id, const char *td_a
                 return -1;
             backoff = backoff < 8 ? backoff * 2 : backoff;
         } else {
-            failed = 0;
             enum verdict v;
+            failed = 0;
             backoff = 1.0;
             print_events(w, svc, 0);
             print_table_if_changed(w, svc);
@@ -808,13 +808,10 @@ static void tell_state(struct sk_client *c, const struct opts *o, const char *ne
 {
     struct sk_err e;
     jv svc;
-    size_t used = strlen(err->msg);
-    char *p = err->msg + used;
-    size_t left = sizeof(err->msg) - used;
 
     sk_err_clear(&e);
     if (sk_ecs_describe_service(c, o->cluster, o->service, &svc, &e) < 0) {
-        snprintf(p, left, "; cannot tell which task definition the service is on (%s)", e.msg);
+        tool_err_append(err, "; cannot tell which task definition the service is on (%s)", e.msg);
         return;
     }
     {
@@ -823,8 +820,8 @@ static void tell_state(struct sk_client *c, const struct opts *o, const char *ne
         const char *what = new_arn && strcmp(now, new_arn) == 0   ? "the new revision"
                            : prev_td && strcmp(now, prev_td) == 0 ? "unchanged, the revision from before"
                                                                   : "neither the new nor the previous revision";
-        snprintf(p, left, "; the service is on %s (%s), deployment %s %s", td_name(now), what,
-                 str_or(primary, "id", "?"), str_or(primary, "rolloutState", "?"));
+        tool_err_append(err, "; the service is on %s (%s), deployment %s %s", td_name(now), what,
+                        str_or(primary, "id", "?"), str_or(primary, "rolloutState", "?"));
         jv_free(primary);
     }
     jv_free(svc);

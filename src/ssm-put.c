@@ -580,7 +580,7 @@ static void add_names(struct sk_buf *b, const struct param *ps, size_t from, siz
     size_t i;
 
     for (i = from; i < to; i++) {
-        if (b->len + strlen(ps[i].name) > 300) {
+        if (b->len + strlen(ps[i].name) > 200) {
             sk_buf_addf(b, " and %zu more", to - i);
             return;
         }
@@ -602,7 +602,6 @@ static void explain_partial(struct sk_client *c, const struct param *ps, size_t 
     int ambiguous =
             err->kind == SK_E_NET || err->http_status >= 500 || strcmp(err->aws_code, "ParameterAlreadyExists") == 0,
         state = 0;
-    size_t used;
 
     if (ambiguous)
         state = holds_value(c, &ps[i], &e);
@@ -626,9 +625,8 @@ static void explain_partial(struct sk_client *c, const struct param *ps, size_t 
         sk_buf_adds(&b, "; not tried:");
         add_names(&b, ps, i + 1, n);
     }
-    used = strlen(err->msg);
     if (b.len)
-        snprintf(err->msg + used, sizeof(err->msg) - used, "%s", b.p);
+        tool_err_append(err, "%s", b.p);
     sk_buf_release(&b);
 }
 

@@ -212,7 +212,8 @@ secret_value() {
     # Both attempts reach Secrets Manager and store the value; the response never arrives.
     faults '[{"fault": "reset-during", "match": {"action": "PutSecretValue"}}]'
     run -5 --separate-stderr secret-put "$s" <<<v2
-    assert_error_line secret-put "Connection reset by peer (after 2 attempts)"
+    assert_error_line secret-put "Connection reset by peer (after 2 attempts); $s got its new version "
+    assert_error_line secret-put " all the same (read back)"
     assert_equal "$(faults_injected reset-during)" 2
     faults_clear
     assert_equal "$(versions "$s")" 2
@@ -220,8 +221,15 @@ secret_value() {
     # Created the same way: both CreateSecret attempts handled, one secret with one version.
     faults '[{"fault": "reset-during", "match": {"action": "CreateSecret"}}]'
     run -5 --separate-stderr secret-put "$s-new" <<<v1
+    assert_error_line secret-put "$s-new got its new version "
     faults_clear
     assert_equal "$(versions "$s-new")" 1
+    # Never reached: said so.
+    faults '[{"fault": "reset-before", "match": {"action": "PutSecretValue"}}]'
+    run -5 --separate-stderr secret-put "$s" <<<v3
+    assert_error_line secret-put "$s got no new version (read back)"
+    faults_clear
+    assert_equal "$(versions "$s")" 2
 }
 
 @test "secret-put --from-file: transient faults; every secret written once" {
