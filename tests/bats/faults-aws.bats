@@ -21,8 +21,10 @@ setup() {
 
 eval "common_$(declare -f teardown)"
 teardown() {
-    # Never leave rules for the next test (or file).
+    # Never leave rules for the next test (or file), nor a changed simulator clock.
     [[ -n ${FAULTS:-} ]] && curl -s --max-time 5 -o /dev/null -X DELETE "$FAULTS"
+    [[ -n ${SIM_SCALE:-} ]] && curl -s --max-time 5 -o /dev/null -H 'Content-Type: application/json' \
+        --data "{\"time_scale\": $SIM_SCALE}" "$AWS_ENDPOINT_URL/shipkit-sim/config"
     common_teardown
 }
 
@@ -279,6 +281,17 @@ healthy_tg() {
     faults '[{"fault": "reset-before", "match": {"service": "elasticloadbalancing"}}]'
     run -5 --separate-stderr tg-health "$tg"
     assert_error_line tg-health "Connection reset by peer"
+    # --wait looks again after a look that failed for good (2 looks x 2 attempts here) ...
+    export SK_POLL_SCALE=0.05
+    faults '[{"fault": "reset-before", "match": {"action": "DescribeTargetHealth"}, "count": 4}]'
+    run -0 --separate-stderr tg-health "$tg" --wait --timeout 30s
+    assert_output --partial 10.0.0.7
+    [[ $stderr == *"waiting: "*"Connection reset by peer"*"; looking again"* ]] || fail "no note: $stderr"
+    # ... but not forever: 3 such looks in a row end it.
+    faults '[{"fault": "503", "match": {"action": "DescribeTargetHealth"}}]'
+    run -4 --separate-stderr tg-health -q "$tg" --wait --timeout 30s
+    assert_error_line tg-health "ServiceUnavailable"
+    assert_equal "$(faults_injected 503)" 6
 }
 
 # ---- rds-check ----------------------------------------------------------------------------------
@@ -334,8 +347,10 @@ healthy_tg() {
 # deployment completed (set up with botocore in one process: aws-cli would take seconds per call).
 ecs_service() {
     need_tool ecs-roll
+    SIM_SCALE=$(curl -sf --max-time 2 "$AWS_ENDPOINT_URL/shipkit-sim/config" | jq .time_scale) ||
+        skip "no ECS simulator in the stack"
     curl -sf --max-time 2 -o /dev/null -H 'Content-Type: application/json' --data '{"time_scale": 0.05}' \
-        "$AWS_ENDPOINT_URL/shipkit-sim/config" || skip "no ECS simulator in the stack"
+        "$AWS_ENDPOINT_URL/shipkit-sim/config"
     export SK_POLL_SCALE=0.1
     C=c$N
     local py
