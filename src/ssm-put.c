@@ -574,13 +574,13 @@ static int holds_value(struct sk_client *c, const struct param *p, struct sk_err
     return same;
 }
 
-/* Append " NAME" for ps[from..to) to b, as long as the message has room. */
+/* Append " NAME" for ps[from..to) to b, up to about 120 bytes of names (the error line is bounded). */
 static void add_names(struct sk_buf *b, const struct param *ps, size_t from, size_t to)
 {
-    size_t i;
+    size_t i, start = b->len;
 
     for (i = from; i < to; i++) {
-        if (b->len + strlen(ps[i].name) > 200) {
+        if (i > from && b->len - start + strlen(ps[i].name) > 120) {
             sk_buf_addf(b, " and %zu more", to - i);
             return;
         }

@@ -157,8 +157,8 @@ void tool_err_append(struct sk_err *err, const char *fmt, ...)
     vsnprintf(suffix, sizeof(suffix), fmt, ap);
     va_end(ap);
     n = strlen(suffix);
-    if (n > room * 2 / 3) /* never lose the whole message to the suffix */
-        n = room * 2 / 3;
+    if (n > room * 3 / 4) /* never lose the whole message to the suffix */
+        n = room * 3 / 4;
     if (used + n > room) {
         used = room - n - 3;
         memcpy(err->msg + used, "...", 3);

@@ -166,6 +166,20 @@ bulk() {
     done
 }
 
+@test "ssm-put --from-file: a long list of what was not tried stays on one bounded line, state kept whole" {
+    export AWS_MAX_ATTEMPTS=1
+    local p="/faults/$N/a-rather-long-hierarchy-name/of-parameters" names=() i
+    for i in $(seq -w 1 30); do names+=("$p/param-$i"); done
+    bulk "$BATS_TEST_TMPDIR/p.yaml" "${names[@]}"
+    faults '[{"fault": "slow", "delay": 0, "match": {"action": "PutParameter"}, "count": 1},
+             {"fault": "500", "match": {"action": "PutParameter"}}]'
+    run -4 --separate-stderr ssm-put --from-file "$BATS_TEST_TMPDIR/p.yaml"
+    assert_error_line ssm-put "InternalFailure: "
+    assert_error_line ssm-put "1 of 30 written ( $p/param-01 ); $p/param-02 was not written (read back); not tried: $p/param-03"
+    assert_error_line ssm-put " more"
+    ((${#stderr} < 600)) || fail "error line of ${#stderr} bytes"
+}
+
 # ---- secret-put ---------------------------------------------------------------------------------
 
 versions() {
