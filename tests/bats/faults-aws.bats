@@ -357,8 +357,8 @@ healthy_tg() {
 
 # ---- ecs-roll -----------------------------------------------------------------------------------
 
-# ecs_service: a cluster c$N and a 1-task service "web" on revision 1 of family fam-$N, its first
-# deployment completed (set up with botocore in one process: aws-cli would take seconds per call).
+# ecs_service [breaker]: a cluster c$N and a 1-task service "web" on revision 1 of family fam-$N
+# (with "breaker": ECS's circuit breaker on, its rollback off), its first deployment completed (set up with botocore in one process: aws-cli would take seconds per call).
 ecs_service() {
     need_tool ecs-roll
     SIM_SCALE=$(curl -sf --max-time 2 "$AWS_ENDPOINT_URL/shipkit-sim/config" | jq .time_scale) ||
@@ -369,10 +369,10 @@ ecs_service() {
     C=c$N
     local py
     py=$(pyref) || skip "no python3 with botocore"
-    "$py" - "$C" "fam-$N" <<'EOF' || fail "cannot set up the ECS service"
+    "$py" - "$C" "fam-$N" "${1:-}" <<'EOF' || fail "cannot set up the ECS service"
 import json, os, sys, time, urllib.request
 import botocore.session
-cluster, family = sys.argv[1], sys.argv[2]
+cluster, family, cb = sys.argv[1], sys.argv[2], sys.argv[3]
 url = os.environ["AWS_ENDPOINT_URL"]
 ecs = botocore.session.get_session().create_client("ecs", endpoint_url=url, region_name=os.environ["AWS_REGION"])
 net = json.load(urllib.request.urlopen(url + "/shipkit-sim/network"))
@@ -382,7 +382,9 @@ ecs.register_task_definition(family=family, networkMode="awsvpc", requiresCompat
                                                                   "essential": True}])
 ecs.create_service(cluster=cluster, serviceName="web", taskDefinition=family, desiredCount=1, launchType="FARGATE",
                    networkConfiguration={"awsvpcConfiguration": {"subnets": net["subnets"][:1],
-                                                                 "securityGroups": [net["securityGroupId"]]}})
+                                                                 "securityGroups": [net["securityGroupId"]]}},
+                   deploymentConfiguration={"deploymentCircuitBreaker": {"enable": cb == "breaker",
+                                                                         "rollback": False}})
 for _ in range(100):
     svc = ecs.describe_services(cluster=cluster, services=["web"])["services"][0]
     if svc["deployments"][0].get("rolloutState") == "COMPLETED":
@@ -444,6 +446,22 @@ running_td() {
     run -5 --separate-stderr ecs-roll -q --cluster "$C" --service web --image app=example/model:good2
     assert_error_line ecs-roll "of fam-$N:2 started, then watching it failed: "
     assert_error_line ecs-roll "the service is on fam-$N:2 (the new revision), deployment ecs-svc/"
+    faults_clear
+    [[ $(running_td) == *":task-definition/fam-$N:2" ]] || fail "service on $(running_td)"
+}
+
+@test "ecs-roll: a failed deploy whose rollback UpdateService fails: exit 5, names the revision left running" {
+    ecs_service breaker
+    export AWS_MAX_ATTEMPTS=2
+    # The deploy's UpdateService passes (a "slow" of 0 s); the rollback's never reaches ECS.
+    faults '[{"fault": "slow", "delay": 0, "match": {"action": "UpdateService"}, "count": 1},
+             {"fault": "reset-before", "match": {"action": "UpdateService"}}]'
+    run -5 --separate-stderr ecs-roll --cluster "$C" --service web --image app=example/model:crash
+    # Before it: what failed (stopped tasks); last: the error with the state left.
+    local last=${stderr_lines[${#stderr_lines[@]} - 1]}
+    [[ $last == "ecs-roll: deploy of fam-$N:2 failed; UpdateService back to fam-$N:1: "* ]] || fail "last line: $last"
+    [[ $last == *"; the service is on fam-$N:2 (the new revision), deployment ecs-svc/"*" FAILED" ]] ||
+        fail "last line: $last"
     faults_clear
     [[ $(running_td) == *":task-definition/fam-$N:2" ]] || fail "service on $(running_td)"
 }
