@@ -105,7 +105,7 @@ static int parse_positive(const char *s, int *out)
 
 int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_err *err)
 {
-    const char *mode = sk_getenv("AWS_RETRY_MODE"), *max = sk_getenv("AWS_MAX_ATTEMPTS");
+    const char *mode = sk_getenv("AWS_RETRY_MODE"), *max = sk_getenv("AWS_MAX_ATTEMPTS"), *scale;
 
     memset(r, 0, sizeof(*r));
     r->max_attempts = 3;
@@ -121,6 +121,14 @@ int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_er
         return sk_errf(err, SK_E_CONFIG, "invalid retry mode '%s': use standard, adaptive or legacy", mode);
     if (max && parse_positive(max, &r->max_attempts) < 0)
         return sk_errf(err, SK_E_CONFIG, "invalid max attempts '%s': use a whole number from 1 to 100", max);
+    r->scale = 1.0;
+    if ((scale = sk_getenv("SK_RETRY_SCALE")) != NULL) {
+        char *end;
+        errno = 0;
+        r->scale = strtod(scale, &end);
+        if (errno || end == scale || *end || !(r->scale >= 0.001 && r->scale <= 1))
+            return sk_errf(err, SK_E_CONFIG, "invalid SK_RETRY_SCALE '%s': use a number from 0.001 to 1", scale);
+    }
     return 0;
 }
 
@@ -144,7 +152,47 @@ long sk_retry_backoff_ms(struct sk_retry *r, int attempt)
         cap *= 2;
     if (cap > SK_RETRY_MAX_BACKOFF_MS)
         cap = SK_RETRY_MAX_BACKOFF_MS;
-    return (long)(rand01(r) * cap);
+    return (long)(rand01(r) * cap * (r->scale > 0 ? r->scale : 1.0));
+}
+
+long sk_retry_after_ms(const struct sk_headers *h)
+{
+    const char *v;
+    char *end;
+    double d;
+
+    if ((v = sk_headers_get(h, "x-amz-retry-after")) != NULL) {
+        errno = 0;
+        d = strtod(v, &end);
+        if (errno || end == v || *end || !(d > 0))
+            return 0;
+    } else if ((v = sk_headers_get(h, "Retry-After")) != NULL) {
+        errno = 0;
+        d = strtod(v, &end);
+        if (errno || end == v || *end || !(d > 0))
+            return 0; /* also an HTTP-date: the clocks of client and server need not agree */
+        d *= 1000;
+    } else {
+        return 0;
+    }
+    return d >= SK_RETRY_MAX_BACKOFF_MS ? SK_RETRY_MAX_BACKOFF_MS : (long)d;
+}
+
+int sk_read_timeout_ms(long *out, struct sk_err *err)
+{
+    const char *v = sk_getenv("SK_READ_TIMEOUT");
+    char *end;
+    double d;
+
+    *out = 0;
+    if (!v)
+        return 0;
+    errno = 0;
+    d = strtod(v, &end);
+    if (errno || end == v || *end || !(d >= 0.001) || d > 3600)
+        return sk_errf(err, SK_E_CONFIG, "invalid SK_READ_TIMEOUT '%s': use seconds from 0.001 to 3600", v);
+    *out = (long)(d * 1000 + 0.5);
+    return 0;
 }
 
 static void retry_sleep(struct sk_retry *r, long ms)
@@ -363,6 +411,7 @@ static int send_once(struct sk_transport *t, const struct call *c, const struct 
     req.headers = &h;
     req.body = c->body;
     req.body_len = c->body_len;
+    req.timeout_ms = t->timeout_ms;
     req.flags = (c->flags & SK_API_SECRET_REQ ? SK_HTTP_SECRET_REQ : 0u) |
                 (c->flags & SK_API_SECRET_RESP ? SK_HTTP_SECRET_RESP : 0u);
     rc = sk_http_send(t->http, &req, resp, err);
@@ -380,6 +429,7 @@ static int call_with_retries(struct sk_transport *t, const struct call *c, struc
     struct sk_url u = { 0 };
     struct sk_retry fallback, *r = t->retry;
     int attempt, last_cost = 0, rc = -1;
+    long asked = 0;
 
     if (!r) {
         sk_retry_init(&fallback, NULL, NULL);
@@ -392,6 +442,7 @@ static int call_with_retries(struct sk_transport *t, const struct call *c, struc
         long delay;
 
         sk_err_clear(err);
+        asked = 0;
         if (send_once(t, c, &u, resp, err) == 0) {
             if (resp->status >= 200 && resp->status < 300) {
                 r->quota += last_cost ? last_cost : SK_RETRY_NO_RETRY_REFUND;
@@ -403,6 +454,7 @@ static int call_with_retries(struct sk_transport *t, const struct call *c, struc
             /* Sniff rather than trust the protocol: front ends (and moto's auth layer) answer
              * JSON-protocol calls with XML error documents. */
             sk_api_error_from_response(resp, err);
+            asked = sk_retry_after_ms(&resp->headers);
         } else if (err->kind != SK_E_NET) {
             break; /* signing or URL problems are not worth another attempt */
         }
@@ -416,6 +468,8 @@ static int call_with_retries(struct sk_transport *t, const struct call *c, struc
         r->quota -= cost;
         last_cost = cost;
         delay = sk_retry_backoff_ms(r, attempt + 1);
+        if (delay < asked)
+            delay = asked; /* Retry-After: the service said when to come back */
         sk_http_trace(t->http, "* %s.%s: attempt %d/%d failed (%s); retrying in %ld ms", c->svc->name, c->op, attempt,
                       r->max_attempts, err->aws_code[0] ? err->aws_code : err->msg, delay);
         retry_sleep(r, delay);
@@ -569,6 +623,8 @@ int sk_client_init(struct sk_client *c, const struct sk_client_opts *o, struct s
     if (sk_config_region(&c->conf, o->region, &c->region, err) < 0)
         goto fail;
     if (sk_retry_init(&c->retry, &c->conf, err) < 0)
+        goto fail;
+    if (sk_read_timeout_ms(&c->t.timeout_ms, err) < 0)
         goto fail;
     if (o->endpoint_url) {
         struct sk_url u;

@@ -35,25 +35,33 @@ struct sk_retry {
     int max_attempts;   /* total attempts including the first; >= 1 */
     int quota;          /* current retry quota */
     unsigned long seed; /* jitter PRNG state */
+    double scale;       /* backoff multiplier: 1, or SK_RETRY_SCALE (tests); Retry-After is not scaled */
     /* Sleep for ms milliseconds. NULL: nanosleep. Tests install a recorder. */
     void (*sleep)(void *ctx, long ms);
     void *sleep_ctx;
 };
 
 /* Resolve mode and attempts: AWS_RETRY_MODE / profile retry_mode ("standard"; "legacy" and
- * "adaptive" are accepted and run as standard), AWS_MAX_ATTEMPTS / profile max_attempts (default 3).
- * conf may be NULL. Invalid values fail with SK_E_CONFIG. */
+ * "adaptive" are accepted and run as standard), AWS_MAX_ATTEMPTS / profile max_attempts (default 3),
+ * and SK_RETRY_SCALE (0.001 to 1, default 1: a multiplier of the backoff, so tests that inject
+ * faults need not sleep whole seconds). conf may be NULL. Invalid values fail with SK_E_CONFIG. */
 int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_err *err);
 /* Classify an AWS error code / HTTP status (sets err->retryable). Exposed for tests. */
 enum sk_retry_class sk_retry_classify(long http_status, const char *aws_code);
-/* Delay before attempt number `attempt` (2 = first retry): rand[0,1) * min(base * 2^(attempt-2), cap). */
+/* Delay before attempt number `attempt` (2 = first retry): rand[0,1) * min(base * 2^(attempt-2), cap),
+ * times r->scale. */
 long sk_retry_backoff_ms(struct sk_retry *r, int attempt);
+/* The wait a failed response asks for, in ms, capped at SK_RETRY_MAX_BACKOFF_MS; 0 when it asks for
+ * none: x-amz-retry-after (milliseconds), else Retry-After (delay-seconds; an HTTP-date is ignored).
+ * A retry after such a response waits at least this long (botocore ignores Retry-After). */
+long sk_retry_after_ms(const struct sk_headers *h);
 
 /* ---- transport: what a call needs besides credentials --------------------------------------- */
 
 struct sk_transport {
     struct sk_http *http;
     struct sk_retry *retry;
+    long timeout_ms;          /* limit of each attempt (request sent to response read); 0: the HTTP default, 60 s */
     time_t (*now)(void *ctx); /* NULL: time(NULL) */
     void *now_ctx;
 };
@@ -122,7 +130,11 @@ struct sk_client {
     struct sk_credprovider creds;
 };
 
-/* Load config, resolve region and retry settings, set up HTTP. Credentials are resolved lazily on
+/* Limit of each API attempt from SK_READ_TIMEOUT (seconds, fractions allowed: "0.5", "30"; up to
+ * 3600), 0 when unset. An invalid value fails with SK_E_CONFIG. */
+int sk_read_timeout_ms(long *out, struct sk_err *err);
+
+/* Load config, resolve region, retry settings and SK_READ_TIMEOUT, set up HTTP. Credentials are resolved lazily on
  * the first call. Fails with SK_E_CONFIG (bad config, no region) or SK_E_USAGE. */
 int sk_client_init(struct sk_client *c, const struct sk_client_opts *o, struct sk_err *err);
 void sk_client_release(struct sk_client *c);

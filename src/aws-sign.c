@@ -254,14 +254,36 @@ static void print_canonical(const struct sk_sigv4_result *r, const struct sk_cre
     printf("%s\n\n%s\n", p, r->string_to_sign.p);
 }
 
+/* A 2xx body is held in memory up to HOLD_MAX, so an attempt cut off part-way can be retried
+ * without printing anything twice; past it the body streams to stdout and a failure is final. */
+#define HOLD_MAX ((size_t)8 << 20)
+
+struct out {
+    struct sk_buf held;
+    int streaming;
+};
+
 static int to_stdout(void *ctx, const void *p, size_t n)
 {
-    (void)ctx;
+    struct out *b = ctx;
+
+    if (!b->streaming && n <= HOLD_MAX - b->held.len) {
+        sk_buf_add(&b->held, p, n);
+        return 0;
+    }
+    if (!b->streaming) {
+        b->streaming = 1;
+        if (b->held.len && fwrite(b->held.p, 1, b->held.len, stdout) != b->held.len)
+            return -1;
+        sk_buf_reset(&b->held);
+    }
     return fwrite(p, 1, n, stdout) == n ? 0 : -1;
 }
 
-static int send_request(const struct opts *o, struct sk_client *c, const struct sk_url *u, const char *host,
-                        const struct sk_sigv4_result *sig, const struct sk_buf *body, struct sk_err *err)
+/* One attempt. *asked: the delay an error response asked for (Retry-After), in ms. */
+static int send_once(const struct opts *o, struct sk_client *c, const struct sk_url *u, const char *host,
+                     const struct sk_sigv4_result *sig, const struct sk_buf *body, struct out *ob, long *asked,
+                     struct sk_err *err)
 {
     struct sk_headers h = SK_HEADERS_INIT;
     struct sk_http_resp resp;
@@ -270,6 +292,7 @@ static int send_request(const struct opts *o, struct sk_client *c, const struct 
     size_t i;
     int rc = -1;
 
+    *asked = 0;
     sk_http_resp_init(&resp);
     if (!sk_headers_get(&o->headers, "Host"))
         sk_headers_add(&h, "Host", host);
@@ -283,15 +306,15 @@ static int send_request(const struct opts *o, struct sk_client *c, const struct 
     req.headers = &h;
     req.body = body->p;
     req.body_len = body->len;
-    req.timeout_ms = 3600L * 1000; /* a download may be large: one hour, not the API default */
-    req.sink = to_stdout;          /* 2xx bodies stream straight to stdout */
-    if (sk_http_send(c->http, &req, &resp, err) < 0) {
-        if (err->kind == SK_E_IO) /* stdout failed: tool_finish reports it */
-            rc = 0;
+    /* A download may be large: one hour, not the API default, unless SK_READ_TIMEOUT says otherwise. */
+    req.timeout_ms = c->t.timeout_ms ? c->t.timeout_ms : 3600L * 1000;
+    req.sink = to_stdout; /* 2xx bodies: held, then streamed to stdout */
+    req.sink_ctx = ob;
+    if (sk_http_send(c->http, &req, &resp, err) < 0)
         goto out;
-    }
     if (resp.status < 200 || resp.status > 299) {
         sk_api_error_from_response(&resp, err);
+        *asked = sk_retry_after_ms(&resp.headers);
         goto out;
     }
     rc = 0;
@@ -299,6 +322,74 @@ out:
     sk_headers_release(&h);
     sk_http_resp_release(&resp);
     sk_buf_release(&url);
+    return rc;
+}
+
+/*
+ * Send with the SDKs' standard-mode retries (AWS_MAX_ATTEMPTS, backoff, quota, Retry-After), each
+ * attempt signed afresh (at --date when given). Like the SDKs it retries whatever the method: a
+ * request that is not idempotent may then be applied twice. Nothing reaches stdout before a whole
+ * 2xx body has arrived, unless it is over HOLD_MAX: then a cut-off transfer is not retried.
+ */
+static int send_request(const struct opts *o, struct sk_client *c, const struct sk_url *u, const char *host,
+                        const struct sk_sigv4_req *sreq, struct sk_sigv4_params *p, const struct sk_creds *creds,
+                        struct sk_sigv4_result *sig, const struct sk_buf *body, struct sk_err *err)
+{
+    struct sk_retry *r = &c->retry;
+    struct out ob;
+    int attempt, rc = -1;
+
+    memset(&ob, 0, sizeof(ob));
+    sk_buf_init(&ob.held);
+    for (attempt = 1;; attempt++) {
+        long asked = 0, delay;
+        int cost;
+
+        if (attempt > 1) {
+            if (!o->date)
+                p->when = time(NULL);
+            sk_sigv4_result_release(sig);
+            sk_sigv4_result_init(sig);
+            if (sk_sigv4_sign(sreq, p, creds, sig, err) < 0)
+                break;
+        }
+        sk_buf_reset(&ob.held);
+        sk_err_clear(err);
+        if (send_once(o, c, u, host, sig, body, &ob, &asked, err) == 0) {
+            /* A failed write to stdout is reported by tool_finish. */
+            if (ob.held.len)
+                (void)!fwrite(ob.held.p, 1, ob.held.len, stdout);
+            rc = 0;
+            break;
+        }
+        if (err->kind == SK_E_IO) { /* stdout failed: tool_finish reports it */
+            rc = 0;
+            break;
+        }
+        if (ob.streaming) {
+            sk_err_prefix(err, "response cut off after part of it was printed");
+            break;
+        }
+        if (!err->retryable || attempt >= r->max_attempts)
+            break;
+        cost = err->retryable == SK_RETRY_TIMEOUT ? SK_RETRY_TIMEOUT_COST : SK_RETRY_COST;
+        if (r->quota < cost) {
+            sk_err_prefix(err, "retry quota exhausted");
+            break;
+        }
+        r->quota -= cost;
+        delay = sk_retry_backoff_ms(r, attempt + 1);
+        if (delay < asked)
+            delay = asked;
+        tool_verbose(&o->c, "attempt %d/%d failed (%s); retrying in %ld ms", attempt, r->max_attempts,
+                     err->aws_code[0] ? err->aws_code : err->msg, delay);
+        tool_sleep_s((double)delay / 1000.0);
+    }
+    if (rc < 0 && attempt > 1 && err->kind != SK_E_NONE) {
+        size_t used = strlen(err->msg);
+        snprintf(err->msg + used, sizeof(err->msg) - used, " (after %d attempts)", attempt);
+    }
+    sk_buf_release(&ob.held);
     return rc;
 }
 
@@ -417,7 +508,7 @@ static int run(struct opts *o, struct sk_err *err)
     case MODE_PRINT_CANONICAL: print_canonical(&sig, creds); break;
     case MODE_PRESIGN: printf("%s://%s%s?%s\n", u.scheme, host.p, u.path, sig.query.p); break;
     case MODE_SEND:
-        if (send_request(o, &c, &u, host.p, &sig, &body, err) < 0)
+        if (send_request(o, &c, &u, host.p, &req, &p, creds, &sig, &body, err) < 0)
             goto out;
         break;
     }

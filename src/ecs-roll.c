@@ -630,21 +630,27 @@ out:
 }
 
 /* Poll until deployment dep_id (of td_arn) is judged, or the deadline. */
+#define WAIT_MAX_FAILED 3 /* polls in a row that failed (after their retries) before the wait gives up */
+
 static int wait_deployment(struct watch *w, const char *dep_id, const char *td_arn, const char *prev_td,
                            double deadline, int healthy, struct outcome *oc, struct sk_err *err)
 {
     double interval = 2.0 * poll_scale(), backoff = 1.0; /* exits within ~2.4 s of completion */
+    int failed = 0;
 
     for (;;) {
         jv svc;
         w->calls++;
         if (sk_ecs_describe_service(w->c, w->o->cluster, w->o->service, &svc, err) < 0) {
-            /* Throttling slows us down; anything else ends the wait. */
-            if (err->retryable != SK_RETRY_THROTTLE)
+            /* Each poll already had its retries. Throttling only slows us down; other transient
+             * failures (5xx, resets, timeouts) end the wait after WAIT_MAX_FAILED polls in a row,
+             * anything else at once. */
+            if (err->retryable == SK_RETRY_NO || (err->retryable != SK_RETRY_THROTTLE && ++failed >= WAIT_MAX_FAILED))
                 return -1;
             backoff = backoff < 8 ? backoff * 2 : backoff;
         } else {
             enum verdict v;
+            failed = 0;
             backoff = 1.0;
             print_events(w, svc, 0);
             print_table_if_changed(w, svc);
@@ -794,6 +800,33 @@ static int update_service(struct sk_client *c, const struct opts *o, const char 
     return 0;
 }
 
+/* After a failure past RegisterTaskDefinition, say in err which task definition the service is on
+ * now: a failed UpdateService may have been applied (a reset after ECS acted), a lost wait leaves a
+ * deployment in progress. One more DescribeServices (with its own retries) finds out. */
+static void tell_state(struct sk_client *c, const struct opts *o, const char *new_arn, const char *prev_td,
+                       struct sk_err *err)
+{
+    struct sk_err e;
+    jv svc;
+
+    sk_err_clear(&e);
+    if (sk_ecs_describe_service(c, o->cluster, o->service, &svc, &e) < 0) {
+        tool_err_append(err, "; cannot tell which task definition the service is on (%s)", e.msg);
+        return;
+    }
+    {
+        const char *now = str_or(svc, "taskDefinition", "?");
+        jv primary = find_deployment(svc, NULL, "PRIMARY");
+        const char *what = new_arn && strcmp(now, new_arn) == 0   ? "the new revision"
+                           : prev_td && strcmp(now, prev_td) == 0 ? "unchanged, the revision from before"
+                                                                  : "neither the new nor the previous revision";
+        tool_err_append(err, "; the service is on %s (%s), deployment %s %s", td_name(now), what,
+                        str_or(primary, "id", "?"), str_or(primary, "rolloutState", "?"));
+        jv_free(primary);
+    }
+    jv_free(svc);
+}
+
 static void print_result(jv result, FILE *out)
 {
     double secs = 0;
@@ -880,8 +913,11 @@ static int deploy(const struct opts *o, struct sk_client *c, int *code, struct s
 
     /* 3. Point the service at it; our deployment is the PRIMARY of the response. */
     w.calls++;
-    if (update_service(c, o, new_arn, o->desired, dep_id, sizeof(dep_id), err) < 0)
+    if (update_service(c, o, new_arn, o->desired, dep_id, sizeof(dep_id), err) < 0) {
+        sk_err_prefix(err, "UpdateService to %s", td_name(new_arn));
+        tell_state(c, o, new_arn, prev_td, err);
         goto out;
+    }
     tool_note(&o->c, "deployment %s started", dep_id);
     if (o->no_wait) {
         verdict = "started";
@@ -890,8 +926,11 @@ static int deploy(const struct opts *o, struct sk_client *c, int *code, struct s
     }
 
     /* 4. Watch it. */
-    if (wait_deployment(&w, dep_id, new_arn, prev_td, deadline, o->wait_healthy, &oc, err) < 0)
+    if (wait_deployment(&w, dep_id, new_arn, prev_td, deadline, o->wait_healthy, &oc, err) < 0) {
+        sk_err_prefix(err, "deployment %s of %s started, then watching it failed", dep_id, td_name(new_arn));
+        tell_state(c, o, new_arn, prev_td, err);
         goto out;
+    }
     switch (oc.v) {
     case V_DONE:
         verdict = "deployed";
@@ -919,8 +958,11 @@ static int deploy(const struct opts *o, struct sk_client *c, int *code, struct s
         struct outcome rb = { 0 };
         snprintf(rb_dep, sizeof(rb_dep), "%s", oc.other_dep);
         tool_note(&o->c, "waiting for ECS's rollback (deployment %s) to finish", rb_dep);
-        if (wait_deployment(&w, rb_dep, prev_td, NULL, deadline, 0, &rb, err) < 0)
+        if (wait_deployment(&w, rb_dep, prev_td, NULL, deadline, 0, &rb, err) < 0) {
+            sk_err_prefix(err, "deploy of %s failed; watching ECS's rollback %s failed", td_name(new_arn), rb_dep);
+            tell_state(c, o, new_arn, prev_td, err);
             goto out;
+        }
         verdict = rb.v == V_DONE ? "rolled-back" : "rollback-incomplete";
         if (rb.v == V_TIMEOUT)
             *code = EXIT_TIMEOUT;
@@ -931,10 +973,17 @@ static int deploy(const struct opts *o, struct sk_client *c, int *code, struct s
         struct outcome rb = { 0 };
         tool_note(&o->c, "rolling back to %s", td_name(prev_td));
         w.calls++;
-        if (update_service(c, o, prev_td, -1, rb_dep, sizeof(rb_dep), err) < 0)
+        if (update_service(c, o, prev_td, -1, rb_dep, sizeof(rb_dep), err) < 0) {
+            sk_err_prefix(err, "deploy of %s failed; UpdateService back to %s", td_name(new_arn), td_name(prev_td));
+            tell_state(c, o, new_arn, prev_td, err);
             goto out;
-        if (wait_deployment(&w, rb_dep, prev_td, NULL, deadline, 0, &rb, err) < 0)
+        }
+        if (wait_deployment(&w, rb_dep, prev_td, NULL, deadline, 0, &rb, err) < 0) {
+            sk_err_prefix(err, "deploy of %s failed; rollback %s to %s started, then watching it failed",
+                          td_name(new_arn), rb_dep, td_name(prev_td));
+            tell_state(c, o, new_arn, prev_td, err);
             goto out;
+        }
         verdict = rb.v == V_DONE ? "rolled-back" : "rollback-incomplete";
         if (rb.v == V_TIMEOUT)
             *code = EXIT_TIMEOUT;

@@ -458,6 +458,42 @@ static int unchanged(struct sk_client *c, const struct spec *sp, jv *shown, stru
     return same;
 }
 
+/* After CreateSecret/PutSecretValue failed in a way that may have reached Secrets Manager (a
+ * network failure or a 5xx), say on err whether the version `token` names exists: the token is
+ * the version id. */
+static void tell_stored(struct sk_client *c, const struct spec *sp, const char *token, struct sk_err *err)
+{
+    struct sk_buf body = SK_BUF_INIT;
+    struct sk_jsonw w;
+    struct sk_err e;
+    jv res, versions, v;
+
+    if (err->kind != SK_E_NET && err->http_status < 500)
+        return;
+    sk_err_clear(&e);
+    sk_jsonw_begin(&w, &body);
+    sk_jsonw_str(&w, "SecretId", sp->name);
+    sk_jsonw_end(&w);
+    if (sk_client_json_raw(c, &sk_svc_secretsmanager, "DescribeSecret", body.p, body.len, 0, &res, &e) < 0) {
+        sk_buf_release(&body);
+        if (strcmp(e.aws_code, "ResourceNotFoundException") == 0)
+            tool_err_append(err, "; %s does not exist (read back)", sp->name);
+        else
+            tool_err_append(err, "; whether %s was written is unknown (%s)", sp->name, e.msg);
+        return;
+    }
+    sk_buf_release(&body);
+    versions = sk_json_get(res, "VersionIdsToStages");
+    v = sk_json_get(versions, token);
+    if (jv_get_kind(v) != JV_KIND_INVALID)
+        tool_err_append(err, "; %s got its new version %s all the same (read back)", sp->name, token);
+    else
+        tool_err_append(err, "; %s got no new version (read back)", sp->name);
+    jv_free(v);
+    jv_free(versions);
+    jv_free(res);
+}
+
 /* Create the secret, or put a new version of it; one ClientRequestToken for every attempt, so a
  * retried call never makes a second version. */
 static int put_one(struct sk_client *c, const struct opts *o, const struct spec *sp, const char *tags, jv *shown,
@@ -496,8 +532,10 @@ static int put_one(struct sk_client *c, const struct opts *o, const struct spec 
         sk_jsonw_str(&w, "ClientRequestToken", token);
         add_value(&w, &sp->value);
         sk_jsonw_end(&w);
-        if (call(c, "PutSecretValue", &body, SK_API_SECRET_REQ, &res, err) < 0)
+        if (call(c, "PutSecretValue", &body, SK_API_SECRET_REQ, &res, err) < 0) {
+            tell_stored(c, sp, token, err);
             goto out;
+        }
         if (sp->description || sp->kms_key_id) {
             jv ignored;
             char update_token[37];
@@ -531,6 +569,7 @@ static int put_one(struct sk_client *c, const struct opts *o, const struct spec 
             jv_free(ignored);
         }
     } else {
+        tell_stored(c, sp, token, err);
         goto out;
     }
     tool_verbose(&o->c, "%s %s", created ? "created" : "updated", sp->name);

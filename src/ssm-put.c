@@ -560,6 +560,76 @@ out:
     return rc;
 }
 
+/* After a failed write whose request may have reached SSM (a network failure or a 5xx), read the
+ * parameter back: 1 it holds the value we sent, 0 it does not, -1 unknown (e says why). */
+static int holds_value(struct sk_client *c, const struct param *p, struct sk_err *e)
+{
+    jv ignored = jv_invalid();
+    int same;
+
+    sk_err_clear(e);
+    same = unchanged(c, p, &ignored, e);
+    if (same == 1)
+        jv_free(ignored);
+    return same;
+}
+
+/* Append " NAME" for ps[from..to) to b, up to about 120 bytes of names (the error line is bounded). */
+static void add_names(struct sk_buf *b, const struct param *ps, size_t from, size_t to)
+{
+    size_t i, start = b->len;
+
+    for (i = from; i < to; i++) {
+        if (i > from && b->len - start + strlen(ps[i].name) > 120) {
+            sk_buf_addf(b, " and %zu more", to - i);
+            return;
+        }
+        sk_buf_addf(b, " %s", ps[i].name);
+    }
+}
+
+/*
+ * A write failed: say exactly what state is left, on the one error line. Parameters are written in
+ * file order, so ps[0..i) were written and ps[i+1..n) were not tried; ps[i] itself may have been
+ * written when the failure came after the request was sent, so it is read back.
+ */
+static void explain_partial(struct sk_client *c, const struct param *ps, size_t i, size_t n, struct sk_err *err)
+{
+    struct sk_buf b = SK_BUF_INIT;
+    struct sk_err e;
+    /* ParameterAlreadyExists too: with --no-overwrite, a retry after a reset finds the first
+     * attempt's write. */
+    int ambiguous =
+            err->kind == SK_E_NET || err->http_status >= 500 || strcmp(err->aws_code, "ParameterAlreadyExists") == 0,
+        state = 0;
+
+    if (ambiguous)
+        state = holds_value(c, &ps[i], &e);
+    if (n > 1) {
+        sk_buf_addf(&b, "; %zu of %zu written", i + (state == 1), n);
+        if (i) {
+            sk_buf_adds(&b, " (");
+            add_names(&b, ps, 0, i);
+            sk_buf_adds(&b, " )");
+        }
+    }
+    if (state == 1)
+        sk_buf_addf(&b, "; %s holds the new value all the same (read back)", ps[i].name);
+    else if (state < 0)
+        sk_buf_addf(&b, "; whether %s was written is unknown (%s)", ps[i].name, e.msg);
+    else if (ambiguous)
+        sk_buf_addf(&b, "; %s was not written (read back)", ps[i].name);
+    else if (n > 1)
+        sk_buf_addf(&b, "; %s was not written", ps[i].name);
+    if (i + 1 < n) {
+        sk_buf_adds(&b, "; not tried:");
+        add_names(&b, ps, i + 1, n);
+    }
+    if (b.len)
+        tool_err_append(err, "%s", b.p);
+    sk_buf_release(&b);
+}
+
 static void print_text(jv result, FILE *out)
 {
     jv name = sk_json_get(result, "Name");
@@ -617,7 +687,8 @@ static int run(const struct opts *o, struct sk_err *err)
         jv res, shown;
         if (write_param(&c, o, &ps[i], &res, err) < 0) {
             if (n > 1)
-                sk_err_prefix(err, "%s (%zu of %zu written)", ps[i].name, i, n);
+                sk_err_prefix(err, "%s", ps[i].name);
+            explain_partial(&c, ps, i, n, err);
             goto out;
         }
         shown = jv_object_set(res, jv_string("Name"), jv_string(ps[i].name));

@@ -745,6 +745,8 @@ static void say_no(const char *label, const char *what)
     fprintf(stderr, "%s: %s: %s\n", progname, label, what);
 }
 
+#define WAIT_MAX_FAILED 3 /* failed looks in a row (after their retries) before --wait gives up */
+
 static int run(const struct opts *o, struct sk_err *err)
 {
     struct sk_client c;
@@ -755,7 +757,7 @@ static int run(const struct opts *o, struct sk_err *err)
     unsigned long seed;
     enum verdict v = V_WAITING;
     struct look lk;
-    int have_client = 0, timed_out = 0, rc = -1;
+    int have_client = 0, timed_out = 0, failed = 0, rc = -1;
 
     if (tool_client_init(&c, &o->c, err) < 0)
         goto out;
@@ -777,8 +779,23 @@ static int run(const struct opts *o, struct sk_err *err)
     start = tool_now_s();
     seed = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16);
     for (;;) {
-        if (look(&c, o, arn, &result, &lk, err) < 0)
-            goto out;
+        if (look(&c, o, arn, &result, &lk, err) < 0) {
+            /* --wait: a look that failed after its retries is repeated, throttling until the
+             * deadline, other transient failures (5xx, resets, timeouts) up to WAIT_MAX_FAILED
+             * looks in a row; anything else ends the wait. */
+            elapsed = tool_now_s() - start;
+            if (!o->wait || err->retryable == SK_RETRY_NO || elapsed >= (double)o->timeout ||
+                (err->retryable != SK_RETRY_THROTTLE && ++failed >= WAIT_MAX_FAILED))
+                goto out;
+            tool_note(&o->c, "waiting: %s; looking again", err->msg);
+            sk_err_clear(err);
+            delay = poll_delay(o, &seed);
+            if (elapsed + delay > (double)o->timeout)
+                delay = (double)o->timeout - elapsed;
+            tool_sleep_s(delay);
+            continue;
+        }
+        failed = 0;
         if (lk.no_groups) {
             /* Nothing to wait for: no target group will appear by itself. */
             fprintf(stderr, "%s: service '%s/%s' has no target groups (no load balancer with a targetGroupArn)\n",

@@ -147,6 +147,27 @@ int tool_fail(const struct common_opts *o, const struct sk_err *err)
     return tool_exit_code(err);
 }
 
+void tool_err_append(struct sk_err *err, const char *fmt, ...)
+{
+    char suffix[sizeof(err->msg)];
+    size_t used = strlen(err->msg), n, room = sizeof(err->msg) - 1;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(suffix, sizeof(suffix), fmt, ap);
+    va_end(ap);
+    n = strlen(suffix);
+    if (n > room * 3 / 4) /* never lose the whole message to the suffix */
+        n = room * 3 / 4;
+    if (used + n > room) {
+        used = room - n - 3;
+        memcpy(err->msg + used, "...", 3);
+        used += 3;
+    }
+    memcpy(err->msg + used, suffix, n);
+    err->msg[used + n] = '\0';
+}
+
 void tool_note(const struct common_opts *o, const char *fmt, ...)
 {
     va_list ap;

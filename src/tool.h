@@ -88,6 +88,9 @@ void tool_bad_option(char **argv, int opt);
 /* Print "prog: message" for err on stderr and return its exit code. -v adds the request id. */
 int tool_fail(const struct common_opts *o, const struct sk_err *err);
 int tool_exit_code(const struct sk_err *err);
+/* Append suffix (printf-style) to err's message whole: what state a failure left matters more than
+ * the end of a long AWS message, which is shortened to "..." to make room. */
+void tool_err_append(struct sk_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "prog: message" on stderr unless -q. */
 void tool_note(const struct common_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Like tool_note but only with -v. */

@@ -52,7 +52,17 @@ And ECS, through tests/stack/ecs_sim.py (docs/ecs-simulator.md), installed at im
     scenario ("crash", "unhealthy", "slow"). Simulated seconds x $SK_SIM_TIME_SCALE (default 0.1).
   * /shipkit-sim/{config,state,reset,network} on this port (no auth) control and show it.
 
-Later issues add their behaviour here (fault injection).
+And a fault layer in front of it all, through tests/stack/faults.py (docs/ecs-simulator.md, "Fault
+injection"), installed at import after the simulator:
+
+  * /shipkit-sim/faults on this port (no auth): POST {"seed": N, "rules": [{"fault": KIND, "match":
+    {"service": S, "action": A, "not_action": [...]}, "count": N, "rate": P, "delay": S,
+    "retry_after": S}]} replaces the rules, GET shows them with counters and a log, DELETE clears.
+  * KIND: throttle and throttle-retry-after (HTTP 400 ThrottlingException in JSON 1.1, Throttling in
+    a Query ErrorResponse), 500/502 (InternalFailure), 503 (ServiceUnavailable), reset-before (RST,
+    moto never sees the request), reset-during (moto handles it, the client gets part of the
+    response, then RST), slow (sleep delay seconds, then answer normally).
+  * Only signed AWS calls are faulted: never /shipkit-sim/*, /moto-api/* or unsigned requests.
 """
 import os
 import fnmatch
@@ -275,6 +285,10 @@ policy_conditions.CONDITION_OPERATIONS.setdefault("ArnLike", _arn_like)
 import ecs_sim  # noqa: E402 - after moto's imports, like the patches above
 
 ecs_sim.install()
+
+import faults  # noqa: E402 - wraps the dispatcher ecs_sim hooked, so it sees requests first
+
+faults.install()
 
 if __name__ == "__main__":
     from moto.server import main

@@ -30,6 +30,8 @@ struct fake {
     char target[MAX_STEPS][128];
     char ctype[MAX_STEPS][128];
     unsigned flags[MAX_STEPS];
+    long timeout_ms[MAX_STEPS];
+    const char *retry_after[MAX_STEPS]; /* per step: "Name: value" of a header asking for a delay */
     long sleeps[MAX_STEPS];
     int nsleeps;
     time_t now;
@@ -53,6 +55,7 @@ static int fake_send(void *ctx, const struct sk_http_req *req, struct sk_http_re
         snprintf(f->ctype[i], sizeof(f->ctype[i]), "%s", v ? v : "");
         snprintf(f->body[i], sizeof(f->body[i]), "%.*s", (int)req->body_len, (const char *)req->body);
         f->flags[i] = req->flags;
+        f->timeout_ms[i] = req->timeout_ms;
     }
     if (!s->status) {
         err->retryable = s->net_retry;
@@ -64,6 +67,12 @@ static int fake_send(void *ctx, const struct sk_http_req *req, struct sk_http_re
     if (s->errortype)
         sk_headers_add(&resp->headers, "X-Amzn-Errortype", s->errortype);
     sk_headers_add(&resp->headers, "x-amzn-RequestId", "req-123");
+    if (i < MAX_STEPS && f->retry_after[i]) {
+        char name[64];
+        const char *colon = strchr(f->retry_after[i], ':');
+        snprintf(name, sizeof(name), "%.*s", (int)(colon - f->retry_after[i]), f->retry_after[i]);
+        sk_headers_add(&resp->headers, name, colon + 2);
+    }
     if (s->body)
         sk_buf_adds(&resp->body, s->body);
     return 0;
@@ -483,6 +492,142 @@ TEST(garbage_responses_are_parse_errors)
     rig_release(&r);
 }
 
+/* A throttle's Retry-After (seconds) or x-amz-retry-after (ms) sets the least delay, capped at 20 s;
+ * an HTTP-date is ignored (full-jitter backoff only). */
+TEST(retry_after_is_honoured)
+{
+    static const struct {
+        const char *header;
+        long min_ms, max_ms;
+    } cases[] = {
+        { "Retry-After: 3", 3000, 3000 },
+        { "Retry-After: 0.25", 250, 1000 },
+        { "Retry-After: 120", 20000, 20000 },
+        { "x-amz-retry-after: 1500", 1500, 1500 },
+        { "Retry-After: Wed, 21 Oct 2015 07:28:00 GMT", 0, 999 },
+        { "Retry-After: -5", 0, 999 },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct rig r;
+        struct step s[] = { { 400, "ThrottlingException", "{}", 0 }, { 200, NULL, "{}", 0 } };
+        struct sk_err err;
+        jv out;
+
+        rig_init(&r);
+        script(&r, s, 2);
+        r.f.retry_after[0] = cases[i].header;
+        ASSERT_OK(call_json(&r, &out, &err), &err);
+        if (!h_cur_failed)
+            jv_free(out);
+        ASSERT(r.f.calls == 2);
+        ASSERT(r.f.nsleeps == 1);
+        if (r.f.sleeps[0] < cases[i].min_ms || r.f.sleeps[0] > cases[i].max_ms)
+            H_FAIL("%s: slept %ld ms", cases[i].header, r.f.sleeps[0]);
+        rig_release(&r);
+    }
+}
+
+/* A 503 with Retry-After is honoured too; a non-retryable error's is not (no retry at all). */
+TEST(retry_after_on_5xx_only_when_retried)
+{
+    struct rig r;
+    struct step s[] = { { 503, "ServiceUnavailable", "{}", 0 }, { 200, NULL, "{}", 0 } };
+    struct step s2[] = { { 400, "ValidationException", "{}", 0 } };
+    struct sk_err err;
+    jv out;
+
+    rig_init(&r);
+    script(&r, s, 2);
+    r.f.retry_after[0] = "Retry-After: 2";
+    ASSERT_OK(call_json(&r, &out, &err), &err);
+    if (!h_cur_failed)
+        jv_free(out);
+    ASSERT(r.f.nsleeps == 1 && r.f.sleeps[0] == 2000);
+    rig_release(&r);
+    rig_init(&r);
+    script(&r, s2, 1);
+    r.f.retry_after[0] = "Retry-After: 2";
+    ASSERT_ERR(call_json(&r, &out, &err), &err, SK_E_AWS);
+    ASSERT(r.f.calls == 1 && r.f.nsleeps == 0);
+    rig_release(&r);
+}
+
+/* SK_READ_TIMEOUT: seconds with fractions, validated; the transport's limit reaches every attempt. */
+TEST(read_timeout_setting)
+{
+    struct rig r;
+    struct step s[] = { { 0, NULL, NULL, SK_RETRY_TIMEOUT }, { 200, NULL, "{}", 0 } };
+    struct sk_err err;
+    long ms = -1;
+    jv out;
+
+    unsetenv("SK_READ_TIMEOUT");
+    ASSERT_OK(sk_read_timeout_ms(&ms, &err), &err);
+    ASSERT(ms == 0);
+    setenv("SK_READ_TIMEOUT", "0.5", 1);
+    ASSERT_OK(sk_read_timeout_ms(&ms, &err), &err);
+    ASSERT(ms == 500);
+    setenv("SK_READ_TIMEOUT", "30", 1);
+    ASSERT_OK(sk_read_timeout_ms(&ms, &err), &err);
+    ASSERT(ms == 30000);
+    setenv("SK_READ_TIMEOUT", "2s", 1);
+    ASSERT_ERR(sk_read_timeout_ms(&ms, &err), &err, SK_E_CONFIG);
+    ASSERT(strstr(err.msg, "SK_READ_TIMEOUT") != NULL);
+    setenv("SK_READ_TIMEOUT", "0", 1);
+    ASSERT_ERR(sk_read_timeout_ms(&ms, &err), &err, SK_E_CONFIG);
+    setenv("SK_READ_TIMEOUT", "7200", 1);
+    ASSERT_ERR(sk_read_timeout_ms(&ms, &err), &err, SK_E_CONFIG);
+    unsetenv("SK_READ_TIMEOUT");
+
+    rig_init(&r);
+    r.t.timeout_ms = 1500;
+    script(&r, s, 2);
+    ASSERT_OK(call_json(&r, &out, &err), &err);
+    if (!h_cur_failed)
+        jv_free(out);
+    ASSERT(r.f.calls == 2);
+    ASSERT(r.f.timeout_ms[0] == 1500 && r.f.timeout_ms[1] == 1500);
+    rig_release(&r);
+}
+
+/* SK_RETRY_SCALE shrinks the backoff (tests), validated; it never shrinks a Retry-After. */
+TEST(retry_scale)
+{
+    struct sk_retry r;
+    struct sk_err err;
+    int i;
+
+    setenv("SK_RETRY_SCALE", "0.01", 1);
+    ASSERT_OK(sk_retry_init(&r, NULL, &err), &err);
+    for (i = 0; i < 50; i++)
+        ASSERT(sk_retry_backoff_ms(&r, 2) < 10 && sk_retry_backoff_ms(&r, 6) < 160);
+    setenv("SK_RETRY_SCALE", "2", 1);
+    ASSERT_ERR(sk_retry_init(&r, NULL, &err), &err, SK_E_CONFIG);
+    ASSERT(strstr(err.msg, "SK_RETRY_SCALE") != NULL);
+    setenv("SK_RETRY_SCALE", "x", 1);
+    ASSERT_ERR(sk_retry_init(&r, NULL, &err), &err, SK_E_CONFIG);
+    unsetenv("SK_RETRY_SCALE");
+    ASSERT_OK(sk_retry_init(&r, NULL, &err), &err);
+    ASSERT(r.scale == 1.0);
+    {
+        struct rig g;
+        struct step s[] = { { 400, "ThrottlingException", "{}", 0 }, { 200, NULL, "{}", 0 } };
+        jv out;
+        setenv("SK_RETRY_SCALE", "0.01", 1);
+        rig_init(&g);
+        unsetenv("SK_RETRY_SCALE");
+        script(&g, s, 2);
+        g.f.retry_after[0] = "Retry-After: 1";
+        ASSERT_OK(call_json(&g, &out, &err), &err);
+        if (!h_cur_failed)
+            jv_free(out);
+        ASSERT(g.f.nsleeps == 1 && g.f.sleeps[0] == 1000);
+        rig_release(&g);
+    }
+}
+
 int main(void)
 {
     RUN(json_request_shape);
@@ -501,5 +646,9 @@ int main(void)
     RUN(query_error_document);
     RUN(unsigned_calls_and_secret_flags);
     RUN(garbage_responses_are_parse_errors);
+    RUN(retry_after_is_honoured);
+    RUN(retry_after_on_5xx_only_when_retried);
+    RUN(read_timeout_setting);
+    RUN(retry_scale);
     return DONE();
 }

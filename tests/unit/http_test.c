@@ -116,6 +116,18 @@ static int handle(int fd, const char *req, size_t n, int accepted)
     }
     if (strcmp(path, "/slow") == 0)
         return 1;
+    if (strcmp(path, "/reset") == 0 || strcmp(path, "/resetmid") == 0) {
+        /* An abortive close (RST), before any answer or after part of the body (as the stack's
+         * fault layer does: tests/stack/faults.py). */
+        struct linger lg = { 1, 0 };
+        static const char part[] = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"partial\":";
+        if (strcmp(path, "/resetmid") == 0) {
+            write_all(fd, part, sizeof(part) - 1);
+            usleep(50000);
+        }
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        return -1;
+    }
     return respond(fd, 404, "Not Found", NULL, "", 0);
 }
 
@@ -512,6 +524,44 @@ TEST(timeout)
     server_stop(&s);
 }
 
+/* A connection reset before the answer, or part-way through the body, is a transient network
+ * failure: the API layer retries it (standard mode retries resets). */
+TEST(connection_reset)
+{
+    static const char *const paths[] = { "/reset", "/resetmid" };
+    struct server s;
+    struct sk_http *h = sk_http_new(NULL);
+    struct sk_http_req req = { 0 };
+    struct sk_http_resp resp;
+    struct sk_err err;
+    char u[128];
+    size_t i;
+
+    server_start(&s);
+    sk_http_resp_init(&resp);
+    for (i = 0; i < 2; i++) {
+        url(u, sizeof(u), &s, paths[i]);
+        req.method = "POST";
+        req.url = u;
+        req.body = "{}";
+        req.body_len = 2;
+        ASSERT_ERR(sk_http_send(h, &req, &resp, &err), &err, SK_E_NET);
+        printf("# %s: %s\n", paths[i], err.msg);
+        ASSERT(err.retryable == SK_RETRY_TRANSIENT);
+        ASSERT(err.http_status == 0);
+    }
+    /* The handle is still usable afterwards. */
+    url(u, sizeof(u), &s, "/ok");
+    req.method = "GET";
+    req.body = NULL;
+    req.body_len = 0;
+    ASSERT_OK(sk_http_send(h, &req, &resp, &err), &err);
+    ASSERT(resp.status == 200);
+    sk_http_resp_release(&resp);
+    sk_http_free(h);
+    server_stop(&s);
+}
+
 TEST(https_to_plain_port)
 {
     struct server s;
@@ -855,5 +905,6 @@ int main(void)
     RUN(rejects_other_schemes);
     RUN(trace_redacts);
     RUN(ops_seam);
+    RUN(connection_reset);
     return DONE();
 }
