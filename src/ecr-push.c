@@ -905,17 +905,53 @@ static void print_text(jv result, FILE *out)
     jv_free(refs);
 }
 
-static int write_digest_file(const char *path, const char *digest, struct sk_err *err)
-{
-    FILE *f = fopen(path, "we");
+/* The digest file is made in two steps so that an unwritable FILE fails before anything is pushed,
+ * and a failed push leaves an existing FILE as it was: open_digest_file creates FILE.XXXXXX next to
+ * it first; commit_digest_file writes the digest there and renames it over FILE. */
+struct digest_file {
+    struct sk_buf tmp;
+    int fd;
+};
 
-    if (!f || fprintf(f, "%s\n", digest) < 0 || fclose(f) != 0) {
+static int open_digest_file(const char *path, struct digest_file *df, struct sk_err *err)
+{
+    sk_buf_addf(&df->tmp, "%s.XXXXXX", path);
+    df->fd = mkstemp(df->tmp.p);
+    if (df->fd < 0) {
         int e = errno;
-        if (f)
-            fclose(f);
+        sk_buf_release(&df->tmp);
         return sk_errf(err, SK_E_IO, "cannot write '%s': %s", path, strerror(e));
     }
     return 0;
+}
+
+static int commit_digest_file(const char *path, struct digest_file *df, const char *digest, struct sk_err *err)
+{
+    FILE *f = fdopen(df->fd, "w");
+    mode_t mask = umask(0);
+    int e;
+
+    umask(mask); /* mkstemp made it 0600: give it the mode fopen would have */
+    if (f && fprintf(f, "%s\n", digest) >= 0 && fchmod(df->fd, 0666 & ~mask) == 0 && fclose(f) == 0) {
+        df->fd = -1;
+        if (rename(df->tmp.p, path) == 0)
+            return 0;
+    }
+    e = errno;
+    if (f && df->fd >= 0)
+        fclose(f);
+    df->fd = -1;
+    return sk_errf(err, SK_E_IO, "cannot write '%s': %s", path, strerror(e));
+}
+
+/* Remove the temporary file unless it was committed. */
+static void release_digest_file(struct digest_file *df)
+{
+    if (df->fd >= 0)
+        close(df->fd);
+    if (df->tmp.p && access(df->tmp.p, F_OK) == 0)
+        unlink(df->tmp.p);
+    sk_buf_release(&df->tmp);
 }
 
 static int run(struct opts *o, struct sk_err *err)
@@ -934,6 +970,7 @@ static int run(struct opts *o, struct sk_err *err)
     size_t k;
     struct common_opts co = o->c;
     jv refs = jv_array(), result;
+    struct digest_file df = { SK_BUF_INIT, -1 };
     time_t start = time(NULL);
     size_t uploaded = 0, existing = 0;
     uint64_t bytes = 0;
@@ -946,6 +983,9 @@ static int run(struct opts *o, struct sk_err *err)
         sk_errf(err, SK_E_USAGE, "%s must be a duration (30s, 2m), not '%s'", stall_env, sk_getenv(stall_env));
         goto out;
     }
+
+    if (o->digest_file && open_digest_file(o->digest_file, &df, err) < 0)
+        goto out;
 
     /* 1. The source, checked in full before anything touches the network. */
     io.platform = o->platform;
@@ -1058,7 +1098,7 @@ static int run(struct opts *o, struct sk_err *err)
         refs = jv_array_append(refs, jv_string(line.p));
         sk_buf_release(&line);
     }
-    if (o->digest_file && write_digest_file(o->digest_file, top->digest, err) < 0)
+    if (o->digest_file && commit_digest_file(o->digest_file, &df, top->digest, err) < 0)
         goto out;
     {
         char b[32];
@@ -1077,6 +1117,7 @@ static int run(struct opts *o, struct sk_err *err)
         goto out;
     rc = 0;
 out:
+    release_digest_file(&df);
     jv_free(refs);
     if (have_reg)
         sk_registry_release(&reg);

@@ -252,6 +252,22 @@ docker_config() {
     assert_equal "$(wc -c <"$BATS_TEST_TMPDIR/digest")" 72
 }
 
+@test "--digest-file that cannot be written: exit 2 before anything is pushed, no tag, no stray file" {
+    local mark
+    mark=$(log_mark)
+    push --digest-file "$BATS_TEST_TMPDIR/nodir/x.digest" "oci:$IMG/oci" "$R:nd"
+    assert_failure 2
+    [[ $stderr == *"cannot write '$BATS_TEST_TMPDIR/nodir/x.digest'"* ]] || fail "stderr: $stderr"
+    assert_equal "$(requests_since "$mark" | grep -c . || true)" 0
+    # An existing digest file is replaced whole, mode as fopen would make it, no temporary left.
+    echo old >"$BATS_TEST_TMPDIR/d2"
+    push --digest-file "$BATS_TEST_TMPDIR/d2" "oci:$IMG/oci" "$R:nd"
+    assert_success
+    assert_equal "$(cat "$BATS_TEST_TMPDIR/d2")" "$(pushed_digest)"
+    assert_equal "$(stat -c %a "$BATS_TEST_TMPDIR/d2")" "$(umask -S >/dev/null; printf '%o' $((0666 & ~$(umask))))"
+    assert_equal "$(find "$BATS_TEST_TMPDIR" -name 'd2.*' | wc -l)" 0
+}
+
 @test "re-pushing the same image only HEADs (no POST, PATCH, PUT or DELETE)" {
     push "oci:$IMG/oci" "$R:same"
     assert_success
