@@ -502,7 +502,7 @@ static int map_error(CURLcode rc, const char *errbuf, const struct sk_http_req *
     case CURLE_RECV_ERROR:
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
-    case CURLE_SEND_FAIL_REWIND: /* the connection died under a streamed body: the caller re-streams */
+    case CURLE_SEND_FAIL_REWIND:  /* the connection died under a streamed body: the caller re-streams */
     case CURLE_SSL_CONNECT_ERROR: /* also a reset during the handshake */
     case CURLE_HTTP2:
     case CURLE_HTTP2_STREAM: retry = SK_RETRY_TRANSIENT; break;
