@@ -43,3 +43,10 @@ fuzz: $(FUZZ_BINS)
 		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build/fuzz/$$n tests/fuzz/corpus/$$n >build/fuzz/$$n.log 2>&1 \
 			|| { tail -40 build/fuzz/$$n.log; exit 1; }; \
 	done
+
+# make reliability [SHORT=1]: fault-injection tests, the soak, fuzzing and secret-hygiene scans,
+# their figures written to docs/reliability.md (tests/reliability/run).
+.PHONY: reliability
+reliability:
+	@$(MAKE) --no-print-directory SANITIZE=$(SANITIZERS) tools unit-bins
+	@tests/reliability/run $(if $(SHORT),--short)
