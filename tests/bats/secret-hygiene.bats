@@ -132,7 +132,7 @@ EOS
     assert_equal "$(stat -c %a "$cache")" 600
 }
 
-# ---- freescan ----------------------------------------------------------------------------------
+# ---- freescan: ssm-put, secret-put, rds-check, credential_process, ecr-push, session credentials ----------------------------------------------------------------------------------
 
 # plain_tools: build (incrementally) the unsanitized tools and freescan.so.
 plain_tools() {
@@ -186,6 +186,13 @@ EOS
     unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
     run -0 scanned ssm-put --profile proc "$N" v
     export AWS_ACCESS_KEY_ID=$SK_PROC_AKID AWS_SECRET_ACCESS_KEY=$SK_PROC_SECRET
+    # ecr-push: the ECR token (GetAuthorizationToken, the cache, the registry's Authorization).
+    local pushed=0
+    if [[ -n ${SK_REGISTRY:-} && -d $BATS_FILE_TMPDIR/img/oci ]]; then
+        use_registry
+        run -0 scanned ecr-push --create-repo "oci:$BATS_FILE_TMPDIR/img/oci" "shipkit/$(unique):scan"
+        pushed=1
+    fi
     # Session credentials from the environment: secret key and session token.
     assumed_creds
     pv=$(canary freescan-securestring-2)
@@ -194,7 +201,7 @@ EOS
     [[ -s $REPORT ]] || fail "freescan wrote no report (was it preloaded?)"
     local exits hits ours
     exits=$(grep -c '^exit' "$REPORT")
-    [[ $exits -eq $((6 + ${SK_PG_PORT:+1})) ]] || fail "$exits scanned processes reported"
+    [[ $exits -eq $((6 + ${SK_PG_PORT:+1} + pushed)) ]] || fail "$exits scanned processes reported"
     hits=$(grep -c '^hit' "$REPORT" || true)
     # Per DSO (and the secret's name), for the record: test output and the hygiene log.
     {
