@@ -242,7 +242,7 @@ _sk_secret_names() {
 # must be 0600. Prints one line per leak (secret NAMEs only) and fails if there was any.
 _sk_hygiene_check() {
     local marker=$1 leaks=() f rel mode scratch=$BATS_TEST_TMPDIR/.sk-hygiene-scan allowed a
-    # Names only, never values: the first word of the command (a secret on argv is a leak itself).
+    # Messages name the secret and the command's first word, never a value or the full command line.
     [[ -s $SK_SECRETS_FILE ]] || return 0
     if [[ $_sk_allow_output != 1 ]]; then
         printf '%s\n%s' "${output:-}" "${stderr:-}" >"$scratch"
@@ -272,7 +272,11 @@ _sk_hygiene_check() {
     _sk_allow_output=0
     if [[ ${#leaks[@]} -gt 0 ]]; then
         printf '# secret leak: %s\n' "${leaks[@]}" >&2
-        [[ -z ${SK_HYGIENE_LOG:-} ]] || printf 'leak\t%s\t%s\n' "$BATS_TEST_NAME" "${leaks[@]}" >>"$SK_HYGIENE_LOG"
+        if [[ -n ${SK_HYGIENE_LOG:-} ]]; then
+            for a in "${leaks[@]}"; do
+                printf 'leak\t%s\t%s\n' "$BATS_TEST_NAME" "$a" >>"$SK_HYGIENE_LOG"
+            done
+        fi
         return 1
     fi
     [[ -z ${SK_HYGIENE_LOG:-} ]] || printf 'scan\t%s\n' "$BATS_TEST_NAME" >>"$SK_HYGIENE_LOG"
