@@ -4,6 +4,7 @@
 #include "json.h"
 
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jq.h>
@@ -50,61 +51,162 @@ static size_t string_after_value(const char *p, size_t n)
 }
 
 /*
+ * jq 1.6's parser copies every token (strings included, so a SecretString or a SecretAccessKey)
+ * into p->tokenbuf, which it grows with realloc from 256 bytes and frees without wiping: each
+ * growth and the final free leave a copy of the secret on the heap. jv has no allocator hook, so
+ * drive the parser so that no secret ever sits in a discarded tokenbuf:
+ *   1. a dummy literal of n+1 zeros (a valid number) grows tokenbuf past any token of the input,
+ *      before any secret is copied in;
+ *   2. the input, with a newline after it (so a top-level number or literal ends);
+ *   3. a quote (closing a string left open by truncated input, or opening one) and n+1 zeros again,
+ *      each fed alone: they land at tokenbuf[0...], overwriting every byte a token of the input
+ *      used, before jv_parser_free.
+ * The input is never marked final (after EOF the parser takes no more bytes), so a document that
+ * is still open after step 2 is reported here as jq would at EOF. Values the steps produce besides
+ * the document are wiped and freed. Parser messages say "at line N", counted from the dummy's
+ * line: N is adjusted back.
+ */
+struct json_feed {
+    jv_parser *parser;
+    jv value; /* the first value the input produced */
+    int nvalues;
+    jv msg;  /* the first parser error in the input */
+    int eof; /* set while feeding the newline that stands for the end of the input */
+    int msg_at_eof;
+};
+
+/* Drain the parser: keep the first value and the first error when record is set; wipe and free
+ * anything else (a dummy, extra values). */
+static void drain(struct json_feed *f, int record)
+{
+    jv v;
+
+    for (;;) {
+        v = jv_parser_next(f->parser);
+        if (jv_is_valid(v)) {
+            if (record && f->nvalues++ == 0) {
+                f->value = v;
+                continue;
+            }
+            sk_json_wipe_strings(v);
+            jv_free(v);
+            continue;
+        }
+        if (!jv_invalid_has_msg(jv_copy(v))) {
+            jv_free(v); /* needs more input */
+            return;
+        }
+        if (record && jv_get_kind(f->msg) == JV_KIND_INVALID) {
+            f->msg = jv_invalid_get_msg(v);
+            f->msg_at_eof = f->eof;
+            continue;
+        }
+        jv_free(v);
+    }
+}
+
+static void feed(struct json_feed *f, const char *p, size_t n, int record)
+{
+    jv_parser_set_buf(f->parser, p, (int)n, 1);
+    drain(f, record);
+}
+
+/* "... at line N, column M": N counts the dummy's line; report the input's own. A token our
+ * newline ended was ended by the end of the input: say so, as jq does. */
+static void parse_error(struct sk_err *err, jv msg, int at_eof)
+{
+    const char *m = jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "invalid input";
+    const char *at = strstr(m, " at line ");
+    char *end;
+    long line;
+
+    if (at && at_eof) {
+        sk_errf(err, SK_E_PARSE, "json: %.*s at EOF", (int)(at - m), m);
+        return;
+    }
+    if (at && (line = strtol(at + 9, &end, 10)) > 1) {
+        sk_errf(err, SK_E_PARSE, "json: %.*s at line %ld%s", (int)(at - m), m, line - 1, end);
+        return;
+    }
+    sk_errf(err, SK_E_PARSE, "json: %s", m);
+}
+
+static int only_space(const char *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+            return 0;
+    }
+    return 1;
+}
+
+/*
  * jv_parse_sized() in jq 1.6 appends "(while parsing '%s')" to its messages, reading the input
  * with %s: past n when the input is not NUL-terminated, and echoing secrets into errors. So drive
- * the parser directly, with the same "exactly one value" rule.
+ * the parser directly (as above), with the same "exactly one value" rule.
  */
 int sk_json_parse(const char *p, size_t n, jv *out, struct sk_err *err)
 {
-    jv_parser *parser = NULL;
-    jv value = jv_invalid(), next = jv_invalid(), msg = jv_invalid();
+    struct json_feed f = { NULL, jv_invalid(), 0, jv_invalid(), 0, 0 };
+    char *zeros = NULL;
     size_t bad;
     int rc = -1;
 
     *out = jv_invalid();
-    if (n > INT_MAX) {
+    p = p ? p : "";
+    if (n > INT_MAX - 2) {
         sk_errf(err, SK_E_PARSE, "json: input too large (%zu bytes)", n);
         goto out;
     }
-    if ((bad = string_after_value(p ? p : "", n)) < n) {
+    if ((bad = string_after_value(p, n)) < n) {
         sk_errf(err, SK_E_PARSE, "json: expected separator between values at byte %zu", bad);
         goto out;
     }
-    parser = jv_parser_new(0);
-    jv_parser_set_buf(parser, p ? p : "", (int)n, 0);
-    jv_free(value);
-    value = jv_parser_next(parser);
-    if (!jv_is_valid(value)) {
-        if (jv_invalid_has_msg(jv_copy(value))) {
-            msg = jv_invalid_get_msg(jv_copy(value));
-            sk_errf(err, SK_E_PARSE, "json: %s",
-                    jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "invalid input");
-        } else {
-            sk_errf(err, SK_E_PARSE, "json: no value in input");
-        }
+    /* The parser strips a UTF-8 byte order mark only at the very start; ours is the dummy. */
+    if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
+        p += 3;
+        n -= 3;
+    }
+    zeros = xmalloc(n + 2);
+    memset(zeros, '0', n + 1);
+    zeros[n + 1] = '\n';
+    f.parser = jv_parser_new(0);
+    feed(&f, zeros, n + 2, 0);
+    feed(&f, p, n, 1);
+    f.eof = 1;
+    feed(&f, "\n", 1, 1);
+    f.eof = 0;
+    feed(&f, "\"", 1, 0);
+    feed(&f, zeros, n + 1, 0);
+
+    if (jv_get_kind(f.msg) != JV_KIND_INVALID) {
+        parse_error(err, f.msg, f.msg_at_eof);
         goto out;
     }
-    jv_free(next);
-    next = jv_parser_next(parser);
-    if (jv_is_valid(next)) {
+    if (f.nvalues > 1) {
         sk_errf(err, SK_E_PARSE, "json: unexpected data after the JSON value");
         goto out;
     }
-    if (jv_invalid_has_msg(jv_copy(next))) {
-        msg = jv_invalid_get_msg(jv_copy(next));
-        sk_errf(err, SK_E_PARSE, "json: %s",
-                jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "invalid input");
+    if (f.nvalues == 0) {
+        if (only_space(p, n))
+            sk_errf(err, SK_E_PARSE, "json: no value in input");
+        else
+            sk_errf(err, SK_E_PARSE, "json: Unfinished JSON term at EOF");
         goto out;
     }
-    *out = value;
-    value = jv_invalid();
+    *out = f.value;
+    f.value = jv_invalid();
     rc = 0;
 out:
-    jv_free(value);
-    jv_free(next);
-    jv_free(msg);
-    if (parser)
-        jv_parser_free(parser);
+    if (jv_is_valid(f.value))
+        sk_json_wipe_strings(f.value);
+    jv_free(f.value);
+    jv_free(f.msg);
+    if (f.parser)
+        jv_parser_free(f.parser);
+    free(zeros);
     return rc;
 }
 

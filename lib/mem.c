@@ -1,5 +1,7 @@
 #include "mem.h"
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -74,4 +76,75 @@ void sk_clear_secret(char **pp)
 {
     sk_free_secret(*pp);
     *pp = NULL;
+}
+
+/* ---- the wiping allocator ---- */
+
+union wipe_hdr {
+    size_t size;
+    max_align_t align;
+};
+
+void *sk_wipe_malloc(size_t n)
+{
+    union wipe_hdr *h;
+
+    if (n > SIZE_MAX - sizeof(*h))
+        return NULL;
+    h = malloc(sizeof(*h) + n);
+    if (!h)
+        return NULL;
+    h->size = n;
+    return h + 1;
+}
+
+void *sk_wipe_calloc(size_t nmemb, size_t size)
+{
+    void *p;
+
+    if (size && nmemb > SIZE_MAX / size)
+        return NULL;
+    p = sk_wipe_malloc(nmemb * size);
+    if (p)
+        memset(p, 0, nmemb * size);
+    return p;
+}
+
+void sk_wipe_free(void *p)
+{
+    union wipe_hdr *h;
+
+    if (!p)
+        return;
+    h = (union wipe_hdr *)p - 1;
+    sk_wipe(p, h->size);
+    free(h);
+}
+
+/* Always a new block: growing in place is not possible to observe, and moving would leave the old
+ * contents behind unwiped. */
+void *sk_wipe_realloc(void *p, size_t n)
+{
+    void *q;
+    size_t old;
+
+    if (!p)
+        return sk_wipe_malloc(n);
+    q = sk_wipe_malloc(n);
+    if (!q)
+        return NULL;
+    old = ((union wipe_hdr *)p - 1)->size;
+    memcpy(q, p, old < n ? old : n);
+    sk_wipe_free(p);
+    return q;
+}
+
+char *sk_wipe_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = sk_wipe_malloc(n);
+
+    if (p)
+        memcpy(p, s, n);
+    return p;
 }

@@ -24,4 +24,18 @@ void sk_free_secret(char *s);
 /* Free *pp (wiping it as a secret) and set *pp to NULL. */
 void sk_clear_secret(char **pp);
 
+/*
+ * An allocator that wipes every block it frees or outgrows, for libraries that copy secrets into
+ * buffers of their own and free them as they are (libcurl's request and receive buffers:
+ * curl_global_init_mem(CURL_GLOBAL_DEFAULT, sk_wipe_malloc, sk_wipe_free, sk_wipe_realloc,
+ * sk_wipe_strdup, sk_wipe_calloc)). A size header precedes each block, so a block from these must
+ * go back to sk_wipe_free/sk_wipe_realloc, never to free(). They return NULL on failure, like
+ * malloc, since the library handles it.
+ */
+void *sk_wipe_malloc(size_t n);
+void *sk_wipe_calloc(size_t nmemb, size_t size);
+void *sk_wipe_realloc(void *p, size_t n);
+char *sk_wipe_strdup(const char *s);
+void sk_wipe_free(void *p);
+
 #endif

@@ -294,9 +294,12 @@ compare_canonical() {
         --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)
     read -r AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN <<<"$creds"
     export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+    register_secret sts-secret-key "$AWS_SECRET_ACCESS_KEY"
+    register_secret sts-session-token "$AWS_SESSION_TOKEN"
     local args=(-X POST --service ssm --region us-east-1 --date "$DATE"
         -H "Content-Type: application/x-amz-json-1.1" -H "X-Amz-Target: AmazonSSM.DescribeParameters"
         -d '{}' "$AWS_ENDPOINT_URL/")
+    allow_secret_output # --print-headers prints the token: that is what it is for
     run -0 --separate-stderr aws-sign --print-headers "${args[@]}"
     assert_line "X-Amz-Security-Token: $AWS_SESSION_TOKEN"
     local sig=${output##*Signature=}

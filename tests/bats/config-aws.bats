@@ -8,8 +8,9 @@ setup() {
     need_tool ssm-put
     need_tool secret-put
     use_stack
-    export MLFLOW_BACKEND_STORE_URI="postgresql://mlflow_user:$(unique)@db.internal:5432/mlflow"
-    export ML_CICD_DATABASE_JSON="{\"username\":\"mlflow_user\",\"password\":\"$(unique)\"}"
+    MLFLOW_BACKEND_STORE_URI="postgresql://mlflow_user:$(canary config-aws-uri-password)@db.internal:5432/mlflow"
+    ML_CICD_DATABASE_JSON="{\"username\":\"mlflow_user\",\"password\":\"$(canary config-aws-db-password)\"}"
+    export MLFLOW_BACKEND_STORE_URI ML_CICD_DATABASE_JSON
     P=/bats/$(unique)
     S=bats/$(unique)
     sed -e "s|/ml-cicd/|$P/|" -e "s|ml-cicd/database|$S/database|" "$REPO/examples/aws-config.yaml" \
@@ -40,7 +41,8 @@ versions() {
 
 @test "a changed value is written again, the rest stays unchanged" {
     run -0 make -s -C "$BATS_TEST_TMPDIR" config-aws
-    export ML_CICD_DATABASE_JSON='{"username":"mlflow_user","password":"rotated"}'
+    ML_CICD_DATABASE_JSON="{\"username\":\"mlflow_user\",\"password\":\"$(canary config-aws-rotated)\"}"
+    export ML_CICD_DATABASE_JSON
     run -0 make -s -C "$BATS_TEST_TMPDIR" config-aws
     assert_equal "$(awsref secretsmanager list-secret-version-ids --secret-id "$S/database" --query 'length(Versions)')" 2
     assert_equal "$(awsref ssm get-parameter --name "$P/mlflow/artifact-root" --query Parameter.Version --output text)" 1

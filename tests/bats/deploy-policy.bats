@@ -198,7 +198,8 @@ assert_denied() {
 }
 
 @test "config-aws with only deployer.json: ssm-put and secret-put under ml-cicd" {
-    local v=s3://ml-cicd-artifacts-$RANDOM/artifacts pw=pw-$RANDOM$RANDOM
+    local v=s3://ml-cicd-artifacts-$RANDOM/artifacts pw
+    pw=$(canary deploy-policy-db-password)
     run -0 --separate-stderr as_deployer ssm-put --tag project=ml-cicd /ml-cicd/mlflow/artifact-root "$v"
     assert_output --regexp '^/ml-cicd/mlflow/artifact-root version [0-9]+$'
     run -0 --separate-stderr as_deployer ssm-put --skip-unchanged /ml-cicd/mlflow/artifact-root "$v"

@@ -34,11 +34,13 @@ assert_absent() {
 }
 
 @test "creates a secret from stdin; prints 'ARN version VERSION_ID'" {
-    run -0 --separate-stderr secret-put "$N" <"$(value_file 's3cr3t value')"
+    local v
+    v="s3cr3t value $(canary secret-put-create)"
+    run -0 --separate-stderr secret-put "$N" <"$(value_file "$v")"
     assert_output --regexp "^${ARN_RE}${N}-[A-Za-z0-9]{6} version ${UUID_RE}\$"
     assert_equal "$stderr" ""
-    refute_leak "s3cr3t value"
-    assert_equal "$(ref_value "$N")" "s3cr3t value"
+    refute_leak "$v"
+    assert_equal "$(ref_value "$N")" "$v"
 }
 
 @test "--output json on create" {
@@ -48,15 +50,16 @@ assert_absent() {
 }
 
 @test "a second put creates a new version (Created false, AWSCURRENT moves)" {
-    run -0 --separate-stderr secret-put --output json "$N" <"$(value_file first)"
-    local v1
+    local first second v1
+    first=$(canary secret-put-first) second=$(canary secret-put-second)
+    run -0 --separate-stderr secret-put --output json "$N" <"$(value_file "$first")"
     v1=$(jq -r .VersionId <<<"$output")
-    run -0 --separate-stderr secret-put --output json "$N" <"$(value_file second)"
+    run -0 --separate-stderr secret-put --output json "$N" <"$(value_file "$second")"
     local v2
     v2=$(jq -r .VersionId <<<"$output")
     assert_equal "$(jq -r .Created <<<"$output")" false
     [[ $v1 != "$v2" ]] || fail "the second put returned the same VersionId"
-    assert_equal "$(ref_value "$N")" "second"
+    assert_equal "$(ref_value "$N")" "$second"
     assert_equal "$(awsref secretsmanager get-secret-value --secret-id "$N" --query VersionId --output text)" "$v2"
     assert_equal "$(awsref secretsmanager list-secret-version-ids --secret-id "$N" --query 'length(Versions)')" 2
 }
@@ -78,9 +81,11 @@ assert_absent() {
 }
 
 @test "--value-file" {
-    run -0 --separate-stderr secret-put --value-file "$(value_file from-file)" "$N" </dev/null
-    refute_leak from-file
-    assert_equal "$(ref_value "$N")" "from-file"
+    local v
+    v=$(canary secret-put-value-file)
+    run -0 --separate-stderr secret-put --value-file "$(value_file "$v")" "$N" </dev/null
+    refute_leak "$v"
+    assert_equal "$(ref_value "$N")" "$v"
 }
 
 @test "an unreadable --value-file exits 2, nothing created" {
@@ -126,11 +131,13 @@ assert_absent() {
 }
 
 @test "--debug never shows the value or the secret key" {
-    run -0 --separate-stderr secret-put --debug "$N" <"$(value_file debug-secret-value)"
+    local v
+    v=$(canary secret-put-debug)
+    run -0 --separate-stderr secret-put --debug "$N" <"$(value_file "$v")"
     [[ -n $stderr ]] || fail "--debug printed no wire trace"
-    refute_leak debug-secret-value
+    refute_leak "$v"
     refute_leak "$AWS_SECRET_ACCESS_KEY"
-    assert_equal "$(ref_value "$N")" "debug-secret-value"
+    assert_equal "$(ref_value "$N")" "$v"
 }
 
 @test "the read-only user gets exit 4 with AccessDenied" {

@@ -67,11 +67,13 @@ assert_absent() {
 }
 
 @test "SecureString from stdin ('-')" {
-    printf 'p@ss w0rd' >"$BATS_TEST_TMPDIR/in"
+    local v
+    v="p@ss w0rd $(canary ssm-put-stdin)"
+    printf '%s' "$v" >"$BATS_TEST_TMPDIR/in"
     run -0 --separate-stderr ssm-put --type SecureString "$N" - <"$BATS_TEST_TMPDIR/in"
     assert_output "$N version 1"
-    refute_leak "p@ss w0rd"
-    assert_equal "$(ref_get "$N")" "p@ss w0rd	SecureString"
+    refute_leak "$v"
+    assert_equal "$(ref_get "$N")" "$v	SecureString"
 }
 
 @test "String from stdin ('-')" {
@@ -90,12 +92,14 @@ assert_absent() {
 }
 
 @test "SecureString from --value-file, with --key-id" {
-    printf 'file-secret' >"$BATS_TEST_TMPDIR/secret"
+    local v
+    v=$(canary ssm-put-value-file)
+    printf '%s' "$v" >"$BATS_TEST_TMPDIR/secret"
     run -0 --separate-stderr ssm-put --type SecureString --key-id alias/shipkit-test \
         --value-file "$BATS_TEST_TMPDIR/secret" "$N"
     assert_output "$N version 1"
-    refute_leak file-secret
-    assert_equal "$(ref_get "$N")" "file-secret	SecureString"
+    refute_leak "$v"
+    assert_equal "$(ref_get "$N")" "$v	SecureString"
     assert_equal "$(ref_describe "$N" KeyId)" "alias/shipkit-test"
 }
 
@@ -170,8 +174,11 @@ assert_absent() {
 # --- YAML -------------------------------------------------------------------------------------
 
 @test "--from-file writes every entry, one line each" {
-    printf 'yaml-secret-1' >"$BATS_TEST_TMPDIR/s1"
-    export SK_BATS_SECRET=yaml-secret-2
+    local s1
+    s1=$(canary ssm-put-yaml-file)
+    printf '%s' "$s1" >"$BATS_TEST_TMPDIR/s1"
+    SK_BATS_SECRET=$(canary ssm-put-yaml-env)
+    export SK_BATS_SECRET
     cat >"$BATS_TEST_TMPDIR/p.yaml" <<EOF
 $N/plain: hello
 $N/list:
@@ -192,13 +199,13 @@ EOF
     assert_line --index 1 "$N/list version 1"
     assert_line --index 2 "$N/file version 1"
     assert_line --index 3 "$N/env version 1"
-    refute_leak yaml-secret-1
-    refute_leak yaml-secret-2
+    refute_leak "$s1"
+    refute_leak "$SK_BATS_SECRET"
     assert_equal "$(ref_get "$N/plain")" "hello	String"
     assert_equal "$(ref_get "$N/list")" "a,b,c	StringList"
     assert_equal "$(ref_describe "$N/list" Description)" "a list"
-    assert_equal "$(ref_get "$N/file")" "yaml-secret-1	SecureString"
-    assert_equal "$(ref_get "$N/env")" "yaml-secret-2	SecureString"
+    assert_equal "$(ref_get "$N/file")" "$s1	SecureString"
+    assert_equal "$(ref_get "$N/env")" "$SK_BATS_SECRET	SecureString"
     assert_equal "$(ref_describe "$N/env" Tier)" "Advanced"
 }
 
@@ -264,13 +271,15 @@ yaml_refused() {
 # --- secrecy, credentials, errors -------------------------------------------------------------
 
 @test "--debug with a SecureString never shows the value or the secret key" {
-    printf 'debug-secret-value' >"$BATS_TEST_TMPDIR/secret"
+    local v
+    v=$(canary ssm-put-debug)
+    printf '%s' "$v" >"$BATS_TEST_TMPDIR/secret"
     run -0 --separate-stderr ssm-put --debug --type SecureString --value-file "$BATS_TEST_TMPDIR/secret" "$N"
     assert_output "$N version 1"
     [[ -n $stderr ]] || fail "--debug printed no wire trace"
-    refute_leak debug-secret-value
+    refute_leak "$v"
     refute_leak "$AWS_SECRET_ACCESS_KEY"
-    assert_equal "$(ref_get "$N")" "debug-secret-value	SecureString"
+    assert_equal "$(ref_get "$N")" "$v	SecureString"
 }
 
 @test "the read-only user gets exit 4 with AccessDenied" {

@@ -96,6 +96,56 @@ TEST(parse_trailing_garbage)
     ASSERT(!jv_is_valid(v));
 }
 
+/* sk_json_parse feeds jq a dummy literal before and after the input (so jq's token buffer never
+ * holds a secret when it is reallocated or freed): none of that may show in the result, the
+ * messages or the "exactly one value" rule. */
+TEST(parse_with_dummies)
+{
+    struct sk_err err;
+    jv v = jv_invalid();
+    char big[3000];
+    const char *s;
+
+    /* A string token much longer than jq's first 256-byte token buffer. */
+    memcpy(big, "{\"SecretString\":\"", 17);
+    memset(big + 17, 'k', sizeof(big) - 19);
+    memcpy(big + sizeof(big) - 2, "\"}", 2);
+    ASSERT_OK(sk_json_parse(big, sizeof(big), &v, &err), &err);
+    ASSERT(jv_get_kind(v) == JV_KIND_OBJECT);
+    ASSERT(sk_json_str(v, "SecretString") != NULL && strlen(sk_json_str(v, "SecretString")) == sizeof(big) - 19);
+    sk_json_wipe_strings(v);
+    jv_free(v);
+    /* Top-level scalars: a number ends at the end of the input, not at the dummy. */
+    s = "12";
+    ASSERT_OK(sk_json_parse(s, strlen(s), &v, &err), &err);
+    ASSERT(jv_get_kind(v) == JV_KIND_NUMBER && jv_number_value(v) == 12);
+    s = "\"0\"";
+    ASSERT_OK(sk_json_parse(s, strlen(s), &v, &err), &err);
+    ASSERT_STREQ(jv_string_value(v), "0");
+    jv_free(v);
+    /* A byte order mark is still skipped. */
+    s = "\xEF\xBB\xBF{\"b\":2}";
+    ASSERT_OK(sk_json_parse(s, strlen(s), &v, &err), &err);
+    ASSERT(jv_get_kind(v) == JV_KIND_OBJECT);
+    jv_free(v);
+    /* Positions are the input's own, and truncation is reported at EOF. */
+    s = "[1,,2]";
+    ASSERT_ERR(sk_json_parse(s, strlen(s), &v, &err), &err, SK_E_PARSE);
+    ASSERT_STREQ(err.msg, "json: Expected value before ',' at line 1, column 4");
+    s = "{\"a\":\n\n tru}";
+    ASSERT_ERR(sk_json_parse(s, strlen(s), &v, &err), &err, SK_E_PARSE);
+    ASSERT_STREQ(err.msg, "json: Invalid literal at line 3, column 5");
+    s = "tru";
+    ASSERT_ERR(sk_json_parse(s, strlen(s), &v, &err), &err, SK_E_PARSE);
+    ASSERT_STREQ(err.msg, "json: Invalid literal at EOF");
+    s = "{\"SecretString\": \"hunt";
+    ASSERT_ERR(sk_json_parse(s, strlen(s), &v, &err), &err, SK_E_PARSE);
+    ASSERT_STREQ(err.msg, "json: Unfinished JSON term at EOF");
+    s = "0";
+    ASSERT_OK(sk_json_parse(s, strlen(s), &v, &err), &err);
+    ASSERT(jv_get_kind(v) == JV_KIND_NUMBER && jv_number_value(v) == 0);
+}
+
 TEST(parse_empty)
 {
     struct sk_err err;
@@ -261,6 +311,7 @@ int main(void)
     RUN(parse_truncated);
     RUN(parse_trailing_garbage);
     RUN(parse_empty);
+    RUN(parse_with_dummies);
     RUN(parse_error_does_not_echo_input);
     RUN(helpers_kind_checked);
     RUN(dump);

@@ -10,6 +10,16 @@
 #   pyref         a python3 that has botocore (for signer comparisons)
 #   use_registry  use_stack, then skip unless the stack has its container registry ($SK_REGISTRY)
 #   skopeo_ref SUBCOMMAND ARGS  skopeo with the stack registry's credentials and CA
+#
+# Secret hygiene (tests/hygiene, docs/secret-hygiene.md): every secret a test uses is registered in
+# $SK_SECRETS_FILE (NAME<TAB>VALUE lines, 0600), which tests/hygiene/argv-watch reads while the
+# tools run. use_stack registers the stack's secret keys and database password; tests make their
+# secret values with `canary NAME`. Every `run` then checks its stdout, stderr and the files it
+# wrote under $BATS_TEST_TMPDIR for registered secrets and fails the test on a leak:
+#   canary NAME                   print a new unique secret value and register it as NAME
+#   register_secret NAME VALUE    register a value the test got elsewhere (STS session tokens)
+#   allow_secret_output           the next `run` may print secrets (a reference client reading back)
+#   allow_secret_file PATH        a tool may write secrets to PATH (besides the ECR token cache)
 
 REPO=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 # bats files live in tests/bats, so the repo is two levels up.
@@ -44,6 +54,13 @@ export AWS_SHARED_CREDENTIALS_FILE=$BATS_TEST_TMPDIR/aws-credentials
 # The reference CLI must never page or prompt.
 export AWS_PAGER=
 
+# The run's secret registry: tests/hygiene/run-with-watch exports SK_SECRETS_FILE for a watched
+# run; otherwise each bats run gets its own.
+if [[ -z ${SK_SECRETS_FILE:-} ]]; then
+    export SK_SECRETS_FILE=${BATS_RUN_TMPDIR:-$BATS_TEST_TMPDIR}/sk-secrets
+fi
+(umask 077 && : >>"$SK_SECRETS_FILE")
+
 # shellcheck disable=SC2034 # used by the bats files
 TOOLS=(aws-sign ssm-put secret-put ecr-push tg-health rds-check)
 
@@ -57,6 +74,9 @@ use_stack() {
     fi
     # shellcheck disable=SC1090
     source "$SK_STACK_ENV"
+    register_secret stack-ci-secret-key "$AWS_SECRET_ACCESS_KEY"
+    register_secret stack-ro-secret-key "${SK_RO_SECRET_ACCESS_KEY:-}"
+    register_secret stack-pg-password "${SK_PG_PASSWORD:-}"
 }
 
 # awsref ARGS...: the reference client against the stack.
@@ -140,6 +160,9 @@ use_registry() {
     if [[ -z ${SK_REGISTRY:-} ]]; then
         skip "no container registry in the test stack: SK_REGISTRY is unset (apt-get install docker-registry, then restart the stack)"
     fi
+    # The ECR authorization token moto hands out (base64 of USER:PASSWORD): only the token cache
+    # may hold it. The password itself is a fixed moto constant the reference clients take on argv.
+    register_secret ecr-token "$(printf '%s:%s' "$SK_REGISTRY_USER" "$SK_REGISTRY_PASSWORD" | base64 -w0)"
 }
 
 # skopeo_ref SUBCOMMAND ARGS...: the reference registry client against the stack's registry, with
@@ -161,4 +184,124 @@ skopeo_ref() {
         ;;
     *) skopeo --insecure-policy "$sub" --creds "$creds" --cert-dir "$certs" "$@" ;;
     esac
+}
+
+# ---- secret hygiene -------------------------------------------------------------------------
+
+# register_secret NAME VALUE: add VALUE to the run's registry (once). Values shorter than 8
+# characters would match by accident and are not registered.
+register_secret() {
+    local name=$1 value=$2
+    [[ ${#value} -ge 8 && $value != *$'\n'* && $name != *$'\t'* ]] || return 0
+    # Patterns through -f, never argv: argv-watch would rightly flag grep itself.
+    if ! grep -qxFf <(printf '%s\t%s\n' "$name" "$value") "$SK_SECRETS_FILE" 2>/dev/null; then
+        printf '%s\t%s\n' "$name" "$value" >>"$SK_SECRETS_FILE"
+    fi
+}
+
+# canary NAME: print a fresh secret value (letters and digits, recognisable in a dump) and register
+# it as NAME. Use it for every SecureString, secret and password a test writes.
+canary() {
+    local v
+    v=skcanary$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+    register_secret "$1" "$v"
+    printf '%s' "$v"
+}
+
+# allow_secret_output: the next `run` is a reference client that reads a secret back.
+allow_secret_output() {
+    _sk_allow_output=1
+}
+
+# allow_secret_file PATH: a file a tool writes secrets to on purpose (the test asked it to).
+allow_secret_file() {
+    _sk_allowed_files+=("$1")
+}
+_sk_allowed_files=()
+_sk_allow_output=0
+
+# _sk_secret_values: the registered values, one a line (grep -F -f input).
+_sk_secret_values() {
+    cut -f2- "$SK_SECRETS_FILE" 2>/dev/null
+}
+
+# _sk_secret_names TEXTFILE: the names of the registered secrets TEXTFILE holds.
+_sk_secret_names() {
+    local name value names=()
+    while IFS=$'\t' read -r name value; do
+        [[ -n $value ]] || continue
+        if grep -aqFf <(printf '%s\n' "$value") "$1"; then
+            names+=("$name")
+        fi
+    done <"$SK_SECRETS_FILE"
+    echo "${names[*]}"
+}
+
+# _sk_hygiene_check MARKER: after a `run`, look for registered secrets in its stdout/stderr and in
+# the files under $BATS_TEST_TMPDIR written since MARKER. The ECR token cache may hold the token but
+# must be 0600. Prints one line per leak (secret NAMEs only) and fails if there was any.
+_sk_hygiene_check() {
+    local marker=$1 leaks=() f rel mode scratch=$BATS_TEST_TMPDIR/.sk-hygiene-scan allowed a
+    # Messages name the secret and the command's first word, never a value or the full command line.
+    [[ -s $SK_SECRETS_FILE ]] || return 0
+    if [[ $_sk_allow_output != 1 ]]; then
+        printf '%s\n%s' "${output:-}" "${stderr:-}" >"$scratch"
+        if grep -aqF -f <(_sk_secret_values) "$scratch"; then
+            leaks+=("output of $_sk_run_what holds $(_sk_secret_names "$scratch")")
+        fi
+    fi
+    while IFS= read -r -d '' f; do
+        rel=${f#"$BATS_TEST_TMPDIR"/}
+        case $rel in
+        .sk-hygiene-* | separate-stderr-*) continue ;; # ours, and bats' copy of $stderr (checked above)
+        esac
+        grep -aqF -f <(_sk_secret_values) "$f" || continue
+        # ~/.cache/shipkit or $XDG_CACHE_HOME/shipkit
+        if [[ $rel == *shipkit/ecr-auth/*.json ]]; then
+            mode=$(stat -c %a "$f")
+            [[ $mode == 600 ]] || leaks+=("the ECR token cache $rel is mode $mode, not 600")
+            continue
+        fi
+        allowed=0
+        for a in "${_sk_allowed_files[@]}"; do
+            [[ $f == "$a" ]] && allowed=1
+        done
+        [[ $allowed == 1 ]] || leaks+=("file $rel written by $_sk_run_what holds $(_sk_secret_names "$f")")
+    done < <(find "$BATS_TEST_TMPDIR" -type f -newer "$marker" -size -8M -print0 2>/dev/null)
+    rm -f "$scratch"
+    _sk_allow_output=0
+    if [[ ${#leaks[@]} -gt 0 ]]; then
+        printf '# secret leak: %s\n' "${leaks[@]}" >&2
+        if [[ -n ${SK_HYGIENE_LOG:-} ]]; then
+            for a in "${leaks[@]}"; do
+                printf 'leak\t%s\t%s\n' "$BATS_TEST_NAME" "$a" >>"$SK_HYGIENE_LOG"
+            done
+        fi
+        return 1
+    fi
+    [[ -z ${SK_HYGIENE_LOG:-} ]] || printf 'scan\t%s\n' "$BATS_TEST_NAME" >>"$SK_HYGIENE_LOG"
+    return 0
+}
+
+# Every tool runs through bats' `run`: wrap it so each run is checked as it returns.
+eval "$(declare -f run | sed '1s/^run /_sk_bats_run /')"
+run() {
+    local _sk_rc _sk_a
+    # setup_file and teardown_file have no test directory: nothing to check there.
+    if [[ -z ${BATS_TEST_TMPDIR:-} ]]; then
+        _sk_bats_run "$@"
+        return
+    fi
+    _sk_run_what=
+    for _sk_a in "$@"; do
+        [[ $_sk_a == -* || $_sk_a == '!' ]] || {
+            _sk_run_what=${_sk_a##*/}
+            break
+        }
+    done
+    : >"$BATS_TEST_TMPDIR/.sk-hygiene-marker"
+    _sk_bats_run "$@"
+    _sk_rc=$?
+    _sk_hygiene_check "$BATS_TEST_TMPDIR/.sk-hygiene-marker" || return 1
+    return "$_sk_rc"
 }
