@@ -8,6 +8,7 @@ include mk/build/quiet.mk
 include mk/build/lib.mk
 include mk/build/tools.mk
 include mk/build/test.mk
+include mk/build/hygiene.mk
 include mk/build/install.mk
 include mk/build/bench.mk
 include mk/build/infra.mk
@@ -32,7 +33,7 @@ demo-down:
 bench: tools
 	@tests/bench/run
 
-FMT_FILES = $(wildcard lib/*.[ch] src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/bench/*.c examples/model-server/*.c)
+FMT_FILES = $(wildcard lib/*.[ch] src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/hygiene/*.c tests/bench/*.c examples/model-server/*.c)
 
 fmt:
 	clang-format -i $(FMT_FILES)

@@ -59,7 +59,10 @@ static CURLcode global_rc = CURLE_FAILED_INIT;
 
 static void global_init(void)
 {
-    global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    /* Every block libcurl frees is wiped first: its request buffers hold session tokens, registry
+     * tokens and request bodies with secret values. */
+    global_rc = curl_global_init_mem(CURL_GLOBAL_DEFAULT, sk_wipe_malloc, sk_wipe_free, sk_wipe_realloc, sk_wipe_strdup,
+                                     sk_wipe_calloc);
 }
 
 struct sk_http *sk_http_new(const char *ca_bundle)

@@ -27,7 +27,7 @@ check: tools unit-bins
 
 # make test: everything, built with ASan+UBSan. Ends with "N passed, N failed".
 test:
-	@$(MAKE) --no-print-directory SANITIZE=$(SANITIZERS) tools unit-bins
+	@$(MAKE) --no-print-directory SANITIZE=$(SANITIZERS) tools unit-bins hygiene-bins
 	@tests/run
 
 # make fuzz [FUZZ_SECONDS=30]: libFuzzer targets (clang), each for a short fixed time.
