@@ -27,7 +27,7 @@
 static const char usage_text[] =
     "usage: ecs-roll --cluster C --service S [--image [CONTAINER=]IMAGE]... [--task-def FILE]\n"
     "                [--desired-count N] [--timeout DURATION] [--no-rollback] [--no-wait] [--wait-healthy]\n"
-    "                [--dry-run] [OPTIONS]\n"
+    "                [--force] [--dry-run] [OPTIONS]\n"
     "       ecs-roll --cluster C --service S --status [OPTIONS]\n"
     "       ecs-roll --cluster C --service S --logs [--follow] [--since DURATION] [OPTIONS]\n";
 
@@ -44,6 +44,7 @@ static const char help_text[] =
     "  --no-rollback           on failure, leave the service as it is\n"
     "  --no-wait               update the service and exit\n"
     "  --wait-healthy          also wait for the new tasks' targets to be healthy\n"
+    "  --force                 deploy even when the service already runs exactly these images\n"
     "  --dry-run               show the task-definition diff and the calls; change nothing\n"
     "  --status                show the service, its deployments and recent events\n"
     "  --logs                  print the service's recent CloudWatch Logs lines\n"
@@ -64,6 +65,7 @@ enum {
     OPT_NO_WAIT,
     OPT_WAIT_HEALTHY,
     OPT_DRY_RUN,
+    OPT_FORCE,
     OPT_STATUS,
     OPT_LOGS,
     OPT_FOLLOW,
@@ -78,7 +80,7 @@ struct opts {
     const char *images[MAX_IMAGES];
     int nimages;
     long desired, timeout, since;
-    int no_rollback, no_wait, wait_healthy, dry_run, follow;
+    int no_rollback, no_wait, wait_healthy, dry_run, follow, force;
     enum mode mode;
 };
 
@@ -98,6 +100,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         { "desired-count", required_argument, NULL, OPT_DESIRED },
         { "dry-run", no_argument, NULL, OPT_DRY_RUN },
         { "follow", no_argument, NULL, OPT_FOLLOW },
+        { "force", no_argument, NULL, OPT_FORCE },
         { "image", required_argument, NULL, OPT_IMAGE },
         { "logs", no_argument, NULL, OPT_LOGS },
         { "no-rollback", no_argument, NULL, OPT_NO_ROLLBACK },
@@ -131,6 +134,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
             break;
         case OPT_DRY_RUN: o->dry_run = 1; break;
         case OPT_FOLLOW: o->follow = 1; break;
+        case OPT_FORCE:
+            o->force = 1;
+            deploy_opts++;
+            break;
         case OPT_IMAGE:
             if (o->nimages == MAX_IMAGES)
                 tool_usage("at most %d --image options", MAX_IMAGES);
@@ -827,6 +834,25 @@ static void tell_state(struct sk_client *c, const struct opts *o, const char *ne
     jv_free(svc);
 }
 
+/* Does the service run TD steadily: one deployment, PRIMARY on TD, its rollout COMPLETED, and as
+ * many tasks running as desired? */
+static int steady_on(jv svc, const char *td)
+{
+    jv deps = sk_json_get(svc, "deployments"), d;
+    int ok;
+
+    if (jlen(deps) != 1) {
+        jv_free(deps);
+        return 0;
+    }
+    d = jv_array_get(deps, 0);
+    ok = strcmp(str_or(d, "status", ""), "PRIMARY") == 0 && strcmp(str_or(d, "taskDefinition", ""), td) == 0 &&
+         strcmp(str_or(d, "rolloutState", ""), "COMPLETED") == 0 &&
+         num_or(svc, "runningCount", -1) == num_or(svc, "desiredCount", -2);
+    jv_free(d);
+    return ok;
+}
+
 static void print_result(jv result, FILE *out)
 {
     double secs = 0;
@@ -887,6 +913,24 @@ static int deploy(const struct opts *o, struct sk_client *c, int *code, struct s
     if (build_register_input(o, 0, jv_copy(base_td), jv_copy(base_tags), &shown, err) < 0 ||
         build_register_input(o, 1, jv_copy(base_td), jv_copy(base_tags), &reg_in, err) < 0)
         goto out;
+
+    /* Nothing to do: the service runs, steadily, exactly what we would register (a re-run of a deploy
+     * whose image did not change). Registering it again would only make a new revision and restart
+     * every task. */
+    if (!o->force && !o->task_def && jv_equal(jv_copy(shown), jv_copy(reg_in)) && steady_on(svc, prev_td) &&
+        (o->desired < 0 || o->desired == num_or(svc, "desiredCount", -1))) {
+        jv deps = sk_json_get(svc, "deployments"), d0 = jv_array_get(deps, 0);
+        snprintf(dep_id, sizeof(dep_id), "%s", str_or(d0, "id", ""));
+        jv_free(d0);
+        new_arn = xstrdup(prev_td);
+        verdict = "unchanged";
+        tool_note(&o->c,
+                  "%s already runs %s with these images (deployment %s, completed); nothing was changed "
+                  "(--force deploys anyway)",
+                  o->service, td_name(prev_td), dep_id);
+        *code = EXIT_OK;
+        goto report;
+    }
 
     if (o->dry_run) {
         print_diff(shown, reg_in);

@@ -68,6 +68,22 @@ running_td() {
         --query 'tags[0].value' --output text)" ml
 }
 
+@test "the image the service already runs: unchanged, nothing registered or updated; --force deploys" {
+    service web example/model:good
+    local before
+    before=$(running_td web)
+    run -0 --separate-stderr ecs-roll --cluster "$C" --service web --image app=example/model:good --output json
+    assert_equal "$(jq -r .verdict <<<"$output")" unchanged
+    assert_equal "$(jq -r .taskDefinitionArn <<<"$output")" "$before"
+    [[ $stderr == *"already runs fam-$C:1 with these images"*"nothing was changed"* ]] || fail "stderr: $stderr"
+    assert_equal "$(awsref ecs list-task-definitions --family-prefix "fam-$C" --query 'length(taskDefinitionArns)')" 1
+    assert_equal "$(running_td web)" "$before"
+    # A new desired count is a change; so is --force.
+    run -0 ecs-roll --cluster "$C" --service web --image app=example/model:good --force -q
+    assert_equal "$(awsref ecs list-task-definitions --family-prefix "fam-$C" --query 'length(taskDefinitionArns)')" 2
+    run -2 ecs-roll --cluster "$C" --service web --status --force
+}
+
 @test "an image given as repo@sha256 (as ecr-push prints it) with a single container needs no name" {
     service web example/model:good
     local ref="127.0.0.1:5000/model@sha256:$(printf x | sha256sum | cut -d' ' -f1)"
