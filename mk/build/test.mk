@@ -39,11 +39,18 @@ test:
 FUZZ_EXTRA_image_ref := src/tool.c
 FUZZ_LDFLAGS_image_ref := -Wl,--wrap=tool_usage
 FUZZ_DEPS := tests/fuzz/fuzz_tar.h $(wildcard lib/*.h) src/tool.h src/tool.c src/ecr-push.c
-FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=c11 $(SK_CPPFLAGS) \
-	$(shell $(PKG_CONFIG) --cflags $(PKGS))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -std=c11 $(SK_CPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS))
+# The library compiled once for all fuzz targets, with coverage instrumentation (fuzzer-no-link).
+FUZZ_OBJS := $(patsubst lib/%.o,build/fuzz-obj/%.o,$(LIB_OBJS))
 
-tests/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(LIB_OBJS:.o=.c) $(FUZZ_DEPS)
-	$(QUIET_LINK)clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_EXTRA_$*) $(LIB_OBJS:.o=.c) $(SK_LIBS) $(FUZZ_LDFLAGS_$*)
+build/fuzz-obj/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(QUIET_CC)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+tests/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(FUZZ_OBJS) $(FUZZ_DEPS)
+	$(QUIET_LINK)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_EXTRA_$*) $(FUZZ_OBJS) $(SK_LIBS) \
+		$(FUZZ_LDFLAGS_$*)
 
 tests/fuzz/%_replay: tests/fuzz/%_fuzz.c tests/fuzz/replay.c $(LIB) $(FUZZ_DEPS) .build-flags
 	$(QUIET_LINK)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(ALL_LDFLAGS) -o $@ tests/fuzz/replay.c $< \

@@ -11,10 +11,14 @@
  *    regular file whose data reads back whole;
  *  - an opened image is consistent: blob and child indexes in range, every blob region inside the
  *    archive, manifest digests match their bodies; after giving gzip blobs a digest,
- *    sk_image_finalize succeeds and the generated manifests are JSON.
+ *    sk_image_finalize succeeds and the generated manifests are JSON;
+ *  - a tar holding an oci-layout is also extracted (regular files only) to a temp directory and
+ *    opened as "oci:DIR", the OCI layout directory reader, with the same checks.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,7 +96,76 @@ static void check_resolve(const struct sk_tar *t, const char *name)
     sk_buf_release(&b);
 }
 
-static void check_tar(const char *path)
+static void check_image(struct sk_image *img, uint64_t file_size);
+static void open_image(const char *src, const struct sk_image_opts *o, uint64_t file_size);
+
+static void remember(char ***v, size_t *n, size_t *cap, const char *s)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        *v = xrealloc(*v, *cap * sizeof(**v));
+    }
+    (*v)[(*n)++] = xstrdup(s);
+}
+
+/* Extract the regular files of t under dir, open "oci:dir[:ref]", remove everything again. */
+static void check_layout_dir(const struct sk_tar *t, const struct sk_image_opts *o, const char *ref)
+{
+    struct sk_buf path = SK_BUF_INIT, data = SK_BUF_INIT, src = SK_BUF_INIT;
+    char **made = NULL;
+    size_t nmade = 0, cap = 0, i, j;
+    struct sk_err err = { 0 };
+    int fd;
+
+    sk_buf_addf(&path, "%s.d", tmp_path);
+    if (mkdir(path.p, 0700) < 0 && errno != EEXIST)
+        goto out;
+    for (i = 0; i < t->n; i++) {
+        const struct sk_tar_entry *e = &t->entries[i];
+        if (e->type != SK_TAR_FILE || !e->name[0] || e->size > (1 << 16))
+            continue;
+        sk_buf_reset(&path);
+        sk_buf_addf(&path, "%s.d/", tmp_path);
+        /* parents first; names are normalised (no "..", no leading '/') */
+        for (j = 0; e->name[j]; j++) {
+            if (e->name[j] == '/') {
+                sk_buf_add(&path, e->name, j);
+                if (mkdir(path.p, 0700) == 0)
+                    remember(&made, &nmade, &cap, path.p);
+                sk_buf_truncate(&path, path.len - j);
+            }
+        }
+        sk_buf_adds(&path, e->name);
+        sk_buf_reset(&data);
+        if (sk_tar_read(t, e, 1 << 16, &data, &err) < 0)
+            continue;
+        fd = open(path.p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+            continue;
+        remember(&made, &nmade, &cap, path.p);
+        if (write(fd, data.p, data.len) < 0) {
+            /* a short layout is as good an input as any */
+        }
+        close(fd);
+    }
+    sk_buf_addf(&src, "oci:%s.d%s%s", tmp_path, ref ? ":" : "", ref ? ref : "");
+    open_image(src.p, o, UINT64_MAX);
+out:
+    for (i = nmade; i-- > 0;) {
+        if (unlink(made[i]) < 0)
+            rmdir(made[i]);
+        free(made[i]);
+    }
+    free(made);
+    sk_buf_reset(&path);
+    sk_buf_addf(&path, "%s.d", tmp_path);
+    rmdir(path.p);
+    sk_buf_release(&path);
+    sk_buf_release(&data);
+    sk_buf_release(&src);
+}
+
+static void check_tar(const char *path, const struct sk_image_opts *o, const char *ref)
 {
     struct sk_tar t = SK_TAR_INIT;
     struct sk_err err = { 0 };
@@ -130,9 +203,28 @@ static void check_tar(const char *path)
     check_resolve(&t, "manifest.json");
     check_resolve(&t, "index.json");
     check_resolve(&t, "./oci-layout");
+    if (sk_tar_find(&t, "oci-layout"))
+        check_layout_dir(&t, o, ref);
     sk_tar_release(&t);
     sk_buf_release(&norm);
     sk_buf_release(&again);
+}
+
+static void open_image(const char *src, const struct sk_image_opts *o, uint64_t file_size)
+{
+    struct sk_image img;
+    struct sk_err err = { 0 };
+    int rc;
+
+    rc = sk_image_open(src, o, &img, &err);
+    if (getenv("SK_FUZZ_DEBUG")) /* seeds should mostly open: show what happened */
+        fprintf(stderr, "%s: %s\n", src, rc == 0 ? img.kind : err.msg);
+    check_failure(rc, &err);
+    if (rc == 0)
+        check_image(&img, file_size);
+    else if (img.nblobs || img.nmanifests || img.kind || img.path)
+        __builtin_trap(); /* a failed open leaves nothing behind */
+    sk_image_release(&img);
 }
 
 static void check_image(struct sk_image *img, uint64_t file_size)
@@ -199,11 +291,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char *const kinds[] = { "", "docker-archive:", "oci-archive:" };
     struct sk_buf tar = SK_BUF_INIT, src = SK_BUF_INIT;
     struct sk_image_opts o = { NULL, 1 };
-    struct sk_image img;
-    struct sk_err err;
     char *ref = NULL;
     size_t k;
-    int rc;
 
     if (!tmp_path) {
         tmp_path = ft_tmp_path("archive");
@@ -216,23 +305,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ft_write(tmp_path, tar.p, tar.len) < 0)
         goto out;
 
-    check_tar(tmp_path);
     /* The platform filter follows the input's length, so both ways get exercised. */
     o.platform = (size & 1) ? "linux/arm64" : NULL;
     o.compress = !(size & 2);
+    check_tar(tmp_path, &o, ref);
     for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
         sk_buf_reset(&src);
         sk_buf_addf(&src, "%s%s%s%s", kinds[k], tmp_path, ref ? ":" : "", ref ? ref : "");
-        memset(&err, 0, sizeof(err));
-        rc = sk_image_open(src.p, &o, &img, &err);
-        if (getenv("SK_FUZZ_DEBUG")) /* seeds should mostly open: show what happened */
-            fprintf(stderr, "%s: %s\n", src.p, rc == 0 ? img.kind : err.msg);
-        check_failure(rc, &err);
-        if (rc == 0)
-            check_image(&img, tar.len);
-        else if (img.nblobs || img.nmanifests || img.kind || img.path)
-            __builtin_trap(); /* a failed open leaves nothing behind */
-        sk_image_release(&img);
+        open_image(src.p, &o, tar.len);
     }
 out:
     free(ref);

@@ -10,6 +10,13 @@
  *   === NAME -> TARGET          a symbolic link
  *   === NAME => TARGET          a hard link
  *   === NAME/                   a directory
+ *   === %C:NAME                 a member of tar type C ('x' pax, 'g' global pax, 'L'/'K' GNU long
+ *                               name/link, '3' device...) with the contents as its data
+ *                               In 'x' and 'g' data, a line "? key=value" becomes a pax record
+ *                               with its length computed ("<len> key=value\n")
+ *   === ^NAME                   the size field in GNU base-256 instead of octal
+ *   === +NAME                   a POSIX ustar header: a long name split into prefix and name
+ *                               (instead of a GNU 'L' record)
  *
  * "{sha:N}" becomes the sha256 hex of entry N's final contents and "{size:N}" its length in bytes.
  * Entries are numbered from 0 and their contents expanded from the last, so contents refer forward
@@ -37,24 +44,49 @@ static inline void ft_octal(unsigned char *f, size_t n, unsigned long long v)
     snprintf((char *)f, n, "%0*llo", (int)(n - 1), v);
 }
 
+enum ft_flags { FT_B256 = 1 << 0, FT_POSIX = 1 << 1 };
+
 static inline void ft_header(struct sk_buf *out, const char *name, size_t nlen, char type, const char *link,
-                             size_t llen, unsigned long long size)
+                             size_t llen, unsigned long long size, int flags)
 {
     unsigned char h[FT_BLOCK];
     unsigned long sum = 0;
-    size_t i;
+    size_t i, cut = 0;
 
     memset(h, 0, sizeof(h));
+    if ((flags & FT_POSIX) && nlen > 100) {
+        /* prefix/name split at a '/' leaving at most 100 bytes of name and 155 of prefix */
+        for (i = nlen - 1; i > 0 && !cut; i--)
+            if (name[i] == '/' && nlen - i - 1 <= 100 && i <= 155)
+                cut = i;
+        if (cut) {
+            memcpy(h + 345, name, cut);
+            name += cut + 1;
+            nlen -= cut + 1;
+        }
+    }
     memcpy(h, name, nlen < 100 ? nlen : 100);
     ft_octal(h + 100, 8, type == '5' ? 0755 : 0644);
     ft_octal(h + 108, 8, 0);
     ft_octal(h + 116, 8, 0);
-    ft_octal(h + 124, 12, size);
+    if (flags & FT_B256) {
+        h[124] = 0x80;
+        for (i = 0; i < 8; i++)
+            h[135 - i] = (unsigned char)(size >> (8 * i));
+    } else {
+        ft_octal(h + 124, 12, size);
+    }
     ft_octal(h + 136, 12, 0);
     h[156] = (unsigned char)type;
     if (link)
         memcpy(h + 157, link, llen < 100 ? llen : 100);
-    memcpy(h + 257, "ustar  ", 8); /* GNU magic + version */
+    if (flags & FT_POSIX)
+        memcpy(h + 257,
+               "ustar\0"
+               "00",
+               8);
+    else
+        memcpy(h + 257, "ustar  ", 8); /* GNU magic + version */
     memset(h + 148, ' ', 8);
     for (i = 0; i < FT_BLOCK; i++)
         sum += h[i];
@@ -71,23 +103,24 @@ static inline void ft_pad(struct sk_buf *out)
         sk_buf_add(out, zero, FT_BLOCK - out->len % FT_BLOCK);
 }
 
-/* One tar member; names and link targets of 100 bytes or more get a GNU 'L' / 'K' record. */
+/* One tar member; without FT_POSIX, names and link targets of 100 bytes or more get a GNU 'L' /
+ * 'K' record. */
 static inline void ft_add(struct sk_buf *out, const char *name, size_t nlen, char type, const char *link, size_t llen,
-                          const void *data, size_t n)
+                          const void *data, size_t n, int flags)
 {
-    if (nlen >= 100) {
-        ft_header(out, "././@LongLink", 13, 'L', NULL, 0, nlen + 1);
+    if (nlen >= 100 && !(flags & FT_POSIX)) {
+        ft_header(out, "././@LongLink", 13, 'L', NULL, 0, nlen + 1, 0);
         sk_buf_add(out, name, nlen);
         sk_buf_addch(out, '\0');
         ft_pad(out);
     }
     if (link && llen >= 100) {
-        ft_header(out, "././@LongLink", 13, 'K', NULL, 0, llen + 1);
+        ft_header(out, "././@LongLink", 13, 'K', NULL, 0, llen + 1, 0);
         sk_buf_add(out, link, llen);
         sk_buf_addch(out, '\0');
         ft_pad(out);
     }
-    ft_header(out, name, nlen, type, link, llen, n);
+    ft_header(out, name, nlen, type, link, llen, n, flags);
     sk_buf_add(out, data, n);
     ft_pad(out);
 }
@@ -97,6 +130,40 @@ static inline void ft_end(struct sk_buf *out)
     static const char zero[2 * FT_BLOCK];
 
     sk_buf_add(out, zero, sizeof(zero));
+}
+
+/* "? key=value" lines of a pax body get their record length; other lines stay as they are. */
+static inline void ft_pax_lengths(struct sk_buf *data)
+{
+    struct sk_buf out = SK_BUF_INIT;
+    size_t pos = 0, len, rec, total, digits;
+    const char *nl;
+
+    while (pos < data->len) {
+        nl = memchr(data->p + pos, '\n', data->len - pos);
+        len = nl ? (size_t)(nl - (data->p + pos)) + 1 : data->len - pos;
+        if (len >= 2 && data->p[pos] == '?' && data->p[pos + 1] == ' ') {
+            rec = len - 2 + (nl ? 0 : 1); /* "key=value\n" */
+            for (digits = 1, total = rec + 2;; digits++, total = rec + 1 + digits) {
+                size_t d = 1, t = total;
+                while (t >= 10) {
+                    t /= 10;
+                    d++;
+                }
+                if (d == digits)
+                    break;
+            }
+            sk_buf_addf(&out, "%zu ", total);
+            sk_buf_add(&out, data->p + pos + 2, len - 2);
+            if (!nl)
+                sk_buf_addch(&out, '\n');
+        } else {
+            sk_buf_add(&out, data->p + pos, len);
+        }
+        pos += len;
+    }
+    sk_buf_release(data);
+    *data = out;
 }
 
 struct ft_entry {
@@ -178,18 +245,46 @@ static inline void ft_build(const char *p, size_t n, struct sk_buf *out, char **
     for (i = 0; i < ne; i++) {
         struct sk_buf name = SK_BUF_INIT, target = SK_BUF_INIT;
         char type = '0';
+        int flags = 0, raw = 0;
+        size_t skip = 0;
 
         ft_expand(e[i].spec, e[i].spec_len, e, ne, 0, &name);
-        if ((sep = ft_memmem(name.p, name.len, " -> ")) != NULL ||
-            (sep = ft_memmem(name.p, name.len, " => ")) != NULL) {
+        for (;;) {
+            if (name.len > skip && name.p[skip] == '^') {
+                flags |= FT_B256;
+                skip++;
+            } else if (name.len > skip && name.p[skip] == '+') {
+                flags |= FT_POSIX;
+                skip++;
+            } else if (name.len >= skip + 3 && name.p[skip] == '%' && name.p[skip + 2] == ':') {
+                type = name.p[skip + 1];
+                raw = 1;
+                skip += 3;
+            } else {
+                break;
+            }
+        }
+        if (skip) {
+            memmove(name.p, name.p + skip, name.len - skip);
+            sk_buf_truncate(&name, name.len - skip);
+        }
+        if (raw) {
+            /* any type, the contents as its data */
+        } else if ((sep = ft_memmem(name.p, name.len, " -> ")) != NULL ||
+                   (sep = ft_memmem(name.p, name.len, " => ")) != NULL) {
             type = sep[1] == '-' ? '2' : '1';
             sk_buf_add(&target, sep + 4, name.len - (size_t)(sep - name.p) - 4);
             sk_buf_truncate(&name, (size_t)(sep - name.p));
         } else if (name.len && name.p[name.len - 1] == '/') {
             type = '5';
         }
-        ft_add(out, name.p, name.len, type, type == '0' || type == '5' ? NULL : target.p, target.len,
-               type == '0' ? e[i].data.p : "", type == '0' ? e[i].data.len : 0);
+        if (raw && (type == 'x' || type == 'g'))
+            ft_pax_lengths(&e[i].data);
+        if (raw)
+            ft_add(out, name.p, name.len, type, NULL, 0, e[i].data.p, e[i].data.len, flags);
+        else
+            ft_add(out, name.p, name.len, type, type == '0' || type == '5' ? NULL : target.p, target.len,
+                   type == '0' ? e[i].data.p : "", type == '0' ? e[i].data.len : 0, flags);
         sk_buf_release(&name);
         sk_buf_release(&target);
     }
