@@ -65,10 +65,11 @@ FUZZ_SECONDS ?= 60
 fuzz: $(if $(FUZZ),tests/fuzz/$(FUZZ),$(FUZZ_BINS))
 	@tests/fuzz/run-fuzz $(FUZZ_SECONDS) $(FUZZ)
 
-# make fuzz-short: the CI pass, every target for FUZZ_SHORT_SECONDS; non-zero on any crash.
+# make fuzz-short [TAP=1]: the CI pass, every target for FUZZ_SHORT_SECONDS (seeds and regression
+# inputs first); non-zero on any crash. TAP=1 prints TAP lines for tests/run.
 FUZZ_SHORT_SECONDS ?= 5
 fuzz-short: $(FUZZ_BINS)
-	@tests/fuzz/run-fuzz $(FUZZ_SHORT_SECONDS)
+	@tests/fuzz/run-fuzz $(if $(TAP),--tap) $(FUZZ_SHORT_SECONDS)
 
 # make fuzz-replay: the committed corpora and regression inputs through the replay builds (TAP).
 fuzz-replay: $(REPLAY_BINS)
