@@ -43,5 +43,5 @@ fmt-check:
 
 clean:
 	$(RM) lib/*.o lib/*.d lib/*.a src/*.o src/*.d tests/unit/*.o tests/unit/*.d .build-flags
-	$(RM) $(TOOLS:%=bin/%) $(UNIT_BINS) $(FUZZ_BINS) $(BENCH_BINS)
+	$(RM) $(TOOLS:%=bin/%) $(UNIT_BINS) $(FUZZ_BINS) $(REPLAY_BINS) $(BENCH_BINS)
 	$(RM) -r build

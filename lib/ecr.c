@@ -39,6 +39,9 @@ int sk_ecr_parse_host(const char *host, char **account, char **region)
     dot = strchr(p, '.');
     if (!dot || (strcmp(dot, ".amazonaws.com") != 0 && strcmp(dot, ".amazonaws.com.cn") != 0))
         return 0;
+    /* A region is lower-case letters, digits and dashes: anything else would end up in an endpoint. */
+    if (dot == p || strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-") != (size_t)(dot - p))
+        return 0;
     *account = xstrndup(host, 12);
     *region = xstrndup(p, (size_t)(dot - p));
     return 1;

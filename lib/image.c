@@ -628,6 +628,8 @@ static int load_index(struct ctx *c, const struct desc *d, const char *platform,
         jv_free(child);
         jv_free(pobj);
         free(cp);
+        pobj = jv_invalid(); /* parse_desc may fail before they are set again */
+        cp = NULL;
         child = jv_array_get(jv_copy(list), (int)i);
         if (parse_desc(child, where, &cd, err) < 0)
             goto out;
@@ -688,6 +690,8 @@ static int select_platform(struct ctx *c, const struct desc *d, const char *pare
         jv_free(child);
         jv_free(pobj);
         free(cp);
+        pobj = jv_invalid(); /* parse_desc may fail before they are set again */
+        cp = NULL;
         child = jv_array_get(jv_copy(list), (int)i);
         if (parse_desc(child, where, &cd, err) < 0) {
             rc = -1;

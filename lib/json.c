@@ -93,7 +93,12 @@ static void drain(struct json_feed *f, int record)
             continue;
         }
         if (!jv_invalid_has_msg(jv_copy(v))) {
-            jv_free(v); /* needs more input */
+            jv_free(v);
+            /* Needs more input, or (an ASCII RS, which jq takes as a record separator even outside
+             * --seq) a reset with the buffer not yet used up: setting the next buffer then would
+             * abort in jq's assert. */
+            if (jv_parser_remaining(f->parser) > 0)
+                continue;
             return;
         }
         if (record && jv_get_kind(f->msg) == JV_KIND_INVALID) {
@@ -159,6 +164,15 @@ int sk_json_parse(const char *p, size_t n, jv *out, struct sk_err *err)
     if (n > INT_MAX - 2) {
         sk_errf(err, SK_E_PARSE, "json: input too large (%zu bytes)", n);
         goto out;
+    }
+    /* RFC 8259 has no place for a raw RS (0x1E) anywhere; jq would take it as a record separator
+     * and start over (json_fuzz found the resulting assertion failure in jq). */
+    {
+        const char *rs = n ? memchr(p, 0x1e, n) : NULL;
+        if (rs) {
+            sk_errf(err, SK_E_PARSE, "json: control character 0x1E at byte %zu", (size_t)(rs - p));
+            goto out;
+        }
     }
     if ((bad = string_after_value(p, n)) < n) {
         sk_errf(err, SK_E_PARSE, "json: expected separator between values at byte %zu", bad);

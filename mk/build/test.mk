@@ -3,6 +3,7 @@ UNIT_SRCS := $(wildcard tests/unit/*_test.c)
 UNIT_BINS := $(UNIT_SRCS:.c=)
 FUZZ_SRCS := $(wildcard tests/fuzz/*_fuzz.c)
 FUZZ_BINS := $(FUZZ_SRCS:.c=)
+REPLAY_BINS := $(FUZZ_SRCS:_fuzz.c=_replay)
 SANITIZERS := address,undefined
 
 tests/unit/%_test: tests/unit/%_test.c tests/unit/harness.h $(LIB) .build-flags
@@ -12,7 +13,7 @@ tests/unit/%_test: tests/unit/%_test.c tests/unit/harness.h $(LIB) .build-flags
 
 .PHONY: unit-bins unit bats test check fuzz
 
-unit-bins: $(UNIT_BINS)
+unit-bins: $(UNIT_BINS) $(REPLAY_BINS)
 
 # make unit [UNIT=sigv4_test]: build and run the unit programs.
 unit: unit-bins
@@ -30,19 +31,49 @@ test:
 	@$(MAKE) --no-print-directory SANITIZE=$(SANITIZERS) tools unit-bins hygiene-bins
 	@tests/run
 
-# make fuzz [FUZZ_SECONDS=30]: libFuzzer targets (clang), each for a short fixed time.
-FUZZ_SECONDS ?= 20
-tests/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(LIB_OBJS:.o=.c)
-	$(QUIET_LINK)clang -g -O1 -fsanitize=fuzzer,address,undefined $(SK_CPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS)) \
-		-o $@ $< $(LIB_OBJS:.o=.c) $(SK_LIBS)
+# Fuzzing (docs/fuzzing.md). Each tests/fuzz/NAME_fuzz.c is built two ways:
+#  - tests/fuzz/NAME_fuzz: libFuzzer (clang), run by make fuzz / make fuzz-short;
+#  - tests/fuzz/NAME_replay: tests/fuzz/replay.c with the normal compiler and flags (part of
+#    unit-bins), replaying the committed corpus and regression inputs (tests/fuzz/run-replay).
+# image_ref includes src/ecr-push.c (its DEST parser is static) and wraps tool_usage().
+FUZZ_EXTRA_image_ref := src/tool.c
+FUZZ_LDFLAGS_image_ref := -Wl,--wrap=tool_usage
+FUZZ_DEPS := tests/fuzz/fuzz_tar.h $(wildcard lib/*.h) src/tool.h src/tool.c src/ecr-push.c
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -std=c11 $(SK_CPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS))
+# The library compiled once for all fuzz targets, with coverage instrumentation (fuzzer-no-link).
+FUZZ_OBJS := $(patsubst lib/%.o,build/fuzz-obj/%.o,$(LIB_OBJS))
 
-fuzz: $(FUZZ_BINS)
-	@set -e; for f in $(FUZZ_BINS); do \
-		n=$$(basename $$f); mkdir -p build/fuzz/$$n; \
-		echo "fuzz $$n ($(FUZZ_SECONDS)s)"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build/fuzz/$$n tests/fuzz/corpus/$$n >build/fuzz/$$n.log 2>&1 \
-			|| { tail -40 build/fuzz/$$n.log; exit 1; }; \
-	done
+build/fuzz-obj/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(QUIET_CC)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+tests/fuzz/%_fuzz: tests/fuzz/%_fuzz.c $(FUZZ_OBJS) $(FUZZ_DEPS)
+	$(QUIET_LINK)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_EXTRA_$*) $(FUZZ_OBJS) $(SK_LIBS) \
+		$(FUZZ_LDFLAGS_$*)
+
+tests/fuzz/%_replay: tests/fuzz/%_fuzz.c tests/fuzz/replay.c $(LIB) $(FUZZ_DEPS) .build-flags
+	$(QUIET_LINK)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(ALL_LDFLAGS) -o $@ tests/fuzz/replay.c $< \
+		$(FUZZ_EXTRA_$*) $(LIB) $(SK_LIBS) $(FUZZ_LDFLAGS_$*)
+
+.PHONY: fuzz fuzz-short fuzz-bins fuzz-replay
+
+fuzz-bins: $(FUZZ_BINS)
+
+# make fuzz [FUZZ_SECONDS=120] [FUZZ=sigv4_fuzz]: each target for a fixed time, one at a time.
+FUZZ_SECONDS ?= 60
+fuzz: $(if $(FUZZ),tests/fuzz/$(FUZZ),$(FUZZ_BINS))
+	@tests/fuzz/run-fuzz $(FUZZ_SECONDS) $(FUZZ)
+
+# make fuzz-short [TAP=1]: the CI pass, every target for FUZZ_SHORT_SECONDS (seeds and regression
+# inputs first); non-zero on any crash. TAP=1 prints TAP lines for tests/run.
+FUZZ_SHORT_SECONDS ?= 5
+fuzz-short: $(FUZZ_BINS)
+	@tests/fuzz/run-fuzz $(if $(TAP),--tap) $(FUZZ_SHORT_SECONDS)
+
+# make fuzz-replay: the committed corpora and regression inputs through the replay builds (TAP).
+fuzz-replay: $(REPLAY_BINS)
+	@tests/fuzz/run-replay
 
 # make reliability [SHORT=1]: fault-injection tests, the soak, fuzzing and secret-hygiene scans,
 # their figures written to docs/reliability.md (tests/reliability/run).

@@ -96,6 +96,22 @@ TEST(parse_trailing_garbage)
     ASSERT(!jv_is_valid(v));
 }
 
+/* json_fuzz: an ASCII RS makes jq 1.6 reset its parser mid-buffer; feeding the next buffer then
+ * aborted in jq's assert. A raw RS has no place in JSON: refused, with where. */
+TEST(parse_record_separator)
+{
+    struct sk_err err;
+    jv v = jv_invalid();
+    static const char *const inputs[] = { "{\"a\":\036\036[1,2", "1\0362", "{\"a\":\"x\036\"}", "\036" };
+    size_t i;
+
+    for (i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+        ASSERT_ERR(sk_json_parse(inputs[i], strlen(inputs[i]), &v, &err), &err, SK_E_PARSE);
+        ASSERT(strstr(err.msg, "0x1E at byte") != NULL);
+        ASSERT(!jv_is_valid(v));
+    }
+}
+
 /* sk_json_parse feeds jq a dummy literal before and after the input (so jq's token buffer never
  * holds a secret when it is reallocated or freed): none of that may show in the result, the
  * messages or the "exactly one value" rule. */
@@ -310,6 +326,7 @@ int main(void)
     RUN(parse_sized_not_terminated);
     RUN(parse_truncated);
     RUN(parse_trailing_garbage);
+    RUN(parse_record_separator);
     RUN(parse_empty);
     RUN(parse_with_dummies);
     RUN(parse_error_does_not_echo_input);

@@ -8,6 +8,7 @@
 #include <jv.h>
 
 #include "buf.h"
+#include "ecr.h"
 #include "err.h"
 #include "harness.h"
 #include "hdr.h"
@@ -169,6 +170,39 @@ TEST(secret_helpers)
     sk_wipe(NULL, 10);
 }
 
+TEST(ecr_registry_hosts)
+{
+    static const char *const bad[] = {
+        "123456789012.dkr.ecr..amazonaws.com",         "123456789012.dkr.ecr.eu@west-1.amazonaws.com",
+        "123456789012.dkr.ecr.eu:1.amazonaws.com",     "123456789012.dkr.ecr.EU-WEST-1.amazonaws.com",
+        "12345678901.dkr.ecr.eu-west-1.amazonaws.com", "123456789012.dkr.ecr.eu-west-1.example.com",
+        "123456789012.dkr.ecr.eu%2f.amazonaws.com",    "127.0.0.1:5000",
+    };
+    char *account = NULL, *region = NULL;
+    size_t i;
+
+    ASSERT(sk_ecr_parse_host("123456789012.dkr.ecr.eu-west-1.amazonaws.com", &account, &region) == 1);
+    ASSERT_STREQ(account, "123456789012");
+    ASSERT_STREQ(region, "eu-west-1");
+    free(account);
+    free(region);
+    ASSERT(sk_ecr_parse_host("123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com", &account, &region) == 1);
+    ASSERT_STREQ(region, "us-gov-west-1");
+    free(account);
+    free(region);
+    ASSERT(sk_ecr_parse_host("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", &account, &region) == 1);
+    ASSERT_STREQ(region, "cn-north-1");
+    free(account);
+    free(region);
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        account = region = NULL;
+        if (sk_ecr_parse_host(bad[i], &account, &region) != 0)
+            H_FAIL("accepted %s", bad[i]);
+        free(account);
+        free(region);
+    }
+}
+
 int main(void)
 {
     RUN(buf_grows_and_formats);
@@ -180,5 +214,6 @@ int main(void)
     RUN(services);
     RUN(errors);
     RUN(secret_helpers);
+    RUN(ecr_registry_hosts);
     return DONE();
 }
