@@ -80,4 +80,4 @@ fuzz-replay: $(REPLAY_BINS)
 .PHONY: reliability
 reliability:
 	@$(MAKE) --no-print-directory SANITIZE=$(SANITIZERS) tools unit-bins
-	@tests/reliability/run $(if $(SHORT),--short)
+	@tests/reliability/run $(if $(SHORT),--short) $(if $(REUSE_BATS),--reuse-bats)
