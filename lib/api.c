@@ -195,7 +195,7 @@ int sk_read_timeout_ms(long *out, struct sk_err *err)
     return 0;
 }
 
-static void retry_sleep(struct sk_retry *r, long ms)
+void sk_retry_sleep(struct sk_retry *r, long ms)
 {
     struct timespec ts;
 
@@ -207,6 +207,41 @@ static void retry_sleep(struct sk_retry *r, long ms)
     ts.tv_nsec = (ms % 1000) * 1000000L;
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
+}
+
+long sk_retry_next(struct sk_retry *r, struct sk_err *err, int attempt, long asked_ms, int *last_cost)
+{
+    int cost;
+    long delay;
+
+    if (!err->retryable || attempt >= r->max_attempts)
+        return -1;
+    cost = err->retryable == SK_RETRY_TIMEOUT ? SK_RETRY_TIMEOUT_COST : SK_RETRY_COST;
+    if (r->quota < cost) {
+        sk_err_prefix(err, "retry quota exhausted");
+        return -1;
+    }
+    r->quota -= cost;
+    *last_cost = cost;
+    delay = sk_retry_backoff_ms(r, attempt + 1);
+    return delay < asked_ms ? asked_ms : delay; /* Retry-After: the service said when to come back */
+}
+
+void sk_retry_success(struct sk_retry *r, int last_cost)
+{
+    r->quota += last_cost ? last_cost : SK_RETRY_NO_RETRY_REFUND;
+    if (r->quota > SK_RETRY_QUOTA_MAX)
+        r->quota = SK_RETRY_QUOTA_MAX;
+}
+
+void sk_retry_gave_up(struct sk_err *err, int attempts)
+{
+    size_t used;
+
+    if (attempts <= 1 || err->kind == SK_E_NONE)
+        return;
+    used = strlen(err->msg);
+    snprintf(err->msg + used, sizeof(err->msg) - used, " (after %d attempts)", attempts);
 }
 
 time_t sk_transport_now(const struct sk_transport *t)
@@ -438,16 +473,13 @@ static int call_with_retries(struct sk_transport *t, const struct call *c, struc
     if (sk_url_parse(c->endpoint, &u, err) < 0)
         return sk_err_prefix(err, "endpoint for %s", c->svc->name);
     for (attempt = 1;; attempt++) {
-        int cost;
         long delay;
 
         sk_err_clear(err);
         asked = 0;
         if (send_once(t, c, &u, resp, err) == 0) {
             if (resp->status >= 200 && resp->status < 300) {
-                r->quota += last_cost ? last_cost : SK_RETRY_NO_RETRY_REFUND;
-                if (r->quota > SK_RETRY_QUOTA_MAX)
-                    r->quota = SK_RETRY_QUOTA_MAX;
+                sk_retry_success(r, last_cost);
                 rc = 0;
                 break;
             }
@@ -458,26 +490,14 @@ static int call_with_retries(struct sk_transport *t, const struct call *c, struc
         } else if (err->kind != SK_E_NET) {
             break; /* signing or URL problems are not worth another attempt */
         }
-        if (!err->retryable || attempt >= r->max_attempts)
+        if ((delay = sk_retry_next(r, err, attempt, asked, &last_cost)) < 0)
             break;
-        cost = err->retryable == SK_RETRY_TIMEOUT ? SK_RETRY_TIMEOUT_COST : SK_RETRY_COST;
-        if (r->quota < cost) {
-            sk_err_prefix(err, "retry quota exhausted");
-            break;
-        }
-        r->quota -= cost;
-        last_cost = cost;
-        delay = sk_retry_backoff_ms(r, attempt + 1);
-        if (delay < asked)
-            delay = asked; /* Retry-After: the service said when to come back */
         sk_http_trace(t->http, "* %s.%s: attempt %d/%d failed (%s); retrying in %ld ms", c->svc->name, c->op, attempt,
                       r->max_attempts, err->aws_code[0] ? err->aws_code : err->msg, delay);
-        retry_sleep(r, delay);
+        sk_retry_sleep(r, delay);
     }
-    if (rc < 0 && attempt > 1 && err->kind != SK_E_NONE) {
-        size_t used = strlen(err->msg);
-        snprintf(err->msg + used, sizeof(err->msg) - used, " (after %d attempts)", attempt);
-    }
+    if (rc < 0)
+        sk_retry_gave_up(err, attempt);
     sk_url_release(&u);
     return rc;
 }

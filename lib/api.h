@@ -55,6 +55,17 @@ long sk_retry_backoff_ms(struct sk_retry *r, int attempt);
  * none: x-amz-retry-after (milliseconds), else Retry-After (delay-seconds; an HTTP-date is ignored).
  * A retry after such a response waits at least this long (botocore ignores Retry-After). */
 long sk_retry_after_ms(const struct sk_headers *h);
+/* The standard-mode step after attempt number `attempt` failed with err: when it may be retried
+ * (retryable, attempts left, quota enough), takes the retry's cost from the quota (kept in
+ * *last_cost for sk_retry_success) and returns the wait in ms, at least asked_ms (what Retry-After
+ * asked for); otherwise returns -1 (err says "retry quota exhausted" when that was why). */
+long sk_retry_next(struct sk_retry *r, struct sk_err *err, int attempt, long asked_ms, int *last_cost);
+/* A success: the quota gets back the last retry's cost, or SK_RETRY_NO_RETRY_REFUND. */
+void sk_retry_success(struct sk_retry *r, int last_cost);
+/* Wait ms milliseconds (r->sleep when set). */
+void sk_retry_sleep(struct sk_retry *r, long ms);
+/* The final error of a call that took `attempts` attempts: " (after N attempts)" appended when N > 1. */
+void sk_retry_gave_up(struct sk_err *err, int attempts);
 
 /* ---- transport: what a call needs besides credentials --------------------------------------- */
 

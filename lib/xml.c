@@ -186,51 +186,9 @@ static void on_entity_decl(void *data, const XML_Char *name, int is_param, const
     fail(st, "entity declarations not allowed");
 }
 
-/* expat's own buffers hold the document's text, credentials included: give it an allocator that
- * wipes every block it frees or outgrows. A size header precedes each block. */
-union wipe_hdr {
-    size_t size;
-    max_align_t align;
-};
-
-static void *wipe_malloc(size_t n)
-{
-    union wipe_hdr *h = malloc(sizeof(*h) + n);
-    if (!h)
-        return NULL;
-    h->size = n;
-    return h + 1;
-}
-
-static void wipe_free(void *p)
-{
-    union wipe_hdr *h;
-
-    if (!p)
-        return;
-    h = (union wipe_hdr *)p - 1;
-    sk_wipe(p, h->size);
-    free(h);
-}
-
-static void *wipe_realloc(void *p, size_t n)
-{
-    void *q;
-
-    if (!p)
-        return wipe_malloc(n);
-    q = wipe_malloc(n);
-    if (!q)
-        return NULL;
-    {
-        size_t old = ((union wipe_hdr *)p - 1)->size;
-        memcpy(q, p, old < n ? old : n);
-    }
-    wipe_free(p);
-    return q;
-}
-
-static const XML_Memory_Handling_Suite wiping_memory = { wipe_malloc, wipe_realloc, wipe_free };
+/* expat's own buffers hold the document's text, credentials included: it allocates through
+ * sk_wipe_* (lib/mem.c), which wipes every block it frees or outgrows. */
+static const XML_Memory_Handling_Suite wiping_memory = { sk_wipe_malloc, sk_wipe_realloc, sk_wipe_free };
 
 int sk_xml_parse(const char *p, size_t n, const char *const *list_items, jv *out, struct sk_err *err)
 {

@@ -337,13 +337,12 @@ static int send_request(const struct opts *o, struct sk_client *c, const struct 
 {
     struct sk_retry *r = &c->retry;
     struct out ob;
-    int attempt, rc = -1;
+    int attempt, last_cost = 0, rc = -1;
 
     memset(&ob, 0, sizeof(ob));
     sk_buf_init(&ob.held);
     for (attempt = 1;; attempt++) {
         long asked = 0, delay;
-        int cost;
 
         if (attempt > 1) {
             if (!o->date)
@@ -359,6 +358,7 @@ static int send_request(const struct opts *o, struct sk_client *c, const struct 
             /* A failed write to stdout is reported by tool_finish. */
             if (ob.held.len)
                 (void)!fwrite(ob.held.p, 1, ob.held.len, stdout);
+            sk_retry_success(r, last_cost);
             rc = 0;
             break;
         }
@@ -370,25 +370,14 @@ static int send_request(const struct opts *o, struct sk_client *c, const struct 
             sk_err_prefix(err, "response cut off after part of it was printed");
             break;
         }
-        if (!err->retryable || attempt >= r->max_attempts)
+        if ((delay = sk_retry_next(r, err, attempt, asked, &last_cost)) < 0)
             break;
-        cost = err->retryable == SK_RETRY_TIMEOUT ? SK_RETRY_TIMEOUT_COST : SK_RETRY_COST;
-        if (r->quota < cost) {
-            sk_err_prefix(err, "retry quota exhausted");
-            break;
-        }
-        r->quota -= cost;
-        delay = sk_retry_backoff_ms(r, attempt + 1);
-        if (delay < asked)
-            delay = asked;
         tool_verbose(&o->c, "attempt %d/%d failed (%s); retrying in %ld ms", attempt, r->max_attempts,
                      err->aws_code[0] ? err->aws_code : err->msg, delay);
-        tool_sleep_s((double)delay / 1000.0);
+        sk_retry_sleep(r, delay);
     }
-    if (rc < 0 && attempt > 1 && err->kind != SK_E_NONE) {
-        size_t used = strlen(err->msg);
-        snprintf(err->msg + used, sizeof(err->msg) - used, " (after %d attempts)", attempt);
-    }
+    if (rc < 0)
+        sk_retry_gave_up(err, attempt);
     sk_buf_release(&ob.held);
     return rc;
 }
