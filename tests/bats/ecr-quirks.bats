@@ -8,11 +8,10 @@
 # request ($QLOG; STATUS is EOF when it answered nothing).
 
 load helpers/common
+load helpers/quirks
 
 HEX64='[0-9a-f]{64}'
 EMPTY_SHA=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
-# pids of what a test started (proxies, registries): teardown stops them.
-EXTRA=()
 
 setup_file() {
     local maker=$REPO/tests/fixtures/make-images
@@ -64,57 +63,17 @@ setup() {
 # common.bash's teardown (the crash check), after stopping what this file's tests started.
 eval "$(declare -f teardown | sed '1s/^teardown/common_teardown/')"
 teardown() {
-    local x
-    for x in "${EXTRA[@]}"; do
-        if [[ $x =~ ^[0-9]+$ ]]; then
-            kill "$x" 2>/dev/null || true
-            wait "$x" 2>/dev/null || true
-        else
-            "$REPO/tests/stack/registry/stop" "$x" >/dev/null || true
-        fi
-    done
+    stop_extra
     common_teardown
 }
 
 # --- helpers ---
-
-# start_quirks FLAGS...: the ECR-quirks proxy in front of the stack registry (or --upstream ...),
-# logging to $QLOG; sets QUIRKS=127.0.0.1:PORT, QCTL (its control URL) and QUIRKS_PID. Teardown
-# stops it.
-start_quirks() {
-    local portf=$BATS_TEST_TMPDIR/quirks.port.$RANDOM port='' cport='' _
-    : >"$QLOG"
-    # No inherited fd 3 (bats waits for it) and no terminal: files only.
-    python3 "$REPO/tests/stack/registry/ecr_quirks.py" --log "$QLOG" "$@" \
-        </dev/null >"$portf" 2>>"$BATS_TEST_TMPDIR/quirks.err" 3>&- &
-    QUIRKS_PID=$!
-    EXTRA+=("$QUIRKS_PID")
-    for _ in $(seq 1 100); do
-        read -r port cport <"$portf" || true
-        [[ -n $port ]] && break
-        kill -0 "$QUIRKS_PID" 2>/dev/null || break
-        sleep 0.05
-    done
-    [[ $port =~ ^[0-9]+$ ]] || fail "the quirks proxy did not start: $(cat "$BATS_TEST_TMPDIR/quirks.err")"
-    [[ $cport =~ ^[0-9]+$ ]] || fail "the quirks proxy printed no control port: $(cat "$portf")"
-    QUIRKS=127.0.0.1:$port
-    QCTL=https://127.0.0.1:$cport/shipkit-faults
-}
 
 # push STATUS ARGS...: run ecr-push with stdout and stderr apart; it must exit STATUS exactly.
 push() {
     local want=$1
     shift
     run "-$want" --separate-stderr ecr-push "$@"
-}
-
-# qlog_mark: the current length of the proxy's log; qlog_since MARK: its lines after MARK, with
-# the query strings cut off ("METHOD /path STATUS").
-qlog_mark() {
-    wc -l <"$QLOG"
-}
-qlog_since() {
-    tail -n +"$((${1:-0} + 1))" "$QLOG" | sed 's/?[^ ]* / /'
 }
 
 # raw REF: the manifest bytes skopeo reads for REPO:TAG in the stack registry (not the proxy).
@@ -127,11 +86,6 @@ remote_digest() {
     local out
     out=$(raw "$1") || fail "skopeo cannot read $SK_REGISTRY/$1"
     printf 'sha256:%s\n' "$(printf '%s' "$out" | sha256sum | cut -d' ' -f1)"
-}
-
-# oci_top DIR: the digest of the single manifest (or index) index.json points at.
-oci_top() {
-    jq -r '.manifests[0].digest' "$1/index.json"
 }
 
 # oci_ref DIR REF: the digest index.json names REF.
@@ -156,11 +110,6 @@ refute_tag() {
 # manifest_puts MARK TAG: the proxy's manifest PUT lines for $R:TAG after MARK.
 manifest_puts() {
     qlog_since "$1" | grep "^PUT /v2/$R/manifests/$2 " || true
-}
-
-# now_ms: milliseconds since the epoch.
-now_ms() {
-    echo $(($(date +%s%N) / 1000000))
 }
 
 # --- the proxy itself ---

@@ -11,10 +11,9 @@
 # 1 s (only there: a loaded machine must not turn a normal answer into a timeout).
 
 load helpers/common
+load helpers/quirks
 
 HEX64='[0-9a-f]{64}'
-# pids of the proxies a test started: teardown stops them.
-EXTRA=()
 
 setup_file() {
     local maker=$REPO/tests/fixtures/make-images
@@ -38,35 +37,11 @@ setup() {
 # common.bash's teardown (the crash check), after stopping the proxies.
 eval "$(declare -f teardown | sed '1s/^teardown/common_teardown/')"
 teardown() {
-    local x
-    for x in "${EXTRA[@]}"; do
-        kill "$x" 2>/dev/null || true
-        wait "$x" 2>/dev/null || true
-    done
+    stop_extra
     common_teardown
 }
 
 # --- helpers ---
-
-# start_quirks: the proxy in front of the stack registry, no rules, logging to $QLOG; sets
-# QUIRKS=127.0.0.1:PORT and QCTL=https://127.0.0.1:CONTROL_PORT/shipkit-faults.
-start_quirks() {
-    local portf=$BATS_TEST_TMPDIR/quirks.port port='' cport='' _
-    : >"$QLOG"
-    # No inherited fd 3 (bats waits for it) and no terminal: files only.
-    python3 "$REPO/tests/stack/registry/ecr_quirks.py" --log "$QLOG" \
-        </dev/null >"$portf" 2>>"$BATS_TEST_TMPDIR/quirks.err" 3>&- &
-    EXTRA+=("$!")
-    for _ in $(seq 1 100); do
-        read -r port cport <"$portf" || true
-        [[ -n $cport ]] && break
-        sleep 0.05
-    done
-    [[ $port =~ ^[0-9]+$ && $cport =~ ^[0-9]+$ ]] ||
-        fail "the quirks proxy did not start: $(cat "$BATS_TEST_TMPDIR/quirks.err")"
-    QUIRKS=127.0.0.1:$port
-    QCTL=https://127.0.0.1:$cport/shipkit-faults
-}
 
 # ctl METHOD [JSON]: call the control endpoint; the answer is in $BATS_TEST_TMPDIR/ctl.json and
 # the HTTP status on stdout.
@@ -100,20 +75,9 @@ push() {
     run "-$want" --separate-stderr ecr-push -q "$@"
 }
 
-qlog_mark() {
-    wc -l <"$QLOG"
-}
-# qlog_since MARK: the proxy's log lines after MARK, query strings cut off.
-qlog_since() {
-    tail -n +"$((${1:-0} + 1))" "$QLOG" | sed 's/?[^ ]* / /'
-}
 # qcount MARK REGEX: how many of those lines match REGEX.
 qcount() {
     qlog_since "$1" | grep -cE "$2" || true
-}
-
-oci_top() {
-    jq -r '.manifests[0].digest' "$1/index.json"
 }
 
 # nblobs DIR: the blobs (layers and config) of the single image in an OCI layout.
@@ -137,10 +101,6 @@ tag_status() {
     curl -s -o /dev/null -w '%{http_code}' -I --cacert "$SK_REGISTRY_CA" -u "$SK_REGISTRY_USER:$SK_REGISTRY_PASSWORD" \
         -H 'Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json' \
         "https://$SK_REGISTRY/v2/$1/manifests/$2"
-}
-
-now_ms() {
-    echo $(($(date +%s%N) / 1000000))
 }
 
 # --- the control endpoint ---
