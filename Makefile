@@ -24,13 +24,17 @@ stack-up:
 stack-down:
 	@tests/stack/down
 
+# make demo, make test, make bench, make fuzz: each installs what it is missing first, or names the
+# apt-get line and exits 3 (mk/build/prereqs).
 demo:
 	@examples/demo
 
 demo-down:
 	@SK_STACK_DIR=$${SK_STACK_DIR:-$(CURDIR)/.stack/demo} tests/stack/down
 
-bench: tools
+bench:
+	@mk/build/prereqs bench
+	@$(MAKE) --no-print-directory tools
 	@tests/bench/run
 
 FMT_FILES = $(wildcard lib/*.[ch] src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/hygiene/*.c tests/bench/*.c examples/model-server/*.c)

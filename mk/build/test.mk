@@ -11,24 +11,38 @@ tests/unit/%_test: tests/unit/%_test.c tests/unit/harness.h $(LIB) .build-flags
 
 -include $(UNIT_BINS:=.d)
 
-.PHONY: unit-bins unit bats test check fuzz
+.PHONY: unit-bins replay-bins unit lint bats test check
 
-unit-bins: $(UNIT_BINS) $(REPLAY_BINS)
+unit-bins: $(UNIT_BINS)
+replay-bins: $(REPLAY_BINS)
 
-# make unit [UNIT=sigv4_test]: build and run the unit programs.
+# make unit [UNIT=sigv4_test]: the C unit programs and nothing else, the inner loop (seconds).
 unit: unit-bins
-	@tests/run --unit-only $(if $(UNIT),--only $(UNIT))
+	@tests/run --parts unit $(if $(UNIT),--only $(UNIT))
 
-# make bats [BATS=ssm-put]: run bats files against the local stack (started and stopped here).
-bats: tools
-	@tests/run --bats-only $(if $(BATS),--only $(BATS))
+# make lint: the house format (fmt-check) and the repository checks in tests/lint/.
+lint:
+	@tests/run --parts lint
 
-check: tools unit-bins
+# make bats [BATS=ssm-put]: run bats files against the local stack (started and stopped here);
+# without BATS, the short soak too.
+bats:
+	@mk/build/prereqs test
+	@$(MAKE) --no-print-directory tools
+	@tests/run --parts bats,soak $(if $(BATS),--only $(BATS))
+
+# make test: everything, built with ASan+UBSan: lint, unit, fuzz replay and a short fuzz pass,
+# the infra checks, the bats files on the stack under the secret scans, the soak. Installs what
+# is missing first (mk/build/prereqs). Ends with "N passed, N failed".
+test:
+	@mk/build/prereqs test
+	@$(MAKE) --no-print-directory SANITIZE=$(SANITIZERS) tools unit-bins replay-bins hygiene-bins
 	@tests/run
 
-# make test: everything, built with ASan+UBSan. Ends with "N passed, N failed".
-test:
-	@$(MAKE) --no-print-directory SANITIZE=$(SANITIZERS) tools unit-bins hygiene-bins
+# make check: the same without sanitizers.
+check:
+	@mk/build/prereqs test
+	@$(MAKE) --no-print-directory tools unit-bins replay-bins
 	@tests/run
 
 # Fuzzing (docs/fuzzing.md). Each tests/fuzz/NAME_fuzz.c is built two ways:
@@ -40,7 +54,7 @@ FUZZ_EXTRA_image_ref := src/tool.c
 FUZZ_LDFLAGS_image_ref := -Wl,--wrap=tool_usage
 FUZZ_DEPS := tests/fuzz/fuzz_tar.h $(wildcard lib/*.h) src/tool.h src/tool.c src/ecr-push.c
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -std=c11 $(SK_CPPFLAGS) $(shell $(PKG_CONFIG) --cflags $(PKGS))
+FUZZ_CFLAGS = -g -O1 $(FUZZ_SAN) -std=c11 $(SK_CPPFLAGS) $(PKG_CFLAGS)
 # The library compiled once for all fuzz targets, with coverage instrumentation (fuzzer-no-link).
 FUZZ_OBJS := $(patsubst lib/%.o,build/fuzz-obj/%.o,$(LIB_OBJS))
 
@@ -56,19 +70,25 @@ tests/fuzz/%_replay: tests/fuzz/%_fuzz.c tests/fuzz/replay.c $(LIB) $(FUZZ_DEPS)
 	$(QUIET_LINK)$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) $(ALL_LDFLAGS) -o $@ tests/fuzz/replay.c $< \
 		$(FUZZ_EXTRA_$*) $(LIB) $(SK_LIBS) $(FUZZ_LDFLAGS_$*)
 
-.PHONY: fuzz fuzz-short fuzz-bins fuzz-replay
+.PHONY: fuzz fuzz-run fuzz-short fuzz-short-run fuzz-bins fuzz-replay
 
 fuzz-bins: $(FUZZ_BINS)
 
 # make fuzz [FUZZ_SECONDS=120] [FUZZ=sigv4_fuzz]: each target for a fixed time, one at a time.
 FUZZ_SECONDS ?= 60
-fuzz: $(if $(FUZZ),tests/fuzz/$(FUZZ),$(FUZZ_BINS))
+fuzz:
+	@mk/build/prereqs fuzz
+	@$(MAKE) --no-print-directory fuzz-run
+fuzz-run: $(if $(FUZZ),tests/fuzz/$(FUZZ),$(FUZZ_BINS))
 	@tests/fuzz/run-fuzz $(FUZZ_SECONDS) $(FUZZ)
 
-# make fuzz-short [TAP=1]: the CI pass, every target for FUZZ_SHORT_SECONDS (seeds and regression
-# inputs first); non-zero on any crash. TAP=1 prints TAP lines for tests/run.
+# make fuzz-short [TAP=1]: the pass make test runs, every target for FUZZ_SHORT_SECONDS (seeds and
+# regression inputs first); non-zero on any crash. TAP=1 prints TAP lines for tests/run.
 FUZZ_SHORT_SECONDS ?= 5
-fuzz-short: $(FUZZ_BINS)
+fuzz-short:
+	@mk/build/prereqs fuzz
+	@$(MAKE) --no-print-directory fuzz-short-run
+fuzz-short-run: $(FUZZ_BINS)
 	@tests/fuzz/run-fuzz $(if $(TAP),--tap) $(FUZZ_SHORT_SECONDS)
 
 # make fuzz-replay: the committed corpora and regression inputs through the replay builds (TAP).
@@ -79,5 +99,6 @@ fuzz-replay: $(REPLAY_BINS)
 # their figures written to docs/reliability.md (tests/reliability/run).
 .PHONY: reliability
 reliability:
-	@$(MAKE) --no-print-directory SANITIZE=$(SANITIZERS) tools unit-bins
+	@mk/build/prereqs test
+	@$(MAKE) --no-print-directory SANITIZE=$(SANITIZERS) tools unit-bins replay-bins hygiene-bins
 	@tests/reliability/run $(if $(SHORT),--short) $(if $(REUSE_BATS),--reuse-bats)
