@@ -1,5 +1,7 @@
 /*
- * Calling AWS: sign, send, parse, classify, retry (aws-spec.md §3 and §4).
+ * Calling AWS: sign, send, parse, classify, retry. The retry rules are the SDKs' standard mode
+ * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html); the wire protocols
+ * are Smithy's awsJson1_1 and awsQuery (https://smithy.io/2.0/aws/protocols/).
  */
 #include "api.h"
 

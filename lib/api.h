@@ -1,6 +1,8 @@
 /*
  * api.h - calling AWS: endpoints, signing, the awsJson1_1 and awsQuery protocols, and the SDKs'
- * "standard" retry mode (aws-spec.md §3, §4).
+ * "standard" retry mode (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html;
+ * the protocols: https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html and
+ * https://smithy.io/2.0/aws/protocols/aws-query-protocol.html).
  *
  * Two levels:
  *  - sk_api_json / sk_api_query: one logical call to an explicit endpoint with explicit credentials

@@ -1,6 +1,8 @@
 /*
- * config.c - the shared config/credentials INI files (aws-spec.md §2.4, the rules of aws-c-sdkutils
- * aws_profile.c), profile selection, region (§2.8) and endpoint (§2.9) resolution.
+ * config.c - the shared config/credentials INI files (the format of
+ * https://docs.aws.amazon.com/sdkref/latest/guide/file-format.html, parsed as aws-c-sdkutils'
+ * aws_profile.c does), profile selection, region and endpoint resolution (the references in
+ * config.h).
  */
 #include "config.h"
 

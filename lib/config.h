@@ -1,8 +1,10 @@
 /*
  * config.h - the shared AWS config and credentials files, and region / endpoint resolution.
  *
- * Rules: ../shared/reference/aws-spec.md §2.4 (file format, exactly as aws-c-sdkutils parses it),
- * §2.8 (region), §2.9 (endpoints). Environment variables are read with sk_getenv(), which treats an
+ * Rules, from the AWS SDKs and Tools Reference Guide: the file format
+ * (https://docs.aws.amazon.com/sdkref/latest/guide/file-format.html, exactly as aws-c-sdkutils
+ * parses it), the region (https://docs.aws.amazon.com/sdkref/latest/guide/feature-region.html) and
+ * endpoints (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html). Environment variables are read with sk_getenv(), which treats an
  * empty value as unset. Nothing here touches the network.
  */
 #ifndef SK_CONFIG_H

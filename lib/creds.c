@@ -1,5 +1,6 @@
 /*
- * creds.c - credentials and the default provider chain (aws-spec.md §2.1-§2.7).
+ * creds.c - credentials and the default provider chain (the SDKs' standardized credential
+ * providers: https://docs.aws.amazon.com/sdkref/latest/guide/standardized-credentials.html).
  *
  * Every source is a function returning 1 (credentials in *out), 0 (not configured: try the next
  * source) or -1 (configured but broken: err is filled and the chain stops).

@@ -1,7 +1,8 @@
 /*
  * creds.h - AWS credentials and the default provider chain.
  *
- * Order (aws-spec.md §2.1, as aws-c-auth and smithy-rs): environment; the selected profile (static
+ * Order (https://docs.aws.amazon.com/sdkref/latest/guide/standardized-credentials.html, as aws-c-auth
+ * and smithy-rs): environment; the selected profile (static
  * keys, role_arn + source_profile / credential_source via STS AssumeRole, web_identity_token_file,
  * credential_process); web identity from AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN; ECS container
  * credentials; EC2 IMDSv2. --profile (config->profile_explicit) skips the environment step, as the

@@ -1,5 +1,6 @@
 /*
- * The OCI distribution push protocol. Shape per registry-anchors.md §6: HEAD, POST, one streaming
+ * The OCI distribution push protocol (https://github.com/opencontainers/distribution-spec,
+ * "Pushing blobs", "Pushing Manifests"), as ECR accepts it: HEAD, POST, one streaming
  * PATCH, PUT ?digest=; manifests HEADed before PUT so immutable tags with the same digest succeed.
  */
 #include "registry.h"
@@ -81,7 +82,7 @@ static int registry_error(struct sk_registry *r, const char *what, const struct 
     if (resp->status == 429 || resp->status >= 500)
         err->retryable = resp->status == 429 ? SK_RETRY_THROTTLE : SK_RETRY_TRANSIENT;
     /* Retry-After (seconds) on 429, and on 503 as RFC 9110 §10.2.3 allows (ECR throttled with 503
-     * before 429, registry-anchors.md §2.4). */
+     * before 429: docs/fault-injection.md, "ECR's quirks"). */
     if ((resp->status == 429 || resp->status == 503) && ra) {
         long v = strtol(ra, NULL, 10);
         r->retry_after_s = v > 0 && v < 3600 ? v : 0;

@@ -1,5 +1,6 @@
 /*
- * registry.h - the OCI distribution push protocol, as ECR accepts it (registry-anchors.md §0, §1, §6).
+ * registry.h - the OCI distribution push protocol, as ECR accepts it (the distribution spec,
+ * https://github.com/opencontainers/distribution-spec; ECR's deviations: docs/fault-injection.md).
  *
  * One struct sk_registry per thread (it owns an HTTP connection). Authentication is HTTP Basic with
  * the ECR token on every request to the registry's own host, and never to another host.

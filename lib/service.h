@@ -1,6 +1,7 @@
 /*
  * service.h - the AWS services shipkit talks to: protocol, names and endpoint facts from the
- * botocore service models (see ../shared/reference/aws-spec.md §4.3).
+ * AWS service models that ship with botocore (data/<service>/<version>/service-2.json: protocol,
+ * signingName, endpointPrefix, targetPrefix, apiVersion).
  */
 #ifndef SK_SERVICE_H
 #define SK_SERVICE_H

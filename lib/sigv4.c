@@ -1,7 +1,8 @@
 /*
  * SigV4 signing. Step names follow the AWS docs ("create a canonical request", "create a string to
- * sign", "calculate the signature"); the rules are aws-spec.md §1, checked against the official
- * suite and botocore.
+ * sign", "calculate the signature",
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html), checked against the
+ * official suite (tests/unit/sigv4-suite) and botocore.
  */
 #include "sigv4.h"
 
@@ -278,7 +279,7 @@ static void qlist_release(struct qlist *q)
     memset(q, 0, sizeof(*q));
 }
 
-/* Split the raw query, decode, re-encode strictly (aws-spec §1.3). In query mode also refuse
+/* Split the raw query, decode, re-encode strictly ("canonical query string" in the page above). In query mode also refuse
  * parameters the signer owns. */
 static int parse_query(const char *query, struct qlist *q, int presign, struct sk_err *err)
 {
@@ -386,7 +387,7 @@ int sk_sigv4_sign(const struct sk_sigv4_req *req, const struct sk_sigv4_params *
     date8[8] = '\0';
     sign_token = creds->session_token && *creds->session_token && !p->omit_session_token;
 
-    /* Payload hash (aws-spec §1.5). */
+    /* Payload hash ("HashedPayload" in the page above; UNSIGNED-PAYLOAD for S3 presigning). */
     if (p->payload_hash) {
         payload_hash = p->payload_hash;
     } else {

@@ -2,7 +2,8 @@
  * sigv4.h - AWS Signature Version 4, header and query (presign) modes.
  *
  * A pure function of its inputs: the request, the credentials, and the signing time, which the
- * caller passes in. Follows aws-spec.md §1 and passes the official suite (tests/unit/sigv4_test.c).
+ * caller passes in. Follows https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
+ * and passes the official suite (tests/unit/sigv4-suite, run by tests/unit/sigv4_test.c).
  */
 #ifndef SK_SIGV4_H
 #define SK_SIGV4_H

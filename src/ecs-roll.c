@@ -2,7 +2,9 @@
  * ecs-roll - roll new images out on an ECS service: register a task-definition revision, update
  * the service, watch the deployment it started, and say plainly whether it worked and why not.
  *
- * The verdict follows ecs-anchors.md §5: success only when *our* deployment is still PRIMARY, runs
+ * The verdict (docs/ecs-simulator.md; the ECS API reference's Deployment: status, rolloutState,
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html): success only when
+ * *our* deployment is still PRIMARY, runs
  * the new task definition and is COMPLETED; failure as soon as it is FAILED, gone, or no longer
  * PRIMARY (a circuit-breaker rollback or somebody else's deploy, told apart). On failure: the
  * stopped tasks and their last log lines, then a rollback to the task definition that ran before.
@@ -84,7 +86,8 @@ struct opts {
     enum mode mode;
 };
 
-/* The output-only fields of DescribeTaskDefinition (ecs-anchors.md §2.1, deleteRequestedAt included). */
+/* The output-only fields of DescribeTaskDefinition, which RegisterTaskDefinition refuses (the
+ * TaskDefinition data type: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TaskDefinition.html). */
 static const char *const output_only[] = {
     "taskDefinitionArn", "revision",     "status",         "requiresAttributes", "compatibilities",
     "registeredAt",      "registeredBy", "deregisteredAt", "deleteRequestedAt",

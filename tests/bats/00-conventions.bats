@@ -89,6 +89,7 @@ check_synopsis() {
 @test "ecr-push --help: usage on stdout, exit 0" { check_help ecr-push; }
 @test "tg-health --help: usage on stdout, exit 0" { check_help tg-health; }
 @test "rds-check --help: usage on stdout, exit 0" { check_help rds-check; }
+@test "ecs-roll --help: usage on stdout, exit 0" { check_help ecs-roll; }
 
 @test "aws-sign: unknown flag exits 2 with one stderr line" { check_unknown_flag aws-sign; }
 @test "ssm-put: unknown flag exits 2 with one stderr line" { check_unknown_flag ssm-put; }
@@ -96,6 +97,7 @@ check_synopsis() {
 @test "ecr-push: unknown flag exits 2 with one stderr line" { check_unknown_flag ecr-push; }
 @test "tg-health: unknown flag exits 2 with one stderr line" { check_unknown_flag tg-health; }
 @test "rds-check: unknown flag exits 2 with one stderr line" { check_unknown_flag rds-check; }
+@test "ecs-roll: unknown flag exits 2 with one stderr line" { check_unknown_flag ecs-roll; }
 
 @test "aws-sign --version" { check_version aws-sign; }
 @test "ssm-put --version" { check_version ssm-put; }
@@ -103,6 +105,7 @@ check_synopsis() {
 @test "ecr-push --version" { check_version ecr-push; }
 @test "tg-health --version" { check_version tg-health; }
 @test "rds-check --version" { check_version rds-check; }
+@test "ecs-roll --version" { check_version ecs-roll; }
 
 @test "aws-sign: a failed write to stdout (/dev/full) is an error" { check_dev_full aws-sign; }
 @test "ssm-put: a failed write to stdout (/dev/full) is an error" { check_dev_full ssm-put; }
@@ -110,6 +113,7 @@ check_synopsis() {
 @test "ecr-push: a failed write to stdout (/dev/full) is an error" { check_dev_full ecr-push; }
 @test "tg-health: a failed write to stdout (/dev/full) is an error" { check_dev_full tg-health; }
 @test "rds-check: a failed write to stdout (/dev/full) is an error" { check_dev_full rds-check; }
+@test "ecs-roll: a failed write to stdout (/dev/full) is an error" { check_dev_full ecs-roll; }
 
 @test "aws-sign: usage text matches the man page SYNOPSIS" { check_synopsis aws-sign; }
 @test "ssm-put: usage text matches the man page SYNOPSIS" { check_synopsis ssm-put; }
@@ -117,6 +121,19 @@ check_synopsis() {
 @test "ecr-push: usage text matches the man page SYNOPSIS" { check_synopsis ecr-push; }
 @test "tg-health: usage text matches the man page SYNOPSIS" { check_synopsis tg-health; }
 @test "rds-check: usage text matches the man page SYNOPSIS" { check_synopsis rds-check; }
+@test "ecs-roll: usage text matches the man page SYNOPSIS" { check_synopsis ecs-roll; }
+
+@test "every tool of the Makefile has each convention test here" {
+    local tools t check
+    tools=$(sed -n 's/^TOOLS := //p' "$REPO/Makefile")
+    [[ -n $tools ]] || fail "no TOOLS := line in the Makefile"
+    assert_equal "$tools" "${TOOLS[*]}"
+    for t in $tools; do
+        for check in check_help check_unknown_flag check_version check_dev_full check_synopsis; do
+            grep -qE "^@test .*\{ $check $t; \}\$" "$BATS_TEST_FILENAME" || fail "$t has no $check test"
+        done
+    done
+}
 
 @test "the versions of all tools agree" {
     local v= t

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # shellcheck disable=SC2154 # status/output/stderr/stderr_lines come from bats' run
 # ecr-push against ECR's deviations from the OCI distribution spec, which the stack's
-# docker-registry 2.8.2 does not reproduce (registry-anchors.md §0, §2.6, §6). Each test puts
+# docker-registry 2.8.2 does not reproduce (docs/fault-injection.md, "ECR's quirks"). Each test puts
 # tests/stack/registry/ecr_quirks.py (a TLS reverse proxy, the stack's certificate) in front of the
 # stack registry with the quirks it needs, pushes through it ($QUIRKS/REPO:TAG) and reads the
 # result back from the real registry with skopeo. The proxy logs one "METHOD PATH STATUS" line per

@@ -5,11 +5,9 @@
 
 load helpers/common
 
-ALL_TOOLS=(aws-sign ssm-put secret-put ecr-push ecs-roll tg-health rds-check)
-
 setup() {
     local t
-    for t in "${ALL_TOOLS[@]}"; do
+    for t in "${TOOLS[@]}"; do
         need_tool "$t"
     done
 }
@@ -17,7 +15,7 @@ setup() {
 @test "make install PREFIX=DIR: seven tools, seven man pages, the fragments" {
     local p=$BATS_TEST_TMPDIR/usr t f
     run -0 make -s -C "$REPO" -o tools install PREFIX="$p"
-    for t in "${ALL_TOOLS[@]}"; do
+    for t in "${TOOLS[@]}"; do
         [[ -x $p/bin/$t ]] || fail "$p/bin/$t not installed"
         [[ -f $p/share/man/man1/$t.1 ]] || fail "$p/share/man/man1/$t.1 not installed"
         cmp -s "$REPO/src/$t.1" "$p/share/man/man1/$t.1" || fail "$t.1 differs from src/$t.1"

@@ -1,4 +1,5 @@
-/* config_test.c - the INI parser (aws-spec §2.4), profile selection, region and endpoints. */
+/* config_test.c - the INI parser (https://docs.aws.amazon.com/sdkref/latest/guide/file-format.html),
+ * profile selection, region and endpoints. */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>

@@ -1,4 +1,6 @@
-// The security policy of infra-anchors.md §2.2, one small function per rule. A rule returns
+// The security policy (infra/README.md "Security decisions"; AWS Security Hub's Foundational Security Best
+// Practices, https://docs.aws.amazon.com/securityhub/latest/userguide/fsbp-standard.html), one small
+// function per rule. A rule returns
 // findings [{address, message}]. A security-relevant argument that is an expression we cannot
 // evaluate offline is a finding too ("cannot evaluate"); var.X with a literal default counts as
 // that default. Each rule has a bad fixture in tests/infra/fixtures/<id>/ that makes it fire.

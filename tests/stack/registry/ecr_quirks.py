@@ -7,7 +7,7 @@ on request.
         [QUIRKS...]
 
 docker-registry 2.8.2 is a lenient oracle: it does not reproduce ECR's deviations from the OCI
-distribution spec (registry-anchors.md §0, §2.6), and it never fails. This proxy forwards every
+distribution spec (docs/fault-injection.md, "ECR's quirks"), and it never fails. This proxy forwards every
 request to the real registry and injects ECR's quirks and transient or persistent faults, chosen by
 rules, so tests can check how a client copes. Standard library only. docs/fault-injection.md
 ("Registry faults") has examples.
@@ -50,7 +50,7 @@ Fault kinds common to both layers:
   reset-during          the request is forwarded and handled, then the connection is reset half-way
                         through the response's headers: the client cannot tell it happened
   slow                  wait "delay" seconds (default 5), then forward and answer normally
-ECR kinds (registry-anchors.md §2.6); each applies only to the requests named, others fall through
+ECR kinds (docs/fault-injection.md, "ECR's quirks"); each applies only to the requests named, others fall through
 to the next rule without using its count:
   patch-201             a PATCH on a session answered 202 upstream answers 201 instead (regclient#81)
   immutable             a manifest PUT by tag to a tag that exists upstream answers 400 TAG_INVALID,
