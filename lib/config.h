@@ -4,8 +4,8 @@
  * Rules, from the AWS SDKs and Tools Reference Guide: the file format
  * (https://docs.aws.amazon.com/sdkref/latest/guide/file-format.html, exactly as aws-c-sdkutils
  * parses it), the region (https://docs.aws.amazon.com/sdkref/latest/guide/feature-region.html) and
- * endpoints (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html). Environment variables are read with sk_getenv(), which treats an
- * empty value as unset. Nothing here touches the network.
+ * endpoints (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html). Environment variables are read
+ * with sk_getenv(), which treats an empty value as unset. Nothing here touches the network.
  */
 #ifndef SK_CONFIG_H
 #define SK_CONFIG_H

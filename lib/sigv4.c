@@ -279,8 +279,8 @@ static void qlist_release(struct qlist *q)
     memset(q, 0, sizeof(*q));
 }
 
-/* Split the raw query, decode, re-encode strictly ("canonical query string" in the page above). In query mode also refuse
- * parameters the signer owns. */
+/* Split the raw query, decode, re-encode strictly ("canonical query string" in the page above). In query mode also
+ * refuse parameters the signer owns. */
 static int parse_query(const char *query, struct qlist *q, int presign, struct sk_err *err)
 {
     struct sk_buf dk = SK_BUF_INIT, dv = SK_BUF_INIT, ek = SK_BUF_INIT, ev = SK_BUF_INIT;
