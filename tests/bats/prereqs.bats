@@ -21,7 +21,8 @@ setup() {
     real=$(command -v dpkg-query) || skip "not a Debian system"
     cat >"$d/dpkg-query" <<EOT
 #!/bin/sh
-# The real dpkg-query, minus the packages in \$FAKE_MISSING.
+# The real dpkg-query, minus the packages in \$FAKE_MISSING (PATH is the stand-in directory here).
+PATH=/usr/bin:/bin
 "$real" "\$@" 2>/dev/null | awk -v miss=" \$FAKE_MISSING " 'index(miss, " " \$1 " ") == 0'
 EOT
     cat >"$BATS_TEST_TMPDIR/apt-get" <<EOT
