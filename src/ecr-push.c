@@ -390,7 +390,8 @@ static void reader_close(struct reader *r)
     r->in = r->out = NULL;
 }
 
-static int reader_open(struct reader *r, const struct sk_blob *b, int level, struct sk_err *err)
+static int reader_open(struct reader *r, const struct sk_image *img, const struct sk_blob *b, int level,
+                       struct sk_err *err)
 {
     memset(r, 0, sizeof(*r));
     r->fd = -1;
@@ -400,9 +401,9 @@ static int reader_open(struct reader *r, const struct sk_blob *b, int level, str
     EVP_DigestInit_ex(r->out_md, EVP_sha256(), NULL);
     if (b->kind == SK_BLOB_MEMORY)
         return 0;
-    r->fd = open(b->path, O_RDONLY | O_CLOEXEC);
+    r->fd = sk_image_blob_open(img, b, err); /* in an OCI layout: never through a link */
     if (r->fd < 0)
-        return sk_errf(err, SK_E_USAGE, "cannot read '%s': %s", b->path, strerror(errno));
+        return -1;
     r->pos = b->offset;
     r->end = b->offset + (b->kind == SK_BLOB_GZIP ? b->src_size : b->size);
     if (b->kind == SK_BLOB_GZIP) {
@@ -670,7 +671,7 @@ static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct s
                 return 0;
             }
         }
-        if (reader_open(&r, b, (int)p->o->level, err) < 0) {
+        if (reader_open(&r, p->img, b, (int)p->o->level, err) < 0) {
             reader_close(&r);
             return -1;
         }
