@@ -302,6 +302,22 @@ static void bar_end(void)
     bar.on = 0;
 }
 
+/* One line on stderr from any thread, around the bar. */
+static void say(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static void say(const char *fmt, va_list ap)
+{
+    pthread_mutex_lock(&out_lock);
+    if (bar.on && bar.drawn)
+        fputs("\r\033[K", stderr);
+    fprintf(stderr, "%s: ", progname);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    if (bar.on && bar.drawn)
+        bar_draw(1);
+    pthread_mutex_unlock(&out_lock);
+}
+
+/* A progress line (not with -q or --progress none). */
 static void note(const struct opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(const struct opts *o, const char *fmt, ...)
 {
@@ -309,17 +325,22 @@ static void note(const struct opts *o, const char *fmt, ...)
 
     if (!o->progress)
         return;
-    pthread_mutex_lock(&out_lock);
-    if (bar.on && bar.drawn)
-        fputs("\r\033[K", stderr);
-    fprintf(stderr, "%s: ", progname);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    say(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    if (bar.on && bar.drawn)
-        bar_draw(1);
-    pthread_mutex_unlock(&out_lock);
+}
+
+/* A -v line (not with -q), from any thread. */
+static void vnote(const struct opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void vnote(const struct opts *o, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!o->c.verbose || o->c.quiet)
+        return;
+    va_start(ap, fmt);
+    say(fmt, ap);
+    va_end(ap);
 }
 
 static void human(uint64_t n, char *out, size_t sz)
@@ -511,73 +532,13 @@ static int reader_finish(void *ctx, char digest[SK_DIGEST_MAX], struct sk_err *e
     return 0;
 }
 
-/* ---- the diffID -> compressed digest cache ---------------------------------------------------- */
-
-static char *layer_cache_path(const char *cache_dir, long level, const char *diff_id)
-{
-    struct sk_buf b = SK_BUF_INIT;
-
-    if (!cache_dir || !sk_digest_valid(diff_id))
-        return NULL;
-    sk_buf_addf(&b, "%s/layers/gzip-%ld/%s", cache_dir, level, diff_id + 7);
-    return sk_buf_detach(&b, NULL);
-}
-
-static int layer_cache_get(const char *cache_dir, long level, const char *diff_id, char digest[SK_DIGEST_MAX],
-                           uint64_t *size)
-{
-    char *path = layer_cache_path(cache_dir, level, diff_id);
-    char line[160];
-    unsigned long long sz = 0;
-    FILE *f;
-    int ok = 0;
-
-    if (!path)
-        return 0;
-    f = fopen(path, "re");
-    if (f) {
-        if (fgets(line, sizeof(line), f) && sscanf(line, "%71s %llu", digest, &sz) == 2 && sk_digest_valid(digest) &&
-            sz > 0) {
-            *size = sz;
-            ok = 1;
-        }
-        fclose(f);
-    }
-    free(path);
-    return ok;
-}
-
-static void layer_cache_put(const char *cache_dir, long level, const char *diff_id, const char *digest, uint64_t size)
-{
-    char *path = layer_cache_path(cache_dir, level, diff_id), *dir;
-    struct sk_buf tmp = SK_BUF_INIT;
-    FILE *f;
-
-    if (!path)
-        return;
-    dir = xstrdup(path);
-    *strrchr(dir, '/') = '\0';
-    if (sk_mkdirs(dir, 0700, NULL) == 0) {
-        sk_buf_addf(&tmp, "%s.%ld.tmp", path, (long)getpid());
-        f = fopen(tmp.p, "we");
-        if (f) {
-            int ok = fprintf(f, "%s %llu\n", digest, (unsigned long long)size) > 0;
-            ok &= fclose(f) == 0;
-            if (!ok || rename(tmp.p, path) < 0)
-                unlink(tmp.p);
-        }
-    }
-    sk_buf_release(&tmp);
-    free(dir);
-    free(path);
-}
-
 /* ---- pushing blobs, in parallel ---------------------------------------------------------------- */
 
 struct push {
     const struct opts *o;
     struct sk_image *img;
-    const char *host, *repo, *token, *ca_bundle, *cache_dir;
+    const char *host, *repo, *token, *ca_bundle;
+    const struct sk_layer_cache *lc; /* docker-archive layers: diff_id -> compressed digest */
     int debug;
     long timeout_s; /* sk_registry.timeout_s */
     pthread_mutex_t lock;
@@ -634,20 +595,40 @@ static int gave_up(struct sk_err *err, int attempts, const char *fmt, ...)
     return -1;
 }
 
+/* Record a layer's compressed digest; a cache that cannot be written is only slower (-v says why). */
+static void cache_put(struct push *p, const char *diff_id, const char *digest, uint64_t size)
+{
+    struct sk_err cerr;
+
+    sk_err_clear(&cerr);
+    if (sk_layer_cache_put(p->lc, diff_id, digest, size, &cerr) < 0)
+        vnote(p->o, "layer cache: %s", cerr.msg);
+}
+
 static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct sk_err *err)
 {
     struct sk_blob *b = &p->img->blobs[i];
     char size_s[32];
-    int attempt;
+    int attempt, from_cache = 0;
 
-    /* A docker-archive layer seen before: its compressed digest is in the cache, no recompression. */
+    /* A docker-archive layer seen before: its compressed digest is in the cache, no recompression.
+     * Only an entry with our MAC counts (sk_layer_cache_get): one that anybody or anything else wrote
+     * is ignored, said with -v, and rewritten once the layer is compressed again. */
     if (b->kind == SK_BLOB_GZIP && !b->digest[0]) {
         char d[SK_DIGEST_MAX];
         uint64_t sz;
-        if (layer_cache_get(p->cache_dir, p->o->level, b->diff_id, d, &sz)) {
+        struct sk_err cerr;
+        int got;
+        sk_err_clear(&cerr);
+        got = sk_layer_cache_get(p->lc, b->diff_id, d, &sz, &cerr);
+        if (got == 1) {
+            from_cache = 1;
             pthread_mutex_lock(&p->lock);
             sk_image_set_blob(p->img, i, d, sz);
             pthread_mutex_unlock(&p->lock);
+        } else if (got < 0) {
+            vnote(p->o, "layer cache: ignored the entry for %.19s: %s; the layer is compressed again", b->diff_id,
+                  cerr.msg);
         }
     }
     for (attempt = 1; attempt <= BLOB_ATTEMPTS; attempt++) {
@@ -660,8 +641,8 @@ static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct s
             if (sk_registry_blob_exists(reg, p->repo, b->digest, &exists, err) < 0)
                 goto retry;
             if (exists) {
-                if (b->kind == SK_BLOB_GZIP) /* e.g. committed by an attempt whose answer was lost */
-                    layer_cache_put(p->cache_dir, p->o->level, b->diff_id, b->digest, b->size);
+                if (b->kind == SK_BLOB_GZIP && !from_cache) /* e.g. committed by an attempt whose answer was lost */
+                    cache_put(p, b->diff_id, b->digest, b->size);
                 human(b->size, size_s, sizeof(size_s));
                 note(p->o, "%s: %.12s %s exists", p->repo, short_digest(b->digest), size_s);
                 pthread_mutex_lock(&p->lock);
@@ -696,7 +677,7 @@ static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct s
                 pthread_mutex_lock(&p->lock);
                 sk_image_set_blob(p->img, i, r.digest, size);
                 pthread_mutex_unlock(&p->lock);
-                layer_cache_put(p->cache_dir, p->o->level, b->diff_id, r.digest, size);
+                cache_put(p, b->diff_id, r.digest, size);
             }
             human(size, size_s, sizeof(size_s));
             note(p->o, "%s: %.12s %s %s", p->repo, short_digest(b->digest[0] ? b->digest : r.digest), size_s,
@@ -963,6 +944,7 @@ static int run(struct opts *o, struct sk_err *err)
     struct sk_ecr_token tok;
     struct sk_registry reg;
     char *cache_dir = NULL, *default_host = NULL, *account = NULL, *region = NULL;
+    struct sk_layer_cache lc;
     const char *host;
     const char *ca_bundle = o->c.ca_bundle ? o->c.ca_bundle : sk_getenv("AWS_CA_BUNDLE");
     const struct sk_manifest *top;
@@ -979,6 +961,7 @@ static int run(struct opts *o, struct sk_err *err)
     memset(&img, 0, sizeof(img));
     memset(&tok, 0, sizeof(tok));
     memset(&reg, 0, sizeof(reg));
+    memset(&lc, 0, sizeof(lc));
 
     if (sk_getenv(stall_env) && tool_parse_duration(sk_getenv(stall_env), &timeout_s) < 0) {
         sk_errf(err, SK_E_USAGE, "%s must be a duration (30s, 2m), not '%s'", stall_env, sk_getenv(stall_env));
@@ -1052,7 +1035,17 @@ static int run(struct opts *o, struct sk_err *err)
         tool_sleep_s((double)retry_wait_ms(&reg, attempt) / 1000.0);
     }
 
-    /* 3. Blobs, per repository (several tags of one repository share them). */
+    /* 3. Blobs, per repository (several tags of one repository share them). docker-archive layers
+     * are compressed here; the layer cache remembers their digests (a cache that cannot be trusted
+     * or written is off: only slower). */
+    for (k = 0; k < img.nblobs && img.blobs[k].kind != SK_BLOB_GZIP; k++)
+        ;
+    if (k < img.nblobs) {
+        struct sk_err cerr;
+        sk_err_clear(&cerr);
+        if (sk_layer_cache_init(&lc, cache_dir, o->level, &cerr) < 0)
+            tool_verbose(&o->c, "layer cache off: %s", cerr.msg);
+    }
     for (i = 0; i < o->ndests; i++) {
         struct push p;
         for (j = 0; j < i; j++)
@@ -1067,7 +1060,7 @@ static int run(struct opts *o, struct sk_err *err)
         p.repo = o->dests[i].repo;
         p.token = tok.token;
         p.ca_bundle = ca_bundle;
-        p.cache_dir = cache_dir;
+        p.lc = &lc;
         p.debug = o->c.debug;
         p.timeout_s = timeout_s;
         if (push_blobs(&p, err) < 0)
@@ -1123,6 +1116,7 @@ out:
     if (have_reg)
         sk_registry_release(&reg);
     sk_ecr_token_release(&tok);
+    sk_layer_cache_release(&lc);
     if (have_client)
         sk_client_release(&c);
     sk_image_release(&img);
