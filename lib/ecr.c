@@ -1,19 +1,25 @@
 #include "ecr.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 
 #include "buf.h"
 #include "config.h"
 #include "json.h"
 #include "jsonw.h"
 #include "mem.h"
+#include "service.h"
 #include "sigv4.h"
 
 void sk_ecr_token_release(struct sk_ecr_token *t)
@@ -23,28 +29,76 @@ void sk_ecr_token_release(struct sk_ecr_token *t)
     memset(t, 0, sizeof(*t));
 }
 
+/* ECR's registry hosts (https://docs.aws.amazon.com/AmazonECR/latest/userguide/Registries.html,
+ * dual-stack: https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-requests.html). The DNS
+ * suffix must be the region's (amazonaws.com.cn for cn-*, and so on: sk_region_dns_suffix). */
 int sk_ecr_parse_host(const char *host, char **account, char **region)
 {
-    const char *p = host, *dot;
+    const char *p = host, *dot, *suffix;
+    char *r;
     size_t n;
+    int dualstack = 0;
 
     n = strspn(p, "0123456789");
-    if (n != 12 || strncmp(p + n, ".dkr.ecr", 8) != 0)
+    if (n != 12)
         return 0;
-    p += n + 8;
-    if (strncmp(p, "-fips", 5) == 0)
-        p += 5;
+    p += n;
+    if (strncmp(p, ".dkr.ecr", 8) == 0) {
+        p += 8;
+        if (strncmp(p, "-fips", 5) == 0)
+            p += 5;
+    } else if (strncmp(p, ".dkr-ecr", 8) == 0) {
+        p += 8;
+        dualstack = 1;
+    } else {
+        return 0;
+    }
     if (*p++ != '.')
         return 0;
     dot = strchr(p, '.');
-    if (!dot || (strcmp(dot, ".amazonaws.com") != 0 && strcmp(dot, ".amazonaws.com.cn") != 0))
-        return 0;
     /* A region is lower-case letters, digits and dashes: anything else would end up in an endpoint. */
-    if (dot == p || strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-") != (size_t)(dot - p))
+    if (!dot || dot == p || strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-") != (size_t)(dot - p))
         return 0;
+    r = xstrndup(p, (size_t)(dot - p));
+    suffix = dualstack ? "on.aws" : sk_region_dns_suffix(r);
+    if (strcmp(dot + 1, suffix) != 0) {
+        free(r);
+        return 0;
+    }
     *account = xstrndup(host, 12);
-    *region = xstrndup(p, (size_t)(dot - p));
+    *region = r;
     return 1;
+}
+
+char *sk_ecr_proxy_host(const char *proxy_endpoint)
+{
+    const char *p = strstr(proxy_endpoint, "://");
+
+    p = p ? p + 3 : proxy_endpoint;
+    return xstrndup(p, strcspn(p, "/?#"));
+}
+
+/* Partitions (https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html):
+ * regions with one DNS suffix, and GovCloud apart from the commercial regions that share its suffix. */
+static int same_partition(const char *a, const char *b)
+{
+    return strcmp(sk_region_dns_suffix(a), sk_region_dns_suffix(b)) == 0 &&
+           (strncmp(a, "us-gov-", 7) == 0) == (strncmp(b, "us-gov-", 7) == 0);
+}
+
+int sk_ecr_token_for_host(const char *proxy_endpoint, const char *host)
+{
+    char *ph = sk_ecr_proxy_host(proxy_endpoint), *pa = NULL, *pr = NULL, *ha = NULL, *hr = NULL;
+    int ok = *ph && strcasecmp(ph, host) == 0;
+
+    if (!ok && sk_ecr_parse_host(ph, &pa, &pr) && sk_ecr_parse_host(host, &ha, &hr))
+        ok = strcmp(pa, ha) == 0 && same_partition(pr, hr);
+    free(ph);
+    free(pa);
+    free(pr);
+    free(ha);
+    free(hr);
+    return ok;
 }
 
 char *sk_cache_dir(void)
@@ -83,40 +137,239 @@ int sk_mkdirs(const char *path, int mode, struct sk_err *err)
     return rc;
 }
 
-static char *cache_path(const char *dir, const struct sk_client *c, const char *akid, const char *endpoint,
-                        const char *registry_id)
+/* ---- private cache files ------------------------------------------------------------------------ */
+
+/* A directory nobody else can change: ours, no write for group or others. */
+static int check_private_dir(int fd, const struct sk_buf *path, struct sk_err *err)
 {
-    struct sk_buf key = SK_BUF_INIT, path = SK_BUF_INIT;
+    struct stat st;
+
+    if (fstat(fd, &st) < 0)
+        return sk_errf(err, SK_E_IO, "'%s': %s", path->p, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return sk_errf(err, SK_E_IO, "'%s' is not a directory", path->p);
+    if (st.st_uid != geteuid())
+        return sk_errf(err, SK_E_IO, "'%s' belongs to uid %ld, not to us", path->p, (long)st.st_uid);
+    if (st.st_mode & 022)
+        return sk_errf(err, SK_E_IO, "'%s' is writable by others (mode %03o)", path->p, (unsigned)(st.st_mode & 0777));
+    return 0;
+}
+
+/* Open the directory cache_dir/sub ("" for cache_dir): cache_dir as named (it may be a link the user
+ * made), everything below it without following a link; each one checked. create: make what is
+ * missing, 0700. *path is the directory's name, for messages. */
+static int cache_dir_open(const char *cache_dir, const char *sub, int create, struct sk_buf *path, struct sk_err *err)
+{
+    char *copy = xstrdup(sub), *comp, *save = NULL;
+    int fd = -1, next, e;
+
+    if (err)
+        err->sys_errno = 0;
+    sk_buf_reset(path);
+    sk_buf_adds(path, cache_dir);
+    if (create && sk_mkdirs(cache_dir, 0700, err) < 0)
+        goto fail;
+    fd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        goto sys;
+    if (check_private_dir(fd, path, err) < 0)
+        goto fail;
+    for (comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
+        sk_buf_addf(path, "/%s", comp);
+        if (create && mkdirat(fd, comp, 0700) < 0 && errno != EEXIST)
+            goto sys;
+        next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0)
+            goto sys;
+        close(fd);
+        fd = next;
+        if (check_private_dir(fd, path, err) < 0)
+            goto fail;
+    }
+    free(copy);
+    return fd;
+sys:
+    e = errno;
+    if (e == ELOOP || e == ENOTDIR)
+        sk_errf(err, SK_E_IO, "'%s' is a link or not a directory: not followed", path->p);
+    else
+        sk_errf(err, SK_E_IO, "'%s': %s", path->p, strerror(e));
+    if (err)
+        err->sys_errno = e == ENOTDIR ? ELOOP : e;
+fail:
+    if (fd >= 0)
+        close(fd);
+    free(copy);
+    return -1;
+}
+
+/* rel = "dir/sub/file": its directory part (owned) and its last component (borrowed). */
+static char *split_rel(const char *rel, const char **base)
+{
+    const char *slash = strrchr(rel, '/');
+
+    *base = slash ? slash + 1 : rel;
+    return slash ? xstrndup(rel, (size_t)(slash - rel)) : xstrdup("");
+}
+
+int sk_cache_open(const char *cache_dir, const char *rel, struct sk_err *err)
+{
+    struct sk_buf path = SK_BUF_INIT;
+    const char *base;
+    char *dir = split_rel(rel, &base);
+    struct stat st;
+    int dfd, fd = -1, e;
+
+    dfd = cache_dir_open(cache_dir, dir, 0, &path, err);
+    if (dfd < 0)
+        goto out;
+    sk_buf_addf(&path, "/%s", base);
+    /* O_NONBLOCK: a FIFO planted here must not hang us (it is refused below). */
+    fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        e = errno;
+        if (e == ELOOP)
+            sk_errf(err, SK_E_IO, "'%s' is a link: not followed", path.p);
+        else
+            sk_errf(err, SK_E_IO, "'%s': %s", path.p, strerror(e));
+        if (err)
+            err->sys_errno = e;
+        goto out;
+    }
+    if (fstat(fd, &st) < 0) {
+        sk_errf(err, SK_E_IO, "'%s': %s", path.p, strerror(errno));
+    } else if (!S_ISREG(st.st_mode)) {
+        sk_errf(err, SK_E_IO, "'%s' is not a regular file", path.p);
+    } else if (st.st_uid != geteuid()) {
+        sk_errf(err, SK_E_IO, "'%s' belongs to uid %ld, not to us", path.p, (long)st.st_uid);
+    } else if (st.st_mode & 077) {
+        sk_errf(err, SK_E_IO, "'%s' is not private (mode %03o, not 600)", path.p, (unsigned)(st.st_mode & 0777));
+    } else {
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        goto out;
+    }
+    close(fd);
+    fd = -1;
+out:
+    if (dfd >= 0)
+        close(dfd);
+    sk_buf_release(&path);
+    free(dir);
+    return fd;
+}
+
+int sk_cache_write(const char *cache_dir, const char *rel, const void *data, size_t len, int flags, struct sk_err *err)
+{
+    struct sk_buf path = SK_BUF_INIT, tmp = SK_BUF_INIT;
+    const char *base;
+    char *dir = split_rel(rel, &base);
+    int dfd, fd = -1, rc = -1, linked = 0;
+    size_t off = 0;
+
+    dfd = cache_dir_open(cache_dir, dir, 1, &path, err);
+    if (dfd < 0)
+        goto out;
+    sk_buf_addf(&tmp, "%s.%ld.tmp", base, (long)getpid());
+    unlinkat(dfd, tmp.p, 0); /* a leftover of a process with our pid, in our own directory */
+    fd = openat(dfd, tmp.p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        sk_errf(err, SK_E_IO, "cannot write '%s/%s': %s", path.p, tmp.p, strerror(errno));
+        goto out;
+    }
+    while (off < len) {
+        ssize_t n = write(fd, (const char *)data + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            sk_errf(err, SK_E_IO, "cannot write '%s/%s': %s", path.p, tmp.p, strerror(n < 0 ? errno : EIO));
+            goto out;
+        }
+        off += (size_t)n;
+    }
+    if (fsync(fd) < 0 || close(fd) < 0) {
+        fd = -1;
+        sk_errf(err, SK_E_IO, "cannot write '%s/%s': %s", path.p, tmp.p, strerror(errno));
+        goto out;
+    }
+    fd = -1;
+    if (flags & SK_CACHE_NOREPLACE) {
+        /* link(2) never replaces: of two writers racing, one file wins and both read it. */
+        if (linkat(dfd, tmp.p, dfd, base, 0) == 0) {
+            linked = 1;
+        } else if (errno == EEXIST) {
+            rc = 1;
+            goto out;
+        }
+    }
+    if (!linked && renameat(dfd, tmp.p, dfd, base) < 0) {
+        sk_errf(err, SK_E_IO, "cannot write '%s/%s': %s", path.p, base, strerror(errno));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (dfd >= 0) {
+        if (rc != 0 || linked)
+            unlinkat(dfd, tmp.p, 0);
+        close(dfd);
+    }
+    sk_buf_release(&path);
+    sk_buf_release(&tmp);
+    free(dir);
+    return rc;
+}
+
+/* Read a whole cache file (at most max bytes) into out, which the caller made secret if need be. */
+static int cache_read(const char *cache_dir, const char *rel, size_t max, struct sk_buf *out, struct sk_err *err)
+{
+    char tmp[4096];
+    ssize_t n;
+    int fd = sk_cache_open(cache_dir, rel, err), rc = 0;
+
+    if (fd < 0)
+        return -1;
+    while ((n = read(fd, tmp, sizeof(tmp))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || out->len + (size_t)n > max) {
+            rc = sk_errf(err, SK_E_IO, "cache file '%s' is %s", rel, n < 0 ? strerror(errno) : "too large");
+            break;
+        }
+        sk_buf_add(out, tmp, (size_t)n);
+    }
+    sk_wipe(tmp, sizeof(tmp));
+    close(fd);
+    return rc;
+}
+
+/* ---- the token cache ---------------------------------------------------------------------------- */
+
+static char *token_cache_rel(const struct sk_client *c, const char *akid, const char *endpoint, const char *registry_id)
+{
+    struct sk_buf key = SK_BUF_INIT, rel = SK_BUF_INIT;
     char hex[65];
 
     sk_buf_addf(&key, "%s\n%s\n%s\n%s", akid, c->region, endpoint, registry_id ? registry_id : "");
     sk_sha256_hex(key.p, key.len, hex);
     hex[32] = '\0';
-    sk_buf_addf(&path, "%s/ecr-auth/%s.json", dir, hex);
+    sk_buf_addf(&rel, "ecr-auth/%s.json", hex);
     sk_buf_release(&key);
-    return sk_buf_detach(&path, NULL);
+    return sk_buf_detach(&rel, NULL);
 }
 
-static int read_cache(const char *path, time_t now, struct sk_ecr_token *out)
+static int read_cache(const char *cache_dir, const char *rel, time_t now, struct sk_ecr_token *out)
 {
     struct sk_buf text = SK_BUF_INIT;
-    char tmp[4096];
-    ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), rc = -1;
-    struct stat st;
     jv doc = jv_invalid();
     double issued = 0, expires = 0;
     struct sk_err ignored;
+    int rc = -1;
 
-    if (fd < 0)
-        return -1;
     /* Only a private file of ours is trusted. */
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) || st.st_uid != geteuid())
-        goto out;
     sk_buf_init_secret(&text);
-    while ((n = read(fd, tmp, sizeof(tmp))) > 0 && text.len < 65536)
-        sk_buf_add(&text, tmp, (size_t)n);
-    sk_wipe(tmp, sizeof(tmp));
+    if (cache_read(cache_dir, rel, 65536, &text, &ignored) < 0)
+        goto out;
     if (sk_json_parse(text.p, text.len, &doc, &ignored) < 0)
         goto out;
     if (!sk_json_str(doc, "token") || !sk_json_str(doc, "proxyEndpoint") || sk_json_num(doc, "issued", &issued) < 0 ||
@@ -135,15 +388,13 @@ out:
     sk_json_wipe_strings(doc); /* jv frees without wiping: clear its copy of the token */
     jv_free(doc);
     sk_buf_release(&text);
-    close(fd);
     return rc;
 }
 
-static void write_cache(const char *path, const struct sk_ecr_token *t)
+static void write_cache(const char *cache_dir, const char *rel, const struct sk_ecr_token *t)
 {
-    struct sk_buf body = SK_BUF_INIT, tmp = SK_BUF_INIT;
+    struct sk_buf body = SK_BUF_INIT;
     struct sk_jsonw w;
-    int fd;
 
     sk_buf_init_secret(&body);
     sk_jsonw_begin(&w, &body);
@@ -153,24 +404,15 @@ static void write_cache(const char *path, const struct sk_ecr_token *t)
     sk_jsonw_int(&w, "expires", (long long)t->expires);
     sk_jsonw_end(&w);
     sk_buf_addch(&body, '\n');
-    sk_buf_addf(&tmp, "%s.%ld.tmp", path, (long)getpid());
-    fd = open(tmp.p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd >= 0) {
-        int ok = write(fd, body.p, body.len) == (ssize_t)body.len;
-        ok &= fsync(fd) == 0;
-        ok &= close(fd) == 0;
-        if (!ok || rename(tmp.p, path) < 0)
-            unlink(tmp.p); /* a cache we cannot write is only slower */
-    }
+    sk_cache_write(cache_dir, rel, body.p, body.len, 0, NULL); /* a cache we cannot write is only slower */
     sk_buf_release(&body);
-    sk_buf_release(&tmp);
 }
 
 int sk_ecr_token_get(struct sk_client *c, const char *registry_id, const char *cache_dir, struct sk_ecr_token *out,
                      struct sk_err *err)
 {
     const struct sk_creds *creds;
-    char *endpoint = NULL, *path = NULL, *dir = NULL;
+    char *endpoint = NULL, *rel = NULL;
     struct sk_buf body = SK_BUF_INIT;
     struct sk_jsonw w;
     jv res = jv_invalid(), data = jv_invalid(), item = jv_invalid();
@@ -184,8 +426,8 @@ int sk_ecr_token_get(struct sk_client *c, const char *registry_id, const char *c
         goto out;
     now = sk_transport_now(&c->t);
     if (cache_dir) {
-        path = cache_path(cache_dir, c, creds->access_key_id, endpoint, registry_id);
-        if (read_cache(path, now, out) == 0) {
+        rel = token_cache_rel(c, creds->access_key_id, endpoint, registry_id);
+        if (read_cache(cache_dir, rel, now, out) == 0) {
             rc = 0;
             goto out;
         }
@@ -217,12 +459,8 @@ int sk_ecr_token_get(struct sk_client *c, const char *registry_id, const char *c
     out->proxy_endpoint = xstrdup(proxy);
     out->issued = now;
     out->expires = expires > (double)now ? (time_t)expires : now + 12 * 3600;
-    if (cache_dir) {
-        dir = xstrdup(path);
-        *strrchr(dir, '/') = '\0';
-        if (sk_mkdirs(dir, 0700, NULL) == 0)
-            write_cache(path, out);
-    }
+    if (cache_dir)
+        write_cache(cache_dir, rel, out);
     rc = 0;
 out:
     jv_free(item);
@@ -231,7 +469,152 @@ out:
     jv_free(res);
     sk_buf_release(&body);
     free(endpoint);
-    free(path);
-    free(dir);
+    free(rel);
+    return rc;
+}
+
+/* ---- the layer cache ---------------------------------------------------------------------------- */
+
+static const char layer_key_rel[] = "layers/key";
+
+void sk_layer_cache_release(struct sk_layer_cache *lc)
+{
+    free(lc->dir);
+    sk_wipe(lc, sizeof(*lc));
+}
+
+/* The key file: exactly the key's bytes. 1 loaded, 0 absent, -1 unusable. */
+static int read_key(const char *cache_dir, unsigned char key[32], struct sk_err *err)
+{
+    struct sk_buf b = SK_BUF_INIT;
+    int rc = -1;
+
+    sk_buf_init_secret(&b);
+    if (cache_read(cache_dir, layer_key_rel, 64, &b, err) < 0) {
+        rc = err && err->sys_errno == ENOENT ? 0 : -1;
+    } else if (b.len != 32) {
+        sk_errf(err, SK_E_IO, "the layer cache key is %zu bytes, not 32", b.len);
+    } else {
+        memcpy(key, b.p, 32);
+        rc = 1;
+    }
+    sk_buf_release(&b);
+    return rc;
+}
+
+int sk_layer_cache_init(struct sk_layer_cache *lc, const char *cache_dir, long level, struct sk_err *err)
+{
+    unsigned char fresh[32];
+    struct sk_err kerr;
+    int r, attempt;
+
+    memset(lc, 0, sizeof(*lc));
+    lc->level = level;
+    if (!cache_dir)
+        return sk_errf(err, SK_E_CONFIG, "no cache directory (neither XDG_CACHE_HOME nor HOME is set)");
+    for (attempt = 0; attempt < 2; attempt++) {
+        sk_err_clear(&kerr);
+        r = read_key(cache_dir, lc->key, &kerr);
+        if (r == 1) {
+            lc->dir = xstrdup(cache_dir);
+            return 0;
+        }
+        if (RAND_bytes(fresh, sizeof(fresh)) != 1)
+            return sk_errf(err, SK_E_INTERNAL, "no random bytes for the layer cache key");
+        /* Absent: make one, unless another process just did (then read that one). Unusable (a
+         * file of the wrong size, a link, not private): replace it, if the directory is ours
+         * (sk_cache_write checks; a directory we cannot trust means no cache at all). */
+        r = sk_cache_write(cache_dir, layer_key_rel, fresh, sizeof(fresh), r == 0 ? SK_CACHE_NOREPLACE : 0, err);
+        if (r == 0) {
+            memcpy(lc->key, fresh, sizeof(fresh));
+            sk_wipe(fresh, sizeof(fresh));
+            lc->dir = xstrdup(cache_dir);
+            return 0;
+        }
+        sk_wipe(fresh, sizeof(fresh));
+        if (r < 0)
+            return -1;
+    }
+    return sk_errf(err, SK_E_IO, "cannot read the layer cache key in '%s'", cache_dir);
+}
+
+static char *layer_entry_rel(const struct sk_layer_cache *lc, const char *diff_id)
+{
+    struct sk_buf b = SK_BUF_INIT;
+
+    sk_buf_addf(&b, "layers/gzip-%ld/%s", lc->level, diff_id + 7);
+    return sk_buf_detach(&b, NULL);
+}
+
+static void layer_mac(const struct sk_layer_cache *lc, const char *diff_id, const char *digest, uint64_t size,
+                      char hex[65])
+{
+    static const char xd[] = "0123456789abcdef";
+    struct sk_buf msg = SK_BUF_INIT;
+    unsigned char mac[32];
+    unsigned int len = sizeof(mac), i;
+
+    sk_buf_addf(&msg, "shipkit layer cache 1\ngzip-%ld\n%s\n%s\n%llu", lc->level, diff_id, digest,
+                (unsigned long long)size);
+    HMAC(EVP_sha256(), lc->key, (int)sizeof(lc->key), (const unsigned char *)msg.p, msg.len, mac, &len);
+    for (i = 0; i < 32; i++) {
+        hex[2 * i] = xd[mac[i] >> 4];
+        hex[2 * i + 1] = xd[mac[i] & 15];
+    }
+    hex[64] = '\0';
+    sk_buf_release(&msg);
+}
+
+int sk_layer_cache_get(const struct sk_layer_cache *lc, const char *diff_id, char digest[SK_DIGEST_MAX], uint64_t *size,
+                       struct sk_err *err)
+{
+    struct sk_buf text = SK_BUF_INIT;
+    char d[SK_DIGEST_MAX + 8], mac[80], want[65], *rel, *nl;
+    unsigned long long sz = 0;
+    int rc = -1;
+
+    if (!lc->dir || !sk_digest_valid(diff_id))
+        return 0;
+    rel = layer_entry_rel(lc, diff_id);
+    if (cache_read(lc->dir, rel, 512, &text, err) < 0) {
+        rc = err && err->sys_errno == ENOENT ? 0 : -1;
+        goto out;
+    }
+    nl = text.p ? memchr(text.p, '\n', text.len) : NULL;
+    if (!nl || (size_t)(nl - text.p) + 1 != text.len || sscanf(text.p, "%79s %llu %79s", d, &sz, mac) != 3 ||
+        !sk_digest_valid(d) || sz == 0) {
+        sk_errf(err, SK_E_IO, "the layer cache entry '%s' is malformed", rel);
+        goto out;
+    }
+    layer_mac(lc, diff_id, d, (uint64_t)sz, want);
+    if (strlen(mac) != 64 || CRYPTO_memcmp(mac, want, 64) != 0) {
+        sk_errf(err, SK_E_IO,
+                "the layer cache entry '%s' was not written by ecr-push for this layer (its MAC does not match)", rel);
+        goto out;
+    }
+    memcpy(digest, d, 72); /* sk_digest_valid: 71 characters and the NUL */
+    *size = (uint64_t)sz;
+    rc = 1;
+out:
+    sk_buf_release(&text);
+    free(rel);
+    return rc;
+}
+
+int sk_layer_cache_put(const struct sk_layer_cache *lc, const char *diff_id, const char *digest, uint64_t size,
+                       struct sk_err *err)
+{
+    struct sk_buf line = SK_BUF_INIT;
+    char mac[65], *rel;
+    int rc;
+
+    if (!lc->dir || !sk_digest_valid(diff_id) || !sk_digest_valid(digest))
+        return 0;
+    layer_mac(lc, diff_id, digest, size, mac);
+    sk_buf_addf(&line, "%s %llu %s\n", digest, (unsigned long long)size, mac);
+    rel = layer_entry_rel(lc, diff_id);
+    rc = sk_cache_write(lc->dir, rel, line.p, line.len, 0, err) < 0 ? -1 : 0;
+    sk_buf_release(&line);
+    free(rel);
     return rc;
 }

@@ -1,17 +1,25 @@
 /*
- * ecr.h - ECR registry credentials: GetAuthorizationToken, cached on disk.
+ * ecr.h - ECR registry credentials (GetAuthorizationToken, cached on disk), whom they may go to, and
+ * the private on-disk caches of ecr-push.
  *
  * The token (base64 "AWS:<password>") is cached as JSON in <cache_dir>/ecr-auth/<key>.json, mode
  * 0600 in a 0700 directory, keyed by access key id, region, endpoint and registry id, and reused
  * until half its lifetime has passed (as the ECR credential helper does).
+ *
+ * Every cache file is opened with sk_cache_open() and written with sk_cache_write(): no link is
+ * followed below the cache directory, and only directories and files of ours that nobody else can
+ * write (files: that nobody else can read either) are trusted.
  */
 #ifndef SK_ECR_H
 #define SK_ECR_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "api.h"
 #include "err.h"
+#include "image.h"
 
 struct sk_ecr_token {
     char *token;          /* secret */
@@ -25,12 +33,61 @@ int sk_ecr_token_get(struct sk_client *c, const char *registry_id, const char *c
                      struct sk_err *err);
 void sk_ecr_token_release(struct sk_ecr_token *t);
 
-/* Parse "<acct>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]": 1 and account/region filled (owned), or 0. */
+/* Parse an ECR registry host, "<acct>.dkr.ecr[-fips].<region>.<the region's DNS suffix>" or the
+ * dual-stack "<acct>.dkr-ecr.<region>.on.aws": 1 and account/region filled (owned), or 0. */
 int sk_ecr_parse_host(const char *host, char **account, char **region);
+
+/* The host of a proxyEndpoint URL ("https://123.dkr.ecr.eu-west-1.amazonaws.com" -> the host), owned. */
+char *sk_ecr_proxy_host(const char *proxy_endpoint);
+
+/* 1 if the ECR token that GetAuthorizationToken gave with proxy_endpoint may be sent to the registry
+ * host: host is proxy_endpoint's host, or both are ECR registry hosts of the same account in the
+ * same partition. Else 0: the token goes nowhere else. */
+int sk_ecr_token_for_host(const char *proxy_endpoint, const char *host);
 
 /* $XDG_CACHE_HOME/shipkit, else $HOME/.cache/shipkit (owned), or NULL with neither set. */
 char *sk_cache_dir(void);
 /* mkdir -p with mode for every component created. */
 int sk_mkdirs(const char *path, int mode, struct sk_err *err);
+
+/* Open cache_dir/rel ("dir/file") to read. cache_dir must be a directory of ours that group and
+ * others cannot write; each directory of rel is opened below it without following a link
+ * (O_NOFOLLOW) and checked the same way; the file must not be a link and must be a regular file
+ * of ours that group and others can neither read nor write. Returns the descriptor, or -1 with
+ * SK_E_IO saying why (sys_errno ENOENT when the file or a directory is simply absent). */
+int sk_cache_open(const char *cache_dir, const char *rel, struct sk_err *err);
+
+#define SK_CACHE_NOREPLACE 1 /* sk_cache_write: keep an existing file (and return 1) */
+/* Write data to cache_dir/rel, atomically: the directories made (0700) and checked as in
+ * sk_cache_open, a new 0600 file written and synced beside it, then renamed over rel (or, with
+ * SK_CACHE_NOREPLACE, linked to rel unless it exists). 0 written, 1 kept (NOREPLACE), -1 error. */
+int sk_cache_write(const char *cache_dir, const char *rel, const void *data, size_t len, int flags, struct sk_err *err);
+
+/*
+ * The layer cache: a docker-archive layer's diff_id -> the digest and size of its gzip (at a level),
+ * so that a re-push neither recompresses nor re-uploads. Files <cache_dir>/layers/gzip-<level>/<hex>
+ * hold "<digest> <size> <mac>": mac is HMAC-SHA256, under a random key of this user
+ * (<cache_dir>/layers/key, 0600), of the level, the diff_id, the digest and the size. Only ecr-push
+ * itself writes an entry, after it compressed that layer and hashed both sides; an entry whose MAC
+ * does not check out (written by anyone or anything else, or for another layer) is refused, so a
+ * planted entry cannot change what is pushed.
+ */
+struct sk_layer_cache {
+    char *dir; /* the cache directory; NULL: no cache */
+    long level;
+    unsigned char key[32]; /* secret */
+};
+
+/* Load the key, or make one. -1 (the cache is off, err says why) when there is no cache directory
+ * or it is not private; lc is then inert but releasable. */
+int sk_layer_cache_init(struct sk_layer_cache *lc, const char *cache_dir, long level, struct sk_err *err);
+/* 1: a valid entry for diff_id, digest and size filled; 0: none; -1: an entry that is refused
+ * (err says why: not private, a link, malformed, its MAC does not match). */
+int sk_layer_cache_get(const struct sk_layer_cache *lc, const char *diff_id, char digest[SK_DIGEST_MAX], uint64_t *size,
+                       struct sk_err *err);
+/* Record diff_id -> digest, size (replacing any entry). */
+int sk_layer_cache_put(const struct sk_layer_cache *lc, const char *diff_id, const char *digest, uint64_t size,
+                       struct sk_err *err);
+void sk_layer_cache_release(struct sk_layer_cache *lc);
 
 #endif

@@ -173,79 +173,115 @@ static int io_fail(struct sk_err *err, const char *path)
     return -1;
 }
 
-static int read_path(const char *path, size_t max, struct sk_buf *out, struct sk_err *err)
+/* Open name ("index.json", "blobs/sha256/<hex>") of the OCI layout directory root for reading,
+ * never leaving the layout: root itself is opened as the user named it, and every component below it
+ * with O_NOFOLLOW (directories with O_DIRECTORY), so a link anywhere inside is refused rather than
+ * followed, and nothing outside the layout is opened, read or described. The file must be a regular
+ * file (O_NONBLOCK: a FIFO cannot hang us). *st is filled. Absent: SK_E_USAGE, sys_errno ENOENT. */
+static int layout_open(const char *root, const char *name, struct stat *st, struct sk_err *err)
 {
-    struct stat st;
-    ssize_t r;
-    int fd, rc = -1, e;
+    char *copy = xstrdup(name), *comp, *next_comp, *save = NULL;
+    int dfd, fd = -1, e;
 
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    if (err)
+        err->sys_errno = 0;
+    dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) {
         e = errno;
-        sk_errf(err, e == ENOENT || e == ENOTDIR ? SK_E_USAGE : SK_E_IO, "%s: %s", path, strerror(e));
+        sk_errf(err, e == ENOENT || e == ENOTDIR ? SK_E_USAGE : SK_E_IO, "%s: %s", root, strerror(e));
         if (err)
             err->sys_errno = e;
-        return -1;
-    }
-    if (fstat(fd, &st) < 0) {
-        io_fail(err, path);
         goto out;
     }
-    if (!S_ISREG(st.st_mode)) {
-        sk_errf(err, SK_E_USAGE, "%s: not a regular file", path);
+    for (comp = strtok_r(copy, "/", &save); comp; comp = next_comp) {
+        struct stat lst;
+        next_comp = strtok_r(NULL, "/", &save);
+        fd = openat(dfd, comp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (next_comp ? O_DIRECTORY : O_NONBLOCK));
+        if (fd < 0) {
+            e = errno;
+            if (fstatat(dfd, comp, &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode)) {
+                /* name it as far as the link: "blobs", "blobs/sha256", "index.json" */
+                sk_errf(err, SK_E_USAGE, "%s: %.*s is a symbolic link: an OCI layout is read only from inside it", root,
+                        (int)(comp - copy + strlen(comp)), name);
+                e = ELOOP;
+            } else if (e == ENOENT || e == ENOTDIR)
+                sk_errf(err, SK_E_USAGE, "%s: no %s in the layout", root, name);
+            else
+                sk_errf(err, SK_E_IO, "%s: %s: %s", root, name, strerror(e));
+            if (err)
+                err->sys_errno = e;
+            goto out;
+        }
+        close(dfd);
+        dfd = next_comp ? fd : -1;
+        if (next_comp)
+            fd = -1;
+    }
+    if (fstat(fd, st) < 0) {
+        io_fail(err, name);
+    } else if (!S_ISREG(st->st_mode)) {
+        sk_errf(err, SK_E_USAGE, "%s: %s is not a regular file", root, name);
+    } else {
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
         goto out;
     }
-    if ((uint64_t)st.st_size > max) {
-        sk_errf(err, SK_E_USAGE, "%s: larger than %zu bytes", path, max);
-        goto out;
-    }
-    sk_buf_grow(out, (size_t)st.st_size);
+    close(fd);
+    fd = -1;
+out:
+    if (dfd >= 0)
+        close(dfd);
+    free(copy);
+    return fd;
+}
+
+/* Read all of an open regular file (st from fstat), at most max bytes. path names it in messages. */
+static int read_fd(int fd, const struct stat *st, const char *path, size_t max, struct sk_buf *out, struct sk_err *err)
+{
+    ssize_t r;
+
+    if ((uint64_t)st->st_size > max)
+        return sk_errf(err, SK_E_USAGE, "%s: larger than %zu bytes", path, max);
+    sk_buf_grow(out, (size_t)st->st_size);
     for (;;) {
         sk_buf_grow(out, 4096);
         r = read(fd, out->p + out->len, out->cap - out->len - 1);
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            io_fail(err, path);
-            goto out;
+            return io_fail(err, path);
         }
         if (r == 0)
             break;
         out->len += (size_t)r;
         out->p[out->len] = '\0';
         if (out->len > max)
-            break;
+            return sk_errf(err, SK_E_USAGE, "%s: larger than %zu bytes", path, max);
     }
-    if (out->len > max) {
-        sk_errf(err, SK_E_USAGE, "%s: larger than %zu bytes", path, max);
-        goto out;
-    }
-    rc = 0;
-out:
-    close(fd);
-    return rc;
+    return 0;
 }
 
 /* A named file of the layout (oci-layout, index.json): in the directory or in the archive. */
 static int store_read_file(const struct store *st, const char *name, struct sk_buf *out, struct sk_err *err)
 {
-    struct sk_buf path = SK_BUF_INIT;
     const struct sk_tar_entry *e;
-    int rc;
+    struct stat sb;
+    int fd, rc;
 
     if (st->tar) {
         e = sk_tar_resolve(st->tar, name, err);
         return e ? sk_tar_read(st->tar, e, DOC_MAX, out, err) : -1;
     }
-    sk_buf_addf(&path, "%s/%s", st->path, name);
-    rc = read_path(path.p, DOC_MAX, out, err);
-    sk_buf_release(&path);
+    if ((fd = layout_open(st->path, name, &sb, err)) < 0)
+        return -1;
+    rc = read_fd(fd, &sb, name, DOC_MAX, out, err);
+    close(fd);
     return rc;
 }
 
-/* Find a blob: its file, offset and size. what/where name it in messages. */
+/* Find a blob: its file, offset and size. what/where name it in messages. In a directory, fdp (if not
+ * NULL) receives the blob's open descriptor (layout_open: never a link). */
 static int store_locate(const struct store *st, const char *digest, const char *what, const char *where,
-                        struct sk_buf *path, uint64_t *offset, uint64_t *size, const struct sk_tar_entry **ep,
+                        struct sk_buf *path, uint64_t *offset, uint64_t *size, const struct sk_tar_entry **ep, int *fdp,
                         struct sk_err *err)
 {
     struct sk_buf name = SK_BUF_INIT;
@@ -268,22 +304,18 @@ static int store_locate(const struct store *st, const char *digest, const char *
         *offset = e->offset;
         *size = e->size;
     } else {
+        int fd = layout_open(st->path, name.p, &sb, err);
+        if (fd < 0) {
+            if (err && (err->sys_errno == ENOENT || err->sys_errno == ENOTDIR) && err->kind == SK_E_USAGE)
+                sk_errf(err, SK_E_USAGE, "missing blob %s (%s in %s) in %s", digest, what, where, st->path);
+            goto out;
+        }
+        if (fdp)
+            *fdp = fd;
+        else
+            close(fd);
         sk_buf_reset(path);
         sk_buf_addf(path, "%s/%s", st->path, name.p);
-        if (stat(path->p, &sb) < 0) {
-            int e2 = errno;
-            if (e2 == ENOENT || e2 == ENOTDIR)
-                sk_errf(err, SK_E_USAGE, "missing blob %s (%s in %s) in %s", digest, what, where, st->path);
-            else
-                sk_errf(err, SK_E_IO, "%s: %s", path->p, strerror(e2));
-            if (err)
-                err->sys_errno = e2;
-            goto out;
-        }
-        if (!S_ISREG(sb.st_mode)) {
-            sk_errf(err, SK_E_USAGE, "%s: not a regular file", path->p);
-            goto out;
-        }
         *offset = 0;
         *size = (uint64_t)sb.st_size;
     }
@@ -310,20 +342,21 @@ static int store_read_blob(const struct store *st, const struct desc *d, const c
     const struct sk_tar_entry *e = NULL;
     char got[SK_DIGEST_MAX];
     uint64_t off, size;
-    int rc = -1;
+    struct stat sb;
+    int rc = -1, fd = -1;
 
     if (d->size > DOC_MAX) {
         sk_errf(err, SK_E_USAGE, "%s %s in %s is larger than %u bytes", what, d->digest, st->path, DOC_MAX);
         goto out;
     }
-    if (store_locate(st, d->digest, what, where, &path, &off, &size, &e, err) < 0)
+    if (store_locate(st, d->digest, what, where, &path, &off, &size, &e, &fd, err) < 0)
         goto out;
     if (check_size(d, size, what, where, st->path, err) < 0)
         goto out;
     if (st->tar) {
         if (sk_tar_read(st->tar, e, DOC_MAX, out, err) < 0)
             goto out;
-    } else if (read_path(path.p, DOC_MAX, out, err) < 0) {
+    } else if (fstat(fd, &sb) < 0 ? io_fail(err, path.p) : read_fd(fd, &sb, path.p, DOC_MAX, out, err) < 0) {
         goto out;
     }
     if (out->len != d->size) {
@@ -338,6 +371,8 @@ static int store_read_blob(const struct store *st, const struct desc *d, const c
     }
     rc = 0;
 out:
+    if (fd >= 0)
+        close(fd);
     sk_buf_release(&path);
     return rc;
 }
@@ -535,7 +570,7 @@ static int load_manifest(struct ctx *c, const struct desc *d, const char *platfo
             sk_err_prefix(err, "%s", c->st.path);
             goto out;
         }
-        if (store_locate(&c->st, ld.digest, "layer", where, &path, &off, &size, NULL, err) < 0 ||
+        if (store_locate(&c->st, ld.digest, "layer", where, &path, &off, &size, NULL, NULL, err) < 0 ||
             check_size(&ld, size, "layer", where, c->st.path, err) < 0)
             goto out;
         memset(&b, 0, sizeof(b));
@@ -798,7 +833,7 @@ static int open_oci(struct ctx *c, const char *ref, struct sk_err *err)
 
     snprintf(where, sizeof(where), "%s", oci_index_name);
     if (store_read_file(&c->st, oci_layout_name, &buf, err) < 0) {
-        if (err && err->kind == SK_E_USAGE)
+        if (err && err->kind == SK_E_USAGE && (c->st.tar || err->sys_errno == ENOENT || err->sys_errno == ENOTDIR))
             sk_errf(err, SK_E_USAGE, "%s: not an OCI layout (no %s)", c->img->path, oci_layout_name);
         goto out;
     }
@@ -1244,6 +1279,33 @@ out:
     if (rc < 0)
         sk_image_release(img);
     return rc;
+}
+
+int sk_image_blob_open(const struct sk_image *img, const struct sk_blob *b, struct sk_err *err)
+{
+    struct sk_buf name = SK_BUF_INIT;
+    struct stat st;
+    int fd;
+
+    if (b->kind == SK_BLOB_MEMORY || !b->path)
+        return sk_errf(err, SK_E_INTERNAL, "blob %s has no file", b->digest);
+    if (!img->kind || strcmp(img->kind, "oci") != 0) {
+        /* An archive the user named: its own path, as sk_image_open read it. */
+        fd = open(b->path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            io_fail(err, b->path);
+        return fd;
+    }
+    sk_buf_addf(&name, "%s%s", blobs_dir, b->digest + 7);
+    fd = layout_open(img->path, name.p, &st, err);
+    if (fd >= 0 && (uint64_t)st.st_size != b->size) {
+        sk_errf(err, SK_E_USAGE, "%s: %s changed since it was read (now %llu bytes, not %llu)", img->path, name.p,
+                (unsigned long long)st.st_size, (unsigned long long)b->size);
+        close(fd);
+        fd = -1;
+    }
+    sk_buf_release(&name);
+    return fd;
 }
 
 void sk_image_release(struct sk_image *img)

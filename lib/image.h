@@ -8,6 +8,8 @@
  *
  * Nothing here touches the network. Blobs are never loaded whole: a blob is a region of a file.
  * Small JSON documents (manifests, indexes, configs) are read, parsed and digest-checked at open.
+ * An OCI layout directory is read only from inside: no link below the directory the user named is
+ * followed (sk_image_blob_open), so a layout cannot make us read, upload or describe another file.
  */
 #ifndef SK_IMAGE_H
 #define SK_IMAGE_H
@@ -85,6 +87,13 @@ struct sk_image_opts {
  * hashes them as it streams and must compare with the digest (or diff_id) before committing. */
 int sk_image_open(const char *source, const struct sk_image_opts *o, struct sk_image *img, struct sk_err *err);
 void sk_image_release(struct sk_image *img);
+
+/* Open the file that holds the bytes of blob b (SK_BLOB_FILE or SK_BLOB_GZIP) of img, to read from
+ * b->offset. In an OCI layout directory, the blob's file is opened as sk_image_open opened it: below
+ * the layout without following any link (a link inside a layout is refused, never followed, so
+ * nothing outside the layout is read), a regular file of the size its descriptor gives. Otherwise
+ * the archive. The descriptor, or -1 (SK_E_USAGE, SK_E_IO). */
+int sk_image_blob_open(const struct sk_image *img, const struct sk_blob *b, struct sk_err *err);
 
 /* Record the digest and size of a SK_BLOB_GZIP blob once known (compressed, or from a cache). */
 void sk_image_set_blob(struct sk_image *img, size_t i, const char *digest, uint64_t size);

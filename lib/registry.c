@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
+
 #include "buf.h"
 #include "json.h"
 #include "mem.h"
@@ -29,9 +31,11 @@ int sk_registry_init(struct sk_registry *r, const char *host, const char *basic_
     if (!*host)
         return sk_errf(err, SK_E_USAGE, "empty registry host");
     r->host = xstrdup(host);
-    sk_buf_init_secret(&a);
-    sk_buf_addf(&a, "Basic %s", basic_token);
-    r->auth = sk_buf_detach(&a, NULL);
+    if (basic_token) {
+        sk_buf_init_secret(&a);
+        sk_buf_addf(&a, "Basic %s", basic_token);
+        r->auth = sk_buf_detach(&a, NULL);
+    }
     r->http = sk_http_new(ca_bundle);
     if (trace)
         sk_http_set_trace(r->http, trace, trace_ctx);
@@ -87,7 +91,9 @@ static int registry_error(struct sk_registry *r, const char *what, const struct 
         long v = strtol(ra, NULL, 10);
         r->retry_after_s = v > 0 && v < 3600 ? v : 0;
     }
-    if (resp->status == 401)
+    if (resp->status == 401 && !r->auth)
+        sk_errf(err, SK_E_CONFIG, "%s: registry %s wants credentials and none were given (HTTP 401)", what, r->host);
+    else if (resp->status == 401)
         sk_errf(err, SK_E_AWS, "%s: registry %s refused the credentials (HTTP 401%s%s)", what, r->host, msg ? ": " : "",
                 msg ? msg : "");
     else
@@ -98,12 +104,22 @@ static int registry_error(struct sk_registry *r, const char *what, const struct 
     return -1;
 }
 
-/* Resolve a Location header against the registry: absolute URLs as given, paths on our host. */
-static char *resolve_location(const struct sk_registry *r, const char *loc)
+/* Resolve a Location header against the registry: absolute https URLs as given, paths on our host.
+ * Our registry speaks TLS: a Location on plain http (a downgrade, on this host or another) is
+ * refused, SK_E_NET and not retryable, as a failed certificate check is. */
+static char *resolve_location(const struct sk_registry *r, const char *loc, struct sk_err *err)
 {
     struct sk_buf b = SK_BUF_INIT;
 
-    if (strncasecmp(loc, "https://", 8) == 0 || strncasecmp(loc, "http://", 7) == 0)
+    if (strncasecmp(loc, "http://", 7) == 0) {
+        sk_errf(err, SK_E_NET,
+                "registry %s sent an upload Location on plain http: refused (uploads to a TLS registry stay on https)",
+                r->host);
+        if (err)
+            err->retryable = SK_RETRY_NO;
+        return NULL;
+    }
+    if (strncasecmp(loc, "https://", 8) == 0)
         sk_buf_adds(&b, loc);
     else if (loc[0] == '/')
         sk_buf_addf(&b, "https://%s%s", r->host, loc);
@@ -131,7 +147,7 @@ static int same_host(const struct sk_registry *r, const char *url)
 static int reg_send(struct sk_registry *r, const char *method, const char *url, struct sk_headers *h,
                     struct sk_http_req *req, struct sk_http_resp *resp, struct sk_err *err)
 {
-    if (same_host(r, url))
+    if (r->auth && same_host(r, url))
         sk_headers_add(h, "Authorization", r->auth);
     sk_headers_add(h, "User-Agent", "shipkit-ecr-push");
     r->retry_after_s = 0; /* never a stale one from an earlier answer */
@@ -251,7 +267,11 @@ int sk_registry_blob_upload(struct sk_registry *r, const char *repo, const struc
             registry_error(r, "starting an upload", &resp, err);
         goto out;
     }
-    location = resolve_location(r, loc);
+    location = resolve_location(r, loc, err);
+    if (!location) {
+        /* The session is on the registry, which gave no usable place to cancel it: let it expire. */
+        goto out;
+    }
 
     /* 2. One streaming PATCH with the whole blob; ECR answers 201 or 202, others 202 or 204. */
     sk_headers_release(&h);
@@ -276,8 +296,11 @@ int sk_registry_blob_upload(struct sk_registry *r, const char *repo, const struc
     }
     loc = sk_headers_get(&resp.headers, "Location");
     if (loc) {
+        char *next = resolve_location(r, loc, err);
+        if (!next)
+            goto cancel;
         free(location);
-        location = resolve_location(r, loc);
+        location = next;
     }
 
     /* 3. Only now is the content's digest known and checked: commit it. */
@@ -379,5 +402,143 @@ out:
     sk_headers_release(&h);
     sk_http_resp_release(&resp);
     sk_buf_release(&url);
+    return rc;
+}
+
+/* ---- credentials for registries other than ECR ------------------------------------------------ */
+
+char *sk_registry_basic(const void *userpass, size_t n)
+{
+    const char *p = userpass, *colon = memchr(p, ':', n);
+    struct sk_buf b = SK_BUF_INIT;
+    size_t i;
+
+    if (!colon || colon == p || n > 8192)
+        return NULL;
+    for (i = 0; i < n; i++)
+        if ((unsigned char)p[i] < ' ' || p[i] == 0x7f) /* nothing that could break the header line */
+            return NULL;
+    sk_buf_init_secret(&b);
+    sk_buf_grow(&b, 4 * ((n + 2) / 3) + 1);
+    b.len = (size_t)EVP_EncodeBlock((unsigned char *)b.p, userpass, (int)n);
+    b.p[b.len] = '\0';
+    return sk_buf_detach(&b, NULL);
+}
+
+/* Docker's rule for an auths key (cli/config ConvertToHostname): drop the scheme and any path. */
+static int docker_key_is(const char *key, const char *host)
+{
+    size_t n;
+
+    if (strncasecmp(key, "https://", 8) == 0)
+        key += 8;
+    else if (strncasecmp(key, "http://", 7) == 0)
+        key += 7;
+    n = strcspn(key, "/");
+    return n == strlen(host) && strncasecmp(key, host, n) == 0;
+}
+
+/* The value of an object's entry whose key is host (Docker's matching), new reference or invalid. */
+static jv docker_entry(jv obj, const char *host)
+{
+    jv found = jv_invalid();
+    int it;
+
+    if (jv_get_kind(obj) != JV_KIND_OBJECT)
+        return found;
+    for (it = jv_object_iter(obj); jv_object_iter_valid(obj, it); it = jv_object_iter_next(obj, it)) {
+        jv k = jv_object_iter_key(obj, it);
+        int match = jv_get_kind(k) == JV_KIND_STRING && docker_key_is(jv_string_value(k), host);
+        jv_free(k);
+        if (match) {
+            jv_free(found);
+            found = jv_object_iter_value(obj, it);
+            break;
+        }
+    }
+    return found;
+}
+
+/* "auth": base64 of user:password; decoded and encoded again, so that only base64 reaches a header. */
+static char *basic_from_auth(const char *auth)
+{
+    size_t n = strlen(auth);
+    unsigned char *plain;
+    EVP_ENCODE_CTX *ctx;
+    int len = 0, fin = 0, ok;
+    char *out = NULL;
+
+    if (n == 0 || n > 16384 || strspn(auth, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") != n)
+        return NULL;
+    plain = xmalloc(n + 1);
+    ctx = EVP_ENCODE_CTX_new();
+    EVP_DecodeInit(ctx);
+    ok = EVP_DecodeUpdate(ctx, plain, &len, (const unsigned char *)auth, (int)n) >= 0 &&
+         EVP_DecodeFinal(ctx, plain + len, &fin) == 1;
+    EVP_ENCODE_CTX_free(ctx);
+    if (ok)
+        out = sk_registry_basic(plain, (size_t)(len + fin));
+    sk_wipe(plain, n + 1);
+    free(plain);
+    return out;
+}
+
+int sk_registry_docker_auth(const char *json, size_t len, const char *host, char **basic, char **helper,
+                            struct sk_err *err)
+{
+    jv doc = jv_invalid(), helpers = jv_invalid(), h = jv_invalid(), auths = jv_invalid(), a = jv_invalid();
+    const char *store, *auth, *user, *pass;
+    int rc = 0;
+
+    *basic = NULL;
+    *helper = NULL;
+    if (sk_json_parse(json, len, &doc, err) < 0 || jv_get_kind(doc) != JV_KIND_OBJECT) {
+        if (err)
+            err->kind = SK_E_CONFIG;
+        if (jv_is_valid(doc))
+            sk_errf(err, SK_E_CONFIG, "not a JSON object");
+        rc = -1;
+        goto out;
+    }
+    /* Docker asks a credential helper first: the one for this host, else the default store. */
+    helpers = sk_json_get(doc, "credHelpers");
+    h = docker_entry(helpers, host);
+    store = sk_json_str(doc, "credsStore");
+    if (jv_get_kind(h) == JV_KIND_STRING && jv_string_length_bytes(jv_copy(h)) > 0) {
+        *helper = xstrdup(jv_string_value(h));
+        goto out;
+    }
+    if (store && *store) {
+        *helper = xstrdup(store);
+        goto out;
+    }
+    auths = sk_json_get(doc, "auths");
+    a = docker_entry(auths, host);
+    auth = sk_json_str(a, "auth");
+    user = sk_json_str(a, "username");
+    pass = sk_json_str(a, "password");
+    if (auth && *auth) {
+        *basic = basic_from_auth(auth);
+    } else if (user && pass) {
+        struct sk_buf up = SK_BUF_INIT;
+        sk_buf_init_secret(&up);
+        sk_buf_addf(&up, "%s:%s", user, pass);
+        *basic = sk_registry_basic(up.p, up.len);
+        sk_buf_release(&up);
+    } else {
+        goto out;
+    }
+    if (!*basic) {
+        rc = sk_errf(err, SK_E_CONFIG, "the entry for %s in \"auths\" is not a valid user:password", host);
+        goto out;
+    }
+    rc = 1;
+out:
+    jv_free(a);
+    jv_free(auths);
+    jv_free(h);
+    jv_free(helpers);
+    sk_json_wipe_strings(doc); /* the passwords */
+    jv_free(doc);
     return rc;
 }

@@ -3,8 +3,12 @@
  * https://github.com/opencontainers/distribution-spec; ECR's deviations: docs/fault-injection.md).
  *
  * One struct sk_registry per thread (it owns an HTTP connection). Authentication is HTTP Basic with
- * the ECR token on every request to the registry's own host, and never to another host.
- * Errors: SK_E_NET (unreachable, reset, timed out; retryable set, except for TLS verification),
+ * the credentials given to sk_registry_init (the ECR token, or the user's for another registry) on
+ * every request to the registry's own host over https, and never to another host; without
+ * credentials, none are sent. Every request is https: an upload Location on plain http is refused.
+ * Errors: SK_E_NET (unreachable, reset, timed out; retryable set, except for TLS verification and a
+ * Location on plain http), SK_E_CONFIG for a 401 when no credentials were given (aws_code
+ * UNAUTHORIZED),
  * SK_E_AWS with aws_code set to the registry's error
  * code (UNAUTHORIZED, NAME_UNKNOWN, TAG_INVALID, ...; retryable for 5xx and 429), SK_E_USAGE for
  * content that does not match its digest (reported by the stream's finish callback).
@@ -29,7 +33,8 @@ struct sk_registry {
                          * hours). 0: the transport's defaults (60 s). Set it after init. */
 };
 
-/* basic_token is base64("user:password") as ECR's GetAuthorizationToken returns it. */
+/* basic_token is base64("user:password") as ECR's GetAuthorizationToken returns it, or NULL: no
+ * credentials (anonymous). */
 int sk_registry_init(struct sk_registry *r, const char *host, const char *basic_token, const char *ca_bundle,
                      sk_trace_fn *trace, void *trace_ctx, struct sk_err *err);
 void sk_registry_release(struct sk_registry *r);
@@ -65,5 +70,19 @@ int sk_registry_manifest_head(struct sk_registry *r, const char *repo, const cha
  * Docker-Content-Digest, when sent, must equal the body's digest (else SK_E_AWS). */
 int sk_registry_manifest_put(struct sk_registry *r, const char *repo, const char *ref, const char *media_type,
                              const void *body, size_t len, struct sk_err *err);
+
+/* base64(userpass) for HTTP Basic, a secret string (sk_free_secret), or NULL unless userpass is
+ * "USER:PASSWORD" with a USER and no control characters. */
+char *sk_registry_basic(const void *userpass, size_t n);
+
+/* Credentials for host in the text of Docker's client config (config.json, as `docker login` writes
+ * it: https://docs.docker.com/reference/cli/docker/login/): Docker's order is the credential helper
+ * "credHelpers" names for host, else "credsStore", else the "auths" entry for host ("auth", or
+ * "username" and "password"; keys match host as Docker matches them, scheme and path dropped).
+ * 1: *basic (secret) filled from "auths". 0: none; *helper (owned) names the helper Docker would
+ * ask, which is not run here, or is NULL. -1: not JSON, or an "auths" entry that is not
+ * user:password (SK_E_CONFIG). Nothing in the text is copied anywhere else. */
+int sk_registry_docker_auth(const char *json, size_t len, const char *host, char **basic, char **helper,
+                            struct sk_err *err);
 
 #endif

@@ -3,7 +3,9 @@
  *
  * Order of work, so that bad input never leaves a tag pointing at a half-pushed image:
  *   1. read and check the source (image.c): manifests, configs, sizes, media types;
- *   2. authenticate (ECR token, cached), optionally create the repository;
+ *   2. authenticate: the ECR token (cached) only for the account's ECR registry; another registry gets
+ *      the credentials the user gave for it (--registry-auth, Docker's config.json) or none;
+ *      optionally create the repository;
  *   3. push blobs in parallel: HEAD, else POST + one streaming PATCH + PUT ?digest=, hashing every
  *      byte on the way and committing only if it matches its digest (or diff_id);
  *   4. only when every blob is in: child manifests by digest, then each tag (HEAD first, so an
@@ -37,7 +39,7 @@
 static const char usage_text[] =
     "usage: ecr-push [--platform OS/ARCH[/VARIANT]] [--jobs N] [--compress gzip|none] [--compress-level N]\n"
     "                [--create-repo [--immutable]] [--digest-file FILE] [--progress auto|plain|none]\n"
-    "                [OPTIONS] SOURCE DEST...\n";
+    "                [--registry-auth FILE] [OPTIONS] SOURCE DEST...\n";
 
 static const char help_text[] =
     "\n"
@@ -53,6 +55,8 @@ static const char help_text[] =
     "  --immutable             with --create-repo: immutable tags\n"
     "  --digest-file FILE      write the pushed manifest digest to FILE\n"
     "  --progress MODE         auto, plain or none (default auto)\n"
+    "  --registry-auth FILE    USER:PASSWORD for the REGISTRY of DEST (not ECR) from FILE, - for stdin;\n"
+    "                          otherwise Docker's config.json; the ECR token goes only to ECR\n"
     "\n";
 
 #define MAX_DESTS 64
@@ -78,7 +82,8 @@ enum {
     OPT_CREATE_REPO,
     OPT_IMMUTABLE,
     OPT_DIGEST_FILE,
-    OPT_PROGRESS
+    OPT_PROGRESS,
+    OPT_REGISTRY_AUTH
 };
 
 struct dest {
@@ -89,7 +94,7 @@ struct dest {
 
 struct opts {
     struct common_opts c;
-    const char *platform, *digest_file, *source;
+    const char *platform, *digest_file, *source, *registry_auth;
     long jobs, level;
     int compress, create_repo, immutable, progress; /* progress: 0 none, 1 plain lines, 2 a bar */
     struct dest dests[MAX_DESTS];
@@ -167,6 +172,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         { "jobs", required_argument, NULL, OPT_JOBS },
         { "platform", required_argument, NULL, OPT_PLATFORM },
         { "progress", required_argument, NULL, OPT_PROGRESS },
+        { "registry-auth", required_argument, NULL, OPT_REGISTRY_AUTH },
         { NULL, 0, NULL, 0 },
     };
     static char help[sizeof(usage_text) + sizeof(help_text)];
@@ -212,6 +218,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
                 tool_usage("--progress must be auto, plain or none, not '%s'", optarg);
             progress = optarg;
             break;
+        case OPT_REGISTRY_AUTH: o->registry_auth = optarg; break;
         default: tool_bad_option(argv, opt);
         }
     }
@@ -224,6 +231,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
     o->source = argv[optind++];
     for (i = optind; i < argc; i++)
         parse_dest(argv[i], &o->dests[o->ndests++]);
+    if (o->registry_auth && !o->dests[0].host)
+        tool_usage(
+            "--registry-auth is for a DEST that names its REGISTRY (the account's ECR registry takes the ECR token)");
+    if (o->registry_auth && o->create_repo)
+        tool_usage("--create-repo creates ECR repositories with the ECR token, not with --registry-auth");
     /* A bar for people at a terminal; plain lines for logs and CI. Neither with -q. */
     if (o->c.quiet || strcmp(progress, "none") == 0) {
         o->progress = 0;
@@ -302,6 +314,22 @@ static void bar_end(void)
     bar.on = 0;
 }
 
+/* One line on stderr from any thread, around the bar. */
+static void say(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+static void say(const char *fmt, va_list ap)
+{
+    pthread_mutex_lock(&out_lock);
+    if (bar.on && bar.drawn)
+        fputs("\r\033[K", stderr);
+    fprintf(stderr, "%s: ", progname);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    if (bar.on && bar.drawn)
+        bar_draw(1);
+    pthread_mutex_unlock(&out_lock);
+}
+
+/* A progress line (not with -q or --progress none). */
 static void note(const struct opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(const struct opts *o, const char *fmt, ...)
 {
@@ -309,17 +337,22 @@ static void note(const struct opts *o, const char *fmt, ...)
 
     if (!o->progress)
         return;
-    pthread_mutex_lock(&out_lock);
-    if (bar.on && bar.drawn)
-        fputs("\r\033[K", stderr);
-    fprintf(stderr, "%s: ", progname);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    say(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    if (bar.on && bar.drawn)
-        bar_draw(1);
-    pthread_mutex_unlock(&out_lock);
+}
+
+/* A -v line (not with -q), from any thread. */
+static void vnote(const struct opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void vnote(const struct opts *o, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!o->c.verbose || o->c.quiet)
+        return;
+    va_start(ap, fmt);
+    say(fmt, ap);
+    va_end(ap);
 }
 
 static void human(uint64_t n, char *out, size_t sz)
@@ -390,7 +423,8 @@ static void reader_close(struct reader *r)
     r->in = r->out = NULL;
 }
 
-static int reader_open(struct reader *r, const struct sk_blob *b, int level, struct sk_err *err)
+static int reader_open(struct reader *r, const struct sk_image *img, const struct sk_blob *b, int level,
+                       struct sk_err *err)
 {
     memset(r, 0, sizeof(*r));
     r->fd = -1;
@@ -400,9 +434,9 @@ static int reader_open(struct reader *r, const struct sk_blob *b, int level, str
     EVP_DigestInit_ex(r->out_md, EVP_sha256(), NULL);
     if (b->kind == SK_BLOB_MEMORY)
         return 0;
-    r->fd = open(b->path, O_RDONLY | O_CLOEXEC);
+    r->fd = sk_image_blob_open(img, b, err); /* in an OCI layout: never through a link */
     if (r->fd < 0)
-        return sk_errf(err, SK_E_USAGE, "cannot read '%s': %s", b->path, strerror(errno));
+        return -1;
     r->pos = b->offset;
     r->end = b->offset + (b->kind == SK_BLOB_GZIP ? b->src_size : b->size);
     if (b->kind == SK_BLOB_GZIP) {
@@ -510,73 +544,13 @@ static int reader_finish(void *ctx, char digest[SK_DIGEST_MAX], struct sk_err *e
     return 0;
 }
 
-/* ---- the diffID -> compressed digest cache ---------------------------------------------------- */
-
-static char *layer_cache_path(const char *cache_dir, long level, const char *diff_id)
-{
-    struct sk_buf b = SK_BUF_INIT;
-
-    if (!cache_dir || !sk_digest_valid(diff_id))
-        return NULL;
-    sk_buf_addf(&b, "%s/layers/gzip-%ld/%s", cache_dir, level, diff_id + 7);
-    return sk_buf_detach(&b, NULL);
-}
-
-static int layer_cache_get(const char *cache_dir, long level, const char *diff_id, char digest[SK_DIGEST_MAX],
-                           uint64_t *size)
-{
-    char *path = layer_cache_path(cache_dir, level, diff_id);
-    char line[160];
-    unsigned long long sz = 0;
-    FILE *f;
-    int ok = 0;
-
-    if (!path)
-        return 0;
-    f = fopen(path, "re");
-    if (f) {
-        if (fgets(line, sizeof(line), f) && sscanf(line, "%71s %llu", digest, &sz) == 2 && sk_digest_valid(digest) &&
-            sz > 0) {
-            *size = sz;
-            ok = 1;
-        }
-        fclose(f);
-    }
-    free(path);
-    return ok;
-}
-
-static void layer_cache_put(const char *cache_dir, long level, const char *diff_id, const char *digest, uint64_t size)
-{
-    char *path = layer_cache_path(cache_dir, level, diff_id), *dir;
-    struct sk_buf tmp = SK_BUF_INIT;
-    FILE *f;
-
-    if (!path)
-        return;
-    dir = xstrdup(path);
-    *strrchr(dir, '/') = '\0';
-    if (sk_mkdirs(dir, 0700, NULL) == 0) {
-        sk_buf_addf(&tmp, "%s.%ld.tmp", path, (long)getpid());
-        f = fopen(tmp.p, "we");
-        if (f) {
-            int ok = fprintf(f, "%s %llu\n", digest, (unsigned long long)size) > 0;
-            ok &= fclose(f) == 0;
-            if (!ok || rename(tmp.p, path) < 0)
-                unlink(tmp.p);
-        }
-    }
-    sk_buf_release(&tmp);
-    free(dir);
-    free(path);
-}
-
 /* ---- pushing blobs, in parallel ---------------------------------------------------------------- */
 
 struct push {
     const struct opts *o;
     struct sk_image *img;
-    const char *host, *repo, *token, *ca_bundle, *cache_dir;
+    const char *host, *repo, *token, *ca_bundle;
+    const struct sk_layer_cache *lc; /* docker-archive layers: diff_id -> compressed digest */
     int debug;
     long timeout_s; /* sk_registry.timeout_s */
     pthread_mutex_t lock;
@@ -633,20 +607,40 @@ static int gave_up(struct sk_err *err, int attempts, const char *fmt, ...)
     return -1;
 }
 
+/* Record a layer's compressed digest; a cache that cannot be written is only slower (-v says why). */
+static void cache_put(struct push *p, const char *diff_id, const char *digest, uint64_t size)
+{
+    struct sk_err cerr;
+
+    sk_err_clear(&cerr);
+    if (sk_layer_cache_put(p->lc, diff_id, digest, size, &cerr) < 0)
+        vnote(p->o, "layer cache: %s", cerr.msg);
+}
+
 static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct sk_err *err)
 {
     struct sk_blob *b = &p->img->blobs[i];
     char size_s[32];
-    int attempt;
+    int attempt, from_cache = 0;
 
-    /* A docker-archive layer seen before: its compressed digest is in the cache, no recompression. */
+    /* A docker-archive layer seen before: its compressed digest is in the cache, no recompression.
+     * Only an entry with our MAC counts (sk_layer_cache_get): one that anybody or anything else wrote
+     * is ignored, said with -v, and rewritten once the layer is compressed again. */
     if (b->kind == SK_BLOB_GZIP && !b->digest[0]) {
         char d[SK_DIGEST_MAX];
         uint64_t sz;
-        if (layer_cache_get(p->cache_dir, p->o->level, b->diff_id, d, &sz)) {
+        struct sk_err cerr;
+        int got;
+        sk_err_clear(&cerr);
+        got = sk_layer_cache_get(p->lc, b->diff_id, d, &sz, &cerr);
+        if (got == 1) {
+            from_cache = 1;
             pthread_mutex_lock(&p->lock);
             sk_image_set_blob(p->img, i, d, sz);
             pthread_mutex_unlock(&p->lock);
+        } else if (got < 0) {
+            vnote(p->o, "layer cache: ignored the entry for %.19s: %s; the layer is compressed again", b->diff_id,
+                  cerr.msg);
         }
     }
     for (attempt = 1; attempt <= BLOB_ATTEMPTS; attempt++) {
@@ -659,8 +653,8 @@ static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct s
             if (sk_registry_blob_exists(reg, p->repo, b->digest, &exists, err) < 0)
                 goto retry;
             if (exists) {
-                if (b->kind == SK_BLOB_GZIP) /* e.g. committed by an attempt whose answer was lost */
-                    layer_cache_put(p->cache_dir, p->o->level, b->diff_id, b->digest, b->size);
+                if (b->kind == SK_BLOB_GZIP && !from_cache) /* e.g. committed by an attempt whose answer was lost */
+                    cache_put(p, b->diff_id, b->digest, b->size);
                 human(b->size, size_s, sizeof(size_s));
                 note(p->o, "%s: %.12s %s exists", p->repo, short_digest(b->digest), size_s);
                 pthread_mutex_lock(&p->lock);
@@ -670,7 +664,7 @@ static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct s
                 return 0;
             }
         }
-        if (reader_open(&r, b, (int)p->o->level, err) < 0) {
+        if (reader_open(&r, p->img, b, (int)p->o->level, err) < 0) {
             reader_close(&r);
             return -1;
         }
@@ -695,7 +689,7 @@ static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct s
                 pthread_mutex_lock(&p->lock);
                 sk_image_set_blob(p->img, i, r.digest, size);
                 pthread_mutex_unlock(&p->lock);
-                layer_cache_put(p->cache_dir, p->o->level, b->diff_id, r.digest, size);
+                cache_put(p, b->diff_id, r.digest, size);
             }
             human(size, size_s, sizeof(size_s));
             note(p->o, "%s: %.12s %s %s", p->repo, short_digest(b->digest[0] ? b->digest : r.digest), size_s,
@@ -881,13 +875,109 @@ static int create_repo(struct sk_client *c, const struct opts *o, const char *re
     return -1;
 }
 
-/* The host part of a proxyEndpoint URL ("https://123.dkr.ecr.eu-west-1.amazonaws.com"). */
-static char *endpoint_host(const char *url)
-{
-    const char *p = strstr(url, "://");
+/* ---- credentials: each registry gets only its own ------------------------------------------------ */
 
-    p = p ? p + 3 : url;
-    return xstrndup(p, strcspn(p, "/"));
+struct creds {
+    char *basic;      /* base64 USER:PASSWORD for the registry (secret); NULL: none, anonymous */
+    const char *from; /* where they come from, for -v */
+    char *helper;     /* a credential helper Docker's config.json names for the registry (not run) */
+    int ecr;          /* basic is the ECR token: the registry is the account's ECR registry */
+};
+
+static void creds_release(struct creds *cr)
+{
+    sk_free_secret(cr->basic);
+    free(cr->helper);
+    memset(cr, 0, sizeof(*cr));
+}
+
+/* --registry-auth FILE ("-": stdin): one line, USER:PASSWORD. */
+static int creds_from_file(const char *path, struct creds *cr, struct sk_err *err)
+{
+    struct sk_buf b = SK_BUF_INIT;
+    int rc = -1;
+
+    sk_buf_init_secret(&b);
+    if (tool_read_input(path, &b, 8192, err) < 0)
+        goto out;
+    tool_chomp(&b);
+    cr->basic = sk_registry_basic(b.p, b.len);
+    if (!cr->basic) {
+        sk_errf(err, SK_E_USAGE, "--registry-auth %s: not one line USER:PASSWORD", path);
+        goto out;
+    }
+    cr->from = "--registry-auth";
+    rc = 0;
+out:
+    sk_buf_release(&b);
+    return rc;
+}
+
+/* Docker's client config: $DOCKER_CONFIG/config.json, else ~/.docker/config.json; NULL without HOME. */
+static char *docker_config_path(void)
+{
+    const char *dir = sk_getenv("DOCKER_CONFIG"), *home = sk_getenv("HOME");
+    struct sk_buf b = SK_BUF_INIT;
+
+    if (dir && *dir)
+        sk_buf_addf(&b, "%s/config.json", dir);
+    else if (home && *home)
+        sk_buf_addf(&b, "%s/.docker/config.json", home);
+    else
+        return NULL;
+    return sk_buf_detach(&b, NULL);
+}
+
+/* What `docker login HOST` stored for host, if anything (a missing file is no credentials). */
+static int creds_from_docker(const char *host, struct creds *cr, struct sk_err *err)
+{
+    char *path = docker_config_path();
+    struct sk_buf text = SK_BUF_INIT;
+    int r, rc = -1;
+
+    sk_buf_init_secret(&text);
+    if (!path) {
+        rc = 0;
+        goto out;
+    }
+    err->sys_errno = 0;
+    if (tool_read_input(path, &text, 1 << 20, err) < 0) {
+        if (err->sys_errno == ENOENT || err->sys_errno == ENOTDIR) {
+            sk_err_clear(err);
+            rc = 0;
+        }
+        goto out;
+    }
+    r = sk_registry_docker_auth(text.p, text.len, host, &cr->basic, &cr->helper, err);
+    if (r < 0) {
+        sk_err_prefix(err, "%s", path);
+        goto out;
+    }
+    if (r == 1)
+        cr->from = "Docker's config.json";
+    rc = 0;
+out:
+    sk_buf_release(&text);
+    free(path);
+    return rc;
+}
+
+/* The ECR token is the account's: it may go only to the registry GetAuthorizationToken names
+ * (proxyEndpoint) or another ECR registry host of the same account and partition. */
+static int creds_from_ecr(const struct opts *o, const char *host, const struct sk_ecr_token *tok, struct creds *cr,
+                          struct sk_err *err)
+{
+    if (!sk_ecr_token_for_host(tok->proxy_endpoint, host))
+        return sk_errf(err, SK_E_CONFIG,
+                       "registry %s is not the account's ECR registry that GetAuthorizationToken named: the ECR "
+                       "token is not sent there",
+                       host);
+    tool_verbose(&o->c, "registry token %s, valid until %ld", tok->from_cache ? "from the cache" : "fetched",
+                 (long)tok->expires);
+    cr->basic = xstrdup(tok->token);
+    cr->from = "the ECR token";
+    cr->ecr = 1;
+    return 0;
 }
 
 /* ---- the run ------------------------------------------------------------------------------------- */
@@ -962,10 +1052,12 @@ static int run(struct opts *o, struct sk_err *err)
     struct sk_ecr_token tok;
     struct sk_registry reg;
     char *cache_dir = NULL, *default_host = NULL, *account = NULL, *region = NULL;
-    const char *host;
+    struct creds cr = { 0 };
+    struct sk_layer_cache lc;
+    const char *host = NULL;
     const char *ca_bundle = o->c.ca_bundle ? o->c.ca_bundle : sk_getenv("AWS_CA_BUNDLE");
     const struct sk_manifest *top;
-    int have_client = 0, have_reg = 0, i, j, attempt, rc = -1;
+    int have_client = 0, have_reg = 0, ecr_host, i, j, attempt, rc = -1;
     long timeout_s = 0;
     size_t k;
     struct common_opts co = o->c;
@@ -978,6 +1070,7 @@ static int run(struct opts *o, struct sk_err *err)
     memset(&img, 0, sizeof(img));
     memset(&tok, 0, sizeof(tok));
     memset(&reg, 0, sizeof(reg));
+    memset(&lc, 0, sizeof(lc));
 
     if (sk_getenv(stall_env) && tool_parse_duration(sk_getenv(stall_env), &timeout_s) < 0) {
         sk_errf(err, SK_E_USAGE, "%s must be a duration (30s, 2m), not '%s'", stall_env, sk_getenv(stall_env));
@@ -999,7 +1092,7 @@ static int run(struct opts *o, struct sk_err *err)
         }
     }
 
-    /* 2. One registry per run; an ECR host names its region (and account). */
+    /* 2. One registry per run, and its own credentials; an ECR host names its region (and account). */
     host = o->dests[0].host;
     for (i = 1; i < o->ndests; i++) {
         const char *h = o->dests[i].host;
@@ -1009,19 +1102,51 @@ static int run(struct opts *o, struct sk_err *err)
             goto out;
         }
     }
-    if (host && sk_ecr_parse_host(host, &account, &region) && !co.region)
+    ecr_host = host && sk_ecr_parse_host(host, &account, &region);
+    if (ecr_host && !co.region)
         co.region = region;
-    if (tool_client_init(&c, &co, err) < 0)
-        goto out;
-    have_client = 1;
     cache_dir = sk_cache_dir();
-    if (sk_ecr_token_get(&c, account, cache_dir, &tok, err) < 0)
+    if (o->registry_auth) {
+        /* The user's own, for the registry DEST names. */
+        if (creds_from_file(o->registry_auth, &cr, err) < 0)
+            goto out;
+    } else if (!host || ecr_host) {
+        /* The account's ECR registry (or another account's, whose token we ask for): the token. */
+        if (tool_client_init(&c, &co, err) < 0)
+            goto out;
+        have_client = 1;
+        if (sk_ecr_token_get(&c, account, cache_dir, &tok, err) < 0)
+            goto out;
+        if (!host)
+            host = default_host = sk_ecr_proxy_host(tok.proxy_endpoint);
+        if (creds_from_ecr(o, host, &tok, &cr, err) < 0)
+            goto out;
+    } else {
+        /* Another registry: what `docker login` stored for it. Else it may still be the account's
+         * registry under a name that is not an ECR host (GetAuthorizationToken's proxyEndpoint
+         * tells); failing to find out means it is not, and the push goes without credentials. */
+        if (creds_from_docker(host, &cr, err) < 0)
+            goto out;
+        if (!cr.basic) {
+            struct sk_err terr;
+            sk_err_clear(&terr);
+            if (tool_client_init(&c, &co, &terr) == 0) {
+                have_client = 1;
+                if (sk_ecr_token_get(&c, NULL, cache_dir, &tok, &terr) == 0)
+                    creds_from_ecr(o, host, &tok, &cr, &terr);
+            }
+            if (terr.kind != SK_E_NONE)
+                tool_verbose(&o->c, "%s", terr.msg);
+        }
+    }
+    if (cr.basic)
+        tool_verbose(&o->c, "registry %s: credentials from %s", host, cr.from);
+    else
+        tool_verbose(&o->c, "registry %s: no credentials for it (none in --registry-auth or Docker's config.json%s)",
+                     host, cr.helper ? ", whose credential helper is not run" : "");
+    if (o->create_repo && !cr.ecr) {
+        sk_errf(err, SK_E_USAGE, "--create-repo creates ECR repositories: %s is not the account's ECR registry", host);
         goto out;
-    tool_verbose(&o->c, "registry token %s, valid until %ld", tok.from_cache ? "from the cache" : "fetched",
-                 (long)tok.expires);
-    if (!host) {
-        default_host = endpoint_host(tok.proxy_endpoint);
-        host = default_host;
     }
     if (o->create_repo) {
         for (i = 0; i < o->ndests; i++) {
@@ -1032,7 +1157,7 @@ static int run(struct opts *o, struct sk_err *err)
                 goto out;
         }
     }
-    if (sk_registry_init(&reg, host, tok.token, ca_bundle, o->c.debug ? trace_stderr : NULL, NULL, err) < 0)
+    if (sk_registry_init(&reg, host, cr.basic, ca_bundle, o->c.debug ? trace_stderr : NULL, NULL, err) < 0)
         goto out;
     have_reg = 1;
     reg.timeout_s = timeout_s;
@@ -1051,7 +1176,17 @@ static int run(struct opts *o, struct sk_err *err)
         tool_sleep_s((double)retry_wait_ms(&reg, attempt) / 1000.0);
     }
 
-    /* 3. Blobs, per repository (several tags of one repository share them). */
+    /* 3. Blobs, per repository (several tags of one repository share them). docker-archive layers
+     * are compressed here; the layer cache remembers their digests (a cache that cannot be trusted
+     * or written is off: only slower). */
+    for (k = 0; k < img.nblobs && img.blobs[k].kind != SK_BLOB_GZIP; k++)
+        ;
+    if (k < img.nblobs) {
+        struct sk_err cerr;
+        sk_err_clear(&cerr);
+        if (sk_layer_cache_init(&lc, cache_dir, o->level, &cerr) < 0)
+            tool_verbose(&o->c, "layer cache off: %s", cerr.msg);
+    }
     for (i = 0; i < o->ndests; i++) {
         struct push p;
         for (j = 0; j < i; j++)
@@ -1064,9 +1199,9 @@ static int run(struct opts *o, struct sk_err *err)
         p.img = &img;
         p.host = host;
         p.repo = o->dests[i].repo;
-        p.token = tok.token;
+        p.token = cr.basic;
         p.ca_bundle = ca_bundle;
-        p.cache_dir = cache_dir;
+        p.lc = &lc;
         p.debug = o->c.debug;
         p.timeout_s = timeout_s;
         if (push_blobs(&p, err) < 0)
@@ -1117,11 +1252,16 @@ static int run(struct opts *o, struct sk_err *err)
         goto out;
     rc = 0;
 out:
+    if (rc < 0 && !cr.basic && err->kind == SK_E_CONFIG && err->http_status == 401)
+        tool_err_append(err, ": give them with --registry-auth FILE or in Docker's config.json (docker login %s)%s",
+                        host ? host : "", cr.helper ? "; its credential helpers are not run" : "");
     release_digest_file(&df);
     jv_free(refs);
     if (have_reg)
         sk_registry_release(&reg);
     sk_ecr_token_release(&tok);
+    creds_release(&cr);
+    sk_layer_cache_release(&lc);
     if (have_client)
         sk_client_release(&c);
     sk_image_release(&img);

@@ -9,6 +9,7 @@
 # "moto_plus: ecr GetAuthorizationToken" line per call).
 
 load helpers/common
+load helpers/registry
 
 HEX64='[0-9a-f]{64}'
 # A second registry a test starts (and teardown stops): see start_registry.
@@ -59,6 +60,12 @@ log_mark() {
 }
 requests_since() {
     tail -n +"$(($1 + 1))" "$SK_REGISTRY_LOG" | sed -n 's/^[^"]*"\([A-Z]*\) \([^ ]*\) HTTP[^"]*" \([0-9]*\) .*/\1 \2 \3/p'
+}
+
+# token_patterns: the ECR token and its password, as grep -f patterns (never on grep's argv, where
+# the secret-hygiene watcher would rightly see them).
+token_patterns() {
+    printf '%s\n' 'QVdTOjEyMzQ1Njc4OTAxMi1hdXRoLXRva2Vu|123456789012-auth-token'
 }
 
 # token_calls: GetAuthorizationToken calls moto has served so far.
@@ -206,7 +213,7 @@ docker_config() {
     assert_equal "$(raw "$R:d25" | jq -r .config.digest)" "sha256:$(docker_config "$IMG/docker25.tar" | sha256sum | cut -d' ' -f1)"
 }
 
-@test "DEST without a tag is :latest; DEST with the registry part goes there (localhost works too)" {
+@test "DEST without a tag is :latest; DEST with the registry part goes there (localhost too, with its own credentials)" {
     push "oci:$IMG/oci" "$R"
     assert_success
     assert_result_line 0 "$SK_REGISTRY" "$R"
@@ -215,6 +222,9 @@ docker_config() {
     assert_success
     assert_result_line 0 "$SK_REGISTRY" "$R"
     assert_equal "$(remote_digest "$R:explicit")" "$(oci_top "$IMG/oci")"
+    # The same registry under another name is not the proxyEndpoint: no ECR token goes there, but the
+    # credentials `docker login` stored for that name do.
+    docker_login "localhost:${SK_REGISTRY##*:}"
     push "oci:$IMG/oci" "localhost:${SK_REGISTRY##*:}/$R:byname"
     assert_success
     assert_result_line 0 "localhost:${SK_REGISTRY##*:}" "$R"
@@ -434,14 +444,6 @@ docker_config() {
 
 # --- credentials and the token cache ---
 
-# token_files DIR: the files under DIR that hold the stack's ECR token (the pattern read from a 0600
-# file: a secret on grep's argv would be a leak the hygiene watcher rightly reports).
-token_files() {
-    local pat=$BATS_TEST_TMPDIR/token.pat
-    (umask 077 && printf '%s\n' QVdTOjEyMzQ1Njc4OTAxMi1hdXRoLXRva2Vu 123456789012-auth-token >"$pat")
-    grep -rlF -f "$pat" "$1" 2>/dev/null || true
-}
-
 @test "the ECR token is cached (mode 0600) and reused: the second push makes no GetAuthorizationToken call" {
     local n0 n1 n2
     n0=$(token_calls)
@@ -450,7 +452,7 @@ token_files() {
     n1=$(token_calls)
     assert_equal "$((n1 - n0))" 1
     local files
-    files=$(token_files "$HOME/.cache/shipkit")
+    files=$(grep -rlE -f <(token_patterns) "$HOME/.cache/shipkit" 2>/dev/null || true)
     [[ -n $files ]] || fail "no token cached under \$HOME/.cache/shipkit: $(find "$HOME/.cache" 2>&1)"
     local f
     for f in $files; do
@@ -466,7 +468,8 @@ token_files() {
     export XDG_CACHE_HOME=$BATS_TEST_TMPDIR/xdg
     push "oci:$IMG/oci" "$R:a"
     assert_success
-    [[ -n $(token_files "$XDG_CACHE_HOME/shipkit") ]] || fail "no token cached under \$XDG_CACHE_HOME/shipkit"
+    grep -rqlE -f <(token_patterns) "$XDG_CACHE_HOME/shipkit" ||
+        fail "no token cached under \$XDG_CACHE_HOME/shipkit"
     [[ ! -e $HOME/.cache/shipkit ]] || fail "wrote $HOME/.cache/shipkit despite XDG_CACHE_HOME"
 }
 
@@ -490,11 +493,12 @@ token_files() {
     refute_written "$R" t
 }
 
-@test "a registry that refuses the ECR token (other htpasswd): exit 4, one stderr line" {
+@test "a registry that refuses the credentials given for it (other htpasswd): exit 4, one stderr line" {
     start_registry --password some-other-password
+    docker_login "127.0.0.1:$PORT2"
     push "oci:$IMG/oci" "127.0.0.1:$PORT2/$R:t"
     assert_equal "$status" 4
-    assert_error_line ecr-push
+    assert_error_line ecr-push "refused the credentials"
     assert_output ""
     if skopeo --insecure-policy inspect --raw --creds AWS:some-other-password --cert-dir "$SK_REGISTRY_CERT_DIR" \
         "docker://127.0.0.1:$PORT2/$R:t" >/dev/null 2>&1; then
@@ -504,6 +508,7 @@ token_files() {
 
 @test "a registry that refuses writes (read-only): exit 4, one stderr line" {
     start_registry --read-only
+    docker_login "127.0.0.1:$PORT2"
     push "oci:$IMG/oci" "127.0.0.1:$PORT2/$R:t"
     assert_equal "$status" 4
     assert_error_line ecr-push
@@ -512,6 +517,7 @@ token_files() {
 
 @test "a registry with absolute upload Locations works as well" {
     start_registry --absolute-urls
+    docker_login "127.0.0.1:$PORT2"
     push "oci:$IMG/oci" "127.0.0.1:$PORT2/$R:abs"
     assert_success
     assert_result_line 0 "127.0.0.1:$PORT2" "$R"
@@ -581,6 +587,7 @@ EOF
     coproc PROXY { exec python3 "$proxy" "$PORT2" 4000000 "$marker"; }
     EXTRA+=("$PROXY_PID")
     read -r pport <&"${PROXY[0]}"
+    docker_login "127.0.0.1:$pport"
     local rc=$BATS_TEST_TMPDIR/rc bg
     (
         rc_=0

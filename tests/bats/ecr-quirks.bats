@@ -8,6 +8,7 @@
 # request ($QLOG; STATUS is EOF when it answered nothing).
 
 load helpers/common
+load helpers/registry
 load helpers/quirks
 
 HEX64='[0-9a-f]{64}'

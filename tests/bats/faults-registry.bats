@@ -11,6 +11,7 @@
 # 1 s (only there: a loaded machine must not turn a normal answer into a timeout).
 
 load helpers/common
+load helpers/registry
 load helpers/quirks
 
 HEX64='[0-9a-f]{64}'

@@ -517,6 +517,106 @@ TEST(bad_fixtures)
     sk_image_release(&img);
 }
 
+/* A layout is read only from inside: a link below its directory (to a copy of the very file it
+ * replaces, outside the layout, so that following it would succeed) is refused, and the message
+ * names the file in the layout, never the link's target. The directory itself may be a link. */
+static void expect_link_refused(const char *layout, const char *name, const char *outside)
+{
+    struct sk_image img;
+    struct sk_err err;
+
+    ASSERT_ERR(sk_image_open(src("oci:%s", layout), NULL, &img, &err), &err, SK_E_USAGE);
+    if (!strstr(err.msg, name) || !strstr(err.msg, "symbolic link"))
+        H_FAIL("%s: message '%s' does not say %s is a link", name, err.msg, name);
+    if (strstr(err.msg, outside))
+        H_FAIL("%s: message '%s' names the link's target", name, err.msg);
+}
+
+static void run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void run(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    if (system(cmd) != 0)
+        H_FAIL("command failed: %s", cmd);
+}
+
+TEST(oci_links)
+{
+    struct sk_image img;
+    struct sk_err err;
+    char lay[1024], out[1024], layer[1024], man[1024], d[SK_DIGEST_MAX];
+    size_t i;
+    int fd;
+
+    snprintf(lay, sizeof(lay), "%s/links", fx);
+    snprintf(out, sizeof(out), "%s/outside", fx);
+    ASSERT_OK(sk_image_open(src("oci:%%F/oci"), NULL, &img, &err), &err);
+    if (img.nblobs != 5) {
+        sk_image_release(&img);
+        return;
+    }
+    snprintf(layer, sizeof(layer), "blobs/sha256/%s", img.blobs[2].digest + 7);
+    snprintf(man, sizeof(man), "blobs/sha256/%s", img.manifests[0].digest + 7);
+    sk_image_release(&img);
+
+    /* each file or directory of the layout in turn: a link to an identical copy outside */
+    {
+        static const char *const names[] = { "index.json", "oci-layout", "blobs", "blobs/sha256", NULL, NULL };
+        const char *const *n;
+        const char *which[6];
+        memcpy(which, names, sizeof(names));
+        which[4] = layer;
+        which[5] = man;
+        for (i = 0; i < 6; i++) {
+            n = &which[i];
+            run("rm -rf '%s' '%s' && cp -a '%s/oci' '%s' && mkdir -p '%s' && mv '%s/%s' '%s/target' && "
+                "ln -s '%s/target' '%s/%s'",
+                lay, out, fx, lay, out, lay, *n, out, out, lay, *n);
+            expect_link_refused(lay, *n, out);
+        }
+    }
+
+    /* a FIFO in place of a blob: refused, without hanging on its open */
+    run("rm -rf '%s' && cp -a '%s/oci' '%s' && rm '%s/%s' && mkfifo '%s/%s'", lay, fx, lay, lay, layer, lay, layer);
+    ASSERT_ERR(sk_image_open(src("oci:%s", lay), NULL, &img, &err), &err, SK_E_USAGE);
+    if (!strstr(err.msg, "not a regular file"))
+        H_FAIL("FIFO: %s", err.msg);
+
+    /* the layout directory named through a link of the user's: fine */
+    run("rm -rf '%s' '%s' && ln -s '%s/oci' '%s'", lay, out, fx, lay);
+    ASSERT_OK(sk_image_open(src("oci:%s", lay), NULL, &img, &err), &err);
+    check_blobs(&img, 1);
+    sk_image_release(&img);
+
+    /* sk_image_blob_open: the blob's bytes from inside the layout; a blob swapped for a link after
+     * the layout was read is refused too */
+    run("rm -f '%s' && cp -a '%s/oci' '%s'", lay, fx, lay);
+    ASSERT_OK(sk_image_open(src("oci:%s", lay), NULL, &img, &err), &err);
+    if (img.nblobs == 5) {
+        for (i = 1; i < 5; i++) {
+            fd = sk_image_blob_open(&img, &img.blobs[i], &err);
+            ASSERT(fd >= 0);
+            if (fd >= 0)
+                close(fd);
+        }
+        ASSERT(sk_image_blob_open(&img, &img.blobs[0], &err) < 0); /* the config is in memory */
+        run("mkdir -p '%s' && mv '%s/%s' '%s/target' && ln -s '%s/target' '%s/%s'", out, lay, layer, out, out, lay,
+            layer);
+        ASSERT_ERR(sk_image_blob_open(&img, &img.blobs[2], &err), &err, SK_E_USAGE);
+        if (!strstr(err.msg, "symbolic link") || strstr(err.msg, out))
+            H_FAIL("swapped blob: %s", err.msg);
+        hash_region(img.blobs[1].path, 0, img.blobs[1].size, d);
+        ASSERT_STREQ(d, img.blobs[1].digest);
+    }
+    sk_image_release(&img);
+    run("rm -rf '%s' '%s'", lay, out);
+}
+
 int main(void)
 {
     char cmd[600];
@@ -543,6 +643,7 @@ int main(void)
     RUN(docker_legacy_plain);
     RUN(docker25);
     RUN(bad_fixtures);
+    RUN(oci_links);
     rc = DONE();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", fx);
     if (system(cmd) != 0)

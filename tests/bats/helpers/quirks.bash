@@ -1,14 +1,16 @@
 # tests/bats/helpers/quirks.bash: the ECR-quirks proxy (tests/stack/registry/ecr_quirks.py) for the
 # shellcheck disable=SC2034 # QUIRKS, QCTL, QUIRKS_PID and EXTRA are for the test files
 # registry tests that put it between ecr-push and the stack registry (ecr-quirks.bats,
-# faults-registry.bats). Load after helpers/common. A test sets QLOG (the proxy's log file) before
-# start_quirks; every pid it appends to EXTRA is stopped by stop_extra in the file's teardown.
+# faults-registry.bats). Load after helpers/common and helpers/registry. A test sets QLOG (the
+# proxy's log file) before start_quirks; every pid it appends to EXTRA is stopped by stop_extra in
+# the file's teardown.
 
 EXTRA=()
 
 # start_quirks FLAGS...: the proxy in front of the stack registry (or --upstream ...), logging to
 # $QLOG; sets QUIRKS=127.0.0.1:PORT, QCTL=https://127.0.0.1:CONTROL_PORT/shipkit-faults and
-# QUIRKS_PID.
+# QUIRKS_PID. The proxy is not GetAuthorizationToken's proxyEndpoint, so ecr-push sends it no ECR
+# token: it gets the registry's credentials under its own name, as `docker login $QUIRKS` would.
 start_quirks() {
     local portf=$BATS_TEST_TMPDIR/quirks.port.$RANDOM port='' cport='' _
     : >"$QLOG"
@@ -27,6 +29,7 @@ start_quirks() {
     [[ $cport =~ ^[0-9]+$ ]] || fail "the quirks proxy printed no control port: $(cat "$portf")"
     QUIRKS=127.0.0.1:$port
     QCTL=https://127.0.0.1:$cport/shipkit-faults
+    docker_login "$QUIRKS"
 }
 
 # stop_extra: stop what the test started: proxy pids, and registry directories (tests/stack/registry/stop).
