@@ -1,9 +1,12 @@
 #!/usr/bin/env bats
-# security-misc: attacks on secrets in flight, each reproduced against a hostile listener on
+# security-misc: two attacks on secrets in flight, each reproduced against a hostile listener on
 # 127.0.0.1 that records connections (never their bytes) and lives at most 60 s:
 #   core dumps  a tool stopped by a signal while it waits on the listener must write no core file
 #               (a SecureString in flight used to be in it): every tool makes itself not
 #               dumpable with RLIMIT_CORE 0 at start, and secret buffers sit on MADV_DONTDUMP pages
+#   cleartext   an http:// endpoint whose host is not literally loopback (here *.localhost, which
+#               curl connects to 127.0.0.1) is refused, exit 3, before any connection, unless
+#               SK_ALLOW_CLEARTEXT=1; loopback (the stack's http://127.0.0.1) needs no consent
 # (A SecureString downgraded to String by an untyped update: ssm-put.bats.)
 # bats file_tags=security
 
@@ -249,4 +252,79 @@ report() {
         [[ $(report uid) == "$OTHER_UID owner 0" ]] || fail "$t: dumpable ($(report uid))"
         [[ $(report end) == "SIGABRT 0" && $(report cores) == 0 ]] || fail "$t: $(report end), $(report cores) cores"
     done
+}
+
+# ---- cleartext ---------------------------------------------------------------------------------
+
+@test "cleartext: a SecureString is not sent over http to a name that is not literally loopback" {
+    need_tool ssm-put
+    use_stack
+    listen
+    local v url
+    v=$(canary security-cleartext-secret)
+    printf '%s' "$v" >"$BATS_TEST_TMPDIR/value"
+    # curl connects *.localhost to 127.0.0.1: the listener stands in for a host on the network.
+    url="http://sk-attacker.localhost:$PORT"
+    run -3 --separate-stderr ssm-put --endpoint-url "$url" --type SecureString \
+        --value-file "$BATS_TEST_TMPDIR/value" /security/cleartext
+    assert_error_line ssm-put "refusing cleartext to '$url' (from --endpoint-url)"
+    assert_error_line ssm-put "SK_ALLOW_CLEARTEXT=1"
+    assert_equal "$(connections)" 0
+    # Every place an endpoint comes from.
+    run -3 --separate-stderr env AWS_ENDPOINT_URL="$url" ssm-put --type SecureString \
+        --value-file "$BATS_TEST_TMPDIR/value" /security/cleartext
+    assert_error_line ssm-put "(from AWS_ENDPOINT_URL)"
+    run -3 --separate-stderr env AWS_ENDPOINT_URL_SSM="$url" ssm-put --type SecureString \
+        --value-file "$BATS_TEST_TMPDIR/value" /security/cleartext
+    assert_error_line ssm-put "(from AWS_ENDPOINT_URL_SSM)"
+    printf '[default]\nservices = s\n[services s]\nssm =\n  endpoint_url = %s\n' "$url" >"$AWS_CONFIG_FILE"
+    run -3 --separate-stderr env -u AWS_ENDPOINT_URL ssm-put --type SecureString \
+        --value-file "$BATS_TEST_TMPDIR/value" /security/cleartext
+    assert_error_line ssm-put "(from the services section)"
+    printf '[default]\nendpoint_url = %s\n' "$url" >"$AWS_CONFIG_FILE"
+    run -3 --separate-stderr env -u AWS_ENDPOINT_URL ssm-put --type SecureString \
+        --value-file "$BATS_TEST_TMPDIR/value" /security/cleartext
+    assert_error_line ssm-put "(from the profile's endpoint_url)"
+    assert_equal "$(connections)" 0
+    # The attack was real: with consent the same request reaches the listener (a String here).
+    run -5 --separate-stderr env SK_ALLOW_CLEARTEXT=1 SK_READ_TIMEOUT=1 AWS_MAX_ATTEMPTS=1 \
+        ssm-put --endpoint-url "$url" --type String /security/cleartext not-secret
+    [[ $(connections) -ge 1 ]] || fail "SK_ALLOW_CLEARTEXT=1 did not let the request through"
+}
+
+@test "cleartext: credentials' endpoints too: STS for a role, aws-sign's URL; the container endpoint keeps the SDK rule" {
+    need_tool ssm-put
+    need_tool aws-sign
+    use_stack
+    listen
+    local url="http://sk-attacker.localhost:$PORT"
+    cat >"$AWS_CONFIG_FILE" <<EOF
+[profile deploy]
+role_arn = $SK_DEPLOY_ROLE_ARN
+source_profile = base
+EOF
+    cat >"$AWS_SHARED_CREDENTIALS_FILE" <<EOF
+[base]
+aws_access_key_id = $AWS_ACCESS_KEY_ID
+aws_secret_access_key = $AWS_SECRET_ACCESS_KEY
+EOF
+    run -3 --separate-stderr env AWS_ENDPOINT_URL_STS="$url" ssm-put --profile deploy --type String /security/sts v
+    assert_error_line ssm-put "refusing cleartext to '$url' (from AWS_ENDPOINT_URL_STS)"
+    run -3 --separate-stderr aws-sign --service sts -d 'Action=GetCallerIdentity&Version=2011-06-15' "$url/"
+    assert_error_line aws-sign "refusing cleartext to '$url' (from the URL)"
+    # The SDKs allow http for container credentials only on loopback and the ECS/EKS agent
+    # addresses (resolved): that rule stays, and *.localhost does not resolve there.
+    run -3 --separate-stderr env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+        AWS_CONTAINER_CREDENTIALS_FULL_URI="$url/creds" ssm-put --type String /security/ecs v
+    assert_error_line ssm-put "is not allowed over http"
+    assert_equal "$(connections)" 0
+}
+
+@test "cleartext: loopback needs no consent: the stack's http://127.0.0.1 and http://localhost" {
+    need_tool ssm-put
+    use_stack
+    [[ $AWS_ENDPOINT_URL == http://127.0.0.1:* ]] || skip "the stack is not on http://127.0.0.1"
+    run -0 --separate-stderr ssm-put --type String "/security/$(unique)" v
+    run -0 --separate-stderr ssm-put --endpoint-url "http://localhost:${AWS_ENDPOINT_URL##*:}" --type String \
+        "/security/$(unique)" v
 }
