@@ -34,14 +34,16 @@ void sk_buf_grow(struct sk_buf *b, size_t n)
     cap = b->cap ? b->cap : 64;
     while (cap < want)
         cap = cap + cap / 2 + 16;
-    if (b->secret || !b->cap) {
-        /* Secrets never go through realloc: it could leave an unwiped copy behind. */
+    if (b->secret) {
+        /* Secrets never go through realloc (it could leave an unwiped copy behind) and live on
+         * pages kept out of core dumps. */
+        np = sk_secret_alloc(cap);
+        memcpy(np, b->p, b->len + 1);
+        if (b->cap)
+            sk_wipe_free(b->p); /* wipes */
+    } else if (!b->cap) {
         np = xmalloc(cap);
         memcpy(np, b->p, b->len + 1);
-        if (b->cap) {
-            sk_wipe(b->p, b->cap);
-            free(b->p);
-        }
     } else {
         np = xrealloc(b->p, cap);
     }
@@ -130,8 +132,9 @@ void sk_buf_release(struct sk_buf *b)
 
     if (b->cap) {
         if (secret)
-            sk_wipe(b->p, b->cap);
-        free(b->p);
+            sk_wipe_free(b->p); /* wipes */
+        else
+            free(b->p);
     }
     sk_buf_init(b);
     b->secret = secret;
@@ -140,6 +143,12 @@ void sk_buf_release(struct sk_buf *b)
 char *sk_buf_detach(struct sk_buf *b, size_t *len)
 {
     char *p = b->cap ? b->p : xstrdup("");
+
+    if (b->cap && b->secret) { /* sk_secret_alloc's block cannot go to free(): hand over a copy */
+        p = xmalloc(b->len + 1);
+        memcpy(p, b->p, b->len + 1);
+        sk_wipe_free(b->p);
+    }
 
     if (len)
         *len = b->len;

@@ -4,7 +4,9 @@
  * struct sk_buf b = SK_BUF_INIT;   p is never NULL and always NUL-terminated.
  * sk_buf_release() frees; sk_buf_detach() hands the memory to the caller (free() it).
  * A buffer marked secret (sk_buf_init_secret) wipes every copy it discards: old storage on growth,
- * and its contents on reset and release. Use it for anything holding key material or user secrets.
+ * and its contents on reset and release. Its storage is sk_secret_alloc's (whole pages kept out of
+ * core dumps), so sk_buf_detach hands over a plain heap copy (free it with sk_free_secret). Use it
+ * for anything holding key material or user secrets.
  */
 #ifndef SK_BUF_H
 #define SK_BUF_H

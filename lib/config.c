@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "buf.h"
 #include "mem.h"
+#include "uri.h"
 
 static const char env_config_file[] = "AWS_CONFIG_FILE";
 static const char env_credentials_file[] = "AWS_SHARED_CREDENTIALS_FILE";
@@ -26,6 +28,7 @@ static const char env_region[] = "AWS_REGION";
 static const char env_default_region[] = "AWS_DEFAULT_REGION";
 static const char env_endpoint_url[] = "AWS_ENDPOINT_URL";
 static const char env_ignore_endpoints[] = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
+static const char env_allow_cleartext[] = "SK_ALLOW_CLEARTEXT";
 
 /* Config files are small; anything bigger is almost certainly not one. */
 #define MAX_CONFIG_FILE (4u << 20)
@@ -675,10 +678,50 @@ static int is_http_url(const char *u)
     return strncasecmp(u, "http://", 7) == 0 || strncasecmp(u, "https://", 8) == 0;
 }
 
+/* Literally a loopback address, as sk_url_parse leaves a host (lowercase, IPv6 without brackets):
+ * localhost, 127.0.0.0/8 in dotted-quad form, ::1. A name is never resolved: one that resolves to
+ * loopback today (localhost.example, a DNS answer) may not tomorrow, or elsewhere. */
+static int literal_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+
+    if (strcmp(host, "localhost") == 0)
+        return 1;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET6, host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+int sk_config_check_cleartext(const char *url, const char *from, struct sk_err *err)
+{
+    struct sk_url u = { 0 };
+    struct sk_buf where = SK_BUF_INIT;
+    int rc = 0;
+
+    if (strncasecmp(url, "http://", 7) != 0 || sk_truthy(sk_getenv(env_allow_cleartext)))
+        return 0;
+    if (sk_url_parse(url, &u, err) < 0) {
+        err->kind = SK_E_CONFIG;
+        return sk_err_prefix(err, "%s", from);
+    }
+    if (!literal_loopback(u.host)) {
+        sk_url_host_header(&u, &where); /* the endpoint without its path: no query, no token */
+        rc = sk_errf(err, SK_E_CONFIG,
+                     "refusing cleartext to 'http://%.200s' (from %s): use https or a loopback address, or set %s=1",
+                     where.p, from, env_allow_cleartext);
+    }
+    sk_buf_release(&where);
+    sk_url_release(&u);
+    return rc;
+}
+
 static int endpoint_out(const char *url, const char *from, enum sk_errkind kind, char **out, struct sk_err *err)
 {
     if (!is_http_url(url))
         return sk_errf(err, kind, "endpoint URL from %s must start with http:// or https://", from);
+    if (sk_config_check_cleartext(url, from, err) < 0)
+        return -1;
     *out = xstrdup(url);
     return 0;
 }

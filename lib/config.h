@@ -86,8 +86,16 @@ int sk_config_region(const struct sk_config *c, const char *cli_region, char **o
 /* Endpoint URL for svc: cli_endpoint > AWS_ENDPOINT_URL_<SVC> > AWS_ENDPOINT_URL > [services x]
  * sub-property endpoint_url > profile endpoint_url, where AWS_IGNORE_CONFIGURED_ENDPOINT_URLS /
  * ignore_configured_endpoint_urls=true skips all but cli_endpoint; default
- * https://<endpoint_prefix>.<region>.<dns suffix>. *out is owned. */
+ * https://<endpoint_prefix>.<region>.<dns suffix>. An http:// endpoint passes
+ * sk_config_check_cleartext (SK_E_CONFIG). *out is owned. */
 int sk_config_endpoint(const struct sk_config *c, const struct sk_service *svc, const char *cli_endpoint,
                        const char *region, char **out, struct sk_err *err);
+
+/* Cleartext needs consent (sk_config_endpoint applies this to every endpoint it returns): an
+ * http:// URL is accepted only for a host that is literally loopback (localhost, 127.0.0.0/8,
+ * [::1]; a name is never resolved, so localhost.example is not loopback) or when SK_ALLOW_CLEARTEXT
+ * is true/1/yes. Otherwise SK_E_CONFIG naming the endpoint (scheme, host and port only), `from` (the
+ * setting it came from) and the opt-in. https:// and other schemes pass (the caller checks them). */
+int sk_config_check_cleartext(const char *url, const char *from, struct sk_err *err);
 
 #endif

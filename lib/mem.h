@@ -38,4 +38,22 @@ void *sk_wipe_realloc(void *p, size_t n);
 char *sk_wipe_strdup(const char *s);
 void sk_wipe_free(void *p);
 
+/*
+ * A block of the same allocator for a secret that must not reach a core dump (secret sk_bufs use
+ * it): page-aligned whole pages of its own, marked MADV_DONTDUMP where the system has it (Linux,
+ * madvise(2)), so the kernel and ptrace-based dumpers (gcore) leave them out. Cannot fail (out of
+ * memory aborts, as x*alloc). Free with sk_wipe_free, which wipes it; sk_wipe_realloc keeps the
+ * kind. One-page blocks are reused, so most allocations make no system call.
+ */
+void *sk_secret_alloc(size_t n);
+
+/*
+ * For processes that hold secrets (every shipkit tool: they all hold credentials), called once at
+ * start: prctl(PR_SET_DUMPABLE, 0) and RLIMIT_CORE 0, so a crash or a signal writes no core file
+ * whatever core_pattern says, and other processes of the same user cannot ptrace it or read its
+ * memory (core(5), prctl(2) PR_SET_DUMPABLE, getrlimit(2) RLIMIT_CORE). Both calls only take rights
+ * away and do not fail on Linux; elsewhere only the limit is set.
+ */
+void sk_mem_no_core_dumps(void);
+
 #endif

@@ -454,6 +454,8 @@ static int run(struct opts *o, struct sk_err *err)
     }
     if (sk_url_parse(url.p, &u, err) < 0)
         goto out;
+    if (o->mode == MODE_SEND && o->url[0] != '/' && sk_config_check_cleartext(url.p, "the URL", err) < 0)
+        goto out; /* a path was checked with its endpoint */
     infer_from_host(u.host, &service, &region);
     if (!service) {
         sk_errf(err, SK_E_USAGE, "cannot tell the service from host '%s': use --service", u.host);

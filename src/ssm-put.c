@@ -24,9 +24,10 @@ static const char usage_text[] =
 static const char help_text[] =
     "\n"
     "Create or overwrite SSM parameters. SecureString values are taken only from stdin (-),\n"
-    "--value-file, or (in YAML) value_file / value_env; one trailing newline is dropped.\n"
+    "--value-file, or (in YAML) value_file / value_env; one trailing newline is dropped. Without a\n"
+    "type, an existing parameter keeps its type (a SecureString stays one) and a new one is a String.\n"
     "\n"
-    "  --type TYPE           String (default), StringList or SecureString\n"
+    "  --type TYPE           String, StringList or SecureString (default: the current type, else String)\n"
     "  --key-id ID           KMS key for a SecureString (default: the account's aws/ssm key)\n"
     "  --description TEXT    parameter description\n"
     "  --tier TIER           Standard, Advanced or Intelligent-Tiering\n"
@@ -56,12 +57,18 @@ enum {
 
 struct param {
     char *name;
-    char *type;          /* String, StringList, SecureString */
+    char *type;          /* String, StringList, SecureString; NULL: not given, the current one */
     struct sk_buf value; /* secret buffer */
+    int literal;         /* the value is written out (argv, YAML value:), not read from a file */
     char *description;
     char *key_id;
     char *tier;
-    char *origin; /* "line 12 of f.yaml" for messages, or NULL */
+    char *origin; /* "f.yaml:12" for messages, or NULL */
+    /* What SSM holds, when read_existing asked: */
+    int exists;
+    char cur_type[16];
+    double cur_version;
+    int holds_value; /* exactly this value (read with decryption) */
 };
 
 struct opts {
@@ -171,16 +178,15 @@ static void parse_args(int argc, char **argv, struct opts *o)
         o->value = argv[optind++];
     if (optind < argc)
         tool_usage("unexpected argument after VALUE (one NAME and one VALUE)"); /* not echoed: may be a secret */
-    if (!o->type)
-        o->type = "String";
     if (o->value && o->value_file)
         tool_usage("give the value either as an argument or with --value-file, not both");
     if (!o->value && !o->value_file)
         tool_usage("missing VALUE (an argument, - for stdin, or --value-file FILE)");
-    /* Secrets never come from argv: they would show in ps, shell history and CI logs. */
-    if (strcmp(o->type, "SecureString") == 0 && o->value && strcmp(o->value, "-") != 0)
+    /* Secrets never come from argv: they would show in ps, shell history and CI logs. Without
+     * --type, an existing SecureString is refused the same way once its type is read (resolve). */
+    if (o->type && strcmp(o->type, "SecureString") == 0 && o->value && strcmp(o->value, "-") != 0)
         tool_usage("refusing a SecureString value on the command line: pass it on stdin (-) or with --value-file");
-    if (o->key_id && strcmp(o->type, "SecureString") != 0)
+    if (o->key_id && (!o->type || strcmp(o->type, "SecureString") != 0))
         tool_usage("--key-id applies only to --type SecureString");
 }
 
@@ -236,9 +242,9 @@ static int check_param(const struct param *p, struct sk_err *err)
                        "%s%sthe value of '%s' is %zu bytes; Standard parameters hold %d: use tier Advanced or "
                        "Intelligent-Tiering",
                        at, sep, p->name, p->value.len, STANDARD_MAX);
-    if (p->key_id && strcmp(p->type, "SecureString") != 0)
-        return sk_errf(err, SK_E_USAGE, "%s%skey_id applies only to SecureString ('%s' is %s)", at, sep, p->name,
-                       p->type);
+    if (p->key_id && (!p->type || strcmp(p->type, "SecureString") != 0))
+        return sk_errf(err, SK_E_USAGE, "%s%skey_id applies only to type SecureString ('%s' is %s)", at, sep, p->name,
+                       p->type ? p->type : "not given a type");
     return 0;
 }
 
@@ -265,9 +271,9 @@ static int load_yaml_entry(yaml_document_t *doc, yaml_node_t *key, yaml_node_t *
         return sk_errf(err, SK_E_USAGE, "%s: parameter names must be strings", p->origin);
     p->name = xstrdup(scalar(key));
     if (val->type == YAML_SCALAR_NODE) {
-        p->type = xstrdup("String");
         /* By length: a YAML "\0" escape must not silently cut the value (check_param refuses NUL). */
         sk_buf_add(&p->value, val->data.scalar.value, val->data.scalar.length);
+        p->literal = 1;
         return check_param(p, err);
     }
     if (val->type != YAML_MAPPING_NODE)
@@ -313,17 +319,16 @@ static int load_yaml_entry(yaml_document_t *doc, yaml_node_t *key, yaml_node_t *
                            p->origin, p->name, k);
         }
     }
-    if (!p->type)
-        p->type = xstrdup("String");
     if (sources != 1)
         return sk_errf(err, SK_E_USAGE, "%s: '%s' needs exactly one of value, value_file, value_env", p->origin,
                        p->name);
-    if (value && strcmp(p->type, "SecureString") == 0)
+    if (value && p->type && strcmp(p->type, "SecureString") == 0)
         return sk_errf(err, SK_E_USAGE,
                        "%s: '%s' is a SecureString: take its value from value_file or value_env, not the file itself",
                        p->origin, p->name);
     if (value) {
         sk_buf_add(&p->value, value, value_len);
+        p->literal = 1;
     } else if (value_file) {
         if (tool_read_input(value_file, &p->value, MAX_VALUE + 2, err) < 0)
             return sk_err_prefix(err, "%s: '%s'", p->origin, p->name);
@@ -474,51 +479,117 @@ static int put_parameter(struct sk_client *c, const struct param *p, int overwri
     return rc;
 }
 
-/* PutParameter refuses Tags together with Overwrite, so: create with tags; if it exists and
- * overwriting is allowed, overwrite without tags and then AddTagsToResource. */
-/* --skip-unchanged: 1 (and *out set) when the parameter already has this value and type, 0 when
- * it must be written. The value read back is a secret: kept out of traces and wiped. */
-static int unchanged(struct sk_client *c, const struct param *p, jv *out, struct sk_err *err)
-{
-    struct sk_buf body = SK_BUF_INIT;
-    struct sk_jsonw w;
-    jv res, param;
-    const char *v, *t;
-    int same = 0;
+/* ---- reading what SSM holds ----------------------------------------------------------------- */
 
-    sk_jsonw_begin(&w, &body);
-    sk_jsonw_str(&w, "Name", p->name);
-    sk_jsonw_bool(&w, "WithDecryption", 1);
-    sk_jsonw_end(&w);
-    if (sk_client_json_raw(c, &sk_svc_ssm, "GetParameter", body.p, body.len, SK_API_SECRET_RESP, &res, err) < 0) {
-        sk_buf_release(&body);
-        if (strcmp(err->aws_code, "ParameterNotFound") == 0) {
-            sk_err_clear(err);
-            return 0;
-        }
-        return -1;
-    }
-    sk_buf_release(&body);
-    param = sk_json_get(res, "Parameter");
+/* Names per GetParameters call:
+ * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameters.html */
+#define GET_MAX 10
+
+/* Record one entry of GetParameters' Parameters in the ps[idx[0..k)] it names (*hit = its place in
+ * idx, or -1 for a name we did not ask for). With decrypt, the value is compared, never kept. */
+static int take_existing(jv param, struct param *ps, const size_t *idx, size_t k, int decrypt, long *hit,
+                         struct sk_err *err)
+{
+    const char *name = sk_json_str(param, "Name"), *t = sk_json_str(param, "Type"), *v;
+    struct param *p;
+    size_t j;
+
+    *hit = -1;
+    for (j = 0; name && j < k && *hit < 0; j++)
+        if (strcmp(ps[idx[j]].name, name) == 0)
+            *hit = (long)j;
+    if (*hit < 0)
+        return 0;
+    p = &ps[idx[*hit]];
+    if (!t || !valid_type(t))
+        return sk_errf(err, SK_E_PARSE, "GetParameters: '%s' has no known type", p->name);
+    p->exists = 1;
+    snprintf(p->cur_type, sizeof(p->cur_type), "%s", t);
+    p->cur_version = 0;
+    sk_json_num(param, "Version", &p->cur_version);
     v = sk_json_str(param, "Value");
-    t = sk_json_str(param, "Type");
-    if (v && t && strcmp(t, p->type) == 0 && strlen(v) == p->value.len && memcmp(v, p->value.p, p->value.len) == 0) {
-        double version = 0;
-        same = 1;
-        sk_json_num(param, "Version", &version);
-        *out = jv_object_set(jv_object_set(jv_object(), jv_string("Version"), jv_number(version)),
-                             jv_string("Unchanged"), jv_true());
-    }
-    {
-        jv value = sk_json_get(param, "Value"); /* wipe only the value: a SecureString */
-        sk_json_wipe_strings(value);
-        jv_free(value);
-    }
-    jv_free(param);
-    jv_free(res);
-    return same;
+    p->holds_value = decrypt && v && strlen(v) == p->value.len && memcmp(v, p->value.p, p->value.len) == 0;
+    return 0;
 }
 
+/* jv array a's length, 0 when it is not an array. */
+static size_t array_len(jv a)
+{
+    return jv_get_kind(a) == JV_KIND_ARRAY ? (size_t)jv_array_length(jv_copy(a)) : 0;
+}
+
+/*
+ * Read the parameters ps[i] with want[i] set, GET_MAX names a call: whether each exists, its type
+ * and version, and with decrypt whether it holds exactly ps[i].value (--skip-unchanged). The answer
+ * carries values (SecureStrings when decrypting; moto's undecrypted ones hold the text too): it is
+ * kept out of traces and its values are wiped. Every name must be answered, found or in
+ * InvalidParameters: a parameter we could not see might be a SecureString.
+ */
+static int read_existing(struct sk_client *c, struct param *ps, size_t n, const unsigned char *want, int decrypt,
+                         struct sk_err *err)
+{
+    size_t i = 0, idx[GET_MAX], k, j;
+
+    while (i < n) {
+        struct sk_buf body = SK_BUF_INIT;
+        unsigned char seen[GET_MAX] = { 0 };
+        jv res, list, missing;
+        int bad = 0;
+
+        for (k = 0; i < n && k < GET_MAX; i++)
+            if (want[i])
+                idx[k++] = i;
+        if (!k)
+            break;
+        sk_buf_adds(&body, "{\"Names\":[");
+        for (j = 0; j < k; j++) {
+            if (j)
+                sk_buf_addch(&body, ',');
+            sk_json_escape(&body, ps[idx[j]].name, strlen(ps[idx[j]].name));
+        }
+        sk_buf_addf(&body, "],\"WithDecryption\":%s}", decrypt ? "true" : "false");
+        bad = sk_client_json_raw(c, &sk_svc_ssm, "GetParameters", body.p, body.len, SK_API_SECRET_RESP, &res, err);
+        sk_buf_release(&body);
+        if (bad)
+            return -1;
+        list = sk_json_get(res, "Parameters");
+        for (j = 0; j < array_len(list); j++) {
+            jv param = jv_array_get(jv_copy(list), (int)j), value;
+            long hit;
+            if (!bad && take_existing(param, ps, idx, k, decrypt, &hit, err) < 0)
+                bad = 1;
+            else if (!bad && hit >= 0)
+                seen[hit] = 1;
+            value = sk_json_get(param, "Value");
+            sk_json_wipe_strings(value);
+            jv_free(value);
+            jv_free(param);
+        }
+        missing = sk_json_get(res, "InvalidParameters");
+        for (j = 0; j < array_len(missing); j++) {
+            jv name = jv_array_get(jv_copy(missing), (int)j);
+            size_t q;
+            for (q = 0; jv_get_kind(name) == JV_KIND_STRING && q < k; q++)
+                if (strcmp(ps[idx[q]].name, jv_string_value(name)) == 0)
+                    seen[q] = 1;
+            jv_free(name);
+        }
+        jv_free(missing);
+        jv_free(list);
+        jv_free(res);
+        for (j = 0; !bad && j < k; j++)
+            if (!seen[j]) {
+                sk_errf(err, SK_E_PARSE, "GetParameters did not answer for '%s'", ps[idx[j]].name);
+                bad = 1;
+            }
+        if (bad)
+            return -1;
+    }
+    return 0;
+}
+
+/* PutParameter refuses Tags together with Overwrite, so: create with tags; if it exists and
+ * overwriting is allowed, overwrite without tags and then AddTagsToResource. */
 static int write_param(struct sk_client *c, const struct opts *o, const struct param *p, jv *out, struct sk_err *err)
 {
     struct sk_buf tags = SK_BUF_INIT, body = SK_BUF_INIT;
@@ -526,11 +597,6 @@ static int write_param(struct sk_client *c, const struct opts *o, const struct p
     jv ignored;
     int rc = -1;
 
-    if (o->skip_unchanged) {
-        int same = unchanged(c, p, out, err);
-        if (same != 0)
-            return same < 0 ? -1 : 0;
-    }
     if (!o->ntags)
         return put_parameter(c, p, !o->no_overwrite, NULL, out, err);
     tool_tags_json(o->tags, o->ntags, &tags);
@@ -562,16 +628,15 @@ out:
 
 /* After a failed write whose request may have reached SSM (a network failure or a 5xx), read the
  * parameter back: 1 it holds the value we sent, 0 it does not, -1 unknown (e says why). */
-static int holds_value(struct sk_client *c, const struct param *p, struct sk_err *e)
+static int holds_value(struct sk_client *c, struct param *p, struct sk_err *e)
 {
-    jv ignored = jv_invalid();
-    int same;
+    static const unsigned char one = 1;
 
     sk_err_clear(e);
-    same = unchanged(c, p, &ignored, e);
-    if (same == 1)
-        jv_free(ignored);
-    return same;
+    p->exists = p->holds_value = 0;
+    if (read_existing(c, p, 1, &one, 1, e) < 0)
+        return -1;
+    return p->holds_value && strcmp(p->cur_type, p->type) == 0;
 }
 
 /* Append " NAME" for ps[from..to) to b, up to about 120 bytes of names (the error line is bounded). */
@@ -593,7 +658,7 @@ static void add_names(struct sk_buf *b, const struct param *ps, size_t from, siz
  * file order, so ps[0..i) were written and ps[i+1..n) were not tried; ps[i] itself may have been
  * written when the failure came after the request was sent, so it is read back.
  */
-static void explain_partial(struct sk_client *c, const struct param *ps, size_t i, size_t n, struct sk_err *err)
+static void explain_partial(struct sk_client *c, struct param *ps, size_t i, size_t n, struct sk_err *err)
 {
     struct sk_buf b = SK_BUF_INIT;
     struct sk_err e;
@@ -630,6 +695,59 @@ static void explain_partial(struct sk_client *c, const struct param *ps, size_t 
     sk_buf_release(&b);
 }
 
+/*
+ * Give every parameter without a type its current one (a new parameter is a String), so that an
+ * update never turns a SecureString into a String; with --skip-unchanged, also learn which already
+ * hold their value. One GetParameters call per GET_MAX parameters that need it, all before the
+ * first write: a value written out (argv, YAML value:) for what is a SecureString is refused, and
+ * nothing at all is written. With --no-overwrite an existing parameter is never written, so its
+ * type needs no read.
+ */
+static int resolve(struct sk_client *c, const struct opts *o, struct param *ps, size_t n, struct sk_err *err)
+{
+    unsigned char *want = xcalloc(n, 1);
+    size_t i, k = 0;
+    int rc = -1;
+
+    for (i = 0; i < n; i++) {
+        want[i] = o->skip_unchanged || (!ps[i].type && !o->no_overwrite);
+        k += want[i];
+    }
+    if (k && read_existing(c, ps, n, want, o->skip_unchanged, err) < 0) {
+        const char *what = o->skip_unchanged ? "value and type" : "type";
+        if (n == 1) {
+            sk_err_prefix(err, "%s: reading its current %s", ps[0].name, what);
+        } else {
+            sk_err_prefix(err, "reading the current %s of %zu parameters", what, k);
+            tool_err_append(err, "; nothing written");
+        }
+        goto out;
+    }
+    for (i = 0; i < n; i++) {
+        struct param *p = &ps[i];
+        if (p->type)
+            continue;
+        p->type = xstrdup(p->exists ? p->cur_type : "String");
+        if (strcmp(p->type, "SecureString") != 0 || !p->literal)
+            continue;
+        if (p->origin)
+            sk_errf(err, SK_E_USAGE,
+                    "%s: '%s' is a SecureString: take its value from value_file or value_env, not the file itself "
+                    "(a type: setting changes its type)",
+                    p->origin, p->name);
+        else
+            sk_errf(err, SK_E_USAGE,
+                    "'%s' is a SecureString: refusing its value on the command line; pass it on stdin (-) or with "
+                    "--value-file (--type changes its type)",
+                    p->name);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(want);
+    return rc;
+}
+
 static void print_text(jv result, FILE *out)
 {
     jv name = sk_json_get(result, "Name");
@@ -659,7 +777,7 @@ static int run(const struct opts *o, struct sk_err *err)
             goto out;
     } else {
         one.name = xstrdup(o->name);
-        one.type = xstrdup(o->type);
+        one.type = xstrdup_or_null(o->type);
         one.description = xstrdup_or_null(o->description);
         one.key_id = xstrdup_or_null(o->key_id);
         one.tier = xstrdup_or_null(o->tier);
@@ -669,6 +787,7 @@ static int run(const struct opts *o, struct sk_err *err)
             tool_chomp(&one.value);
         } else {
             sk_buf_adds(&one.value, o->value);
+            one.literal = 1;
         }
         if (check_param(&one, err) < 0)
             goto out;
@@ -683,9 +802,14 @@ static int run(const struct opts *o, struct sk_err *err)
     if (tool_client_init(&c, &o->c, err) < 0)
         goto out;
     have_client = 1;
+    if (resolve(&c, o, ps, n, err) < 0)
+        goto out;
     for (i = 0; i < n; i++) {
         jv res, shown;
-        if (write_param(&c, o, &ps[i], &res, err) < 0) {
+        if (o->skip_unchanged && ps[i].holds_value && strcmp(ps[i].cur_type, ps[i].type) == 0) {
+            res = jv_object_set(jv_object_set(jv_object(), jv_string("Version"), jv_number(ps[i].cur_version)),
+                                jv_string("Unchanged"), jv_true());
+        } else if (write_param(&c, o, &ps[i], &res, err) < 0) {
             if (n > 1)
                 sk_err_prefix(err, "%s", ps[i].name);
             explain_partial(&c, ps, i, n, err);

@@ -34,6 +34,7 @@ void tool_init(const char *name)
 {
     int fd;
 
+    sk_mem_no_core_dumps(); /* every tool holds credentials: no core file, no ptrace */
     progname = name;
     signal(SIGPIPE, SIG_IGN);
     /* Make sure 0, 1 and 2 are open so nothing we open lands on them (curl main_checkfds). */

@@ -243,8 +243,11 @@ assert_denied() {
 }
 
 @test "outside deployer.json: ssm-put /other/thing is AccessDenied, exit 4, nothing written" {
-    run --separate-stderr as_deployer ssm-put /other/thing value
+    run --separate-stderr as_deployer ssm-put --type String /other/thing value
     assert_denied ssm-put ssm:PutParameter "arn:aws:ssm:$REGION:$ACCOUNT:parameter/other/thing"
+    # Without --type, reading its current type (so that a SecureString stays one) is denied first.
+    run --separate-stderr as_deployer ssm-put /other/thing value
+    assert_denied ssm-put ssm:GetParameters "arn:aws:ssm:$REGION:$ACCOUNT:parameter/other/thing"
     if awsref ssm get-parameter --name /other/thing >/dev/null 2>&1; then fail "/other/thing was written"; fi
 }
 

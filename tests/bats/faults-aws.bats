@@ -62,7 +62,7 @@ run_kind() {
 }
 
 @test "fault layer: count, match on service/action/not_action, and reset-during lets the call happen" {
-    faults '[{"fault": "reset-during", "match": {"service": "ssm", "not_action": ["GetParameter"]}, "count": 1}]'
+    faults '[{"fault": "reset-during", "match": {"service": "ssm", "not_action": ["GetParameter", "GetParameters"]}, "count": 1}]'
     run -5 --separate-stderr env AWS_MAX_ATTEMPTS=1 ssm-put "/faults/$N" v1
     # The write happened; the client could not tell, so the tool read it back.
     assert_error_line ssm-put "holds the new value all the same (read back)"

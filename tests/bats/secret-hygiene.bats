@@ -184,7 +184,7 @@ EOS
     printf '[profile proc]\ncredential_process = %s\n' "$BATS_TEST_TMPDIR/creds.sh" >"$AWS_CONFIG_FILE"
     export SK_PROC_AKID=$AWS_ACCESS_KEY_ID SK_PROC_SECRET=$AWS_SECRET_ACCESS_KEY
     unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
-    run -0 scanned ssm-put --profile proc "$N" v
+    run -0 scanned ssm-put --profile proc "$N-proc" v # ("$N" is a SecureString: v would be refused)
     export AWS_ACCESS_KEY_ID=$SK_PROC_AKID AWS_SECRET_ACCESS_KEY=$SK_PROC_SECRET
     # ecr-push: the ECR token (GetAuthorizationToken, the cache, the registry's Authorization).
     local pushed=0

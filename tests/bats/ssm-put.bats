@@ -171,6 +171,136 @@ assert_absent() {
     assert_error_line ssm-put
 }
 
+# --- a SecureString is never downgraded -------------------------------------------------------
+
+# ref_secure NAME VALUE_FILE: create NAME as a SecureString with the reference client.
+ref_secure() {
+    awsref ssm put-parameter --name "$1" --type SecureString --value "file://$2" >/dev/null
+}
+
+# ref_version NAME: the parameter's version.
+ref_version() {
+    awsref ssm get-parameter --name "$1" --query Parameter.Version --output text
+}
+
+# ssm_calls ACTION: how many ACTION requests the last `run --debug` made (its wire trace).
+ssm_calls() {
+    grep -c "X-Amz-Target: AmazonSSM.$1\$" <<<"$stderr" || true
+}
+
+@test "an update without --type keeps an existing SecureString (value from stdin)" {
+    local old new
+    old=$(canary ssm-put-keep-old)
+    new=$(canary ssm-put-keep-new)
+    printf '%s' "$old" >"$BATS_TEST_TMPDIR/old"
+    printf '%s' "$new" >"$BATS_TEST_TMPDIR/new"
+    ref_secure "$N" "$BATS_TEST_TMPDIR/old"
+    run -0 --separate-stderr ssm-put --debug "$N" - <"$BATS_TEST_TMPDIR/new"
+    assert_output "$N version 2"
+    refute_leak "$new"
+    assert_equal "$(ref_get "$N")" "$new	SecureString"
+    # One read for the type, one write: no call per parameter besides.
+    assert_equal "$(ssm_calls GetParameters) $(ssm_calls PutParameter) $(ssm_calls GetParameter)" "1 1 0"
+}
+
+@test "an update without --type of an existing SecureString refuses a value on argv (exit 2), nothing written" {
+    local old
+    old=$(canary ssm-put-argv-old)
+    printf '%s' "$old" >"$BATS_TEST_TMPDIR/old"
+    ref_secure "$N" "$BATS_TEST_TMPDIR/old"
+    # The attack: a plain `ssm-put NAME VALUE` used to send "Type":"String" with the argv value.
+    run -2 --separate-stderr ssm-put "$N" not-a-secret-anymore
+    assert_error_line ssm-put "'$N' is a SecureString"
+    assert_error_line ssm-put "stdin (-) or with --value-file"
+    assert_output ""
+    assert_equal "$(ref_get "$N")" "$old	SecureString"
+    assert_equal "$(ref_version "$N")" 1
+}
+
+@test "--type String changes a SecureString's type explicitly; without --type others keep theirs" {
+    local old
+    old=$(canary ssm-put-explicit)
+    printf '%s' "$old" >"$BATS_TEST_TMPDIR/old"
+    ref_secure "$N" "$BATS_TEST_TMPDIR/old"
+    run -0 --separate-stderr ssm-put --type String "$N" now-public
+    assert_output "$N version 2"
+    assert_equal "$(ref_get "$N")" "now-public	String"
+    run -0 --separate-stderr ssm-put --type StringList "$N/list" a,b
+    run -0 --separate-stderr ssm-put "$N/list" c,d
+    assert_equal "$(ref_get "$N/list")" "c,d	StringList"
+    # With --type nothing is read.
+    run -0 --separate-stderr ssm-put --debug --type String "$N/typed" v
+    assert_equal "$(ssm_calls GetParameters)" 0
+}
+
+@test "--no-overwrite without --type reads no type first, and an existing SecureString is not written" {
+    local old
+    old=$(canary ssm-put-no-overwrite)
+    printf '%s' "$old" >"$BATS_TEST_TMPDIR/old"
+    ref_secure "$N" "$BATS_TEST_TMPDIR/old"
+    run -4 --separate-stderr ssm-put --debug --no-overwrite "$N" plain
+    [[ ${stderr_lines[-1]} == "ssm-put: ParameterAlreadyExists"* ]] || fail "stderr: $stderr"
+    # The first call is the write (refused); only the read-back after it looks at the parameter.
+    assert_equal "$(grep -m1 -o 'X-Amz-Target: AmazonSSM\.[A-Za-z]*' <<<"$stderr")" "X-Amz-Target: AmazonSSM.PutParameter"
+    assert_equal "$(ref_get "$N")" "$old	SecureString"
+}
+
+@test "--from-file: an entry without type: keeps an existing SecureString (value_env)" {
+    local old
+    old=$(canary ssm-put-yaml-keep-old)
+    printf '%s' "$old" >"$BATS_TEST_TMPDIR/old"
+    ref_secure "$N/s" "$BATS_TEST_TMPDIR/old"
+    SK_BATS_SECRET=$(canary ssm-put-yaml-keep-new)
+    export SK_BATS_SECRET
+    cat >"$BATS_TEST_TMPDIR/p.yaml" <<EOF
+$N/s:
+  value_env: SK_BATS_SECRET
+$N/new: plain
+EOF
+    run -0 --separate-stderr ssm-put --from-file "$BATS_TEST_TMPDIR/p.yaml"
+    assert_line --index 0 "$N/s version 2"
+    refute_leak "$SK_BATS_SECRET"
+    assert_equal "$(ref_get "$N/s")" "$SK_BATS_SECRET	SecureString"
+    assert_equal "$(ref_get "$N/new")" "plain	String"
+}
+
+@test "--from-file: a literal value for an existing SecureString is refused with file:line, nothing written" {
+    local old i
+    old=$(canary ssm-put-yaml-literal)
+    printf '%s' "$old" >"$BATS_TEST_TMPDIR/old"
+    awsref ssm put-parameter --name "$N/p03" --type String --value before >/dev/null
+    ref_secure "$N/p12" "$BATS_TEST_TMPDIR/old"
+    # Twelve entries: the SecureString is in the second GetParameters call (ten names a call).
+    for i in $(seq -w 1 11); do
+        echo "$N/p$i: value-$i"
+    done >"$BATS_TEST_TMPDIR/p.yaml"
+    printf '%s:\n  value: literal-text\n' "$N/p12" >>"$BATS_TEST_TMPDIR/p.yaml"
+    run -2 --separate-stderr ssm-put --from-file "$BATS_TEST_TMPDIR/p.yaml"
+    assert_error_line ssm-put "$BATS_TEST_TMPDIR/p.yaml:12: '$N/p12' is a SecureString"
+    assert_output ""
+    assert_absent "$N/p01" "$N/p02" "$N/p11"
+    assert_equal "$(ref_get "$N/p03")" "before	String"
+    assert_equal "$(ref_get "$N/p12")" "$old	SecureString"
+    # The short form NAME: VALUE is a literal value too.
+    printf '%s: literal-text\n' "$N/p12" >"$BATS_TEST_TMPDIR/q.yaml"
+    run -2 --separate-stderr ssm-put --from-file "$BATS_TEST_TMPDIR/q.yaml"
+    assert_error_line ssm-put "q.yaml:1: '$N/p12' is a SecureString"
+    assert_equal "$(ref_version "$N/p12")" 1
+}
+
+@test "--from-file: types are read ten names a call, and --skip-unchanged reuses that read" {
+    local i
+    for i in $(seq -w 1 12); do
+        echo "$N/p$i: value-$i"
+    done >"$BATS_TEST_TMPDIR/p.yaml"
+    run -0 --separate-stderr ssm-put --debug --from-file "$BATS_TEST_TMPDIR/p.yaml"
+    assert_equal "${#lines[@]}" 12
+    assert_equal "$(ssm_calls GetParameters) $(ssm_calls PutParameter) $(ssm_calls GetParameter)" "2 12 0"
+    run -0 --separate-stderr ssm-put --debug --skip-unchanged --from-file "$BATS_TEST_TMPDIR/p.yaml"
+    assert_line --index 11 "$N/p12 version 1 (unchanged)"
+    assert_equal "$(ssm_calls GetParameters) $(ssm_calls PutParameter) $(ssm_calls GetParameter)" "2 0 0"
+}
+
 # --- YAML -------------------------------------------------------------------------------------
 
 @test "--from-file writes every entry, one line each" {

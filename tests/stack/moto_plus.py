@@ -34,7 +34,8 @@ authorizes for the calls the shipkit tools make (anything else stays "*", as bef
     "ecs:cluster" condition is enforced. Condition keys a request does not carry still pass, as in
     moto (iam:PassedToService, kms:ViaService, ecs:CreateAction are not checked).
   * ecr CreateRepository/DescribeRepositories: repository/NAME; GetAuthorizationToken: "*".
-  * ssm PutParameter/GetParameter/AddTagsToResource: parameter/NAME (no doubled "/").
+  * ssm PutParameter/GetParameter/AddTagsToResource: parameter/NAME (no doubled "/"); GetParameters:
+    each of its Names.
   * secretsmanager (by SecretId or Name): the secret's ARN when it exists, else secret:NAME-??????.
   * logs GetLogEvents/FilterLogEvents: log-group:NAME:*.
   * elasticloadbalancing DescribeTargetHealth: the target group ARN; DescribeTargetGroups: "*".
@@ -204,11 +205,19 @@ def _ecr_resource(self):
 
 
 def _ssm_resource(self):
-    if self._get_action() not in ("PutParameter", "GetParameter", "AddTagsToResource"):
+    action = self._get_action()
+    if action == "GetParameters":
+        names = self._get_param("Names") or []
+        return [_ssm_arn(self, n) for n in names] or "*"
+    if action not in ("PutParameter", "GetParameter", "AddTagsToResource"):
         return "*"
     name = self._get_param("ResourceId") or self._get_param("Name")
     if not name:
         return "*"
+    return _ssm_arn(self, name)
+
+
+def _ssm_arn(self, name):
     return name if name.startswith("arn:") else _arn(self, "ssm", "parameter/" + name.lstrip("/"))
 
 

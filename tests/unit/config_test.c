@@ -25,6 +25,7 @@ static const char *const aws_vars[] = {
     "AWS_ENDPOINT_URL_SECRETS_MANAGER",
     "AWS_ENDPOINT_URL_STS",
     "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "SK_ALLOW_CLEARTEXT",
     NULL,
 };
 
@@ -568,11 +569,18 @@ static void expect_endpoint(const struct sk_config *c, const struct sk_service *
 }
 #define EXPECT_ENDPOINT(c, svc, cli, region, want) expect_endpoint(c, svc, cli, region, want, __LINE__)
 
+/* The precedence tests use made-up http hosts: cleartext consent is endpoint_cleartext's subject. */
+static void clean_env_cleartext_ok(void)
+{
+    clean_env();
+    setenv("SK_ALLOW_CLEARTEXT", "1", 1);
+}
+
 TEST(endpoint_precedence)
 {
     struct sk_config c;
 
-    clean_env();
+    clean_env_cleartext_ok();
     setenv("AWS_CONFIG_FILE", write_file("c6", endpoint_config), 1);
     ASSERT_OK(sk_config_load(&c, NULL, &err), &err);
 
@@ -600,7 +608,7 @@ TEST(endpoint_precedence)
     sk_config_release(&c);
 
     /* Profile flag, overridden by an explicit env value. */
-    clean_env();
+    clean_env_cleartext_ok();
     setenv("AWS_CONFIG_FILE", write_file("c6", endpoint_config), 1);
     setenv("AWS_ENDPOINT_URL", "http://env-global", 1);
     ASSERT_OK(sk_config_load(&c, "ignore", &err), &err);
@@ -609,11 +617,103 @@ TEST(endpoint_precedence)
     EXPECT_ENDPOINT(&c, &sk_svc_sts, NULL, "eu-west-1", "http://env-global");
     sk_config_release(&c);
 
-    clean_env();
+    clean_env_cleartext_ok();
     setenv("AWS_CONFIG_FILE", write_file("c6", endpoint_config), 1);
     ASSERT_OK(sk_config_load(&c, "nosvc", &err), &err);
     EXPECT_ENDPOINT(&c, &sk_svc_ssm, NULL, "us-east-1", "http://profile-only");
     sk_config_release(&c);
+    clean_env();
+}
+
+/* expect_refused: sk_config_endpoint fails with SK_E_CONFIG, out untouched, and the one line names
+ * the endpoint (scheme, host, port), where it came from, and the opt-in. */
+static void expect_refused(const struct sk_config *c, const char *cli, const char *endpoint, const char *from, int line)
+{
+    char *out = NULL;
+
+    sk_err_clear(&err);
+    if (sk_config_endpoint(c, &sk_svc_ssm, cli, "us-east-1", &out, &err) == 0) {
+        printf("# line %d: '%s' accepted, want refused\n", line, out);
+        h_cur_failed = 1;
+        free(out);
+        return;
+    }
+    if (err.kind != SK_E_CONFIG || out || !strstr(err.msg, endpoint) || !strstr(err.msg, from) ||
+        !strstr(err.msg, "SK_ALLOW_CLEARTEXT=1") || strchr(err.msg, '\n')) {
+        printf("# line %d: kind %d, message '%s'\n", line, (int)err.kind, err.msg);
+        h_cur_failed = 1;
+    }
+}
+#define EXPECT_REFUSED(c, cli, endpoint, from) expect_refused(c, cli, endpoint, from, __LINE__)
+
+TEST(endpoint_cleartext)
+{
+    static const char *const loopback[] = {
+        "http://127.0.0.1:5000", "http://127.255.255.254/", "http://localhost:4566",
+        "http://LocalHost",      "http://[::1]:4566",       "http://[0:0:0:0:0:0:0:1]",
+    };
+    /* Not literally loopback, though some resolve or connect there (curl maps *.localhost to
+     * 127.0.0.1; inet_aton reads 127.1 and 2130706433). */
+    static const char *const others[] = {
+        "http://localhost.example:5000",
+        "http://sk.localhost:5000",
+        "http://127.1:5000",
+        "http://2130706433/",
+        "http://0x7f.0.0.1/",
+        "http://127.0.0.1.nip.io/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://0.0.0.0:5000",
+        "http://128.0.0.1/",
+        "http://[::2]/",
+        "http://10.0.0.1:5000",
+        "http://localhost.:5000",
+    };
+    struct sk_config c;
+    char *out = NULL;
+    size_t i;
+
+    clean_env();
+    for (i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++)
+        EXPECT_ENDPOINT(NULL, &sk_svc_ssm, loopback[i], "us-east-1", loopback[i]);
+    EXPECT_ENDPOINT(NULL, &sk_svc_ssm, "https://ssm.example", "us-east-1", "https://ssm.example");
+    for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        sk_err_clear(&err);
+        if (sk_config_check_cleartext(others[i], "test", &err) == 0 || err.kind != SK_E_CONFIG) {
+            printf("# '%s' not refused\n", others[i]);
+            h_cur_failed = 1;
+        }
+    }
+    /* Every source; the message shows no path or query (they may hold a token). */
+    EXPECT_REFUSED(NULL, "http://moto.example:5000/x?X-Amz-Security-Token=t0k3n", "'http://moto.example:5000'",
+                   "--endpoint-url");
+    ASSERT(strstr(err.msg, "t0k3n") == NULL && strstr(err.msg, "/x") == NULL);
+    setenv("AWS_CONFIG_FILE", write_file("c7", endpoint_config), 1);
+    ASSERT_OK(sk_config_load(&c, NULL, &err), &err);
+    EXPECT_REFUSED(&c, NULL, "'http://services-ssm'", "the services section");
+    sk_config_release(&c);
+    ASSERT_OK(sk_config_load(&c, "nosvc", &err), &err);
+    EXPECT_REFUSED(&c, NULL, "'http://profile-only'", "the profile's endpoint_url");
+    setenv("AWS_ENDPOINT_URL", "http://env-global:80", 1);
+    EXPECT_REFUSED(&c, NULL, "'http://env-global'", "from AWS_ENDPOINT_URL)");
+    setenv("AWS_ENDPOINT_URL_SSM", "HTTP://Env-SSM:8080", 1);
+    EXPECT_REFUSED(&c, NULL, "'http://env-ssm:8080'", "AWS_ENDPOINT_URL_SSM");
+    /* Consent: true, 1 or yes; anything else is no. */
+    setenv("SK_ALLOW_CLEARTEXT", "0", 1);
+    EXPECT_REFUSED(&c, NULL, "'http://env-ssm:8080'", "AWS_ENDPOINT_URL_SSM");
+    setenv("SK_ALLOW_CLEARTEXT", "", 1);
+    EXPECT_REFUSED(&c, NULL, "'http://env-ssm:8080'", "AWS_ENDPOINT_URL_SSM");
+    setenv("SK_ALLOW_CLEARTEXT", "1", 1);
+    EXPECT_ENDPOINT(&c, &sk_svc_ssm, NULL, "us-east-1", "HTTP://Env-SSM:8080");
+    setenv("SK_ALLOW_CLEARTEXT", "true", 1);
+    EXPECT_ENDPOINT(&c, &sk_svc_ssm, "http://localhost.example:1", "us-east-1", "http://localhost.example:1");
+    sk_config_release(&c);
+    /* A URL that cannot be parsed is a config error naming its source, not a crash. */
+    clean_env();
+    setenv("AWS_ENDPOINT_URL", "http://user:pw@10.0.0.1/", 1);
+    ASSERT_ERR(sk_config_endpoint(NULL, &sk_svc_ssm, NULL, "us-east-1", &out, &err), &err, SK_E_CONFIG);
+    ASSERT(strstr(err.msg, "AWS_ENDPOINT_URL") != NULL && strstr(err.msg, "pw") == NULL);
+    ASSERT(out == NULL);
+    clean_env();
 }
 
 TEST(endpoint_defaults)
@@ -673,6 +773,7 @@ int main(void)
     RUN(region_order);
     RUN(endpoint_precedence);
     RUN(endpoint_defaults);
+    RUN(endpoint_cleartext);
     rm_tree();
     return DONE();
 }
