@@ -2,11 +2,11 @@
  * tg-health - show, judge and wait for the health of the targets of an ELBv2 target group: named by
  * ARN, by name, or as the target groups of an ECS service, whose current tasks are the targets judged.
  *
- * Judging (target states: https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html):
- * an empty set of judged targets is never healthy ("not registered
- * yet"); initial, draining, unused and unavailable mean "keep waiting"; unhealthy fails fast once the
- * grace period is over. Unlike the botocore TargetInService waiter, InvalidTarget is an error, not a
- * retry, and old tasks draining out of an ECS service's target group do not block.
+ * Judging (target states:
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html): an empty set of
+ * judged targets is never healthy ("not registered yet"); initial, draining, unused and unavailable mean "keep
+ * waiting"; unhealthy fails fast once the grace period is over. Unlike the botocore TargetInService waiter,
+ * InvalidTarget is an error, not a retry, and old tasks draining out of an ECS service's target group do not block.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -743,7 +743,7 @@ static void fmt_duration(long s, char *out, size_t n)
 /* "prog: LABEL: WHAT" on stderr, -q or not: the reason for exit status 1. */
 static void say_no(const char *label, const char *what)
 {
-    fprintf(stderr, "%s: %s: %s\n", progname, label, what);
+    tool_line(stderr, "%s: %s: %s", progname, label, what); /* what quotes target health descriptions */
 }
 
 #define WAIT_MAX_FAILED 3 /* failed looks in a row (after their retries) before --wait gives up */
