@@ -103,6 +103,45 @@ TEST(escaping_is_idempotent)
     }
 }
 
+/* Random bytes (biased towards the interesting ones): the escaping is valid UTF-8 with no control
+ * character, C1, bidi control or workflow command left, and escaping it again changes nothing. */
+TEST(escaping_random_bytes)
+{
+    static const unsigned char pick[] = { 0x1b, 0x07, '\n', '\r', ':',  ':',  '#',  '#',  '[',  ' ',  0xc2, 0x9b,
+                                          0xe2, 0x80, 0xae, 0xa8, 0xff, 0xf0, 0x9f, 0x98, 0x80, 0x7f, 0x00, 'a' };
+    unsigned long seed = 42;
+    char in[32], dst[24];
+    int round, i;
+
+    for (round = 0; round < 20000 && !h_cur_failed; round++) {
+        size_t n = 0, k;
+        char *once, *twice;
+        seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+        n = (size_t)(seed >> 59) + 1;
+        for (k = 0; k < n; k++) {
+            seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+            in[k] = (char)((seed >> 40) & 1 ? pick[(seed >> 41) % sizeof(pick)] : (seed >> 48) & 0xff);
+        }
+        once = esc(in, n);
+        twice = esc(once, strlen(once));
+        ASSERT(sk_utf8_valid(once, strlen(once)));
+        ASSERT_STREQ(twice, once);
+        for (i = 0; once[i]; i++)
+            if ((unsigned char)once[i] < 0x20 || once[i] == 0x7f)
+                H_FAIL("a control character left at %d of '%s'", i, once);
+        ASSERT(strstr(once, "\xc2\x9b") == NULL && strstr(once, "\xe2\x80\xae") == NULL);
+        ASSERT(strstr(once, "##[") == NULL);
+        ASSERT(strncmp(once + strspn(once, " "), "::", 2) != 0);
+        sk_text_escape_to(dst, sizeof(dst), in, n);
+        ASSERT(strlen(dst) < sizeof(dst) && sk_utf8_valid(dst, strlen(dst)));
+        ASSERT(strncmp(dst, once,
+                       strlen(dst) > 3 && strcmp(dst + strlen(dst) - 3, "...") == 0 ? strlen(dst) - 3 : strlen(dst)) ==
+               0);
+        free(once);
+        free(twice);
+    }
+}
+
 TEST(bounded_escape_cuts_whole_characters)
 {
     char dst[16];
@@ -336,6 +375,7 @@ int main(void)
     RUN(unicode_kept_c1_and_invalid_escaped);
     RUN(workflow_commands_defused);
     RUN(escaping_is_idempotent);
+    RUN(escaping_random_bytes);
     RUN(bounded_escape_cuts_whole_characters);
     RUN(cut_on_character_boundary);
     RUN(json_output_made_safe);
