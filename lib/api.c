@@ -14,7 +14,9 @@
 
 #include "json.h"
 #include "mem.h"
+#include "redact.h"
 #include "sigv4.h"
+#include "text.h"
 #include "uri.h"
 #include "version.h"
 #include "xml.h"
@@ -288,8 +290,24 @@ void sk_form_release(struct sk_form *f)
 
 /* ---- error documents ----------------------------------------------------------------------- */
 
+/* How much of a service's error message is kept (the message field has room for more). */
+#define MESSAGE_MAX 400
+
+/* dst[cap] = s[0..n) with every registered secret replaced, then escaped (lib/text.h): text a
+ * server wrote, quoting the request perhaps, made fit to print. Cut on a character boundary. */
+static void clean_into(const struct sk_secrets *secrets, char *dst, size_t cap, const char *s, size_t n)
+{
+    struct sk_buf t;
+
+    sk_buf_init_secret(&t);
+    sk_buf_add(&t, s, n);
+    sk_secrets_scrub(secrets, &t);
+    sk_text_escape_to(dst, cap, t.p, t.len);
+    sk_buf_release(&t);
+}
+
 /* "com.amazonaws.ecs#ClientException", "ClientException:http://..." -> "ClientException". */
-static void sanitize_code(const char *in, char *out, size_t outsz)
+static void sanitize_code(const struct sk_secrets *secrets, const char *in, char *out, size_t outsz)
 {
     const char *p = in, *hash;
     size_t n = strcspn(p, ":");
@@ -299,55 +317,43 @@ static void sanitize_code(const char *in, char *out, size_t outsz)
         n -= (size_t)(hash + 1 - p);
         p = hash + 1;
     }
-    if (n >= outsz)
-        n = outsz - 1;
-    memcpy(out, p, n);
-    out[n] = '\0';
+    clean_into(secrets, out, outsz, p, n);
 }
 
-/* Printable, single-line, bounded copy of an error message from the wire. */
-static void clean_message(const char *in, struct sk_buf *out, size_t max)
+static int fail_from_error(const struct sk_secrets *secrets, struct sk_err *err, long status, const char *code,
+                           const char *message, const char *request_id)
 {
-    size_t i;
-
-    for (i = 0; in && in[i] && out->len < max; i++) {
-        unsigned char c = (unsigned char)in[i];
-        sk_buf_addch(out, c < 0x20 || c == 0x7f ? ' ' : (char)c);
-    }
-}
-
-static int fail_from_error(struct sk_err *err, long status, const char *code, const char *message,
-                           const char *request_id)
-{
-    struct sk_buf msg = SK_BUF_INIT;
     enum sk_errkind kind = SK_E_AWS;
+    size_t used = 0, room;
 
     sk_err_clear(err);
     if (code && *code)
-        sanitize_code(code, err->aws_code, sizeof(err->aws_code));
+        sanitize_code(secrets, code, err->aws_code, sizeof(err->aws_code));
     else
         snprintf(err->aws_code, sizeof(err->aws_code), "HTTP%ld", status);
     if (request_id)
-        snprintf(err->request_id, sizeof(err->request_id), "%s", request_id);
+        clean_into(secrets, err->request_id, sizeof(err->request_id), request_id, strlen(request_id));
     if (code_in(err->aws_code, credential_codes, NELEM(credential_codes))) {
         kind = SK_E_CONFIG;
-        sk_buf_adds(&msg, "credentials rejected: ");
+        used = (size_t)snprintf(err->msg, sizeof(err->msg), "credentials rejected: ");
     }
-    sk_buf_adds(&msg, err->aws_code);
+    used += (size_t)snprintf(err->msg + used, sizeof(err->msg) - used, "%s", err->aws_code);
     if (message && *message) {
-        sk_buf_adds(&msg, ": ");
-        clean_message(message, &msg, 400);
+        /* the whole message is scrubbed before it is cut: no part of a secret stays at the cut */
+        room = sizeof(err->msg) - used - 2;
+        memcpy(err->msg + used, ": ", 3);
+        clean_into(secrets, err->msg + used + 2, room < MESSAGE_MAX + 1 ? room : MESSAGE_MAX + 1, message,
+                   strlen(message));
     } else if (!code || !*code) {
-        sk_buf_addf(&msg, ": HTTP status %ld with no error document", status);
+        snprintf(err->msg + used, sizeof(err->msg) - used, ": HTTP status %ld with no error document", status);
     }
-    sk_errf(err, kind, "%s", msg.p);
+    err->kind = kind;
     err->http_status = status;
     err->retryable = (int)sk_retry_classify(status, err->aws_code);
-    sk_buf_release(&msg);
     return -1;
 }
 
-static int json_error(const struct sk_http_resp *resp, struct sk_err *err)
+static int json_error(const struct sk_secrets *secrets, const struct sk_http_resp *resp, struct sk_err *err)
 {
     const char *code = sk_headers_get(&resp->headers, "x-amzn-errortype"), *msg = NULL;
     jv doc = jv_invalid();
@@ -363,12 +369,12 @@ static int json_error(const struct sk_http_resp *resp, struct sk_err *err)
         if (!msg)
             msg = sk_json_str(doc, "Message");
     }
-    rc = fail_from_error(err, resp->status, code, msg, sk_headers_get(&resp->headers, "x-amzn-requestid"));
+    rc = fail_from_error(secrets, err, resp->status, code, msg, sk_headers_get(&resp->headers, "x-amzn-requestid"));
     jv_free(doc);
     return rc;
 }
 
-static int query_error(const struct sk_http_resp *resp, struct sk_err *err)
+static int query_error(const struct sk_secrets *secrets, const struct sk_http_resp *resp, struct sk_err *err)
 {
     jv doc = jv_invalid(), e = jv_invalid(), root;
     struct sk_err perr;
@@ -395,7 +401,7 @@ static int query_error(const struct sk_http_resp *resp, struct sk_err *err)
             jv_free(root);
         }
     }
-    rc = fail_from_error(err, resp->status, sk_json_str(e, "Code"), sk_json_str(e, "Message"), rid);
+    rc = fail_from_error(secrets, err, resp->status, sk_json_str(e, "Code"), sk_json_str(e, "Message"), rid);
     jv_free(e);
     jv_free(doc);
     return rc;
@@ -474,6 +480,9 @@ static int call_with_retries(struct sk_transport *t, const struct call *c, struc
     }
     if (sk_url_parse(c->endpoint, &u, err) < 0)
         return sk_err_prefix(err, "endpoint for %s", c->svc->name);
+    /* What the request carries as secret stays out of its trace and of any error quoting it. */
+    if (c->flags & SK_API_SECRET_REQ)
+        sk_secrets_add_body(sk_http_secrets(t->http), c->body, c->body_len);
     for (attempt = 1;; attempt++) {
         long delay;
 
@@ -487,7 +496,7 @@ static int call_with_retries(struct sk_transport *t, const struct call *c, struc
             }
             /* Sniff rather than trust the protocol: front ends (and moto's auth layer) answer
              * JSON-protocol calls with XML error documents. */
-            sk_api_error_from_response(resp, err);
+            sk_api_error_from_response(sk_http_secrets(t->http), resp, err);
             asked = sk_retry_after_ms(&resp->headers);
         } else if (err->kind != SK_E_NET) {
             break; /* signing or URL problems are not worth another attempt */
@@ -504,15 +513,15 @@ static int call_with_retries(struct sk_transport *t, const struct call *c, struc
     return rc;
 }
 
-int sk_api_error_from_response(const struct sk_http_resp *resp, struct sk_err *err)
+int sk_api_error_from_response(const struct sk_secrets *secrets, const struct sk_http_resp *resp, struct sk_err *err)
 {
     size_t i = 0;
 
     while (i < resp->body.len && (resp->body.p[i] == ' ' || resp->body.p[i] == '\n' || resp->body.p[i] == '\r'))
         i++;
     if (i < resp->body.len && resp->body.p[i] == '<')
-        return query_error(resp, err);
-    return json_error(resp, err);
+        return query_error(secrets, resp, err);
+    return json_error(secrets, resp, err);
 }
 
 int sk_api_json(struct sk_transport *t, const struct sk_service *svc, const char *endpoint, const char *region,
@@ -562,6 +571,8 @@ int sk_api_json_raw(struct sk_transport *t, const struct sk_service *svc, const 
         sk_errf(err, SK_E_PARSE, "%s.%s response: expected a JSON object", svc->name, op);
         goto out;
     }
+    if (flags & SK_API_SECRET_RESP)
+        sk_secrets_add_json(sk_http_secrets(t->http), *out);
     rc = 0;
 out:
     sk_http_resp_release(&resp);
@@ -605,6 +616,8 @@ int sk_api_query(struct sk_transport *t, const struct sk_service *svc, const cha
         sk_err_prefix(err, "%s.%s response", svc->name, op);
         goto out;
     }
+    if (flags & SK_API_SECRET_RESP)
+        sk_secrets_add_json(sk_http_secrets(t->http), doc);
     sk_buf_addf(&resp_name, "%sResponse", op);
     sk_buf_addf(&result_name, "%sResult", op);
     {
@@ -695,7 +708,21 @@ int sk_client_endpoint(struct sk_client *c, const struct sk_service *svc, char *
 
 int sk_client_creds(struct sk_client *c, const struct sk_creds **out, struct sk_err *err)
 {
-    return sk_credprovider_get(&c->creds, sk_transport_now(&c->t), out, err);
+    struct sk_secrets *s = sk_http_secrets(c->http);
+
+    if (sk_credprovider_get(&c->creds, sk_transport_now(&c->t), out, err) < 0)
+        return -1;
+    /* A server that echoes the session token (or anything) finds it scrubbed from what is shown. */
+    if ((*out)->secret_access_key)
+        sk_secrets_add(s, (*out)->secret_access_key, strlen((*out)->secret_access_key));
+    if ((*out)->session_token)
+        sk_secrets_add(s, (*out)->session_token, strlen((*out)->session_token));
+    return 0;
+}
+
+void sk_client_add_secret(struct sk_client *c, const char *value, size_t len)
+{
+    sk_secrets_add(sk_http_secrets(c->http), value, len);
 }
 
 int sk_client_json(struct sk_client *c, const struct sk_service *svc, const char *op, jv in, unsigned flags, jv *out,

@@ -94,6 +94,9 @@ void sk_form_release(struct sk_form *f);
 
 /* ---- one call ------------------------------------------------------------------------------ */
 
+/* A call flagged secret is not traced, and the values of its sensitive members (lib/redact.h) are
+ * registered in the transport's sk_http_secrets(): scrubbed from every later trace line and from
+ * every AWS error message, the call's own included. */
 enum sk_api_flags {
     SK_API_SECRET_REQ = 1 << 0,  /* the request body carries a secret: never trace it */
     SK_API_SECRET_RESP = 1 << 1, /* the response carries a secret: never trace it */
@@ -102,7 +105,10 @@ enum sk_api_flags {
 /* awsJson1_1: POST `endpoint` with X-Amz-Target <prefix>.<op> and body `in` (consumed; use
  * jv_object() for no input). On success *out is the parsed response object (owned).
  * An error document fails with SK_E_AWS: aws_code from X-Amzn-Errortype / __type / code
- * (sanitised), msg "<Code>: <message>", http_status, request_id. Retries per t->retry. */
+ * (sanitised), msg "<Code>: <message>", http_status, request_id. The message is the service's
+ * with every secret registered on the transport replaced by "<redacted>", escaped (lib/text.h)
+ * and cut to 400 bytes on a character boundary; code and request id are escaped too. Retries per
+ * t->retry. */
 int sk_api_json(struct sk_transport *t, const struct sk_service *svc, const char *endpoint, const char *region,
                 const struct sk_creds *creds, const char *op, jv in, unsigned flags, jv *out, struct sk_err *err);
 
@@ -112,8 +118,9 @@ int sk_api_json_raw(struct sk_transport *t, const struct sk_service *svc, const 
                     struct sk_err *err);
 
 /* Turn an HTTP error response of any AWS protocol (JSON __type/message, or XML Error/Code/Message)
- * into err, exactly as the calls above do. Always returns -1. */
-int sk_api_error_from_response(const struct sk_http_resp *resp, struct sk_err *err);
+ * into err, exactly as the calls above do, scrubbing secrets (may be NULL: sk_http_secrets() of
+ * the connection). Always returns -1. */
+int sk_api_error_from_response(const struct sk_secrets *secrets, const struct sk_http_resp *resp, struct sk_err *err);
 
 /* awsQuery: POST Action=<op>&Version=<svc version>&<form>. On success *out is the value of the
  * <OpResult> element (an object, or "" when it is empty), parsed with sk_xml_parse(list_items).
@@ -153,8 +160,12 @@ int sk_client_init(struct sk_client *c, const struct sk_client_opts *o, struct s
 void sk_client_release(struct sk_client *c);
 /* Owned endpoint URL for svc. */
 int sk_client_endpoint(struct sk_client *c, const struct sk_service *svc, char **out, struct sk_err *err);
-/* Borrowed credentials (valid until the next call on c). */
+/* Borrowed credentials (valid until the next call on c). Their secret key and session token are
+ * registered as secrets of c (scrubbed from traces and error messages). */
 int sk_client_creds(struct sk_client *c, const struct sk_creds **out, struct sk_err *err);
+/* Register a value the tool holds as secret (a password read from a file, a value to store): it is
+ * replaced by "<redacted>" in every trace line and AWS error message of c from now on. */
+void sk_client_add_secret(struct sk_client *c, const char *value, size_t len);
 int sk_client_json(struct sk_client *c, const struct sk_service *svc, const char *op, jv in, unsigned flags, jv *out,
                    struct sk_err *err);
 int sk_client_json_raw(struct sk_client *c, const struct sk_service *svc, const char *op, const char *body, size_t len,

@@ -17,6 +17,8 @@
 #include <curl/curl.h>
 
 #include "mem.h"
+#include "redact.h"
+#include "text.h"
 #include "uri.h"
 
 #define DEFAULT_TIMEOUT_MS 60000L
@@ -50,6 +52,7 @@ struct sk_http {
     void *trace_ctx;
     struct sk_http_ops ops;
     int have_ops;
+    struct sk_secrets secrets; /* scrubbed from every trace line (and by lib/api.c from errors) */
 };
 
 /* ---- global init ---- */
@@ -79,6 +82,7 @@ struct sk_http *sk_http_new(const char *ca_bundle)
         return NULL;
     }
     h->ca_bundle = xstrdup_or_null(ca_bundle);
+    sk_secrets_init(&h->secrets);
     return h;
 }
 
@@ -89,7 +93,13 @@ void sk_http_free(struct sk_http *h)
     if (h->curl)
         curl_easy_cleanup(h->curl);
     free(h->ca_bundle);
+    sk_secrets_release(&h->secrets);
     free(h);
+}
+
+struct sk_secrets *sk_http_secrets(struct sk_http *h)
+{
+    return h ? &h->secrets : NULL;
 }
 
 void sk_http_set_trace(struct sk_http *h, sk_trace_fn *fn, void *ctx)
@@ -130,22 +140,27 @@ void sk_http_resp_release(struct sk_http_resp *r)
 
 /* ---- tracing ---- */
 
-/* Hand each line of s[0..n) to the trace callback. */
+/* Hand each line of s[0..n) to the trace callback: every registered secret replaced first, then
+ * each line escaped (lib/text.h), since traces show what servers sent. */
 static void trace_lines(struct sk_http *h, const char *s, size_t n)
 {
-    struct sk_buf line = SK_BUF_INIT;
-    const char *end = s + n, *nl;
+    struct sk_buf text = SK_BUF_INIT, line = SK_BUF_INIT;
+    const char *p, *end, *nl;
+    size_t len;
 
-    while (s < end) {
-        nl = memchr(s, '\n', (size_t)(end - s));
+    sk_buf_add(&text, s, n);
+    sk_secrets_scrub(&h->secrets, &text);
+    for (p = text.p, end = text.p + text.len; p < end; p = nl ? nl + 1 : end) {
+        nl = memchr(p, '\n', (size_t)(end - p));
+        len = (size_t)((nl ? nl : end) - p);
+        if (len && p[len - 1] == '\r')
+            len--;
         sk_buf_reset(&line);
-        sk_buf_add(&line, s, (size_t)((nl ? nl : end) - s));
-        if (line.len && line.p[line.len - 1] == '\r')
-            sk_buf_truncate(&line, line.len - 1);
+        sk_text_escape(&line, p, len);
         h->trace_fn(h->trace_ctx, line.p);
-        s = nl ? nl + 1 : end;
     }
     sk_buf_release(&line);
+    sk_buf_release(&text);
 }
 
 void sk_http_trace(struct sk_http *h, const char *fmt, ...)
@@ -235,37 +250,28 @@ static void add_redacted_query(struct sk_buf *b, const char *q)
     }
 }
 
-static int printable(const char *p, size_t n)
-{
-    size_t i;
-    unsigned char c;
-
-    for (i = 0; i < n; i++) {
-        c = (unsigned char)p[i];
-        if (c < 0x20 && c != '\n' && c != '\r' && c != '\t')
-            return 0;
-        if (c == 0x7f)
-            return 0;
-    }
-    return 1;
-}
-
+/* A body as sk_redact_body shows it: secret members redacted, registered secrets scrubbed (before
+ * it is cut to TRACE_BODY_MAX, so no part of one is left at the cut), or not at all. */
 static void trace_body(struct sk_http *h, char dir, const void *body, size_t n, int secret)
 {
+    struct sk_buf shown = SK_BUF_INIT;
+    size_t cut;
+
     if (secret) {
         sk_http_trace(h, "%c [body %zu bytes, secret, not shown]", dir, n);
         return;
     }
-    sk_http_trace(h, "%c [body %zu bytes]", dir, n);
-    if (!n)
-        return;
-    if (!printable(body, n)) {
-        sk_http_trace(h, "%c [binary body not shown]", dir);
+    if (sk_redact_body(body, n, &shown) < 0) {
+        sk_http_trace(h, "%c <body of %zu bytes not shown>", dir, n);
         return;
     }
-    trace_lines(h, body, n < TRACE_BODY_MAX ? n : TRACE_BODY_MAX);
-    if (n > TRACE_BODY_MAX)
-        sk_http_trace(h, "%c [body truncated after %zu bytes]", dir, TRACE_BODY_MAX);
+    sk_http_trace(h, "%c [body %zu bytes]", dir, n);
+    sk_secrets_scrub(&h->secrets, &shown);
+    cut = shown.len > TRACE_BODY_MAX ? sk_text_cut(shown.p, TRACE_BODY_MAX) : shown.len;
+    trace_lines(h, shown.p, cut);
+    if (cut < shown.len)
+        sk_http_trace(h, "%c [body truncated after %zu bytes]", dir, cut);
+    sk_buf_release(&shown);
 }
 
 static void trace_request(struct sk_http *h, const struct sk_http_req *req, const struct sk_url *u)

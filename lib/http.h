@@ -5,7 +5,10 @@
  * the system store. The transport is an ops table so unit tests can answer requests themselves.
  * Tracing (--debug) goes through a callback: the library formats lines, redacts them, and never
  * prints. Redacted: the Authorization signature, X-Amz-Security-Token, x-aws-ec2-metadata-token,
- * Authorization of container-credential calls, and any body marked secret.
+ * Authorization of container-credential calls, any body marked secret (not shown at all), the
+ * values of sensitive members in other bodies (a body that is not JSON, XML or a form is not
+ * shown), and every value registered in sk_http_secrets() (lib/redact.h), wherever it appears.
+ * Each line is escaped (lib/text.h) before the callback sees it: servers wrote most of it.
  */
 #ifndef SK_HTTP_H
 #define SK_HTTP_H
@@ -15,6 +18,7 @@
 #include "buf.h"
 #include "err.h"
 #include "hdr.h"
+#include "redact.h"
 
 enum sk_http_flags {
     SK_HTTP_SECRET_REQ = 1 << 0,  /* never trace the request body */
@@ -77,6 +81,9 @@ void sk_http_set_ops(struct sk_http *h, const struct sk_http_ops *ops);
 /* Trace a line through the installed callback, if any (used by other modules for --debug). */
 void sk_http_trace(struct sk_http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int sk_http_tracing(const struct sk_http *h);
+/* The values known to be secret on this connection (h's lifetime): scrubbed from every trace line,
+ * and by lib/api.c from AWS error messages. Register with sk_secrets_add*(). NULL when h is. */
+struct sk_secrets *sk_http_secrets(struct sk_http *h);
 
 /* Send one request (no retries). resp must be initialised; it is reset first. */
 int sk_http_send(struct sk_http *h, const struct sk_http_req *req, struct sk_http_resp *resp, struct sk_err *err);

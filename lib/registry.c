@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "json.h"
 #include "mem.h"
+#include "text.h"
 #include "uri.h"
 
 #define MANIFEST_ACCEPT SK_MT_OCI_MANIFEST ", " SK_MT_OCI_INDEX ", " SK_MT_DOCKER_MANIFEST ", " SK_MT_DOCKER_LIST
@@ -57,6 +58,7 @@ static int registry_error(struct sk_registry *r, const char *what, const struct 
     struct sk_err perr;
     const char *code = NULL, *msg = NULL;
     const char *ra = sk_headers_get(&resp->headers, "Retry-After");
+    char text[320]; /* the registry's message, escaped (lib/text.h) */
 
     if (resp->body.len && sk_json_parse(resp->body.p, resp->body.len, &doc, &perr) == 0) {
         jv list = sk_json_get(doc, "errors");
@@ -80,7 +82,11 @@ static int registry_error(struct sk_registry *r, const char *what, const struct 
         }
     }
     sk_err_clear(err);
-    snprintf(err->aws_code, sizeof(err->aws_code), "%s", code);
+    sk_text_escape_to(err->aws_code, sizeof(err->aws_code), code, strlen(code));
+    if (msg) {
+        sk_text_escape_to(text, sizeof(text), msg, strlen(msg));
+        msg = text;
+    }
     err->http_status = resp->status;
     r->retry_after_s = 0;
     if (resp->status == 429 || resp->status >= 500)
@@ -97,7 +103,8 @@ static int registry_error(struct sk_registry *r, const char *what, const struct 
         sk_errf(err, SK_E_AWS, "%s: registry %s refused the credentials (HTTP 401%s%s)", what, r->host, msg ? ": " : "",
                 msg ? msg : "");
     else
-        sk_errf(err, SK_E_AWS, "%s: %s%s%s (HTTP %ld)", what, code, msg ? ": " : "", msg ? msg : "", resp->status);
+        sk_errf(err, SK_E_AWS, "%s: %s%s%s (HTTP %ld)", what, err->aws_code, msg ? ": " : "", msg ? msg : "",
+                resp->status);
     err->http_status = resp->status;
     jv_free(e);
     jv_free(doc);

@@ -313,7 +313,7 @@ static int send_once(const struct opts *o, struct sk_client *c, const struct sk_
     if (sk_http_send(c->http, &req, &resp, err) < 0)
         goto out;
     if (resp.status < 200 || resp.status > 299) {
-        sk_api_error_from_response(&resp, err);
+        sk_api_error_from_response(sk_http_secrets(c->http), &resp, err);
         *asked = sk_retry_after_ms(&resp.headers);
         goto out;
     }
@@ -398,6 +398,7 @@ static int run(struct opts *o, struct sk_err *err)
     size_t i;
 
     sk_sigv4_result_init(&sig);
+    sk_buf_init_secret(&body); /* a PutSecretValue, a ChangePassword... */
     memset(&c, 0, sizeof(c));
     if (o->date && sk_parse_amz_date(o->date, &when) < 0) {
         sk_errf(err, SK_E_USAGE, "--date must look like 20260102T030405Z, not '%s'", o->date);
@@ -470,6 +471,9 @@ static int run(struct opts *o, struct sk_err *err)
             goto out;
         have_client = 1;
     }
+    /* The body is arbitrary: the values of its sensitive members (JSON members, form parameters)
+     * are secrets of this run, kept out of the --debug trace and of any error that quotes them. */
+    sk_secrets_add_body(sk_http_secrets(c.http), body.p, body.len);
     if (sk_client_creds(&c, &creds, err) < 0)
         goto out;
     tool_verbose(&o->c, "signing for service %s in %s with credentials from %s", service, c.region, creds->source);

@@ -23,6 +23,7 @@
 #include "elbv2.h"
 #include "json.h"
 #include "mem.h"
+#include "text.h"
 #include "tool.h"
 #include "yamljv.h"
 
@@ -362,6 +363,8 @@ static void print_diff(jv before, jv after)
 
     sk_json_dump(before, 1, &a);
     sk_json_dump(after, 1, &b);
+    sk_text_json_safe(&a); /* the running definition is what ECS says it is */
+    sk_text_json_safe(&b);
     pa = a.p;
     pb = b.p;
     printf("--- running task definition\n+++ new task definition\n");
@@ -455,7 +458,7 @@ static void print_events(struct watch *w, jv svc, int first_pass)
         if (id && msg && !seen(w, id) && !first_pass && !w->o->c.quiet) {
             sk_json_num(e, "createdAt", &t);
             clock_time(t, hms);
-            fprintf(stderr, "%s: %s %s\n", progname, hms, msg);
+            tool_line(stderr, "%s: %s %s", progname, hms, msg);
         }
         jv_free(e);
     }
@@ -469,10 +472,17 @@ static void deployment_table(jv svc, struct sk_buf *out)
 
     for (i = 0; i < n; i++) {
         jv d = jv_array_get(jv_copy(deps), i);
-        sk_buf_addf(out, "  %-8s %-28s desired %ld pending %ld running %ld failed %ld %s\n", str_or(d, "status", "?"),
-                    td_name(sk_json_str(d, "taskDefinition")), num_or(d, "desiredCount", 0),
-                    num_or(d, "pendingCount", 0), num_or(d, "runningCount", 0), num_or(d, "failedTasks", 0),
-                    str_or(d, "rolloutState", ""));
+        struct sk_buf st = SK_BUF_INIT, td = SK_BUF_INIT, rs = SK_BUF_INIT;
+        /* ECS's words, escaped (lib/text.h) */
+        sk_text_escapes(&st, str_or(d, "status", "?"));
+        sk_text_escapes(&td, td_name(sk_json_str(d, "taskDefinition")));
+        sk_text_escapes(&rs, str_or(d, "rolloutState", ""));
+        sk_buf_addf(out, "  %-8s %-28s desired %ld pending %ld running %ld failed %ld %s\n", st.p, td.p,
+                    num_or(d, "desiredCount", 0), num_or(d, "pendingCount", 0), num_or(d, "runningCount", 0),
+                    num_or(d, "failedTasks", 0), rs.p);
+        sk_buf_release(&st);
+        sk_buf_release(&td);
+        sk_buf_release(&rs);
         jv_free(d);
     }
     jv_free(deps);
@@ -716,16 +726,16 @@ static void print_log_tail(struct watch *w, jv td, const char *task_id, const ch
                 jv evs = sk_json_get(res, "events");
                 int k, m = jlen(evs);
                 if (m)
-                    fprintf(stderr, "%s:     last log lines (%s %s):\n", progname, group, stream.p);
+                    tool_line(stderr, "%s:     last log lines (%s %s):", progname, group, stream.p);
                 for (k = 0; k < m; k++) {
                     jv ev = jv_array_get(jv_copy(evs), k);
-                    fprintf(stderr, "%s:       %s\n", progname, str_or(ev, "message", ""));
+                    tool_line(stderr, "%s:       %s", progname, str_or(ev, "message", ""));
                     jv_free(ev);
                 }
                 jv_free(evs);
                 jv_free(res);
             } else {
-                fprintf(stderr, "%s:     (no log lines: %s)\n", progname, e.msg);
+                tool_line(stderr, "%s:     (no log lines: %s)", progname, e.msg);
             }
             sk_buf_release(&stream);
         }
@@ -747,7 +757,7 @@ static void explain_failure(struct watch *w, const char *dep_id, jv td)
     sk_err_clear(&e);
     if (sk_ecs_list_tasks(w->c, w->o->cluster, w->o->service, "STOPPED", dep_id, &arns, &e) < 0 ||
         sk_ecs_describe_tasks(w->c, w->o->cluster, arns, &tasks, &e) < 0) {
-        fprintf(stderr, "%s: cannot list the stopped tasks: %s\n", progname, e.msg);
+        tool_line(stderr, "%s: cannot list the stopped tasks: %s", progname, e.msg);
         goto out;
     }
     n = jlen(tasks);
@@ -756,17 +766,17 @@ static void explain_failure(struct watch *w, const char *dep_id, jv td)
         const char *arn = str_or(t, "taskArn", "?");
         int j, m = jlen(conts);
         shown++;
-        fprintf(stderr, "%s: stopped task %s: %s: %s\n", progname, sk_ecs_task_id(arn), str_or(t, "stopCode", "?"),
-                str_or(t, "stoppedReason", "no reason given"));
+        tool_line(stderr, "%s: stopped task %s: %s: %s", progname, sk_ecs_task_id(arn), str_or(t, "stopCode", "?"),
+                  str_or(t, "stoppedReason", "no reason given"));
         for (j = 0; j < m; j++) {
             jv ct = jv_array_get(jv_copy(conts), j);
             double code;
             if (sk_json_num(ct, "exitCode", &code) == 0)
-                fprintf(stderr, "%s:   container %s exited with code %.0f%s%s\n", progname, str_or(ct, "name", "?"),
-                        code, sk_json_str(ct, "reason") ? ": " : "", str_or(ct, "reason", ""));
+                tool_line(stderr, "%s:   container %s exited with code %.0f%s%s", progname, str_or(ct, "name", "?"),
+                          code, sk_json_str(ct, "reason") ? ": " : "", str_or(ct, "reason", ""));
             else if (sk_json_str(ct, "reason"))
-                fprintf(stderr, "%s:   container %s: %s\n", progname, str_or(ct, "name", "?"),
-                        sk_json_str(ct, "reason"));
+                tool_line(stderr, "%s:   container %s: %s", progname, str_or(ct, "name", "?"),
+                          sk_json_str(ct, "reason"));
             if (jv_get_kind(td) == JV_KIND_OBJECT && sk_json_str(ct, "name"))
                 print_log_tail(w, td, sk_ecs_task_id(arn), sk_json_str(ct, "name"));
             jv_free(ct);
@@ -775,9 +785,9 @@ static void explain_failure(struct watch *w, const char *dep_id, jv td)
         jv_free(t);
     }
     if (n > shown)
-        fprintf(stderr, "%s: (%d more stopped tasks)\n", progname, n - shown);
+        tool_line(stderr, "%s: (%d more stopped tasks)", progname, n - shown);
     if (n == 0)
-        fprintf(stderr, "%s: no stopped tasks for deployment %s\n", progname, dep_id);
+        tool_line(stderr, "%s: no stopped tasks for deployment %s", progname, dep_id);
 out:
     jv_free(arns);
     jv_free(tasks);
@@ -937,10 +947,10 @@ static int deploy(const struct opts *o, struct sk_client *c, int *code, struct s
 
     if (o->dry_run) {
         print_diff(shown, reg_in);
-        printf("would call: ecs RegisterTaskDefinition (family %s)\n", str_or(reg_in, "family", "?"));
-        printf("would call: ecs UpdateService (cluster %s, service %s, new revision%s)\n", o->cluster, o->service,
-               o->desired >= 0 ? ", desired count" : "");
-        printf("running now: %s; nothing was changed\n", td_name(prev_td));
+        tool_line(stdout, "would call: ecs RegisterTaskDefinition (family %s)", str_or(reg_in, "family", "?"));
+        tool_line(stdout, "would call: ecs UpdateService (cluster %s, service %s, new revision%s)", o->cluster,
+                  o->service, o->desired >= 0 ? ", desired count" : "");
+        tool_line(stdout, "running now: %s; nothing was changed", td_name(prev_td));
         *code = EXIT_OK;
         rc = 0;
         goto out;
@@ -1155,8 +1165,8 @@ static int logs(const struct opts *o, struct sk_client *c, struct sk_err *err)
                         if (jv_get_kind(was) == JV_KIND_INVALID) {
                             sk_json_num(e, "timestamp", &ts);
                             clock_time(ts / 1000, hms);
-                            printf("%s %s %s\n", hms, strrchr(stream, '/') ? strrchr(stream, '/') + 1 : stream,
-                                   str_or(e, "message", ""));
+                            tool_line(stdout, "%s %s %s", hms, strrchr(stream, '/') ? strrchr(stream, '/') + 1 : stream,
+                                      str_or(e, "message", ""));
                             seen = jv_object_set(seen, jv_string(id), jv_true());
                             if ((long long)ts > newest)
                                 newest = (long long)ts;

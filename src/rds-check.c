@@ -97,6 +97,7 @@ struct run {
     char *user, *secret_dbname;
     struct sk_buf password; /* secret */
     int have_creds;
+    const struct sk_secrets *secrets; /* the client's: the password among them (lib/redact.h) */
     /* The address TCP reached: what libpq connects to. */
     char addr[INET6_ADDRSTRLEN];
     const char *blocked; /* why the next connection steps are skipped, or NULL */
@@ -190,15 +191,16 @@ static long since_ms(double start)
 static void debug(const struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void debug(const struct run *r, const char *fmt, ...)
 {
+    struct sk_buf b = SK_BUF_INIT;
     va_list ap;
 
     if (!r->o->c.debug)
         return;
-    fprintf(stderr, "%s: debug: * ", progname);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    sk_buf_vaddf(&b, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    tool_line(stderr, "%s: debug: * %s", progname, b.p); /* details quote the server */
+    sk_buf_release(&b);
 }
 
 static void add_check(struct run *r, const char *name, enum result res, long ms, const char *fmt, ...)
@@ -580,10 +582,11 @@ static void no_notices(void *arg, const char *message)
     (void)message;
 }
 
-/* What libpq said, fit for a check line: the password cut out (whatever libpq echoes), the
- * 'connection to server at "x" (ip), port n failed: ' preamble and severity words dropped, lines
- * joined, control characters gone. */
-static void pq_message(const char *msg, const struct sk_buf *password, struct sk_buf *out)
+/* What libpq said, fit for a check line: every secret of the run cut out (the password, whatever
+ * libpq or the server echoes), the 'connection to server at "x" (ip), port n failed: ' preamble
+ * and severity words dropped, lines joined, control characters gone. The rest is the server's
+ * text, escaped when printed (tool_emit, tool_line). */
+static void pq_message(const char *msg, const struct sk_secrets *secrets, struct sk_buf *out)
 {
     struct sk_buf m = SK_BUF_INIT;
     const char *p, *hit;
@@ -591,12 +594,8 @@ static void pq_message(const char *msg, const struct sk_buf *password, struct sk
     int space = 0;
 
     sk_buf_init_secret(&m);
-    /* Drop every copy of the password first. */
-    for (p = msg; password->len && (hit = strstr(p, password->p)); p = hit + password->len) {
-        sk_buf_add(&m, p, (size_t)(hit - p));
-        sk_buf_adds(&m, "(redacted)");
-    }
-    sk_buf_adds(&m, p);
+    sk_buf_adds(&m, msg);
+    sk_secrets_scrub(secrets, &m);
     p = m.p;
     if (strncmp(p, "connection to server ", 21) == 0 && (hit = strstr(p, " failed: ")))
         p = hit + 9;
@@ -784,7 +783,7 @@ static void check_postgres(struct run *r)
         if (timed_out)
             sk_buf_addf(&msg, "no answer within %lds", r->o->connect_timeout);
         else
-            pq_message(PQerrorMessage(conn), &r->password, &msg);
+            pq_message(PQerrorMessage(conn), r->secrets, &msg);
         if (!tls_done) {
             tls_hint(r, msg.p, &msg);
             add_check(r, "tls", R_FAIL, since_ms(start), "%s", msg.p);
@@ -804,7 +803,7 @@ static void check_postgres(struct run *r)
     start = now_ms();
     deadline = start + (double)timeout_ms;
     if (!PQsendQuery(conn, version_query)) {
-        pq_message(PQerrorMessage(conn), &r->password, &msg);
+        pq_message(PQerrorMessage(conn), r->secrets, &msg);
         add_check(r, "query", R_FAIL, since_ms(start), "%s: %s", version_query, msg.p);
         goto out;
     }
@@ -814,7 +813,7 @@ static void check_postgres(struct run *r)
             if (w == 0)
                 sk_buf_addf(&msg, "no answer within %lds", r->o->connect_timeout);
             else
-                pq_message(PQerrorMessage(conn), &r->password, &msg);
+                pq_message(PQerrorMessage(conn), r->secrets, &msg);
             add_check(r, "query", R_FAIL, since_ms(start), "%s: %s", version_query, msg.p);
             goto out;
         }
@@ -823,7 +822,7 @@ static void check_postgres(struct run *r)
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) == 1) {
         add_check(r, "query", R_PASS, since_ms(start), "%s", PQgetvalue(res, 0, 0));
     } else {
-        pq_message(PQresultErrorMessage(res), &r->password, &msg);
+        pq_message(PQresultErrorMessage(res), r->secrets, &msg);
         add_check(r, "query", R_FAIL, since_ms(start), "%s: %s", version_query, msg.len ? msg.p : "no answer");
     }
     PQclear(res);
@@ -919,6 +918,9 @@ static int run(const struct opts *o, struct sk_err *err)
         goto out;
     if (o->secret && password_from_secret(&r, &c, err) < 0)
         goto out;
+    if (r.have_creds) /* out of every trace line, AWS error and libpq message from now on */
+        sk_client_add_secret(&c, r.password.p, r.password.len);
+    r.secrets = sk_http_secrets(c.http);
     check_instance(&r, db, since_ms(start));
     check_maintenance(&r, &c, o->id);
     check_connection(&r);

@@ -625,6 +625,10 @@ static int run(const struct opts *o, struct sk_err *err)
     if (tool_client_init(&c, &o->c, err) < 0)
         goto out;
     have_client = 1;
+    /* Every value is a secret of the run from the start: no trace line or AWS error (of any call,
+     * a DescribeSecret or TagResource too) shows one, in any encoding the wire gives it. */
+    for (i = 0; i < n; i++)
+        sk_client_add_secret(&c, sps[i].value.p, sps[i].value.len);
     for (i = 0; i < n; i++) {
         jv shown;
         if (put_one(&c, o, &sps[i], o->ntags ? tags.p : NULL, &shown, err) < 0) {

@@ -743,7 +743,7 @@ static void fmt_duration(long s, char *out, size_t n)
 /* "prog: LABEL: WHAT" on stderr, -q or not: the reason for exit status 1. */
 static void say_no(const char *label, const char *what)
 {
-    fprintf(stderr, "%s: %s: %s\n", progname, label, what);
+    tool_line(stderr, "%s: %s: %s", progname, label, what); /* what quotes target health descriptions */
 }
 
 #define WAIT_MAX_FAILED 3 /* failed looks in a row (after their retries) before --wait gives up */

@@ -12,6 +12,7 @@
 #include "json.h"
 #include "jsonw.h"
 #include "mem.h"
+#include "text.h"
 #include "version.h"
 
 const char *progname = "shipkit";
@@ -45,15 +46,42 @@ void tool_init(const char *name)
     } while (fd >= 0 && fd <= 2);
 }
 
-void tool_usage(const char *fmt, ...)
+/* "prefix: " (when prefix) and fmt's expansion escaped (lib/text.h) as one line on out: every line
+ * a tool prints about what it did may quote text from outside (a server's message, a log line). */
+static void vline(FILE *out, const char *prefix, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
+static void vline(FILE *out, const char *prefix, const char *fmt, va_list ap)
+{
+    struct sk_buf raw = SK_BUF_INIT, line = SK_BUF_INIT;
+
+    sk_buf_vaddf(&raw, fmt, ap);
+    if (prefix)
+        sk_buf_addf(&line, "%s: ", prefix);
+    sk_text_escape(&line, raw.p, raw.len);
+    sk_buf_addch(&line, '\n');
+    fwrite(line.p, 1, line.len, out);
+    sk_buf_release(&raw);
+    sk_buf_release(&line);
+}
+
+void tool_line(FILE *out, const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "%s: ", progname);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vline(out, NULL, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "; try '%s --help'\n", progname);
+}
+
+void tool_usage(const char *fmt, ...)
+{
+    struct sk_buf b = SK_BUF_INIT;
+    va_list ap;
+
+    va_start(ap, fmt);
+    sk_buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    tool_line(stderr, "%s: %s; try '%s --help'", progname, b.p, progname);
+    sk_buf_release(&b);
     exit(EXIT_USAGE);
 }
 
@@ -142,9 +170,9 @@ int tool_exit_code(const struct sk_err *err)
 int tool_fail(const struct common_opts *o, const struct sk_err *err)
 {
     if (o && o->verbose && err->request_id[0])
-        fprintf(stderr, "%s: %s (request id %s)\n", progname, err->msg, err->request_id);
+        tool_line(stderr, "%s: %s (request id %s)", progname, err->msg, err->request_id);
     else
-        fprintf(stderr, "%s: %s\n", progname, err->msg[0] ? err->msg : sk_errkind_name(err->kind));
+        tool_line(stderr, "%s: %s", progname, err->msg[0] ? err->msg : sk_errkind_name(err->kind));
     return tool_exit_code(err);
 }
 
@@ -159,9 +187,9 @@ void tool_err_append(struct sk_err *err, const char *fmt, ...)
     va_end(ap);
     n = strlen(suffix);
     if (n > room * 3 / 4) /* never lose the whole message to the suffix */
-        n = room * 3 / 4;
+        n = sk_text_cut(suffix, room * 3 / 4);
     if (used + n > room) {
-        used = room - n - 3;
+        used = sk_text_cut(err->msg, room - n - 3); /* never half a character */
         memcpy(err->msg + used, "...", 3);
         used += 3;
     }
@@ -175,11 +203,9 @@ void tool_note(const struct common_opts *o, const char *fmt, ...)
 
     if (o->quiet)
         return;
-    fprintf(stderr, "%s: ", progname);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vline(stderr, progname, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 void tool_verbose(const struct common_opts *o, const char *fmt, ...)
@@ -188,13 +214,12 @@ void tool_verbose(const struct common_opts *o, const char *fmt, ...)
 
     if (!o->verbose || o->quiet)
         return;
-    fprintf(stderr, "%s: ", progname);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vline(stderr, progname, fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
+/* The library hands over lines already redacted and escaped (lib/http.h). */
 static void trace_to_stderr(void *ctx, const char *line)
 {
     (void)ctx;
@@ -224,18 +249,56 @@ int tool_client_init(struct sk_client *c, const struct common_opts *o, struct sk
     return 0;
 }
 
+/* One result: in text mode a string escaped (lib/text.h), anything else as JSON with what jq leaves
+ * raw escaped too (sk_text_json_safe): either way nothing a terminal or a CI runner acts on. */
 static void print_value(jv v, int pretty, FILE *out)
 {
     struct sk_buf b = SK_BUF_INIT;
 
     if (!pretty && jv_get_kind(v) == JV_KIND_STRING) {
-        fputs(jv_string_value(v), out);
+        sk_text_escape(&b, jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)));
     } else {
         sk_json_dump(v, pretty, &b);
-        fputs(b.p, out);
+        sk_text_json_safe(&b);
     }
-    fputc('\n', out);
+    sk_buf_addch(&b, '\n');
+    fwrite(b.p, 1, b.len, out);
     sk_buf_release(&b);
+}
+
+/* v (consumed) with every string value escaped (lib/text.h), for a tool's text printer: it prints
+ * the fields it knows as they are, so they are made safe here once. Keys are the tools' own. */
+static jv escaped(jv v)
+{
+    switch (jv_get_kind(v)) {
+    case JV_KIND_STRING: {
+        struct sk_buf b = SK_BUF_INIT;
+        jv r;
+        sk_text_escape(&b, jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)));
+        r = jv_string_sized(b.p, (int)b.len);
+        sk_buf_release(&b);
+        jv_free(v);
+        return r;
+    }
+    case JV_KIND_ARRAY: {
+        int i, n = jv_array_length(jv_copy(v));
+        for (i = 0; i < n; i++)
+            v = jv_array_set(v, i, escaped(jv_array_get(jv_copy(v), i)));
+        return v;
+    }
+    case JV_KIND_OBJECT: {
+        jv keys = jv_keys(jv_copy(v));
+        int i, n = jv_array_length(jv_copy(keys));
+        for (i = 0; i < n; i++) {
+            jv k = jv_array_get(jv_copy(keys), i);
+            v = jv_object_set(v, jv_copy(k), escaped(jv_object_get(jv_copy(v), jv_copy(k))));
+            jv_free(k);
+        }
+        jv_free(keys);
+        return v;
+    }
+    default: return v;
+    }
 }
 
 int tool_emit(const struct common_opts *o, jv result, void (*text_fn)(jv, FILE *), struct sk_err *err)
@@ -244,11 +307,14 @@ int tool_emit(const struct common_opts *o, jv result, void (*text_fn)(jv, FILE *
     int i, n;
 
     if (!o->query) {
-        if (o->output == OUTPUT_JSON || !text_fn)
+        if (o->output == OUTPUT_JSON || !text_fn) {
             print_value(result, 1, stdout);
-        else
+            jv_free(result);
+        } else {
+            result = escaped(result);
             text_fn(result, stdout);
-        jv_free(result);
+            jv_free(result);
+        }
         return 0;
     }
     if (sk_jq_run(o->query, result, &results, err) < 0)

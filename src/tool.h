@@ -91,7 +91,13 @@ int tool_exit_code(const struct sk_err *err);
 /* Append suffix (printf-style) to err's message whole: what state a failure left matters more than
  * the end of a long AWS message, which is shortened to "..." to make room. */
 void tool_err_append(struct sk_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* "prog: message" on stderr unless -q. */
+/* Print fmt's expansion as one line on out, escaped (lib/text.h): for every line that shows text
+ * from outside (an ECS event, a log line, a stopped reason, a server's message). Control
+ * characters and escape sequences become visible escapes, a newline inside a value "\n", and a
+ * line cannot start a CI workflow command ("::" at its start, "##[" anywhere). */
+void tool_line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "prog: message" on stderr unless -q, escaped as tool_line does (also tool_verbose, tool_fail
+ * and tool_usage). */
 void tool_note(const struct common_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Like tool_note but only with -v. */
 void tool_verbose(const struct common_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -99,9 +105,10 @@ void tool_verbose(const struct common_opts *o, const char *fmt, ...) __attribute
 /* Set up the AWS client from the common options (tracing to stderr with --debug). */
 int tool_client_init(struct sk_client *c, const struct common_opts *o, struct sk_err *err);
 
-/* Print a result: --query runs over json first; text mode prints strings raw and other values as
- * compact JSON, one per line, or calls text_fn when there is no --query; json mode pretty-prints.
- * Consumes result. */
+/* Print a result: --query runs over json first; text mode prints strings escaped (tool_line) and
+ * other values as compact JSON, one per line, or calls text_fn when there is no --query, with every
+ * string of result escaped; json mode pretty-prints, the raw text kept in the JSON (its escaping,
+ * and sk_text_json_safe, make it safe). Consumes result. */
 int tool_emit(const struct common_opts *o, jv result, void (*text_fn)(jv result, FILE *out), struct sk_err *err);
 
 /* Read all of path ("-" = stdin) into out (make it secret first for secret values), at most max

@@ -179,6 +179,7 @@ class Simulator:
         self.services = {}  # id(moto Service) -> SimService
         self.targets = {}  # (target group arn, ip) -> {port, state, reason, desc, t, task}
         self.ip_seq = 0
+        self.queued = {}  # "cluster:service" -> event messages for its next deployment (POST /shipkit-sim/event)
 
     def reset(self):
         for (tg_arn, ip), st in list(self.targets.items()):
@@ -186,7 +187,7 @@ class Simulator:
             if tg is not None:
                 tg.targets.pop(ip, None)
         self.config = _default_config()
-        self.services, self.targets = {}, {}
+        self.services, self.targets, self.queued = {}, {}, {}
 
     # --- hooks from the API handlers ---
 
@@ -204,6 +205,8 @@ class Simulator:
         s.deployment_configuration = _deployment_config(getattr(s, "deployment_configuration", None))
         if td.arn != old_td or force:
             self.start_deployment(svc, td.arn)
+            for message in self.queued.pop(svc.key, []):
+                svc.event(message)
         self.update_counts(svc)
 
     def lookup(self, backend, cluster, name):
@@ -547,6 +550,14 @@ def _control(environ, start_response):
             elif path == "/shipkit-sim/reset" and method == "POST":
                 SIM.reset()
                 body = {"status": "ok"}
+            elif path == "/shipkit-sim/event" and method == "POST":
+                ev = json.loads(raw or b"{}")
+                if not isinstance(ev, dict) or not all(isinstance(ev.get(k), str) for k in ("cluster", "service",
+                                                                                           "message")):
+                    raise ValueError("an event needs cluster, service and message strings")
+                key = f"{ev['cluster']}:{ev['service']}"
+                SIM.queued.setdefault(key, []).append(ev["message"])
+                body = {"queued": len(SIM.queued[key])}
             elif path == "/shipkit-sim/network" and method == "GET":
                 qs = dict(p.split("=", 1) for p in environ.get("QUERY_STRING", "").split("&") if "=" in p)
                 body = _network(qs.get("region", "us-east-1"))

@@ -9,6 +9,7 @@
 #include "api.h"
 #include "harness.h"
 #include "json.h"
+#include "jsonw.h"
 #include "mem.h"
 #include "sigv4.h"
 
@@ -628,6 +629,146 @@ TEST(retry_scale)
     }
 }
 
+/* A PutParameter of a SecureString: its Value is a secret of the connection from the request on. */
+static int put_secure(struct rig *r, const char *value, unsigned flags, struct sk_err *err)
+{
+    struct sk_buf body = SK_BUF_INIT;
+    jv out;
+    int rc;
+
+    sk_buf_addf(&body, "{\"Name\":\"/db/url\",\"Type\":\"SecureString\",\"Value\":\"%s\"}", value);
+    rc = sk_api_json_raw(&r->t, &sk_svc_ssm, "http://127.0.0.1:9/", "us-east-1", &r->creds, "PutParameter", body.p,
+                         body.len, flags, &out, err);
+    if (rc == 0)
+        jv_free(out);
+    sk_buf_release(&body);
+    return rc;
+}
+
+/* An error that quotes the request (SSM's validation errors can) shows no secret of it. */
+TEST(error_message_quoting_a_secret_is_scrubbed)
+{
+    struct rig r;
+    struct step s[] = { { 400, "ValidationException",
+                          "{\"message\":\"1 validation error detected: Value 'pg://u:s3cr3t-v4lue@db' at 'value' "
+                          "failed to satisfy constraint\"}",
+                          0 } };
+    struct sk_err err;
+
+    rig_init(&r);
+    script(&r, s, 1);
+    ASSERT_ERR(put_secure(&r, "pg://u:s3cr3t-v4lue@db", SK_API_SECRET_REQ, &err), &err, SK_E_AWS);
+    ASSERT_STREQ(err.msg, "ValidationException: 1 validation error detected: Value '<redacted>' at 'value' failed "
+                          "to satisfy constraint");
+    /* later calls too: the value stays registered on the connection */
+    r.f.calls = 0;
+    ASSERT_ERR(call_json(&r, NULL, &err), &err, SK_E_AWS);
+    ASSERT(strstr(err.msg, "s3cr3t") == NULL && strstr(err.msg, "<redacted>") != NULL);
+    rig_release(&r);
+
+    /* Without SK_API_SECRET_REQ (a String parameter) the value is no secret: kept. */
+    rig_init(&r);
+    script(&r, s, 1);
+    ASSERT_ERR(put_secure(&r, "pg://u:s3cr3t-v4lue@db", 0, &err), &err, SK_E_AWS);
+    ASSERT(strstr(err.msg, "'pg://u:s3cr3t-v4lue@db'") != NULL);
+    rig_release(&r);
+}
+
+/* Secrets of a secret response (GetSecretValue), of a query form (a web identity token) and the
+ * ones a tool registers are scrubbed as well, and the message is cut only after scrubbing. */
+TEST(secrets_from_responses_forms_and_registered)
+{
+    struct rig r;
+    struct step s[] = { { 200, NULL, "{\"Name\":\"db\",\"SecretString\":\"resp-s3cret-9\"}", 0 },
+                        { 400, "ValidationException", "{\"message\":\"echo resp-s3cret-9\"}", 0 } };
+    struct step q[] = { { 400, NULL,
+                          "<ErrorResponse><Error><Code>ValidationError</Code><Message>token eyJ.tok+en is "
+                          "bad</Message></Error></ErrorResponse>",
+                          0 } };
+    struct sk_form form;
+    struct sk_buf msg = SK_BUF_INIT;
+    struct sk_err err;
+    jv out;
+    int i;
+
+    rig_init(&r);
+    script(&r, s, 2);
+    ASSERT_OK(sk_api_json(&r.t, &sk_svc_secretsmanager, "http://127.0.0.1:9/", "us-east-1", &r.creds, "GetSecretValue",
+                          jv_object_set(jv_object(), jv_string("SecretId"), jv_string("db")), SK_API_SECRET_RESP, &out,
+                          &err),
+              &err);
+    if (!h_cur_failed)
+        jv_free(out);
+    ASSERT_ERR(call_json(&r, &out, &err), &err, SK_E_AWS);
+    ASSERT_STREQ(err.msg, "ValidationException: echo <redacted>");
+    rig_release(&r);
+
+    rig_init(&r);
+    script(&r, q, 1);
+    sk_form_init(&form);
+    sk_form_add(&form, "WebIdentityToken", "eyJ.tok+en");
+    ASSERT_ERR(sk_api_query(&r.t, &sk_svc_sts, "http://127.0.0.1:9", "us-east-1", NULL, "AssumeRoleWithWebIdentity",
+                            &form, NULL, SK_API_SECRET_REQ, &out, &err),
+               &err, SK_E_AWS);
+    ASSERT_STREQ(err.msg, "ValidationError: token <redacted> is bad");
+    sk_form_release(&form);
+    rig_release(&r);
+
+    /* A secret that straddles the 400th byte of the message: scrubbed whole, then cut. */
+    rig_init(&r);
+    sk_secrets_add(sk_http_secrets(r.http), "straddling-secret-value", 23);
+    sk_buf_adds(&msg, "{\"message\":\"");
+    for (i = 0; i < 390; i++)
+        sk_buf_addch(&msg, 'm');
+    sk_buf_adds(&msg, "straddling-secret-value and more text after it\"}");
+    {
+        struct step l[] = { { 400, "ValidationException", msg.p, 0 } };
+        script(&r, l, 1);
+        ASSERT_ERR(call_json(&r, &out, &err), &err, SK_E_AWS);
+    }
+    ASSERT(strstr(err.msg, "stradd") == NULL && strstr(err.msg, "strad") == NULL);
+    ASSERT(strlen(err.msg) < sizeof(err.msg));
+    sk_buf_release(&msg);
+    rig_release(&r);
+}
+
+/* What a server wrote is escaped: no escape sequence, line break or workflow command gets through
+ * to the message, the code or the request id, and the message is cut on a character boundary. */
+TEST(error_text_escaped_and_bounded)
+{
+    struct rig r;
+    struct step s[] = { { 400, "Bad\x1b[31mCode",
+                          "{\"message\":\"line1\\n::set-output name=x::y \\u001b]0;pwned\\u0007 ##[add-mask]z\"}",
+                          0 } };
+    struct sk_buf big = SK_BUF_INIT;
+    struct sk_err err;
+    jv out;
+    int i;
+
+    rig_init(&r);
+    script(&r, s, 1);
+    ASSERT_ERR(call_json(&r, &out, &err), &err, SK_E_AWS);
+    ASSERT_STREQ(err.aws_code, "Bad\\x1b[31mCode");
+    ASSERT_STREQ(err.msg, "Bad\\x1b[31mCode: line1\\n::set-output name=x::y \\x1b]0;pwned\\x07 ##\\x5badd-mask]z");
+    rig_release(&r);
+
+    rig_init(&r);
+    sk_buf_adds(&big, "{\"message\":\"");
+    for (i = 0; i < 300; i++)
+        sk_buf_adds(&big, "\xc3\xa9"); /* 600 bytes of e-acute */
+    sk_buf_adds(&big, "\"}");
+    {
+        struct step l[] = { { 400, "ValidationException", big.p, 0 } };
+        script(&r, l, 1);
+        ASSERT_ERR(call_json(&r, &out, &err), &err, SK_E_AWS);
+    }
+    ASSERT(sk_utf8_valid(err.msg, strlen(err.msg)));
+    ASSERT(strlen(err.msg) <= strlen("ValidationException: ") + 400);
+    ASSERT(strcmp(err.msg + strlen(err.msg) - 3, "...") == 0);
+    sk_buf_release(&big);
+    rig_release(&r);
+}
+
 int main(void)
 {
     RUN(json_request_shape);
@@ -650,5 +791,8 @@ int main(void)
     RUN(retry_after_on_5xx_only_when_retried);
     RUN(read_timeout_setting);
     RUN(retry_scale);
+    RUN(error_message_quoting_a_secret_is_scrubbed);
+    RUN(secrets_from_responses_forms_and_registered);
+    RUN(error_text_escaped_and_bounded);
     return DONE();
 }

@@ -780,8 +780,9 @@ TEST(trace_redacts)
     ASSERT(strstr(tr.p, "> Authorization: <redacted>\n") != NULL);
     ASSERT(strstr(tr.p, "> Authorization: Bearer") == NULL);
     ASSERT(strstr(tr.p, "> [body 27 bytes]\nAction=DescribeTargetHealth\n") != NULL);
-    /* the (echoed) response body follows, line by line */
-    ASSERT(strstr(tr.p, "< [body ") != NULL && strstr(strstr(tr.p, "< [body "), "\nPOST /echo HTTP/1.1\n") != NULL);
+    /* the echoed request is plain text, neither JSON, XML nor a form: not shown at all */
+    ASSERT(strstr(tr.p, "< <body of ") != NULL && strstr(tr.p, " bytes not shown>\n") != NULL);
+    ASSERT(strstr(tr.p, "POST /echo") == NULL);
 
     /* Presigned URL: the signing parameters' values are hidden, the rest kept. */
     sk_buf_reset(&tr);
@@ -883,6 +884,120 @@ TEST(ops_seam)
     sk_http_free(h);
 }
 
+/* A transport answering with a canned response, for the trace of bodies. */
+struct canned {
+    long status;
+    const char *header; /* "Name: value" or NULL */
+    const char *body;
+};
+
+static int canned_send(void *ctx, const struct sk_http_req *req, struct sk_http_resp *resp, struct sk_err *err)
+{
+    const struct canned *c = ctx;
+
+    (void)req;
+    (void)err;
+    resp->status = c->status;
+    if (c->header) {
+        const char *colon = strchr(c->header, ':');
+        sk_headers_addn(&resp->headers, c->header, (size_t)(colon - c->header), colon + 2, strlen(colon + 2));
+    }
+    sk_buf_adds(&resp->body, c->body);
+    return 0;
+}
+
+/* Trace of one POST with body (request) answered by c; the lines in *tr. */
+static void traced(struct sk_http *h, struct canned *c, const char *body, struct sk_buf *tr)
+{
+    struct sk_http_ops ops = { canned_send, c };
+    struct sk_http_req req = { 0 };
+    struct sk_http_resp resp;
+    struct sk_err err;
+
+    sk_http_resp_init(&resp);
+    sk_http_set_ops(h, &ops);
+    sk_buf_reset(tr);
+    req.method = "POST";
+    req.url = "https://secretsmanager.us-east-1.amazonaws.com/";
+    req.body = body;
+    req.body_len = strlen(body);
+    ASSERT_OK(sk_http_send(h, &req, &resp, &err), &err);
+    sk_http_resp_release(&resp);
+}
+
+TEST(trace_bodies_redacted_and_escaped)
+{
+    struct sk_http *h = sk_http_new(NULL);
+    struct sk_buf tr = SK_BUF_INIT, big = SK_BUF_INIT;
+    struct canned c = { 200, NULL, "" };
+    const char *p;
+    size_t i;
+
+    sk_http_set_trace(h, collect, &tr);
+    /* JSON: the sensitive members' values go, the rest stays */
+    c.body = "{\"ARN\":\"arn:x\",\"SecretString\":\"resp-secret-1\"}";
+    traced(h, &c, "{\"SecretId\":\"db\",\"SecretString\":\"req-secret-1\",\"Nested\":[{\"Password\":\"pw-2\"}]}", &tr);
+    ASSERT(strstr(
+        tr.p, "\n{\"SecretId\":\"db\",\"SecretString\":\"<redacted>\",\"Nested\":[{\"Password\":\"<redacted>\"}]}\n"));
+    ASSERT(strstr(tr.p, "\n{\"ARN\":\"arn:x\",\"SecretString\":\"<redacted>\"}\n"));
+    ASSERT(!strstr(tr.p, "secret-1") && !strstr(tr.p, "pw-2"));
+    /* a form: sensitive parameters by name */
+    c.body = "";
+    traced(h, &c, "Action=ModifyDBInstance&MasterUserPassword=form-pw&DBInstanceIdentifier=db1", &tr);
+    ASSERT(strstr(tr.p, "\nAction=ModifyDBInstance&MasterUserPassword=<redacted>&DBInstanceIdentifier=db1\n"));
+    ASSERT(!strstr(tr.p, "form-pw"));
+    /* XML: sensitive elements */
+    c.body = "<AssumeRoleResponse><Credentials><AccessKeyId>ASIAX</AccessKeyId><SecretAccessKey>xml-sak"
+             "</SecretAccessKey><SessionToken>xml-tok</SessionToken></Credentials></AssumeRoleResponse>";
+    traced(h, &c, "Action=AssumeRole", &tr);
+    ASSERT(strstr(tr.p, "<AccessKeyId>ASIAX</AccessKeyId><SecretAccessKey><redacted></SecretAccessKey>"));
+    ASSERT(!strstr(tr.p, "xml-sak") && !strstr(tr.p, "xml-tok"));
+    /* anything else: its size only */
+    c.body = "Value: not-a-form resp-text";
+    traced(h, &c, "raw text with spaces, a Password=raw-pw", &tr);
+    ASSERT(strstr(tr.p, "> <body of 39 bytes not shown>\n"));
+    ASSERT(strstr(tr.p, "< <body of 27 bytes not shown>\n"));
+    ASSERT(!strstr(tr.p, "raw-pw") && !strstr(tr.p, "resp-text"));
+
+    /* A registered value is scrubbed wherever it appears (an error quoting it), in its JSON form. */
+    sk_secrets_add(sk_http_secrets(h), "quo\"ted-secret", 14);
+    c.status = 400;
+    c.body = "{\"__type\":\"ValidationException\",\"message\":\"Value 'quo\\\"ted-secret' at 'value' failed\"}";
+    traced(h, &c, "{\"Name\":\"/p\"}", &tr);
+    ASSERT(strstr(tr.p, "\"message\":\"Value '<redacted>' at 'value' failed\"") != NULL);
+    ASSERT(!strstr(tr.p, "ted-secret"));
+
+    /* Escape sequences and forged lines from a server are escaped, line by line. */
+    c.status = 200;
+    c.header = "X-Evil: \x1b]0;pwned\x07\x1b[31m##[add-mask]x";
+    c.body = "";
+    traced(h, &c, "", &tr);
+    ASSERT(strstr(tr.p, "< X-Evil: \\x1b]0;pwned\\x07\\x1b[31m##\\x5badd-mask]x\n"));
+    ASSERT(!strchr(tr.p, '\x1b') && !strchr(tr.p, '\x07'));
+    c.header = NULL;
+    sk_buf_reset(&tr);
+    sk_http_trace(h, "* note\n::set-output name=x::y");
+    ASSERT_STREQ(tr.p, "* note\n\\x3a:set-output name=x::y\n");
+
+    /* A long body is scrubbed before it is cut: no part of a secret at the cut. The compact dump
+     * is {"a":"xxx...","m":"SECRET"}: the secret starts 5 bytes before the 64 KiB cut. */
+    sk_secrets_add(sk_http_secrets(h), "cutSECRETvalue-0123456789", 25);
+    sk_buf_adds(&big, "{\"a\":\"");
+    for (i = 0; i < 65536 - 13 - 5; i++)
+        sk_buf_addch(&big, 'x');
+    sk_buf_adds(&big, "\",\"m\":\"cutSECRETvalue-0123456789\"}");
+    c.body = big.p;
+    traced(h, &c, "", &tr);
+    ASSERT(strstr(tr.p, "< [body truncated after ") != NULL);
+    ASSERT(!strstr(tr.p, "cutSE") && !strstr(tr.p, "SECRET"));
+    p = strstr(tr.p, "\"m\":\"");
+    ASSERT(p && strncmp(p + 5, "<reda\n", 6) == 0);
+
+    sk_buf_release(&big);
+    sk_buf_release(&tr);
+    sk_http_free(h);
+}
+
 int main(void)
 {
     unsetenv("http_proxy");
@@ -905,6 +1020,7 @@ int main(void)
     RUN(rejects_other_schemes);
     RUN(trace_redacts);
     RUN(ops_seam);
+    RUN(trace_bodies_redacted_and_escaped);
     RUN(connection_reset);
     return DONE();
 }
