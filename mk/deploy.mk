@@ -59,15 +59,14 @@ TG_HEALTH_FLAGS ?=
 SINCE ?= 10m
 BUILD_DIR ?= build
 
-# Targets are made from the services' names: only when every one is a valid ECS name.
-_sk_deploy_svc_bad := $(call _sk_bad_list,ecs,ECS_SERVICES,$(ECS_SERVICES))
-# Words only: the blanks between them (a newline is one) never reach a recipe as they were.
-_sk_deploy_svcs := $(if $(_sk_deploy_svc_bad),,$(strip $(ECS_SERVICES)))
+# Targets are made from the services' names (now): only when every one is a valid ECS name. Words
+# only: the blanks between them (a newline is one) never reach a recipe as they were.
+_sk_deploy_svcs := $(if $(call _sk_bad_list,ecs,ECS_SERVICES,$(ECS_SERVICES)),,$(strip $(ECS_SERVICES)))
 $(call _sk_literal,$(addprefix ECS_IMAGES_,$(_sk_deploy_svcs)))
 
 # What is wrong, if anything: for every target, then for deploying service $(1).
 _sk_deploy_bad = $(or $(if $(strip $(ECS_CLUSTER)),,set ECS_CLUSTER),$(call _sk_bad,ecs,ECS_CLUSTER,$(ECS_CLUSTER)),\
-	$(if $(strip $(ECS_SERVICES)),,set ECS_SERVICES),$(_sk_deploy_svc_bad))
+	$(if $(strip $(ECS_SERVICES)),,set ECS_SERVICES),$(call _sk_bad_list,ecs,ECS_SERVICES,$(ECS_SERVICES)))
 _sk_deploy_svc_bad_1 = $(or $(if $(strip $(ECS_IMAGES_$(1))),,set ECS_IMAGES_$(1) (IMAGE=CONTAINER pairs)),\
 	$(call _sk_first,_sk_deploy_pair_bad,$(ECS_IMAGES_$(1)),$(1)),$(call _sk_bad,path,BUILD_DIR,$(BUILD_DIR)))
 # $(call _sk_deploy_pair_bad,IMAGE=CONTAINER,SERVICE): a pushed image's name, then an ECS container name.
@@ -104,7 +103,7 @@ $(_sk_deploy_targets): export _sk_dep_grace = $(HEALTH_GRACE)
 logs-aws: export _sk_dep_since = $(SINCE)
 
 deploy-aws: $(_sk_deploy_targets)
-	@$(call _sk_deploy_stop,$(_sk_deploy_bad))
+	@$(call _sk_deploy_stop,$(or $(_sk_deploy_bad),$(if $(_sk_deploy_svcs),,set ECS_SERVICES before including deploy.mk)))
 
 # Checked before push-images runs, so a bad name pushes nothing.
 $(_sk_deploy_checks): _sk_deploy_check-%:
@@ -122,9 +121,10 @@ $(_sk_deploy_targets): deploy-aws-%: _sk_deploy_check-% push-images
 		set -f; $$_sk_dep_health --service $(_sk_cluster)/$* --wait --timeout "$$_sk_dep_health_timeout" \
 		--grace "$$_sk_dep_grace" $$_sk_dep_health_flags)
 
+# ECS_SERVICES is read when the recipe runs, checked by its first line.
 status-aws:
 	@$(call _sk_deploy_stop,$(_sk_deploy_bad))
-	@set -f; for s in $(_sk_deploy_svcs); do \
+	@set -f; for s in $(strip $(ECS_SERVICES)); do \
 		$$_sk_dep_roll --cluster $(_sk_cluster) --service "$$s" --status $$_sk_dep_roll_flags; \
 		echo "targets"; \
 		$$_sk_dep_health --service $(_sk_cluster)/"$$s" $$_sk_dep_health_flags || true; \
@@ -132,7 +132,7 @@ status-aws:
 
 logs-aws:
 	@$(call _sk_deploy_stop,$(_sk_deploy_bad))
-	@set -f; for s in $(_sk_deploy_svcs); do \
+	@set -f; for s in $(strip $(ECS_SERVICES)); do \
 		$$_sk_dep_roll --cluster $(_sk_cluster) --service "$$s" --logs --since "$$_sk_dep_since" \
 			$(if $(FOLLOW),--follow) $$_sk_dep_roll_flags & \
 	done; wait

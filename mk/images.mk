@@ -219,9 +219,9 @@ _sk_df_$(1) = $$(call _sk_want_img,path,IMAGE_DOCKERFILE_$(1))
 _sk_files_$(1) := $$(sort $$(filter-out $$(_sk_outputs),$$(call _sk_find,$$(IMAGE_CONTEXT_$(1)))) \
 	$$(IMAGE_DEPS_$(1)) $$(wildcard $$(IMAGE_DOCKERFILE_$(1))))
 
-# The builder and the tag are checked here too, before IMAGE_DEPS are made.
+# The tag is checked here too, before IMAGE_DEPS are made.
 $(_sk_dir)/$(1).inputs: _sk_force | $(_sk_dir)
-	$$(_sk_check_builder)$$(if $$(_sk_tag),)$$(call _sk_update,$$@,$$(call _sk_build_inputs,$(1)))
+	$$(if $$(_sk_tag),)$$(call _sk_update,$$@,$$(call _sk_build_inputs,$(1)))
 	@:
 
 $(_sk_dir)/$(1).tar: export _sk_img_flags = $$(IMAGE_BUILD_FLAGS) $$(IMAGE_BUILD_FLAGS_$(1))
