@@ -24,23 +24,41 @@
 #   CONFIG_AWS         the file                                                   (aws-config.yaml)
 #   CONFIG_AWS_FLAGS   flags for both tools, e.g. --region eu-west-1 --profile prod
 #   SSM_PUT, SECRET_PUT  the tools (this checkout's bin/ when used from a shipkit tree)
+#
+# Values from outside are data, never shell or make code (mk/checks.mk; docs/make-fragments.md,
+# "Hostile values"): taken as written from the command line or the environment; CONFIG_AWS is
+# handed to the tools as one argument; CONFIG_AWS_FLAGS and the tools are word lists, split at
+# blanks and passed on word by word, never evaluated.
 
 ifndef _sk_config_aws_mk
 _sk_config_aws_mk := 1
 _sk_config_aws_goal := $(.DEFAULT_GOAL)
 _sk_config_aws_dir := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+include $(_sk_config_aws_dir)/checks.mk
 _sk_config_aws_src := $(if $(wildcard $(_sk_config_aws_dir)/build/tools.mk),$(patsubst %/,%,$(dir $(_sk_config_aws_dir))))
+
+# Taken as written when they come from the command line or the environment (mk/checks.mk).
+$(call _sk_literal,CONFIG_AWS CONFIG_AWS_FLAGS SSM_PUT SECRET_PUT)
 
 CONFIG_AWS ?= aws-config.yaml
 CONFIG_AWS_FLAGS ?=
 SSM_PUT ?= $(if $(_sk_config_aws_src),$(_sk_config_aws_src)/bin/ssm-put,ssm-put)
 SECRET_PUT ?= $(if $(_sk_config_aws_src),$(_sk_config_aws_src)/bin/secret-put,secret-put)
 
+# Everything reaches the recipe through the environment only: the file as one argument, the tools
+# and CONFIG_AWS_FLAGS as word lists, unquoted under set -f (split at blanks, never globbed or
+# evaluated).
+config-aws: export _sk_cfg_file = $(CONFIG_AWS)
+config-aws: export _sk_cfg_show = $(call _sk_show,$(CONFIG_AWS))
+config-aws: export _sk_cfg_flags = $(CONFIG_AWS_FLAGS)
+config-aws: export _sk_cfg_ssm_put = $(SSM_PUT)
+config-aws: export _sk_cfg_secret_put = $(SECRET_PUT)
+
 .PHONY: config-aws
 config-aws:
-	@test -r '$(CONFIG_AWS)' || { echo "config-aws.mk: cannot read CONFIG_AWS=$(CONFIG_AWS)" >&2; exit 1; }
-	$(SSM_PUT) --from-file '$(CONFIG_AWS)' --skip-unchanged $(CONFIG_AWS_FLAGS)
-	$(SECRET_PUT) --from-file '$(CONFIG_AWS)' --skip-unchanged $(CONFIG_AWS_FLAGS)
+	@test -r "$$_sk_cfg_file" || { printf '%s\n' "config-aws.mk: cannot read CONFIG_AWS=$$_sk_cfg_show" >&2; exit 1; }
+	@set -f; $$_sk_cfg_ssm_put --from-file "$$_sk_cfg_file" --skip-unchanged $$_sk_cfg_flags
+	@set -f; $$_sk_cfg_secret_put --from-file "$$_sk_cfg_file" --skip-unchanged $$_sk_cfg_flags
 
 .DEFAULT_GOAL := $(_sk_config_aws_goal)
 endif

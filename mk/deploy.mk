@@ -29,12 +29,25 @@
 #   SKIP_HEALTH=1            deploy without the target-health check (services without a load balancer)
 #   SINCE, FOLLOW            for logs-aws                                  (10m, unset)
 #   ECS_ROLL, TG_HEALTH      the tools (this checkout's bin/ when used from a shipkit tree)
+#
+# Values from outside are data, never shell or make code (mk/checks.mk; docs/make-fragments.md,
+# "Hostile values"): values from the command line or the environment are taken as written (make
+# never expands a `$` in them). ECS_CLUSTER, ECS_SERVICES and the containers of ECS_IMAGES_ are
+# checked to be ECS names (letters, digits, - and _, up to 255), the images image names, before
+# anything runs or is pushed; a bad one stops make with one line naming it. The durations are
+# handed to the tools as one argument each, as written. ECS_ROLL_FLAGS, TG_HEALTH_FLAGS and the
+# tools are word lists: split at blanks and passed on word by word, never evaluated.
 
 ifndef _sk_deploy_mk
 _sk_deploy_mk := 1
 _sk_deploy_saved_goal := $(.DEFAULT_GOAL)
 _sk_deploy_dir := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+include $(_sk_deploy_dir)/checks.mk
 _sk_deploy_src := $(if $(wildcard $(_sk_deploy_dir)/build/tools.mk),$(patsubst %/,%,$(dir $(_sk_deploy_dir))))
+
+# Taken as written when they come from the command line or the environment (mk/checks.mk).
+$(call _sk_literal,ECS_CLUSTER ECS_SERVICES ECS_ROLL TG_HEALTH DEPLOY_TIMEOUT HEALTH_TIMEOUT HEALTH_GRACE \
+	ECS_ROLL_FLAGS TG_HEALTH_FLAGS SKIP_HEALTH SINCE FOLLOW BUILD_DIR)
 
 ECS_ROLL ?= $(if $(_sk_deploy_src),$(_sk_deploy_src)/bin/ecs-roll,ecs-roll)
 TG_HEALTH ?= $(if $(_sk_deploy_src),$(_sk_deploy_src)/bin/tg-health,tg-health)
@@ -46,37 +59,82 @@ TG_HEALTH_FLAGS ?=
 SINCE ?= 10m
 BUILD_DIR ?= build
 
-_sk_deploy_fail = { echo "deploy.mk: $(1)" >&2; exit 1; }
-_sk_deploy_need = $(if $(strip $(ECS_CLUSTER)),,$(error deploy.mk: set ECS_CLUSTER))$(if $(strip $(ECS_SERVICES)),,$(error deploy.mk: set ECS_SERVICES))
+# Targets are made from the services' names (now): only when every one is a valid ECS name. Words
+# only: the blanks between them (a newline is one) never reach a recipe as they were.
+_sk_deploy_svcs := $(if $(call _sk_bad_list,ecs,ECS_SERVICES,$(ECS_SERVICES)),,$(strip $(ECS_SERVICES)))
+$(call _sk_literal,$(addprefix ECS_IMAGES_,$(_sk_deploy_svcs)))
 
-# --image CONTAINER=REGISTRY/REPO@sha256:... for each IMAGE=CONTAINER pair of service $(1).
-_sk_image_args = $(foreach p,$(ECS_IMAGES_$(1)),--image $(word 2,$(subst =, ,$(p)))=$$(cat $(BUILD_DIR)/images/$(word 1,$(subst =, ,$(p))).ref))
-_sk_image_refs = $(foreach p,$(ECS_IMAGES_$(1)),$(BUILD_DIR)/images/$(word 1,$(subst =, ,$(p))).ref)
+# What is wrong, if anything: for every target, then for deploying service $(1).
+_sk_deploy_bad = $(or $(if $(strip $(ECS_CLUSTER)),,set ECS_CLUSTER),$(call _sk_bad,ecs,ECS_CLUSTER,$(ECS_CLUSTER)),\
+	$(if $(strip $(ECS_SERVICES)),,set ECS_SERVICES),$(call _sk_bad_list,ecs,ECS_SERVICES,$(ECS_SERVICES)))
+_sk_deploy_svc_bad_1 = $(or $(if $(strip $(ECS_IMAGES_$(1))),,set ECS_IMAGES_$(1) (IMAGE=CONTAINER pairs)),\
+	$(call _sk_first,_sk_deploy_pair_bad,$(ECS_IMAGES_$(1)),$(1)),$(call _sk_bad,path,BUILD_DIR,$(BUILD_DIR)))
+# $(call _sk_deploy_pair_bad,IMAGE=CONTAINER,SERVICE): a pushed image's name, then an ECS container name.
+_sk_deploy_pair_bad = $(if $(call _sk_same_pair,$(1)),$(call _sk_pair_parts_bad,$(1),$(2)),$(call _sk_pair_not,$(1),$(2)))
+_sk_pair_parts_bad = $(or $(call _sk_bad,image,ECS_IMAGES_$(2): image,$(call _sk_pair_image,$(1))),\
+	$(call _sk_bad,ecs,ECS_IMAGES_$(2): container,$(call _sk_pair_container,$(1))))
+_sk_pair_not = ECS_IMAGES_$(2): '$(call _sk_show,$(1))' is not an IMAGE=CONTAINER pair
+_sk_pair_image = $(word 1,$(subst =, ,$(1)))
+_sk_pair_container = $(word 2,$(subst =, ,$(1)))
+_sk_same_pair = $(findstring x$(1)x,x$(call _sk_pair_image,$(1))=$(call _sk_pair_container,$(1))x)
+# Stops make with "deploy.mk: ..." when $(1) is not empty; expands to nothing otherwise.
+_sk_deploy_stop = $(if $(1),$(error deploy.mk: $(1)))
 
-.PHONY: deploy-aws status-aws logs-aws $(addprefix deploy-aws-,$(ECS_SERVICES))
+# Checked values only, from here on: ECS_CLUSTER, the service ($*) and the IMAGE=CONTAINER pairs.
+_sk_cluster = $(call _sk_want,deploy.mk,ecs,ECS_CLUSTER)
+_sk_image_refs = $(foreach p,$(ECS_IMAGES_$(1)),$(BUILD_DIR)/images/$(call _sk_pair_image,$(p)).ref)
+# --image "CONTAINER=REGISTRY/REPO@sha256:..." for each IMAGE=CONTAINER pair of service $(1).
+_sk_image_args = $(foreach p,$(ECS_IMAGES_$(1)),--image \
+	"$(call _sk_pair_container,$(p))=$$(cat $(BUILD_DIR)/images/$(call _sk_pair_image,$(p)).ref)")
 
-deploy-aws: $(addprefix deploy-aws-,$(ECS_SERVICES))
+_sk_deploy_targets := $(addprefix deploy-aws-,$(_sk_deploy_svcs))
+_sk_deploy_checks := $(addprefix _sk_deploy_check-,$(_sk_deploy_svcs))
+.PHONY: deploy-aws status-aws logs-aws $(_sk_deploy_targets) $(_sk_deploy_checks)
+
+# The tools, flag lists and durations reach the recipes through the environment only: "$$VAR" for
+# one argument; a word list unquoted under set -f (split at blanks, never globbed or evaluated).
+deploy-aws status-aws logs-aws $(_sk_deploy_targets): export _sk_dep_roll = $(ECS_ROLL)
+deploy-aws status-aws logs-aws $(_sk_deploy_targets): export _sk_dep_roll_flags = $(ECS_ROLL_FLAGS)
+deploy-aws status-aws logs-aws $(_sk_deploy_targets): export _sk_dep_health = $(TG_HEALTH)
+deploy-aws status-aws logs-aws $(_sk_deploy_targets): export _sk_dep_health_flags = $(TG_HEALTH_FLAGS)
+$(_sk_deploy_targets): export _sk_dep_timeout = $(DEPLOY_TIMEOUT)
+$(_sk_deploy_targets): export _sk_dep_health_timeout = $(HEALTH_TIMEOUT)
+$(_sk_deploy_targets): export _sk_dep_grace = $(HEALTH_GRACE)
+logs-aws: export _sk_dep_since = $(SINCE)
+
+deploy-aws: $(_sk_deploy_targets)
+	@$(call _sk_deploy_stop,$(or $(_sk_deploy_bad),$(if $(_sk_deploy_svcs),,set ECS_SERVICES before including deploy.mk)))
+
+# Checked before push-images runs, so a bad name pushes nothing.
+$(_sk_deploy_checks): _sk_deploy_check-%:
+	@$(call _sk_deploy_stop,$(or $(_sk_deploy_bad),$(call _sk_deploy_svc_bad_1,$*)))
 
 # One service: roll it out with the pushed digests, then wait for its targets.
-$(addprefix deploy-aws-,$(ECS_SERVICES)): deploy-aws-%: push-images
-	@$(_sk_deploy_need)
-	@test -n '$(strip $(ECS_IMAGES_$*))' || $(call _sk_deploy_fail,set ECS_IMAGES_$* (IMAGE=CONTAINER pairs))
-	@for r in $(call _sk_image_refs,$*); do test -s "$$r" || $(call _sk_deploy_fail,$$r missing: did push-images run?); done
-	$(ECS_ROLL) --cluster '$(ECS_CLUSTER)' --service '$*' $(call _sk_image_args,$*) --timeout $(DEPLOY_TIMEOUT) $(ECS_ROLL_FLAGS)
-	$(if $(SKIP_HEALTH),@echo "deploy.mk: SKIP_HEALTH set: target health not checked",$(TG_HEALTH) --service '$(ECS_CLUSTER)/$*' --wait --timeout $(HEALTH_TIMEOUT) --grace $(HEALTH_GRACE) $(TG_HEALTH_FLAGS))
+$(_sk_deploy_targets): deploy-aws-%: _sk_deploy_check-% push-images
+	@$(call _sk_deploy_stop,$(or $(_sk_deploy_bad),$(call _sk_deploy_svc_bad_1,$*)))
+	@for r in $(call _sk_image_refs,$*); do test -s "$$r" || \
+		{ printf '%s\n' "deploy.mk: $$r missing: did push-images run?" >&2; exit 1; }; done
+	@echo '   ROLL $(_sk_cluster)/$*'
+	@set -f; $$_sk_dep_roll --cluster $(_sk_cluster) --service $* $(call _sk_image_args,$*) \
+		--timeout "$$_sk_dep_timeout" $$_sk_dep_roll_flags
+	@$(if $(SKIP_HEALTH),echo "deploy.mk: SKIP_HEALTH set: target health not checked",echo ' HEALTH $(_sk_cluster)/$*'; \
+		set -f; $$_sk_dep_health --service $(_sk_cluster)/$* --wait --timeout "$$_sk_dep_health_timeout" \
+		--grace "$$_sk_dep_grace" $$_sk_dep_health_flags)
 
+# ECS_SERVICES is read when the recipe runs, checked by its first line.
 status-aws:
-	@$(_sk_deploy_need)
-	@for s in $(ECS_SERVICES); do \
-		$(ECS_ROLL) --cluster '$(ECS_CLUSTER)' --service "$$s" --status $(ECS_ROLL_FLAGS); \
+	@$(call _sk_deploy_stop,$(_sk_deploy_bad))
+	@set -f; for s in $(strip $(ECS_SERVICES)); do \
+		$$_sk_dep_roll --cluster $(_sk_cluster) --service "$$s" --status $$_sk_dep_roll_flags; \
 		echo "targets"; \
-		$(TG_HEALTH) --service '$(ECS_CLUSTER)'/"$$s" $(TG_HEALTH_FLAGS) || true; \
+		$$_sk_dep_health --service $(_sk_cluster)/"$$s" $$_sk_dep_health_flags || true; \
 	done
 
 logs-aws:
-	@$(_sk_deploy_need)
-	@for s in $(ECS_SERVICES); do \
-		$(ECS_ROLL) --cluster '$(ECS_CLUSTER)' --service "$$s" --logs --since $(SINCE) $(if $(FOLLOW),--follow) $(ECS_ROLL_FLAGS) & \
+	@$(call _sk_deploy_stop,$(_sk_deploy_bad))
+	@set -f; for s in $(strip $(ECS_SERVICES)); do \
+		$$_sk_dep_roll --cluster $(_sk_cluster) --service "$$s" --logs --since "$$_sk_dep_since" \
+			$(if $(FOLLOW),--follow) $$_sk_dep_roll_flags & \
 	done; wait
 
 # Including this file must not change the includer's default goal.
