@@ -1,15 +1,19 @@
-# make install [PREFIX=/usr/local] [DESTDIR=]: the seven tools, their man pages, and the make
-# fragments users include (mk/*.mk -> $(PREFIX)/share/shipkit/mk). PREFIX is set in config.mk.
+# make install [PREFIX=/usr/local] [DESTDIR=]: the tools, their man pages, and the make fragments
+# users include (mk/*.mk -> $(PREFIX)/share/shipkit/mk). PREFIX is set in config.mk. The install
+# root reaches the shell through the environment ("$$SK_ROOT"), never pasted into its text.
 FRAGMENTS := $(wildcard mk/*.mk)
 
 .PHONY: install uninstall
+install uninstall: export SK_ROOT := $(value DESTDIR)$(value PREFIX)
+
 install: tools
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/shipkit/mk
-	install -m 755 $(TOOLS:%=bin/%) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 $(TOOLS:%=src/%.1) $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 $(FRAGMENTS) $(DESTDIR)$(PREFIX)/share/shipkit/mk/
+	install -d "$$SK_ROOT/bin" "$$SK_ROOT/share/man/man1" "$$SK_ROOT/share/shipkit/mk"
+	install -m 755 $(TOOLS:%=bin/%) "$$SK_ROOT/bin/"
+	install -m 644 $(TOOLS:%=src/%.1) "$$SK_ROOT/share/man/man1/"
+	install -m 644 $(FRAGMENTS) "$$SK_ROOT/share/shipkit/mk/"
 
 uninstall:
-	$(RM) $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%) $(TOOLS:%=$(DESTDIR)$(PREFIX)/share/man/man1/%.1)
-	$(RM) $(FRAGMENTS:mk/%=$(DESTDIR)$(PREFIX)/share/shipkit/mk/%)
-	@rmdir $(DESTDIR)$(PREFIX)/share/shipkit/mk $(DESTDIR)$(PREFIX)/share/shipkit 2>/dev/null || true
+	cd "$$SK_ROOT/bin" 2>/dev/null && $(RM) $(TOOLS) || true
+	cd "$$SK_ROOT/share/man/man1" 2>/dev/null && $(RM) $(TOOLS:%=%.1) || true
+	cd "$$SK_ROOT/share/shipkit/mk" 2>/dev/null && $(RM) $(FRAGMENTS:mk/%=%) || true
+	@rmdir "$$SK_ROOT/share/shipkit/mk" "$$SK_ROOT/share/shipkit" 2>/dev/null || true

@@ -17,8 +17,10 @@ unit-bins: $(UNIT_BINS)
 replay-bins: $(REPLAY_BINS)
 
 # make unit [UNIT=sigv4_test]: the C unit programs and nothing else, the inner loop (seconds).
+# UNIT and BATS reach tests/run through the environment, never pasted into the shell text.
+unit: export SK_RUN_ONLY := $(value UNIT)
 unit: unit-bins
-	@tests/run --parts unit $(if $(UNIT),--only $(UNIT))
+	@tests/run --parts unit $${SK_RUN_ONLY:+--only "$$SK_RUN_ONLY"}
 
 # make lint: the house format (fmt-check) and the repository checks in tests/lint/.
 lint:
@@ -26,10 +28,11 @@ lint:
 
 # make bats [BATS=ssm-put]: run bats files against the local stack (started and stopped here);
 # without BATS, the short soak too.
+bats: export SK_RUN_ONLY := $(value BATS)
 bats:
 	@mk/build/prereqs test
 	@$(MAKE) --no-print-directory tools
-	@tests/run --parts bats,soak $(if $(BATS),--only $(BATS))
+	@tests/run --parts bats,soak $${SK_RUN_ONLY:+--only "$$SK_RUN_ONLY"}
 
 # make test: everything, built with ASan+UBSan: lint, unit, fuzz replay and a short fuzz pass,
 # the infra checks, the bats files on the stack under the secret scans, the soak. Installs what
