@@ -69,6 +69,13 @@ injection"), installed at import after the simulator:
     moto never sees the request), reset-during (moto handles it, the client gets part of the
     response, then RST), slow (sleep delay seconds, then answer normally).
   * Only signed AWS calls are faulted: never /shipkit-sim/*, /moto-api/* or unsigned requests.
+
+And the contract layer in front of everything, through tests/stack/contract.py (docs/aws-fidelity.md),
+installed last so it sees requests first: every request is checked against botocore's model of its
+operation and the documented cross-field rules (tests/stack/contract_rules.py) and refused as AWS
+refuses it; every 2xx answer is checked against the output shape, and a violation becomes a 500
+ShipkitContractViolation. Refusals and violations are logged to $SK_CONTRACT_LOG with the test that
+made the request; /shipkit-sim/contract shows the counters and the time the layer takes.
 """
 import os
 import fnmatch
@@ -399,6 +406,10 @@ ecs_sim.install()
 import faults  # noqa: E402 - wraps the dispatcher ecs_sim hooked, so it sees requests first
 
 faults.install()
+
+import contract  # noqa: E402 - wraps the fault layer's dispatcher: every request and answer is checked
+
+contract.install()
 
 if __name__ == "__main__":
     from moto.server import main
