@@ -394,9 +394,9 @@ class Validator(ParamValidator):
             ok = False
         else:
             ok = isinstance(param, types)
-        if not ok:
+        if not ok:  # a container of the wrong type is not shown: it may hold anything
             errors.report(name, "invalid type", param=param, valid_types=[shape.type_name],
-                          sensitive=_sensitive(shape))
+                          sensitive=_sensitive(shape) or isinstance(param, (dict, list, tuple)))
         return ok
 
     def _validate_structure(self, params, shape, errors, name):
@@ -472,9 +472,10 @@ def _structure_body(self, params, shape, errors, name):
             self._validate(value, shape.members[param], errors, f"{name}.{param}")
 
 
-
 def _sensitive(shape):
-    return bool(shape.metadata.get("sensitive"))
+    """Is a value of shape (or an element of it, for a list or map) a secret never to be repeated?"""
+    return bool(shape.metadata.get("sensitive")) or any(
+        _sensitive(s) for s in (getattr(shape, "member", None), getattr(shape, "value", None)) if s is not None)
 
 
 def _aws_path(name):
