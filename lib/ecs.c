@@ -29,8 +29,9 @@ int sk_ecs_describe_service(struct sk_client *c, const char *cluster, const char
     return 0;
 }
 
-int sk_ecs_list_tasks(struct sk_client *c, const char *cluster, const char *service, const char *desired_status,
-                      const char *started_by, jv *arns, struct sk_err *err)
+/* ListTasks, all pages, filtered by service and desired status (either may be NULL). */
+static int list_task_pages(struct sk_client *c, const char *cluster, const char *service, const char *desired_status,
+                           jv *arns, struct sk_err *err)
 {
     jv all = jv_array(), next = jv_null();
     int pages;
@@ -43,8 +44,6 @@ int sk_ecs_list_tasks(struct sk_client *c, const char *cluster, const char *serv
             in = jv_object_set(in, jv_string("serviceName"), jv_string(service));
         if (desired_status)
             in = jv_object_set(in, jv_string("desiredStatus"), jv_string(desired_status));
-        if (started_by)
-            in = jv_object_set(in, jv_string("startedBy"), jv_string(started_by));
         if (jv_get_kind(next) == JV_KIND_STRING)
             in = jv_object_set(in, jv_string("nextToken"), jv_copy(next));
         if (sk_client_json(c, &sk_svc_ecs, "ListTasks", in, 0, &res, err) < 0) {
@@ -65,6 +64,44 @@ int sk_ecs_list_tasks(struct sk_client *c, const char *cluster, const char *serv
     }
     jv_free(next);
     *arns = all;
+    return 0;
+}
+
+/*
+ * ListTasks takes startedBy only as its sole filter: "When you specify startedBy as the filter, it
+ * must be the only filter that you use" (ECS answers "cannot specify startedBy with other
+ * arguments"), https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTasks.html.
+ * So a deployment's tasks are the service's tasks in that desired status whose DescribeTasks
+ * startedBy is the deployment id.
+ */
+int sk_ecs_list_tasks(struct sk_client *c, const char *cluster, const char *service, const char *desired_status,
+                      const char *started_by, jv *arns, struct sk_err *err)
+{
+    jv all, tasks, mine;
+    int i, n;
+
+    if (list_task_pages(c, cluster, service, desired_status, &all, err) < 0)
+        return -1;
+    if (!started_by) {
+        *arns = all;
+        return 0;
+    }
+    if (sk_ecs_describe_tasks(c, cluster, all, &tasks, err) < 0) {
+        jv_free(all);
+        return -1;
+    }
+    jv_free(all);
+    mine = jv_array();
+    n = jv_array_length(jv_copy(tasks));
+    for (i = 0; i < n; i++) {
+        jv t = jv_array_get(jv_copy(tasks), i);
+        const char *by = sk_json_str(t, "startedBy"), *arn = sk_json_str(t, "taskArn");
+        if (by && arn && strcmp(by, started_by) == 0)
+            mine = jv_array_append(mine, jv_string(arn));
+        jv_free(t);
+    }
+    jv_free(tasks);
+    *arns = mine;
     return 0;
 }
 

@@ -33,6 +33,8 @@ teardown() {
     assert_output --partial "database checked"
     [[ $stderr == *"ECS rolled the deployment back"* ]] || fail "no rollback reason: $stderr"
     [[ $stderr == *"exited with code 1"* ]] || fail "no exit code shown"
+    # Its stack's contract layer (docs/aws-fidelity.md) refused nothing and found no bad answer.
+    [[ ! -s $SK_STACK_DIR/contract.log ]] || fail "contract layer: $(cat "$SK_STACK_DIR/contract.log")"
 
     local pids ports
     pids=$(sed -n 's/^export SK_\(MOTO\|REGISTRY\|PG\)_PID=//p' "$SK_STACK_DIR/env")

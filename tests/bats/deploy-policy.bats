@@ -97,14 +97,17 @@ for k in iam.list_access_keys(UserName=USER)["AccessKeyMetadata"]:
 iam.put_user_policy(UserName=USER, PolicyName="ml-cicd-pipeline-deployer", PolicyDocument=policy)
 key = iam.create_access_key(UserName=USER)["AccessKey"]
 
-# The ECS side: cluster, target group, a task definition revision as Terraform registers it, the
-# service behind the target group (created, or put back on that revision), and a second service.
+# The ECS side: cluster, target group and its load balancer, a task definition revision as
+# Terraform registers it, the service behind the target group (created, or put back on that
+# revision), and a second service.
 ecs.create_cluster(clusterName=CLUSTER)
 try:
     tg = elbv2.describe_target_groups(Names=[SERVICE])["TargetGroups"][0]["TargetGroupArn"]
 except elbv2.exceptions.TargetGroupNotFoundException:
     tg = elbv2.create_target_group(Name=SERVICE, Protocol="HTTP", Port=8080, VpcId=net["vpcId"],
                                    TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+# A load balancer that forwards to it, or ECS refuses the service (docs/aws-fidelity.md).
+subprocess.run([os.environ["REPO"] + "/tests/stack/alb", SERVICE, tg], check=True, stdout=subprocess.DEVNULL)
 td = ecs.register_task_definition(
     family=FAMILY, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
     taskRoleArn=task_role, executionRoleArn=exec_role,

@@ -24,17 +24,20 @@ net_field() {
 # task_def FAMILY IMAGE: register a Fargate task definition with one awslogs container "app".
 task_def() {
     awsref ecs register-task-definition --family "$1" --network-mode awsvpc --requires-compatibilities FARGATE \
-        --cpu 256 --memory 512 --tags key=team,value=ml --container-definitions "[{\"name\":\"app\",\"image\":\"$2\",
+        --cpu 256 --memory 512 --execution-role-arn "$SK_TASK_EXECUTION_ROLE_ARN" --tags key=team,value=ml \
+        --container-definitions "[{\"name\":\"app\",\"image\":\"$2\",
         \"essential\":true,\"portMappings\":[{\"containerPort\":8080}],\"logConfiguration\":{\"logDriver\":\"awslogs\",
         \"options\":{\"awslogs-group\":\"/ecs/$1\",\"awslogs-region\":\"us-east-1\",\"awslogs-stream-prefix\":\"ecs\"}}}]" \
         --query taskDefinition.taskDefinitionArn --output text
 }
 
-# service NAME IMAGE [CIRCUIT_BREAKER_JSON]: a 2-task service behind a new target group, deployed.
+# service NAME IMAGE [CIRCUIT_BREAKER_JSON]: a 2-task service behind a new target group (and a load
+# balancer that forwards to it), deployed.
 service() {
     local name=$1 image=$2 cb=${3:-'{"enable":true,"rollback":true}'} tg
     TG=$(awsref elbv2 create-target-group --name "tg-$C-$name" --protocol HTTP --port 8080 \
         --vpc-id "$(net_field vpcId)" --target-type ip --query 'TargetGroups[0].TargetGroupArn' --output text)
+    "$REPO/tests/stack/alb" "lb-$C-$name" "$TG" >/dev/null
     task_def "fam-$C" "$image" >/dev/null
     awsref ecs create-service --cluster "$C" --service-name "$name" --task-definition "fam-$C" --desired-count 2 \
         --launch-type FARGATE --network-configuration \

@@ -32,20 +32,23 @@ sim_config() {
     curl -sf -X POST -H 'Content-Type: application/json' --data-binary "$1" "$AWS_ENDPOINT_URL/shipkit-sim/config"
 }
 
-# target_group: create an ip target group on port 8080 in the default VPC; sets TG.
+# target_group: create an ip target group on port 8080 in the default VPC, which the load balancer
+# lb-$H forwards to (ECS takes no target group without one); sets TG, and NETCONF for awsvpc services.
 target_group() {
-    local vpc
-    vpc=$(curl -sf "$AWS_ENDPOINT_URL/shipkit-sim/network" | jq -r .vpcId)
-    TG=$(awsref elbv2 create-target-group --name "tg-$H" --protocol HTTP --port 8080 --vpc-id "$vpc" \
+    local net
+    net=$(curl -sf "$AWS_ENDPOINT_URL/shipkit-sim/network")
+    TG=$(awsref elbv2 create-target-group --name "tg-$H" --protocol HTTP --port 8080 --vpc-id "$(jq -r .vpcId <<<"$net")" \
         --target-type ip --health-check-path /health \
         --query 'TargetGroups[0].TargetGroupArn' --output text)
     [[ $TG == arn:aws:elasticloadbalancing:* ]] || fail "no target group: $TG"
+    "$REPO/tests/stack/alb" "lb-$H" "$TG" >/dev/null
+    NETCONF=$(jq -c '{awsvpcConfiguration: {subnets: .subnets[:1], securityGroups: [.securityGroupId]}}' <<<"$net")
 }
 
 # task_def IMAGE: register a Fargate task definition (container "app", awslogs); prints its ARN.
 task_def() {
     awsref ecs register-task-definition --family "$FAMILY" --network-mode awsvpc \
-        --requires-compatibilities FARGATE --cpu 256 --memory 512 \
+        --requires-compatibilities FARGATE --cpu 256 --memory 512 --execution-role-arn "$SK_TASK_EXECUTION_ROLE_ARN" \
         --container-definitions "$(jq -nc --arg img "$1" --arg g "$LOGS" '[{name: "app", image: $img,
             essential: true, portMappings: [{containerPort: 8080}],
             logConfiguration: {logDriver: "awslogs", options: {"awslogs-group": $g,
@@ -58,7 +61,7 @@ create_service() {
     local td=$1
     shift
     awsref ecs create-service --cluster "$CLUSTER" --service-name "$SVC" --task-definition "$td" \
-        --desired-count 2 --launch-type FARGATE \
+        --desired-count 2 --launch-type FARGATE --network-configuration "$NETCONF" \
         --load-balancers "targetGroupArn=$TG,containerName=app,containerPort=8080" \
         --deployment-configuration 'deploymentCircuitBreaker={enable=true,rollback=true}' "$@" \
         --output json
@@ -153,10 +156,16 @@ at_least() {
     [[ $v =~ ^[0-9]+$ ]] && ((v >= $1))
 }
 
-# stopped_by DEPLOYMENT: ARNs of stopped tasks that DEPLOYMENT started.
+# stopped_by DEPLOYMENT: ARNs of stopped tasks that DEPLOYMENT started. ListTasks takes startedBy
+# only as its sole filter (docs/aws-fidelity.md), so: the service's stopped tasks, then DescribeTasks.
 stopped_by() {
-    awsref ecs list-tasks --cluster "$CLUSTER" --started-by "$1" --desired-status STOPPED \
-        --query 'taskArns[]' --output text | tr '\t' '\n' | sed '/^$/d'
+    local arns
+    arns=$(awsref ecs list-tasks --cluster "$CLUSTER" --service-name "$SVC" --desired-status STOPPED \
+        --query 'taskArns[]' --output text)
+    [[ -n $arns && $arns != None ]] || return 0
+    # shellcheck disable=SC2086 # one argument per ARN
+    awsref ecs describe-tasks --cluster "$CLUSTER" --tasks $arns --query "tasks[?startedBy=='$1'].taskArn" \
+        --output text | tr '\t' '\n' | sed '/^$/d'
 }
 
 # svc_field JQ: one value from the service.
@@ -310,7 +319,7 @@ svc_field() {
     target_group
     bad=$(task_def 127.0.0.1:5000/model:crash)
     awsref ecs create-service --cluster "$CLUSTER" --service-name "$SVC" --task-definition "$bad" \
-        --desired-count 1 --launch-type FARGATE >/dev/null
+        --desired-count 1 --launch-type FARGATE --network-configuration "$NETCONF" >/dev/null
     wait_until 30 at_least 4 svc_field '.deployments[0].failedTasks'
     assert_equal "$(svc | jq -r '[.deployments[0].rolloutState, .runningCount >= 0, (.deployments | length)] | @tsv')" "IN_PROGRESS	true	1"
     assert_equal "$(tasks RUNNING | wc -l)" 1
@@ -407,7 +416,7 @@ svc_field() {
     wait_until 30 stable "$td"
     other=svc2-$H
     awsref ecs create-service --cluster "$CLUSTER" --service-name "$other" --task-definition "$td" \
-        --desired-count 1 --launch-type FARGATE >/dev/null
+        --desired-count 1 --launch-type FARGATE --network-configuration "$NETCONF" >/dev/null
     assert_equal "$(tasks RUNNING | wc -l)" 2
     # Scale in: one task stopped, no new deployment.
     dep=$(svc | jq -r '.deployments[0].id')

@@ -63,7 +63,8 @@ use_sim() {
 }
 
 # sim_service CLUSTER SERVICE TG_ARN IMAGE: a Fargate service of 2 tasks, one container "app" on
-# 8080 running IMAGE, behind TG_ARN.
+# 8080 running IMAGE, behind TG_ARN (which a new load balancer forwards to: ECS takes no target
+# group without one).
 sim_service() {
     local cluster=$1 service=$2 tg=$3 image=$4 net subnet sg family
     net=$(sim_network) || fail "no /shipkit-sim/network"
@@ -71,6 +72,7 @@ sim_service() {
     sg=$(json_field securityGroupId <<<"$net")
     family=$(name td)
     awsref ecs create-cluster --cluster-name "$cluster" >/dev/null
+    "$REPO/tests/stack/alb" "$(name lb)" "$tg" >/dev/null
     awsref ecs register-task-definition --family "$family" --requires-compatibilities FARGATE \
         --network-mode awsvpc --cpu 256 --memory 512 \
         --container-definitions "[{\"name\":\"app\",\"image\":\"$image\",\"essential\":true,\"portMappings\":[{\"containerPort\":8080}]}]" \

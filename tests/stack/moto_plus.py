@@ -21,6 +21,12 @@ And in ECR:
 
 RDS DescribePendingMaintenanceActions answers an empty list instead of moto's 500.
 
+ECS task definitions as ECS describes them: registeredAt, registeredBy (the caller's ARN),
+requiresAttributes (computed from the definition's features: awslogs, awsvpc, execution and task
+roles, health checks, secrets, ...), deregisteredAt, deleteRequestedAt and DELETE_IN_PROGRESS after
+DeleteTaskDefinitions (the revision stays describable); revision numbers are never reused, and a
+bare family names its latest ACTIVE revision.
+
 Resource-level IAM (so a least-privilege policy such as infra/policies/deployer.json can be tested):
 moto authorizes every request against Resource "*" unless the service's response class has
 _determine_resource(); a statement naming a specific ARN then never matches. ECS, ECR, SSM,
@@ -64,6 +70,13 @@ injection"), installed at import after the simulator:
     moto never sees the request), reset-during (moto handles it, the client gets part of the
     response, then RST), slow (sleep delay seconds, then answer normally).
   * Only signed AWS calls are faulted: never /shipkit-sim/*, /moto-api/* or unsigned requests.
+
+And the contract layer in front of everything, through tests/stack/contract.py (docs/aws-fidelity.md),
+installed last so it sees requests first: every request is checked against botocore's model of its
+operation and the documented cross-field rules (tests/stack/contract_rules.py) and refused as AWS
+refuses it; every 2xx answer is checked against the output shape, and a violation becomes a 500
+ShipkitContractViolation. Refusals and violations are logged to $SK_CONTRACT_LOG with the test that
+made the request; /shipkit-sim/contract shows the counters and the time the layer takes.
 """
 import os
 import fnmatch
@@ -291,6 +304,110 @@ IAMPolicy.is_action_permitted = _is_action_permitted
 policy_conditions.CONDITION_OPERATIONS.setdefault("ArnEquals", policy_conditions.string_equals_operation)
 policy_conditions.CONDITION_OPERATIONS.setdefault("ArnLike", _arn_like)
 
+# ---- DescribeTaskDefinition as ECS answers it ----------------------------------------------------------
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TaskDefinition.html: ECS adds
+# registeredAt, registeredBy (the principal that registered it), requiresAttributes (the container
+# instance attributes its features need), deregisteredAt once deregistered and, once
+# DeleteTaskDefinitions is asked, deleteRequestedAt
+# (the revision stays visible as DELETE_IN_PROGRESS); revision numbers are never reused, and a
+# family without a revision names its latest ACTIVE revision. moto has none of that.
+from moto.core.utils import utcnow  # noqa: E402
+from moto.ecs.exceptions import TaskDefinitionNotFoundException  # noqa: E402
+from moto.ecs.models import EC2ContainerServiceBackend  # noqa: E402
+from moto.sts.models import sts_backends  # noqa: E402
+
+def _requires_attributes(td):
+    """The attributes ECS computes for a task definition's features (in the order ECS lists them)."""
+    import re  # noqa: PLC0415
+
+    names = []
+    containers = td.container_definitions or []
+    drivers = {(c.get("logConfiguration") or {}).get("logDriver") for c in containers} - {None}
+    execution_role = getattr(td, "execution_role_arn", None)
+    for d in sorted(drivers):
+        names += [f"com.amazonaws.ecs.capability.logging-driver.{d}",
+                  "com.amazonaws.ecs.capability.docker-remote-api.1.19"]
+    if execution_role and "awslogs" in drivers:
+        names.append("ecs.capability.execution-role-awslogs")
+    if execution_role and any(re.match(r"\d{12}\.dkr\.ecr\.", c.get("image") or "") for c in containers):
+        names += ["com.amazonaws.ecs.capability.ecr-auth", "ecs.capability.execution-role-ecr-pull"]
+    if getattr(td, "task_role_arn", None):
+        names.append("com.amazonaws.ecs.capability.task-iam-role")
+    if any(c.get("healthCheck") for c in containers):
+        names.append("ecs.capability.container-health-check")
+    secrets = [s.get("valueFrom", "") for c in containers for s in c.get("secrets") or []]
+    if any(":ssm:" in v or not v.startswith("arn:") for v in secrets):
+        names.append("ecs.capability.secrets.ssm.environment-variables")
+    if any(":secretsmanager:" in v for v in secrets):
+        names.append("ecs.capability.secrets.asm.environment-variables")
+    if any(c.get("dependsOn") for c in containers):
+        names.append("ecs.capability.container-ordering")
+    if any(c.get("dockerLabels") for c in containers) or td.network_mode == "awsvpc":
+        names.append("com.amazonaws.ecs.capability.docker-remote-api.1.18")
+    if td.network_mode == "awsvpc":
+        names.append("ecs.capability.task-eni")
+    seen = []
+    for n in names:
+        if n not in seen:
+            seen.append(n)
+    return [{"name": n} for n in seen]
+
+
+_register_task_definition = EC2ContainerServiceResponse.register_task_definition
+
+
+def _register_task_definition_like_ecs(self):
+    result = _register_task_definition(self)
+    td = result.result["taskDefinition"]
+    _, arn, _ = sts_backends[self.current_account][get_partition(self.region)].get_caller_identity(
+        self.get_access_key(), self.region)
+    td.registered_at, td.registered_by = utcnow(), arn
+    td.requires_attributes = _requires_attributes(td)
+    return result
+
+
+EC2ContainerServiceResponse.register_task_definition = _register_task_definition_like_ecs
+
+_deregister_task_definition = EC2ContainerServiceBackend.deregister_task_definition
+
+
+def _deregister_task_definition_like_ecs(self, task_definition_str):
+    td = _deregister_task_definition(self, task_definition_str)
+    if getattr(td, "deregistered_at", None) is None:
+        td.deregistered_at = utcnow()
+    return td
+
+
+EC2ContainerServiceBackend.deregister_task_definition = _deregister_task_definition_like_ecs
+
+_delete_task_definitions = EC2ContainerServiceBackend.delete_task_definitions
+
+
+def _delete_task_definitions_like_ecs(self, task_definitions):
+    deleted, failures = _delete_task_definitions(self, task_definitions)
+    for td in deleted:  # moto forgets them; ECS keeps them visible while it deletes them
+        td.delete_requested_at = utcnow()
+        self.task_definitions.setdefault(td.family, {})[td.revision] = td
+    return deleted, failures
+
+
+EC2ContainerServiceBackend.delete_task_definitions = _delete_task_definitions_like_ecs
+
+_describe_task_definition = EC2ContainerServiceBackend.describe_task_definition
+
+
+def _describe_task_definition_like_ecs(self, task_definition_str):
+    name = task_definition_str.split("/")[-1]
+    if ":" in name:
+        return _describe_task_definition(self, task_definition_str)
+    active = [r for r, td in self.task_definitions.get(name, {}).items() if td.status == "ACTIVE"]
+    if not active:
+        raise TaskDefinitionNotFoundException()
+    return self.task_definitions[name][max(active)]
+
+
+EC2ContainerServiceBackend.describe_task_definition = _describe_task_definition_like_ecs
+
 import ecs_sim  # noqa: E402 - after moto's imports, like the patches above
 
 ecs_sim.install()
@@ -298,6 +415,10 @@ ecs_sim.install()
 import faults  # noqa: E402 - wraps the dispatcher ecs_sim hooked, so it sees requests first
 
 faults.install()
+
+import contract  # noqa: E402 - wraps the fault layer's dispatcher: every request and answer is checked
+
+contract.install()
 
 if __name__ == "__main__":
     from moto.server import main

@@ -10,6 +10,7 @@
 #   pyref         a python3 that has botocore (for signer comparisons)
 #   use_registry  use_stack, then skip unless the stack has its container registry ($SK_REGISTRY)
 #   skopeo_ref SUBCOMMAND ARGS  skopeo with the stack registry's credentials and CA
+#   allow_contract_refusal  this test provokes AWS refusals on purpose (see "contract layer" below)
 #
 # Secret hygiene (tests/hygiene, docs/secret-hygiene.md): every secret a test uses is registered in
 # $SK_SECRETS_FILE (NAME<TAB>VALUE lines, 0600), which tests/hygiene/argv-watch reads while the
@@ -77,6 +78,7 @@ use_stack() {
     register_secret stack-ci-secret-key "$AWS_SECRET_ACCESS_KEY"
     register_secret stack-ro-secret-key "${SK_RO_SECRET_ACCESS_KEY:-}"
     register_secret stack-pg-password "${SK_PG_PASSWORD:-}"
+    _sk_contract_begin
 }
 
 # awsref ARGS...: the reference client against the stack.
@@ -304,4 +306,54 @@ run() {
     _sk_rc=$?
     _sk_hygiene_check "$BATS_TEST_TMPDIR/.sk-hygiene-marker" || return 1
     return "$_sk_rc"
+}
+
+# ---- the contract layer (tests/stack/contract.py, docs/aws-fidelity.md) ------------------------------
+# The stack checks every request and answer against AWS's API models and logs each refusal and each
+# answer that broke the output shape to $SK_CONTRACT_LOG, with the SK_TEST_ID of the process that sent
+# the request (it reads it from the client's /proc/PID/environ). use_stack exports SK_TEST_ID for the
+# test and wraps the test's teardown: the test fails when the log names it, names its file's
+# setup_file, or got an entry nobody could be named for while it ran. Other files running at the
+# same time cannot fail it. A refusal is also the AWS error the tool saw; a test that provokes one on
+# purpose (and checks how it is handled) calls allow_contract_refusal; violations always fail.
+allow_contract_refusal() {
+    _sk_contract_allow=1
+}
+_sk_contract_allow=0
+
+# shellcheck disable=SC2317 # the teardown defined here is called by bats
+_sk_contract_begin() {
+    [[ -n ${SK_CONTRACT_LOG:-} ]] || return 0
+    export SK_TEST_ID="${BATS_RUN_TMPDIR##*/}/${BATS_TEST_FILENAME##*/}/${BATS_TEST_NUMBER:-setup_file}"
+    [[ -n ${BATS_TEST_NUMBER:-} && -z ${_sk_contract_hooked:-} ]] || return 0
+    _sk_contract_hooked=1
+    _sk_contract_start=$(stat -c %s "$SK_CONTRACT_LOG" 2>/dev/null || echo 0)
+    if declare -F teardown >/dev/null; then
+        eval "$(declare -f teardown | sed '1s/^teardown/_sk_contract_inner_teardown/')"
+    else
+        _sk_contract_inner_teardown() { :; }
+    fi
+    teardown() {
+        local rc=0
+        _sk_contract_inner_teardown || rc=$?
+        _sk_contract_check || rc=1
+        return "$rc"
+    }
+}
+
+# _sk_contract_check: print this test's contract log entries (kind, call, code, message) and fail if any.
+_sk_contract_check() {
+    local log=${SK_CONTRACT_LOG:-} entries
+    [[ -n $log && -s $log ]] || return 0
+    entries=$({
+        grep -aF -e "\"test\": \"$SK_TEST_ID\"" -e "\"test\": \"${SK_TEST_ID%/*}/setup_file\"" "$log"
+        tail -c +$((${_sk_contract_start:-0} + 1)) "$log" | grep -aF '"test": null'
+    } || true)
+    if [[ $_sk_contract_allow == 1 ]]; then
+        entries=$(grep -v '"kind": "refused"' <<<"$entries" || true)
+    fi
+    [[ -n $entries ]] || return 0
+    printf '%s\n' "$entries" | sed -E 's/.*"kind": "([a-z]+)".*"service": "([^"]*)", "operation": "([^"]*)".*"code": "([^"]*)", "message": "(.*)"\}$/# contract \1: \2 \3: \4: \5/' >&2
+    echo "# the stack's contract layer refused a request of this test or found an answer breaking AWS's API (docs/aws-fidelity.md)" >&2
+    return 1
 }
