@@ -488,6 +488,7 @@ struct stall {
     double since;      /* tool_now_s() of the last progress (or the start of the wait) */
     double last_check; /* tool_now_s() of the last look at its tasks */
     int healthy;       /* its tasks seen RUNNING and healthy */
+    int healthy_now;   /* of them, in the last look */
     jv seen;           /* their ids */
     char rule[160];    /* how period was made, for the message */
 };
@@ -844,6 +845,7 @@ static int note_healthy(struct watch *w, jv svc, jv tasks, struct sk_err *err)
     jv lbs = sk_json_get(svc, "loadBalancers"), healthy_ips = jv_object();
     int i, j, n = jlen(tasks), nlb = jlen(lbs), rc = -1;
 
+    w->st.healthy_now = 0;
     for (j = 0; j < n; j++) {
         jv t = jv_array_get(jv_copy(tasks), j);
         double created, started;
@@ -902,6 +904,7 @@ static int note_healthy(struct watch *w, jv svc, jv tasks, struct sk_err *err)
         } else {
             ok = ok && strcmp(str_or(t, "healthStatus", "UNKNOWN"), "UNHEALTHY") != 0;
         }
+        w->st.healthy_now += ok;
         if (ok && arn) {
             was = jv_object_get(jv_copy(w->st.seen), jv_string(arn));
             if (jv_get_kind(was) == JV_KIND_INVALID) {
@@ -942,6 +945,9 @@ static int stalled(struct watch *w, jv svc, const char *dep_id, struct outcome *
     sk_err_clear(&e);
     if (deployment_tasks(w, dep_id, "RUNNING", &tasks, &e) < 0 || note_healthy(w, svc, tasks, &e) < 0)
         goto out;
+    /* All its tasks healthy: what is left is ECS's (old tasks draining), not a stall. */
+    if (w->st.healthy_now > 0 && w->st.healthy_now >= num_or(dep, "desiredCount", 0))
+        w->st.since = now;
     stall_period(w);
     if (now - w->st.since >= w->st.period) {
         snprintf(oc->reason, sizeof(oc->reason),

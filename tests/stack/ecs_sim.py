@@ -588,14 +588,16 @@ class Simulator:
         return None
 
     def exec_role(self, t):
-        """The task definition's execution role in moto's IAM, or None (none given, or not in IAM: not checked)."""
+        """The task definition's execution role in moto's IAM, or None: not checked. None is given, the role
+        is not in IAM, or it has no policy at all (a stand-in whose ARN is all a test needed)."""
         arn = getattr(t._td, "execution_role_arn", None)
         if not arn:
             return None
         try:
-            return iam_backends[t._account_id]["global"].get_role_by_arn(arn)
+            role = iam_backends[t._account_id]["global"].get_role_by_arn(arn)
         except Exception:  # noqa: BLE001 - unknown role
             return None
+        return role if role.policies or role.managed_policies else None
 
     def start_failure(self, svc, t):
         """Why task t cannot start, found as it enters PENDING: {"reason", "container", "pull"}, or None.
