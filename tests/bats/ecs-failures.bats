@@ -31,11 +31,12 @@ setup() {
     IMG=$BATS_FILE_TMPDIR/img/oci.tar
 }
 
-# push TAG: push the fixture image as $R:TAG to the stack's registry (the account's ECR registry).
+# push TAG: push the fixture image as $R:TAG to the account's ECR: the repository created in ECR, the
+# image in the stack's registry.
 push() {
     [[ -n ${SK_REGISTRY:-} ]] || skip "the stack has no registry"
     [[ -f $IMG ]] || fail "no fixture image ($IMG)"
-    ecr-push -q "$IMG" "$R:$1" >/dev/null || fail "cannot push $R:$1"
+    ecr-push -q --create-repo "$IMG" "$R:$1" >/dev/null || fail "cannot push $R:$1"
 }
 
 # service NAME IMAGE [JSON]: a 2-task Fargate service running IMAGE, its first deployment completed

@@ -392,7 +392,7 @@ svc_field() {
     need_tool ecr-push
     target_group
     repo=sim-$H
-    ecr-push -q "$BATS_FILE_TMPDIR/img/oci.tar" "$repo:good" >/dev/null
+    ecr-push -q --create-repo "$BATS_FILE_TMPDIR/img/oci.tar" "$repo:good" >/dev/null
     good=$(task_def "$repo:good")
     create_service "$good" >/dev/null
     wait_until 30 stable "$good"

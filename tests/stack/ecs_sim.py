@@ -29,6 +29,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.responses import BaseResponse
 from moto.core.utils import utcnow
 from moto.ec2.models import ec2_backends
+from moto.ecr.models import ecr_backends
 from moto.ecs.models import EC2ContainerServiceBackend, Task
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup, elbv2_backends
@@ -183,12 +184,19 @@ class Registry:
 REGISTRY = Registry()
 
 
-def image_source(image, account):
+def _ecr_has(account, region, repo):
+    try:
+        return repo in ecr_backends[account][region].repositories
+    except Exception:  # noqa: BLE001 - no such backend
+        return False
+
+
+def image_source(image, account, region):
     """Where ECS pulls image from, on the stack: {"kind": "ecr", ...} for the account's registry (the
     stack's registry stands in for it: a reference naming $SK_MOTO_ECR_PROXY or the account's ECR
-    host, or one without a registry host whose repository the stack's registry holds: ecr-push's
-    convention), {"kind": "public", ...} for any other registry (Docker Hub for a bare name of a
-    repository the stack does not hold: not looked up), None for a reference that is not one."""
+    host, or one without a registry host whose repository the account's ECR has and the stack's
+    registry holds: ecr-push's convention), {"kind": "public", ...} for any other registry (Docker
+    Hub for other bare names: not looked up), None for a reference that is not one."""
     parsed = parse_image(image)
     if parsed is None:
         return None
@@ -197,7 +205,8 @@ def image_source(image, account):
            "digest": digest}
     ecr_host = _ECR_HOST_RE.fullmatch(host or "")
     if REGISTRY.enabled() and (host == REGISTRY.host or (ecr_host and ecr_host["account"] == account) or
-                               (host is None and REGISTRY.has_repo(repo, account))):
+                               (host is None and _ecr_has(account, region, repo) and
+                                REGISTRY.has_repo(repo, account))):
         src["kind"] = "ecr"
         host = host or REGISTRY.host
     elif host is None:
@@ -605,7 +614,7 @@ class Simulator:
         acct, region = t._account_id, t.region_name
         role, net = self.exec_role(t), reachable(acct, region, t._subnet)
         conts = t._td.container_definitions
-        images = [(c.get("name"), image_source(c.get("image"), acct)) for c in conts]
+        images = [(c.get("name"), image_source(c.get("image"), acct, region)) for c in conts]
         if any(src and src["kind"] == "ecr" for _, src in images):
             if not can_reach(net, "ecr"):
                 return {"reason": msg_ecr_no_route(region), "container": None, "pull": False}
