@@ -953,7 +953,8 @@ static int stalled(struct watch *w, jv svc, const char *dep_id, struct outcome *
         snprintf(oc->reason, sizeof(oc->reason),
                  "no progress for %.0fs: no new task of deployment %s became RUNNING and healthy, and ECS gave no "
                  "verdict (stall period %.0fs: %s, 2 x start %.0fs)",
-                 now - w->st.since, dep_id, w->st.period, w->st.rule, w->st.start_s > 0 ? w->st.start_s : 60);
+                 now - w->st.since, dep_id, w->st.period, w->st.rule,
+                 w->st.start_s > 0 ? w->st.start_s : 60 * poll_scale());
         oc->v = V_STALLED;
         rc = 1;
     }
@@ -1144,10 +1145,10 @@ static void explain_failure(struct watch *w, const char *dep_id, jv td, jv *why)
         sk_explain_release(&e);
         jv_free(t);
     }
-    /* Placement failures leave no task, only events: those since the deployment began. */
-    sk_json_num(dep, "createdAt", &since);
+    /* Placement failures leave no task, only events: those since the deployment began (none when
+     * the service no longer shows it). */
     events = sk_json_get(w->last_svc, "events");
-    nev = sk_explain_events(events, since > 0 ? since : 1, ev, 4);
+    nev = sk_json_num(dep, "createdAt", &since) == 0 ? sk_explain_events(events, since, ev, 4) : 0;
     for (k = 0; k < nev; k++) {
         int told = 0; /* a stopped task told it already, with more to say */
         for (i = 0; i < ws.n && !told; i++)
