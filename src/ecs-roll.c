@@ -21,6 +21,7 @@
 #include "config.h"
 #include "ecs.h"
 #include "elbv2.h"
+#include "explain.h"
 #include "json.h"
 #include "mem.h"
 #include "text.h"
@@ -413,7 +414,84 @@ static void print_diff(jv before, jv after)
     sk_buf_release(&b);
 }
 
+/* ---- CloudWatch Logs, in the region each container logs to ------------------------------------ */
+
+/* The awslogs driver sends a container's lines to its awslogs-region, which may not be the
+ * client's (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html): they
+ * are read there, with a client of that region (endpoint overrides apply as to any client). */
+#define MAX_LOG_REGIONS 4
+
+struct log_regions {
+    const struct opts *o;
+    struct sk_client *home;
+    char *name[MAX_LOG_REGIONS];
+    struct sk_client c[MAX_LOG_REGIONS];
+    int n;
+};
+
+static int region_name_ok(const char *r)
+{
+    size_t i, n = strlen(r);
+
+    for (i = 0; i < n; i++)
+        if (!islower((unsigned char)r[i]) && !isdigit((unsigned char)r[i]) && r[i] != '-')
+            return 0;
+    return n > 0 && n <= 32;
+}
+
+/* The client that reads CloudWatch Logs in region (NULL or empty: the tool's own region). */
+static struct sk_client *logs_client(struct log_regions *lr, const char *region, struct sk_err *err)
+{
+    struct common_opts co;
+    int i;
+
+    if (!region || !*region || strcmp(region, lr->home->region) == 0)
+        return lr->home;
+    for (i = 0; i < lr->n; i++)
+        if (strcmp(lr->name[i], region) == 0)
+            return &lr->c[i];
+    if (!region_name_ok(region)) {
+        sk_errf(err, SK_E_USAGE, "awslogs-region '%s' is not a region name", region);
+        return NULL;
+    }
+    if (lr->n == MAX_LOG_REGIONS) {
+        sk_errf(err, SK_E_USAGE, "logs in more than %d other regions", MAX_LOG_REGIONS);
+        return NULL;
+    }
+    co = lr->o->c;
+    co.region = region;
+    if (tool_client_init(&lr->c[lr->n], &co, err) < 0)
+        return NULL;
+    lr->name[lr->n] = xstrdup(region);
+    return &lr->c[lr->n++];
+}
+
+static void log_regions_release(struct log_regions *lr)
+{
+    int i;
+
+    for (i = 0; i < lr->n; i++) {
+        sk_client_release(&lr->c[i]);
+        free(lr->name[i]);
+    }
+    lr->n = 0;
+}
+
 /* ---- watching a deployment --------------------------------------------------------------------- */
+
+/* When a deployment has stalled (the rule: src/ecs-roll.1, "NO PROGRESS"). */
+struct stall {
+    int ready;         /* settings read for this wait */
+    double settings_s; /* grace + 2 x target health check + 60 (+ 300), in AWS seconds */
+    double start_s;    /* the longest start of its tasks seen (createdAt -> startedAt), real seconds */
+    double period;     /* real seconds without progress that make a stall */
+    double since;      /* tool_now_s() of the last progress (or the start of the wait) */
+    double last_check; /* tool_now_s() of the last look at its tasks */
+    int healthy;       /* its tasks seen RUNNING and healthy */
+    int healthy_now;   /* of them, in the last look */
+    jv seen;           /* their ids */
+    char rule[160];    /* how period was made, for the message */
+};
 
 struct watch {
     const struct opts *o;
@@ -422,6 +500,9 @@ struct watch {
     int nseen;
     struct sk_buf last_table;
     int calls;
+    jv last_svc; /* the last DescribeServices answer */
+    struct log_regions logs;
+    struct stall st;
 };
 
 static int seen(struct watch *w, const char *id)
@@ -442,6 +523,43 @@ static void watch_release(struct watch *w)
     for (i = 0; i < 256; i++)
         free(w->seen_events[i]);
     sk_buf_release(&w->last_table);
+    jv_free(w->last_svc);
+    jv_free(w->st.seen);
+    log_regions_release(&w->logs);
+}
+
+/* The tasks deployment dep_id started, of desired status `status`. ListTasks takes startedBy only
+ * as its one filter (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTasks.html),
+ * so the service's tasks are listed and those of the deployment kept. */
+static int deployment_tasks(struct watch *w, const char *dep_id, const char *status, jv *out, struct sk_err *err)
+{
+    jv arns = jv_invalid(), tasks = jv_invalid(), mine = jv_array();
+    int i, n, rc = -1;
+
+    w->calls++;
+    if (sk_ecs_list_tasks(w->c, w->o->cluster, w->o->service, status, NULL, &arns, err) < 0)
+        goto out;
+    n = jlen(arns);
+    w->calls += (n + 99) / 100;
+    if (n > 0 && sk_ecs_describe_tasks(w->c, w->o->cluster, arns, &tasks, err) < 0)
+        goto out;
+    n = jlen(tasks);
+    for (i = 0; i < n; i++) {
+        jv t = jv_array_get(jv_copy(tasks), i);
+        const char *by = sk_json_str(t, "startedBy");
+        if (by && strcmp(by, dep_id) == 0)
+            mine = jv_array_append(mine, t);
+        else
+            jv_free(t);
+    }
+    *out = mine;
+    mine = jv_invalid();
+    rc = 0;
+out:
+    jv_free(arns);
+    jv_free(tasks);
+    jv_free(mine);
+    return rc;
 }
 
 /* Print service events we have not printed (oldest first); first_pass only marks them. */
@@ -517,7 +635,7 @@ static jv find_deployment(jv svc, const char *id, const char *status)
     return jv_invalid();
 }
 
-enum verdict { V_WAIT, V_DONE, V_FAILED, V_ROLLED_BACK_BY_ECS, V_REPLACED, V_TIMEOUT };
+enum verdict { V_WAIT, V_DONE, V_FAILED, V_ROLLED_BACK_BY_ECS, V_REPLACED, V_TIMEOUT, V_STALLED };
 
 struct outcome {
     enum verdict v;
@@ -576,15 +694,14 @@ static enum verdict judge(jv svc, const char *dep_id, const char *td_arn, const 
  * 2 a target is unhealthy (reason in oc). */
 static int targets_healthy(struct watch *w, jv svc, const char *dep_id, struct outcome *oc, struct sk_err *err)
 {
-    jv lbs = sk_json_get(svc, "loadBalancers"), arns = jv_invalid(), tasks = jv_invalid();
+    jv lbs = sk_json_get(svc, "loadBalancers"), tasks = jv_invalid();
     int i, j, n = jlen(lbs), ntasks, rc = 1;
 
     if (n == 0) {
         jv_free(lbs);
         return 1; /* nothing to be healthy in */
     }
-    if (sk_ecs_list_tasks(w->c, w->o->cluster, w->o->service, "RUNNING", dep_id, &arns, err) < 0 ||
-        sk_ecs_describe_tasks(w->c, w->o->cluster, arns, &tasks, err) < 0) {
+    if (deployment_tasks(w, dep_id, "RUNNING", &tasks, err) < 0) {
         rc = -1;
         goto out;
     }
@@ -644,7 +761,205 @@ static int targets_healthy(struct watch *w, jv svc, const char *dep_id, struct o
     }
 out:
     jv_free(lbs);
-    jv_free(arns);
+    jv_free(tasks);
+    return rc;
+}
+
+/* ---- no progress ------------------------------------------------------------------------------- */
+
+/* A number of an answer, given as a number or (awsQuery) as a numeric string; dflt otherwise. */
+static double num_any(jv obj, const char *key, double dflt)
+{
+    const char *s = sk_json_str(obj, key);
+    double d;
+    char *end;
+
+    if (sk_json_num(obj, key, &d) == 0)
+        return d;
+    if (s && *s) {
+        d = strtod(s, &end);
+        if (*end == '\0')
+            return d;
+    }
+    return dflt;
+}
+
+/* The settings' part of the stall period, in AWS seconds: the service's healthCheckGracePeriodSeconds,
+ * twice the longest a target group takes to call a new target healthy (HealthCheckIntervalSeconds x
+ * HealthyThresholdCount + HealthCheckTimeoutSeconds; ELB's defaults 30 x 5 + 5 when it cannot be read),
+ * a minute, and ELB's default deregistration delay (300 s) when maximumPercent leaves no room to start
+ * new tasks before old ones have stopped. */
+static void stall_settings(struct watch *w, jv svc)
+{
+    jv lbs = sk_json_get(svc, "loadBalancers"), dc = sk_json_get(svc, "deploymentConfiguration");
+    double grace = num_any(svc, "healthCheckGracePeriodSeconds", 0), hc = 0, drain = 0;
+    int i, n = jlen(lbs);
+
+    for (i = 0; i < n; i++) {
+        jv lb = jv_array_get(jv_copy(lbs), i), tg = jv_invalid();
+        const char *arn = sk_json_str(lb, "targetGroupArn");
+        double t = 30 * 5 + 5;
+        struct sk_err e;
+        sk_err_clear(&e);
+        w->calls++;
+        if (arn && sk_elbv2_describe_target_group(w->c, arn, &tg, &e) == 0)
+            t = num_any(tg, "HealthCheckIntervalSeconds", 30) * num_any(tg, "HealthyThresholdCount", 5) +
+                num_any(tg, "HealthCheckTimeoutSeconds", 5);
+        if (t > hc)
+            hc = t;
+        jv_free(tg);
+        jv_free(lb);
+    }
+    if (num_any(dc, "maximumPercent", 200) <= 100)
+        drain = 300;
+    w->st.settings_s = grace + 2 * hc + 60 + drain;
+    snprintf(w->st.rule, sizeof(w->st.rule), "grace %.0fs + 2 x health check %.0fs + 60s%s", grace, hc,
+             drain > 0 ? " + deregistration 300s" : "");
+    w->st.ready = 1;
+    jv_free(lbs);
+    jv_free(dc);
+}
+
+/* The period in real seconds: the settings' part (scaled by SK_POLL_SCALE, as the simulator's clock
+ * is in tests) plus twice the longest start seen (a minute, scaled, until one has started). */
+static void stall_period(struct watch *w)
+{
+    double k = poll_scale(), start = w->st.start_s > 0 ? w->st.start_s : 60 * k;
+
+    w->st.period = w->st.settings_s * k + 2 * start;
+}
+
+static void stall_reset(struct watch *w)
+{
+    jv_free(w->st.seen);
+    memset(&w->st, 0, sizeof(w->st));
+    w->st.seen = jv_object();
+}
+
+/* Look at tasks (RUNNING, of the deployment): note how long they took to start, and count those that
+ * are healthy (every target in the service's target groups healthy; without target groups, RUNNING
+ * and not UNHEALTHY by its container health check). A task seen healthy for the first time is
+ * progress. */
+static int note_healthy(struct watch *w, jv svc, jv tasks, struct sk_err *err)
+{
+    jv lbs = sk_json_get(svc, "loadBalancers"), healthy_ips = jv_object();
+    int i, j, n = jlen(tasks), nlb = jlen(lbs), rc = -1;
+
+    w->st.healthy_now = 0;
+    for (j = 0; j < n; j++) {
+        jv t = jv_array_get(jv_copy(tasks), j);
+        double created, started;
+        if (sk_json_num(t, "createdAt", &created) == 0 && sk_json_num(t, "startedAt", &started) == 0 &&
+            started - created > w->st.start_s)
+            w->st.start_s = started - created;
+        jv_free(t);
+    }
+    /* Per target group, the task IPs healthy in it (ip -> number of groups). */
+    for (i = 0; i < nlb; i++) {
+        jv lb = jv_array_get(jv_copy(lbs), i), descs = jv_invalid();
+        const char *tg = sk_json_str(lb, "targetGroupArn");
+        struct sk_elbv2_target *targets = xcalloc((size_t)n + 1, sizeof(*targets));
+        int nt = 0, k, m;
+        for (j = 0; j < n; j++) {
+            jv t = jv_array_get(jv_copy(tasks), j);
+            const char *ip = sk_ecs_task_ip(t); /* borrowed from tasks */
+            if (ip) {
+                targets[nt].id = ip;
+                targets[nt++].port = num_or(lb, "containerPort", 0);
+            }
+            jv_free(t);
+        }
+        w->calls += tg && nt ? 1 : 0;
+        if (tg && nt && sk_elbv2_describe_target_health(w->c, tg, targets, (size_t)nt, &descs, err) < 0) {
+            free(targets);
+            jv_free(lb);
+            goto out;
+        }
+        m = jlen(descs);
+        for (k = 0; k < m; k++) {
+            jv d = jv_array_get(jv_copy(descs), k), th = sk_json_get(d, "TargetHealth"), tgt = sk_json_get(d, "Target");
+            const char *id = sk_json_str(tgt, "Id");
+            if (id && strcmp(str_or(th, "State", ""), "healthy") == 0) {
+                jv was = jv_object_get(jv_copy(healthy_ips), jv_string(id));
+                double c = jv_get_kind(was) == JV_KIND_NUMBER ? jv_number_value(was) : 0;
+                jv_free(was);
+                healthy_ips = jv_object_set(healthy_ips, jv_string(id), jv_number(c + 1));
+            }
+            jv_free(tgt);
+            jv_free(th);
+            jv_free(d);
+        }
+        jv_free(descs);
+        free(targets);
+        jv_free(lb);
+    }
+    for (j = 0; j < n; j++) {
+        jv t = jv_array_get(jv_copy(tasks), j), was;
+        const char *arn = sk_json_str(t, "taskArn"), *ip = sk_ecs_task_ip(t);
+        int ok = strcmp(str_or(t, "lastStatus", ""), "RUNNING") == 0;
+        if (nlb > 0) {
+            jv c = ip ? jv_object_get(jv_copy(healthy_ips), jv_string(ip)) : jv_invalid();
+            ok = ok && jv_get_kind(c) == JV_KIND_NUMBER && jv_number_value(c) >= nlb;
+            jv_free(c);
+        } else {
+            ok = ok && strcmp(str_or(t, "healthStatus", "UNKNOWN"), "UNHEALTHY") != 0;
+        }
+        w->st.healthy_now += ok;
+        if (ok && arn) {
+            was = jv_object_get(jv_copy(w->st.seen), jv_string(arn));
+            if (jv_get_kind(was) == JV_KIND_INVALID) {
+                w->st.seen = jv_object_set(w->st.seen, jv_string(arn), jv_true());
+                w->st.healthy++;
+                w->st.since = tool_now_s();
+            }
+            jv_free(was);
+        }
+        jv_free(t);
+    }
+    rc = 0;
+out:
+    jv_free(lbs);
+    jv_free(healthy_ips);
+    return rc;
+}
+
+/* Has deployment dep_id (IN_PROGRESS, PRIMARY) stalled? 1 with the reason in oc; 0: not, or cannot
+ * tell (a failed look is no verdict). Its tasks are looked at when it runs more tasks than were seen
+ * healthy (at most six times a period), and always before a stall is called. */
+static int stalled(struct watch *w, jv svc, const char *dep_id, struct outcome *oc)
+{
+    jv dep = find_deployment(svc, dep_id, NULL), tasks = jv_invalid();
+    double now = tool_now_s();
+    struct sk_err e;
+    int rc = 0;
+
+    if (!w->st.ready) {
+        stall_settings(w, svc);
+        w->st.since = now;
+        stall_period(w);
+    }
+    if (!(now - w->st.since >= w->st.period ||
+          (num_or(dep, "runningCount", 0) > w->st.healthy && now - w->st.last_check >= w->st.period / 6)))
+        goto out;
+    w->st.last_check = now;
+    sk_err_clear(&e);
+    if (deployment_tasks(w, dep_id, "RUNNING", &tasks, &e) < 0 || note_healthy(w, svc, tasks, &e) < 0)
+        goto out;
+    /* All its tasks healthy: what is left is ECS's (old tasks draining), not a stall. */
+    if (w->st.healthy_now > 0 && w->st.healthy_now >= num_or(dep, "desiredCount", 0))
+        w->st.since = now;
+    stall_period(w);
+    if (now - w->st.since >= w->st.period) {
+        snprintf(oc->reason, sizeof(oc->reason),
+                 "no progress for %.0fs: no new task of deployment %s became RUNNING and healthy, and ECS gave no "
+                 "verdict (stall period %.0fs: %s, 2 x start %.0fs)",
+                 now - w->st.since, dep_id, w->st.period, w->st.rule,
+                 w->st.start_s > 0 ? w->st.start_s : 60 * poll_scale());
+        oc->v = V_STALLED;
+        rc = 1;
+    }
+out:
+    jv_free(dep);
     jv_free(tasks);
     return rc;
 }
@@ -658,6 +973,7 @@ static int wait_deployment(struct watch *w, const char *dep_id, const char *td_a
     double interval = 2.0 * poll_scale(), backoff = 1.0; /* exits within ~2.4 s of completion */
     int failed = 0;
 
+    stall_reset(w);
     for (;;) {
         jv svc;
         w->calls++;
@@ -686,7 +1002,10 @@ static int wait_deployment(struct watch *w, const char *dep_id, const char *td_a
                 else if (h == 0)
                     v = oc->v = V_WAIT;
             }
-            jv_free(svc);
+            if (v == V_WAIT && stalled(w, svc, dep_id, oc))
+                v = V_STALLED;
+            jv_free(w->last_svc);
+            w->last_svc = svc;
             if (v != V_WAIT)
                 return 0;
         }
@@ -715,18 +1034,21 @@ static void print_log_tail(struct watch *w, jv td, const char *task_id, const ch
             struct sk_buf stream = SK_BUF_INIT;
             jv in = jv_object(), res;
             struct sk_err e;
+            struct sk_client *lc_client;
+            sk_err_clear(&e);
             sk_buf_addf(&stream, "%s/%s/%s", prefix, name, task_id);
             in = jv_object_set(in, jv_string("logGroupName"), jv_string(group));
             in = jv_object_set(in, jv_string("logStreamName"), jv_string(stream.p));
             in = jv_object_set(in, jv_string("limit"), jv_number(10));
             in = jv_object_set(in, jv_string("startFromHead"), jv_false());
-            sk_err_clear(&e);
+            lc_client = logs_client(&w->logs, sk_json_str(opts, "awslogs-region"), &e);
             w->calls++;
-            if (sk_client_json(w->c, &sk_svc_logs, "GetLogEvents", in, 0, &res, &e) == 0) {
+            if (lc_client && sk_client_json(lc_client, &sk_svc_logs, "GetLogEvents", in, 0, &res, &e) == 0) {
                 jv evs = sk_json_get(res, "events");
                 int k, m = jlen(evs);
                 if (m)
-                    tool_line(stderr, "%s:     last log lines (%s %s):", progname, group, stream.p);
+                    tool_line(stderr, "%s:     last log lines (%s %s%s%s):", progname, group, stream.p,
+                              lc_client != w->c ? " in " : "", lc_client != w->c ? lc_client->region : "");
                 for (k = 0; k < m; k++) {
                     jv ev = jv_array_get(jv_copy(evs), k);
                     tool_line(stderr, "%s:       %s", progname, str_or(ev, "message", ""));
@@ -735,6 +1057,8 @@ static void print_log_tail(struct watch *w, jv td, const char *task_id, const ch
                 jv_free(evs);
                 jv_free(res);
             } else {
+                if (!lc_client)
+                    jv_free(in);
                 tool_line(stderr, "%s:     (no log lines: %s)", progname, e.msg);
             }
             sk_buf_release(&stream);
@@ -746,51 +1070,162 @@ static void print_log_tail(struct watch *w, jv td, const char *task_id, const ch
     jv_free(conts);
 }
 
-/* The stopped tasks of our deployment: why they stopped, how each container exited, its last log
- * lines. This is the part of a failed deploy people otherwise dig out of the console by hand. */
-static void explain_failure(struct watch *w, const char *dep_id, jv td)
-{
-    jv arns = jv_invalid(), tasks = jv_invalid();
-    struct sk_err e;
-    int i, n, shown = 0;
+/* The distinct explanations of a failed deployment, each with how many tasks said it. */
+#define MAX_WHY 6
 
-    sk_err_clear(&e);
-    if (sk_ecs_list_tasks(w->c, w->o->cluster, w->o->service, "STOPPED", dep_id, &arns, &e) < 0 ||
-        sk_ecs_describe_tasks(w->c, w->o->cluster, arns, &tasks, &e) < 0) {
-        tool_line(stderr, "%s: cannot list the stopped tasks: %s", progname, e.msg);
-        goto out;
+struct whys {
+    struct sk_explain e[MAX_WHY];
+    int tasks[MAX_WHY];
+    int n;
+};
+
+/* Keep e (taken over) unless an explanation with its reason is there already. */
+static void whys_add(struct whys *ws, struct sk_explain *e, int tasks)
+{
+    int i;
+
+    for (i = 0; i < ws->n; i++)
+        if (strcmp(ws->e[i].reason, e->reason) == 0) {
+            ws->tasks[i] += tasks;
+            sk_explain_release(e);
+            return;
+        }
+    if (ws->n == MAX_WHY) {
+        sk_explain_release(e);
+        return;
+    }
+    ws->e[ws->n] = *e;
+    ws->tasks[ws->n++] = tasks;
+    sk_explain_init(e);
+}
+
+/* Did any container of the task run (it has an exit code, or a runtime id)? */
+static int task_ran(jv task)
+{
+    jv conts = sk_json_get(task, "containers");
+    int i, n = jlen(conts), ran = 0;
+    double code;
+
+    for (i = 0; i < n && !ran; i++) {
+        jv ct = jv_array_get(jv_copy(conts), i);
+        ran = sk_json_num(ct, "exitCode", &code) == 0 || sk_json_str(ct, "runtimeId") != NULL;
+        jv_free(ct);
+    }
+    jv_free(conts);
+    return ran;
+}
+
+/* Why deployment dep_id failed, as people otherwise dig it out of the console: one line per distinct
+ * cause (lib/explain.h) from its stopped tasks and the service's events since it started, with what
+ * to do; then the first failed tasks with their stop code, reason, container exit codes and last log
+ * lines. *why (if not NULL) gets [{kind, reason, hint, tasks}]. */
+static void explain_failure(struct watch *w, const char *dep_id, jv td, jv *why)
+{
+    jv tasks = jv_invalid(), dep = find_deployment(w->last_svc, dep_id, NULL), events;
+    struct whys ws;
+    struct sk_explain e, ev[4];
+    struct sk_err err;
+    double since = 0;
+    int i, n, pass, shown = 0;
+    size_t k, nev;
+
+    memset(&ws, 0, sizeof(ws));
+    sk_explain_init(&e);
+    sk_err_clear(&err);
+    if (deployment_tasks(w, dep_id, "STOPPED", &tasks, &err) < 0) {
+        tool_line(stderr, "%s: cannot list the stopped tasks: %s", progname, err.msg);
+        tasks = jv_array();
     }
     n = jlen(tasks);
-    for (i = 0; i < n && shown < 2; i++) {
-        jv t = jv_array_get(jv_copy(tasks), i), conts = sk_json_get(t, "containers");
-        const char *arn = str_or(t, "taskArn", "?");
-        int j, m = jlen(conts);
-        shown++;
-        tool_line(stderr, "%s: stopped task %s: %s: %s", progname, sk_ecs_task_id(arn), str_or(t, "stopCode", "?"),
-                  str_or(t, "stoppedReason", "no reason given"));
-        for (j = 0; j < m; j++) {
-            jv ct = jv_array_get(jv_copy(conts), j);
-            double code;
-            if (sk_json_num(ct, "exitCode", &code) == 0)
-                tool_line(stderr, "%s:   container %s exited with code %.0f%s%s", progname, str_or(ct, "name", "?"),
-                          code, sk_json_str(ct, "reason") ? ": " : "", str_or(ct, "reason", ""));
-            else if (sk_json_str(ct, "reason"))
-                tool_line(stderr, "%s:   container %s: %s", progname, str_or(ct, "name", "?"),
-                          sk_json_str(ct, "reason"));
-            if (jv_get_kind(td) == JV_KIND_OBJECT && sk_json_str(ct, "name"))
-                print_log_tail(w, td, sk_ecs_task_id(arn), sk_json_str(ct, "name"));
-            jv_free(ct);
-        }
-        jv_free(conts);
+    for (i = 0; i < n; i++) {
+        jv t = jv_array_get(jv_copy(tasks), i);
+        sk_explain_task(t, &e);
+        if (e.kind != SK_EXPLAIN_NONE)
+            whys_add(&ws, &e, 1);
+        sk_explain_release(&e);
         jv_free(t);
     }
+    /* Placement failures leave no task, only events: those since the deployment began (none when
+     * the service no longer shows it). */
+    events = sk_json_get(w->last_svc, "events");
+    nev = sk_json_num(dep, "createdAt", &since) == 0 ? sk_explain_events(events, since, ev, 4) : 0;
+    for (k = 0; k < nev; k++) {
+        int told = 0; /* a stopped task told it already, with more to say */
+        for (i = 0; i < ws.n && !told; i++)
+            told = ws.e[i].kind == ev[k].kind && ws.tasks[i] > 0;
+        if (told)
+            sk_explain_release(&ev[k]);
+        else
+            whys_add(&ws, &ev[k], 0);
+    }
+    jv_free(events);
+
+    for (i = 0; i < ws.n; i++) {
+        if (ws.tasks[i] > 1)
+            tool_line(stderr, "%s: why: %s (%d tasks)", progname, ws.e[i].reason, ws.tasks[i]);
+        else
+            tool_line(stderr, "%s: why: %s", progname, ws.e[i].reason);
+        if (ws.e[i].hint)
+            tool_line(stderr, "%s:   fix: %s", progname, ws.e[i].hint);
+    }
+    /* The first two tasks that failed (then any), in detail. */
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; i < n && shown < 2; i++) {
+            jv t = jv_array_get(jv_copy(tasks), i), conts;
+            const char *arn = str_or(t, "taskArn", "?");
+            int j, m, ran = task_ran(t);
+            sk_explain_task(t, &e);
+            if ((pass == 0) != (e.failure != 0)) {
+                sk_explain_release(&e);
+                jv_free(t);
+                continue;
+            }
+            sk_explain_release(&e);
+            shown++;
+            tool_line(stderr, "%s: stopped task %s: %s: %s", progname, sk_ecs_task_id(arn), str_or(t, "stopCode", "?"),
+                      str_or(t, "stoppedReason", "no reason given"));
+            conts = sk_json_get(t, "containers");
+            m = jlen(conts);
+            for (j = 0; j < m; j++) {
+                jv ct = jv_array_get(jv_copy(conts), j);
+                double code;
+                if (sk_json_num(ct, "exitCode", &code) == 0)
+                    tool_line(stderr, "%s:   container %s exited with code %.0f%s%s", progname, str_or(ct, "name", "?"),
+                              code, sk_json_str(ct, "reason") ? ": " : "", str_or(ct, "reason", ""));
+                else if (sk_json_str(ct, "reason") && strcmp(sk_json_str(ct, "reason"), str_or(t, "stoppedReason", "")))
+                    tool_line(stderr, "%s:   container %s: %s", progname, str_or(ct, "name", "?"),
+                              sk_json_str(ct, "reason"));
+                if (ran && jv_get_kind(td) == JV_KIND_OBJECT && sk_json_str(ct, "name"))
+                    print_log_tail(w, td, sk_ecs_task_id(arn), sk_json_str(ct, "name"));
+                jv_free(ct);
+            }
+            if (!ran)
+                tool_line(stderr, "%s:   no container ran (no exit code, no log lines)", progname);
+            jv_free(conts);
+            jv_free(t);
+        }
     if (n > shown)
         tool_line(stderr, "%s: (%d more stopped tasks)", progname, n - shown);
-    if (n == 0)
+    if (n == 0 && ws.n == 0)
         tool_line(stderr, "%s: no stopped tasks for deployment %s", progname, dep_id);
-out:
-    jv_free(arns);
+    if (why) {
+        *why = jv_array();
+        for (i = 0; i < ws.n; i++) {
+            jv o = jv_object();
+            o = jv_object_set(o, jv_string("kind"), jv_string(sk_explain_kind_name(ws.e[i].kind)));
+            o = jv_object_set(o, jv_string("reason"), jv_string(ws.e[i].reason));
+            if (ws.e[i].hint)
+                o = jv_object_set(o, jv_string("hint"), jv_string(ws.e[i].hint));
+            if (ws.e[i].subject)
+                o = jv_object_set(o, jv_string("subject"), jv_string(ws.e[i].subject));
+            o = jv_object_set(o, jv_string("tasks"), jv_number(ws.tasks[i]));
+            *why = jv_array_append(*why, o);
+        }
+    }
+    for (i = 0; i < ws.n; i++)
+        sk_explain_release(&ws.e[i]);
     jv_free(tasks);
+    jv_free(dep);
 }
 
 /* ---- the deploy ---------------------------------------------------------------------------------- */
@@ -878,7 +1313,7 @@ static void print_result(jv result, FILE *out)
 static int deploy(const struct opts *o, struct sk_client *c, int *code, struct sk_err *err)
 {
     jv svc = jv_invalid(), base_td = jv_invalid(), base_tags = jv_invalid(), reg_in = jv_invalid(),
-       reg_res = jv_invalid(), shown = jv_invalid(), new_td = jv_invalid(), result;
+       reg_res = jv_invalid(), shown = jv_invalid(), new_td = jv_invalid(), why = jv_invalid(), result;
     char *prev_td = NULL, *new_arn = NULL;
     char dep_id[128] = "", rb_dep[128] = "";
     const char *verdict = "failed";
@@ -891,6 +1326,10 @@ static int deploy(const struct opts *o, struct sk_client *c, int *code, struct s
     memset(&oc, 0, sizeof(oc));
     w.o = o;
     w.c = c;
+    w.last_svc = jv_invalid();
+    w.st.seen = jv_invalid();
+    w.logs.o = o;
+    w.logs.home = c;
     sk_buf_init(&w.last_table);
 
     /* 1. What runs now: the rollback target, and the base of the new revision. */
@@ -1009,7 +1448,7 @@ static int deploy(const struct opts *o, struct sk_client *c, int *code, struct s
 
     /* 5. It failed: say why, then get back to what ran before. */
     tool_note(&o->c, "deploy failed: %s", oc.reason);
-    explain_failure(&w, dep_id, new_td);
+    explain_failure(&w, dep_id, new_td, &why);
     *code = EXIT_NO;
     if (oc.v == V_ROLLED_BACK_BY_ECS) {
         struct outcome rb = { 0 };
@@ -1023,6 +1462,8 @@ static int deploy(const struct opts *o, struct sk_client *c, int *code, struct s
         verdict = rb.v == V_DONE ? "rolled-back" : "rollback-incomplete";
         if (rb.v == V_TIMEOUT)
             *code = EXIT_TIMEOUT;
+        else if (rb.v != V_DONE)
+            tool_note(&o->c, "ECS's rollback did not finish: %s", rb.reason);
     } else if (o->no_rollback) {
         verdict = "failed";
         tool_note(&o->c, "--no-rollback: the service is left on %s", td_name(new_arn));
@@ -1044,6 +1485,8 @@ static int deploy(const struct opts *o, struct sk_client *c, int *code, struct s
         verdict = rb.v == V_DONE ? "rolled-back" : "rollback-incomplete";
         if (rb.v == V_TIMEOUT)
             *code = EXIT_TIMEOUT;
+        else if (rb.v != V_DONE)
+            tool_note(&o->c, "the rollback did not finish: %s", rb.reason);
     }
 
 report:
@@ -1056,6 +1499,8 @@ report:
         result = jv_object_set(result, jv_string("rollbackDeploymentId"), jv_string(rb_dep));
     if (oc.reason[0] && oc.v != V_DONE)
         result = jv_object_set(result, jv_string("reason"), jv_string(oc.reason));
+    if (jv_get_kind(why) == JV_KIND_ARRAY)
+        result = jv_object_set(result, jv_string("why"), jv_copy(why));
     result = jv_object_set(result, jv_string("durationSeconds"), jv_number(floor(tool_now_s() - start + 0.5)));
     result = jv_object_set(result, jv_string("apiCalls"), jv_number(w.calls));
     if (tool_emit(&o->c, result, print_result, err) < 0)
@@ -1070,6 +1515,7 @@ out:
     jv_free(reg_res);
     jv_free(shown);
     jv_free(new_td);
+    jv_free(why);
     free(prev_td);
     free(new_arn);
     return rc;
@@ -1120,6 +1566,11 @@ static int logs(const struct opts *o, struct sk_client *c, struct sk_err *err)
     jv svc = jv_invalid(), td = jv_invalid(), tags = jv_invalid(), conts, seen = jv_object();
     long long start_ms = ((long long)time(NULL) - o->since) * 1000;
     int rc = -1, i, n, rounds = 0;
+    struct log_regions lr;
+
+    memset(&lr, 0, sizeof(lr));
+    lr.o = o;
+    lr.home = c;
 
     if (sk_ecs_describe_service(c, o->cluster, o->service, &svc, err) < 0 ||
         describe_task_def(c, str_or(svc, "taskDefinition", ""), &td, &tags, err) < 0)
@@ -1132,7 +1583,16 @@ static int logs(const struct opts *o, struct sk_client *c, struct sk_err *err)
             jv ct = jv_array_get(jv_copy(conts), i), lc = sk_json_get(ct, "logConfiguration"),
                opt = sk_json_get(lc, "options");
             const char *group = sk_json_str(opt, "awslogs-group"), *prefix = sk_json_str(opt, "awslogs-stream-prefix");
-            if (group && prefix && sk_json_str(ct, "name")) {
+            struct sk_client *lc_client = NULL;
+            if (group && prefix && sk_json_str(ct, "name") &&
+                !(lc_client = logs_client(&lr, sk_json_str(opt, "awslogs-region"), err))) {
+                jv_free(opt);
+                jv_free(lc);
+                jv_free(ct);
+                jv_free(conts);
+                goto out;
+            }
+            if (lc_client) {
                 struct sk_buf sp = SK_BUF_INIT;
                 jv next = jv_null();
                 int pages;
@@ -1145,7 +1605,7 @@ static int logs(const struct opts *o, struct sk_client *c, struct sk_err *err)
                     in = jv_object_set(in, jv_string("startTime"), jv_number((double)start_ms));
                     if (jv_get_kind(next) == JV_KIND_STRING)
                         in = jv_object_set(in, jv_string("nextToken"), jv_copy(next));
-                    if (sk_client_json(c, &sk_svc_logs, "FilterLogEvents", in, 0, &res, err) < 0) {
+                    if (sk_client_json(lc_client, &sk_svc_logs, "FilterLogEvents", in, 0, &res, err) < 0) {
                         jv_free(next);
                         sk_buf_release(&sp);
                         jv_free(opt);
@@ -1202,6 +1662,7 @@ static int logs(const struct opts *o, struct sk_client *c, struct sk_err *err)
     jv_free(conts);
     rc = 0;
 out:
+    log_regions_release(&lr);
     jv_free(seen);
     jv_free(svc);
     jv_free(td);

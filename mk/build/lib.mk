@@ -7,6 +7,7 @@ LIB_OBJS += lib/ecr.o
 LIB_OBJS += lib/ecs.o
 LIB_OBJS += lib/elbv2.o
 LIB_OBJS += lib/err.o
+LIB_OBJS += lib/explain.o
 LIB_OBJS += lib/hdr.o
 LIB_OBJS += lib/http.o
 LIB_OBJS += lib/image.o

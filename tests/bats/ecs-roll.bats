@@ -256,3 +256,24 @@ MK
     run -0 make -s -C "$dir" status-aws
     assert_output --partial "PRIMARY"
 }
+
+@test "log lines are read in the container's awslogs-region: a failed deploy's stopped tasks, and --logs" {
+    service web example/model:good '{"enable":true,"rollback":false}'
+    awsref ecs describe-task-definition --task-definition "fam-$C:1" --query taskDefinition --output json |
+        jq '.containerDefinitions[0].logConfiguration.options["awslogs-region"] = "us-west-2"' >"$BATS_TEST_TMPDIR/td.json"
+    run -1 --separate-stderr ecs-roll --cluster "$C" --service web --task-def "$BATS_TEST_TMPDIR/td.json" \
+        --image app=example/model:crash --no-rollback
+    [[ $stderr == *"last log lines (/ecs/fam-$C ecs/app/"*" in us-west-2):"* ]] || fail "stderr: $stderr"
+    [[ $stderr == *"ModuleNotFoundError: No module named 'mlflow'"* ]] || fail "no log lines: $stderr"
+    [[ $stderr != *"(no log lines"* ]] || fail "stderr: $stderr"
+    run -0 --separate-stderr ecs-roll --cluster "$C" --service web --logs --since 5m
+    assert_output --partial "ModuleNotFoundError"
+    # They are in us-west-2 only (the client's region is us-east-1).
+    assert_equal "$AWS_REGION" us-east-1
+    assert_equal "$(awsref logs describe-log-groups --region us-west-2 --log-group-name-prefix "/ecs/fam-$C" \
+        --query 'length(logGroups)')" 1
+    if awsref logs filter-log-events --region us-east-1 --log-group-name "/ecs/fam-$C" \
+        --filter-pattern ModuleNotFoundError --query 'events[0].message' --output text 2>/dev/null | grep -q Module; then
+        fail "the crash's lines are in us-east-1 too"
+    fi
+}

@@ -6,6 +6,12 @@
 
 load helpers/common
 
+setup_file() {
+    local maker=$REPO/tests/fixtures/make-images
+    [[ -f $maker ]] || return 0
+    python3 "$maker" "$BATS_FILE_TMPDIR/img" >/dev/null
+}
+
 setup() {
     use_stack
     U=$(unique)
@@ -156,16 +162,16 @@ at_least() {
     [[ $v =~ ^[0-9]+$ ]] && ((v >= $1))
 }
 
-# stopped_by DEPLOYMENT: ARNs of stopped tasks that DEPLOYMENT started. ListTasks takes startedBy
-# only as its sole filter (docs/aws-fidelity.md), so: the service's stopped tasks, then DescribeTasks.
+# stopped_by DEPLOYMENT: ARNs of stopped tasks that DEPLOYMENT started (the service's stopped tasks,
+# their startedBy read back: ListTasks takes startedBy only as its one filter,
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTasks.html).
 stopped_by() {
     local arns
-    arns=$(awsref ecs list-tasks --cluster "$CLUSTER" --service-name "$SVC" --desired-status STOPPED \
-        --query 'taskArns[]' --output text)
-    [[ -n $arns && $arns != None ]] || return 0
-    # shellcheck disable=SC2086 # one argument per ARN
-    awsref ecs describe-tasks --cluster "$CLUSTER" --tasks $arns --query "tasks[?startedBy=='$1'].taskArn" \
-        --output text | tr '\t' '\n' | sed '/^$/d'
+    arns=$(tasks STOPPED)
+    [[ -n $arns ]] || return 0
+    # shellcheck disable=SC2086 # one word per ARN
+    awsref ecs describe-tasks --cluster "$CLUSTER" --tasks $arns --output json |
+        jq -r --arg d "$1" '.tasks[] | select(.startedBy == $d) | .taskArn'
 }
 
 # svc_field JQ: one value from the service.
@@ -382,6 +388,90 @@ svc_field() {
     assert_equal "${#lines[@]}" 2
     refute_line RUNNING
     assert_equal "$(svc | jq -r '.deployments[0].rolloutState')" IN_PROGRESS
+}
+
+@test "image pulls: an image the registry lacks fails to start as on ECS, one it holds runs, other registries are not asked" {
+    [[ -n ${SK_REGISTRY:-} ]] || skip "the stack has no registry"
+    need_tool ecr-push
+    target_group
+    repo=sim-$H
+    ecr-push -q --create-repo "$BATS_FILE_TMPDIR/img/oci.tar" "$repo:good" >/dev/null
+    good=$(task_def "$repo:good")
+    create_service "$good" >/dev/null
+    wait_until 30 stable "$good"
+    # Not pushed: bare (a repository the registry holds: the account's registry) and by registry host.
+    for image in "$repo:missing" "$SK_REGISTRY/$repo@sha256:$(printf x | sha256sum | cut -c1-64)"; do
+        ref=$image
+        [[ $image == "$SK_REGISTRY"/* ]] || ref=$SK_REGISTRY/$image
+        bad=$(task_def "$image")
+        sim_config '{"circuit_breaker_threshold": 200}' >/dev/null
+        dep=$(awsref ecs update-service --cluster "$CLUSTER" --service "$SVC" --task-definition "$bad" \
+            --query 'service.deployments[0].id' --output text)
+        wait_until 30 at_least 2 svc_field ".deployments[] | select(.id == \"$dep\") | .failedTasks"
+        arn=$(stopped_by "$dep" | head -1)
+        t=$(describe_tasks "$arn")
+        reason="CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref $ref: $ref: not found"
+        assert_equal "$(jq -r '.[0] | [.lastStatus, .stopCode, .stoppedReason] | @tsv' <<<"$t")" \
+            "STOPPED	TaskFailedToStart	$reason"
+        assert_equal "$(jq -r '.[0] | [.containers[0].reason, (.containers[0] | has("exitCode")), has("startedAt"),
+            has("pullStartedAt"), .attachments[0].status] | @tsv' <<<"$t")" "$reason	false	false	true	DELETED"
+        has_event "(service $SVC) was unable to place a task. Reason: $reason."
+        # No container ran: no log stream.
+        assert_equal "$(awsref logs describe-log-streams --log-group-name "$LOGS" \
+            --log-stream-name-prefix "ecs/app/${arn##*/}" --query 'length(logStreams)')" 0
+        # The old tasks keep serving; ECS's threshold fails and rolls it back.
+        assert_equal "$(targets healthy)" 2
+        sim_config '{"circuit_breaker_threshold": null}' >/dev/null
+        wait_until 30 stable "$good"
+    done
+    # A registry the stack cannot see, and a bare name of a repository it does not hold: not looked up.
+    for image in 127.0.0.1:5000/model:good2 "other-$H/model:good"; do
+        td=$(task_def "$image")
+        awsref ecs update-service --cluster "$CLUSTER" --service "$SVC" --task-definition "$td" >/dev/null
+        wait_until 30 stable "$td"
+    done
+}
+
+@test "failedTasks resets and stops being evaluated once a task of the deployment is healthy (singleton)" {
+    td=$(task_def 127.0.0.1:5000/model:singleton)
+    awsref ecs create-service --cluster "$CLUSTER" --service-name "$SVC" --task-definition "$td" \
+        --desired-count 2 --launch-type FARGATE \
+        --deployment-configuration 'deploymentCircuitBreaker={enable=true,rollback=true}' >/dev/null
+    dep=$(svc_field '.deployments[0].id')
+    # The first task holds the lock and runs; the other exits 1 and is replaced, again and again.
+    wait_until 30 at_least 4 eval 'stopped_by "$dep" | wc -l'
+    assert_equal "$(svc_field '[.deployments[0].rolloutState, .deployments[0].failedTasks, .runningCount >= 1] | @tsv')" \
+        "IN_PROGRESS	0	true"
+    arn=$(stopped_by "$dep" | head -1)
+    assert_equal "$(jq -r '.[0] | [.stopCode, .containers[0].exitCode] | @tsv' <<<"$(describe_tasks "$arn")")" \
+        "EssentialContainerExited	1"
+    run -0 awsref logs get-log-events --log-group-name "$LOGS" --log-stream-name "ecs/app/${arn##*/}" \
+        --query 'events[].message' --output text
+    assert_output --partial "locked by another instance"
+    awsref ecs update-service --cluster "$CLUSTER" --service "$SVC" --desired-count 0 >/dev/null
+}
+
+@test "capacity: no Fargate capacity leaves tasks unplaced, with ECS's event; counted by the breaker; restored" {
+    td=$(task_def 127.0.0.1:5000/model:good)
+    run -22 curl -sf -X POST --data '{"cluster": "c", "service": "s", "fargate": -1}' "$AWS_ENDPOINT_URL/shipkit-sim/capacity"
+    run -22 curl -sf -X POST --data '{"cluster": "c", "fargate": 1}' "$AWS_ENDPOINT_URL/shipkit-sim/capacity"
+    run -0 curl -sf -X POST --data "{\"cluster\": \"$CLUSTER\", \"service\": \"$SVC\", \"fargate\": 0}" \
+        "$AWS_ENDPOINT_URL/shipkit-sim/capacity"
+    assert_equal "$(jq -r --arg k "$CLUSTER:$SVC" '.fargate[$k]' <<<"$output")" 0
+    awsref ecs create-service --cluster "$CLUSTER" --service-name "$SVC" --task-definition "$td" \
+        --desired-count 2 --launch-type FARGATE \
+        --deployment-configuration 'deploymentCircuitBreaker={enable=true,rollback=false}' >/dev/null
+    wait_until 30 is FAILED svc_field '.deployments[0].rolloutState'
+    assert_equal "$(tasks RUNNING | wc -l)" 0
+    assert_equal "$(tasks STOPPED | wc -l)" 0
+    run -0 svc_field '.events[].message'
+    assert_line "(service $SVC) was unable to place a task. Reason: Capacity is unavailable at this time. Please try again later or in a different availability zone."
+    # One event for the cause, not one per attempt (ECS omits duplicates).
+    assert_equal "$(grep -c 'unable to place' <<<"$output")" 1
+    curl -sf -X POST --data "{\"cluster\": \"$CLUSTER\", \"service\": \"$SVC\", \"fargate\": null}" \
+        "$AWS_ENDPOINT_URL/shipkit-sim/capacity" >/dev/null
+    awsref ecs update-service --cluster "$CLUSTER" --service "$SVC" --force-new-deployment >/dev/null
+    wait_until 30 is COMPLETED svc_field '.deployments[0].rolloutState'
 }
 
 # --- the control endpoint and API details ---------------------------------------------------------

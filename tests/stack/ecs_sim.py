@@ -4,13 +4,21 @@ moto accepts CreateService/UpdateService but nothing moves. Here a thread tickin
 deployments, tasks and ELBv2 targets along simulated time (x $SK_SIM_TIME_SCALE, default 0.1) by
 mutating moto's ECS, ELBv2 and Logs backends in-process, under a lock those services' request
 handlers also take; API calls stay signed and IAM-authorized. The first container's image picks a
-scenario ("crash", "unhealthy", "slow"). /shipkit-sim/* on moto's port controls it. The model,
-timings and limits are in docs/ecs-simulator.md.
+scenario ("crash", "unhealthy", "slow", "singleton"). Tasks start the way Fargate starts them: placed
+(or not: capacity, container instances), their execution resources fetched (ECR authorization,
+secrets: the execution role's IAM policies and the subnet's routes decide), their images pulled from
+the stack's registry (a missing image fails as on ECS). /shipkit-sim/* on moto's port controls it.
+The model, timings, failure messages (with the AWS pages they come from) and limits are in
+docs/ecs-simulator.md.
 """
+import base64
+import http.client
 import json
 import math
 import os
 import random
+import re
+import ssl
 import sys
 import threading
 import time
@@ -21,13 +29,18 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.responses import BaseResponse
 from moto.core.utils import utcnow
 from moto.ec2.models import ec2_backends
+from moto.ecr.models import ecr_backends
 from moto.ecs.models import EC2ContainerServiceBackend, Task
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup, elbv2_backends
 from moto.elbv2.responses import ELBV2Response
+from moto.iam.access_control import IAMPolicy, PermissionResult
+from moto.iam.models import iam_backends
 from moto.logs.models import logs_backends
 from moto.logs.responses import LogsResponse
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.secretsmanager.models import secretsmanager_backends
+from moto.ssm.models import ssm_backends
 
 # Phase lengths, in simulated seconds ("slow" images take 5x as long).
 PROVISION = 2  # PROVISIONING -> PENDING
@@ -40,8 +53,11 @@ STABLE = 2  # a task without target groups counts as healthy after this long RUN
 DRAIN = 5  # target draining (Target.DeregistrationInProgress) before it is removed
 STOP = 1  # STOPPING -> STOPPED
 KEEP_STOPPED = 3600  # stopped tasks stay visible this long (ECS: about an hour)
+PLACE_RETRY = 20  # after "unable to place a task", the scheduler tries again this much later
 SLOW = 5
 TICK = 0.1  # real seconds between ticks
+REGISTRY_TTL = 2.0  # real seconds an answer of the stack's registry is reused
+SCENARIOS = ("crash", "unhealthy", "slow", "singleton")
 
 CB_REASON = "ECS deployment circuit breaker: tasks failed to start."
 LOCK = threading.RLock()
@@ -65,7 +81,7 @@ def _deployment_id():
 
 def _scenario(image):
     image = (image or "").lower()
-    return {s for s in ("crash", "unhealthy", "slow") if s in image}
+    return {s for s in SCENARIOS if s in image}
 
 
 def _deployment_config(given):
@@ -74,6 +90,302 @@ def _deployment_config(given):
           "deploymentCircuitBreaker": {"enable": False, "rollback": False}}
     dc.update(given or {})
     return dc
+
+
+# --- starting a task: what Fargate fetches and pulls before a container runs ---------------------
+#
+# The words of every failure are AWS's, from the ECS Developer Guide's stopped-task pages:
+#   https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html
+#   CannotPullContainerError: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_cannot_pull_image.html
+#   ResourceInitializationError: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/resource-initialization-error.html
+#   service events: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-event-messages.html
+# and the shape the Fargate agent gives them today (platform version 1.4.0: execution resources,
+# that is the ECR authorization token and the secrets, are fetched before the images are pulled;
+# https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html).
+
+_NAME = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_REPO_RE = re.compile(rf"(?P<repo>{_NAME}(?:/{_NAME})*)(?::(?P<tag>\w[\w.-]{{0,127}}))?"
+                      r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?")
+_HOST_RE = re.compile(r"(?:[A-Za-z0-9-]+\.)*[A-Za-z0-9-]+(?::[0-9]{1,5})?")
+_ECR_HOST_RE = re.compile(r"(?P<account>[0-9]{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com")
+_MANIFESTS = ", ".join(["application/vnd.oci.image.index.v1+json", "application/vnd.oci.image.manifest.v1+json",
+                        "application/vnd.docker.distribution.manifest.list.v2+json",
+                        "application/vnd.docker.distribution.manifest.v2+json"])
+_NO_ROUTE_IP = "52.46.143.200"  # where "dial tcp ...: i/o timeout" says it tried to connect
+
+
+def parse_image(image):
+    """A Docker image reference as the container runtime reads it: (host or None, repo, tag, digest),
+    or None when it is not one (https://github.com/distribution/reference, grammar.go). The first
+    component is a registry host only when it has a dot or a port, or is localhost."""
+    image = image or ""
+    host, rest = None, image
+    first, slash, after = image.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        if not _HOST_RE.fullmatch(first):
+            return None
+        host, rest = first, after
+    m = _REPO_RE.fullmatch(rest)
+    if not m:
+        return None
+    return host, m["repo"], m["tag"], m["digest"]
+
+
+class Registry:
+    """The stack's docker-registry (tests/stack/up: $SK_MOTO_ECR_PROXY, TLS with the stack's CA
+    $SK_MOTO_REGISTRY_CA, htpasswd user AWS with the password moto's ECR token carries), asked the
+    way an image pull asks: HEAD /v2/<repo>/manifests/<tag or digest>. Answers are reused for
+    REGISTRY_TTL seconds. Without the registry (or its CA) nothing is looked up."""
+
+    def __init__(self):
+        self.host = os.environ.get("SK_MOTO_ECR_PROXY", "")
+        ca = os.environ.get("SK_MOTO_REGISTRY_CA", "")
+        self.ctx = ssl.create_default_context(cafile=ca) if self.host and ca and os.path.exists(ca) else None
+        self.cache = {}
+
+    def enabled(self):
+        return self.ctx is not None
+
+    def _status(self, method, path, account):
+        now = time.monotonic()
+        hit = self.cache.get((method, path))
+        if hit and hit[1] > now:
+            return hit[0]
+        host, _, port = self.host.rpartition(":")
+        token = base64.b64encode(f"AWS:{account}-auth-token".encode()).decode()
+        status = None
+        try:
+            conn = http.client.HTTPSConnection(host, int(port or 443), context=self.ctx, timeout=2)
+            try:
+                conn.request(method, path, headers={"Authorization": "Basic " + token, "Accept": _MANIFESTS})
+                resp = conn.getresponse()
+                resp.read()
+                status = resp.status
+            finally:
+                conn.close()
+        except (OSError, ValueError, http.client.HTTPException) as e:
+            _log(f"registry {method} {path}: {e}")
+        if status not in (200, 404):
+            _log(f"registry {method} {path}: status {status}; not judged")
+            status = None
+        self.cache[(method, path)] = (status, now + REGISTRY_TTL)
+        return status
+
+    def has_repo(self, repo, account):
+        """True, False, or None (no answer)."""
+        st = self._status("GET", f"/v2/{repo}/tags/list", account)
+        return None if st is None else st == 200
+
+    def has_image(self, repo, ref, account):
+        st = self._status("HEAD", f"/v2/{repo}/manifests/{ref}", account)
+        return None if st is None else st == 200
+
+
+REGISTRY = Registry()
+
+
+def _ecr_has(account, region, repo):
+    try:
+        return repo in ecr_backends[account][region].repositories
+    except Exception:  # noqa: BLE001 - no such backend
+        return False
+
+
+def image_source(image, account, region):
+    """Where ECS pulls image from, on the stack: {"kind": "ecr", ...} for the account's registry (the
+    stack's registry stands in for it: a reference naming $SK_MOTO_ECR_PROXY or the account's ECR
+    host, or one without a registry host whose repository the account's ECR has and the stack's
+    registry holds: ecr-push's convention), {"kind": "public", ...} for any other registry (Docker
+    Hub for other bare names: not looked up), None for a reference that is not one."""
+    parsed = parse_image(image)
+    if parsed is None:
+        return None
+    host, repo, tag, digest = parsed
+    src = {"kind": "public", "host": host, "repo": repo, "tag": tag or ("" if digest else "latest"),
+           "digest": digest}
+    ecr_host = _ECR_HOST_RE.fullmatch(host or "")
+    if REGISTRY.enabled() and (host == REGISTRY.host or (ecr_host and ecr_host["account"] == account) or
+                               (host is None and _ecr_has(account, region, repo) and
+                                REGISTRY.has_repo(repo, account))):
+        src["kind"] = "ecr"
+        host = host or REGISTRY.host
+    elif host is None:
+        host = "docker.io"
+        repo = repo if "/" in repo else f"library/{repo}"
+    src["ref"] = f"{host}/{repo}" + (f":{src['tag']}" if src["tag"] else "") + (f"@{digest}" if digest else "")
+    src["registry"], src["path"] = host, repo
+    return src
+
+
+def _request_id():
+    return str(uuid.uuid4())
+
+
+def _assumed(t, role):
+    return f"arn:aws:sts::{t._account_id}:assumed-role/{role.name}/{t.id}"
+
+
+def _denied(t, role, action, resource):
+    return (f"AccessDeniedException: User: {_assumed(t, role)} is not authorized to perform: {action} on resource: "
+            f"{resource} because no identity-based policy allows the {action} action status code: 400, request id: "
+            f"{_request_id()}")
+
+
+RIE = "ResourceInitializationError: unable to pull secrets or registry auth: "
+
+
+def msg_ecr_no_route(region):
+    return (RIE + "The task cannot pull registry auth from Amazon ECR: There is a connection issue between the task "
+            "and Amazon ECR. Check your task network configuration. operation error ECR: GetAuthorizationToken, "
+            "exceeded maximum number of attempts, 3, https response error StatusCode: 0, RequestID: , request send "
+            f"failed, Post \"https://api.ecr.{region}.amazonaws.com/\": dial tcp {_NO_ROUTE_IP}:443: i/o timeout")
+
+
+def msg_ecr_auth_denied(t, role):
+    return (RIE + "execution resource retrieval failed: unable to retrieve ecr registry auth: service call has been "
+            "retried 3 time(s): " + _denied(t, role, "ecr:GetAuthorizationToken", "*"))
+
+
+def msg_pull_denied(src):
+    ref = src["digest"] or src["tag"]
+    return (f"CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref "
+            f"{src['ref']}: pulling from host {src['registry']} failed with status code [manifests {ref}]: "
+            "403 Forbidden")
+
+
+def msg_not_found(src):
+    return (f"CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref "
+            f"{src['ref']}: {src['ref']}: not found")
+
+
+def msg_pull_no_route(src):
+    host = "registry-1.docker.io" if src["registry"] == "docker.io" else src["registry"]
+    return (f"CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref "
+            f"{src['ref']}: failed to do request: Head \"https://{host}/v2/{src['path']}/manifests/"
+            f"{src['digest'] or src['tag']}\": dial tcp {_NO_ROUTE_IP}:443: i/o timeout")
+
+
+def msg_ssm_no_route():
+    return (RIE + "unable to retrieve secrets from ssm: The task cannot pull secrets from AWS Systems Manager. There "
+            "is a connection issue between the task and AWS Systems Manager Parameter Store. Check your task "
+            "network configuration. RequestCanceled: request context canceled caused by: context deadline exceeded")
+
+
+def msg_asm_no_route(arn):
+    return (RIE + "unable to retrieve secret from asm: There is a connection issue between the task and AWS Secrets "
+            f"Manager. Check your task network configuration. failed to fetch secret {arn} from secrets manager: "
+            "operation error Secrets Manager: GetSecretValue, https response error StatusCode: 0, RequestID: , "
+            "canceled, context deadline exceeded")
+
+
+def msg_ssm(detail):
+    return (RIE + "execution resource retrieval failed: unable to retrieve secrets from ssm: service call has been "
+            f"retried 1 time(s): {detail}")
+
+
+def msg_asm(detail):
+    return (RIE + "execution resource retrieval failed: unable to retrieve secret from asm: service call has been "
+            f"retried 1 time(s): {detail}")
+
+
+def role_allows(role, action, resource):
+    """IAM's verdict for the execution role: an explicit Deny wins, else some Allow is needed
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html);
+    inline and attached managed policies, evaluated by moto's own policy engine."""
+    allowed = False
+    for doc in list(role.policies.values()) + list(role.managed_policies.values()):
+        try:
+            verdict = IAMPolicy(doc).is_action_permitted(action, resource)
+        except Exception:  # noqa: BLE001 - a policy moto cannot read grants nothing
+            continue
+        if verdict == PermissionResult.DENIED:
+            return False
+        allowed = allowed or verdict == PermissionResult.PERMITTED
+    return allowed
+
+
+def reachable(account, region, subnet_id):
+    """What a task in subnet_id can reach: None when the stack cannot tell (a subnet moto's EC2 does
+    not have: everything), else a set of "internet" (a 0.0.0.0/0 route to a gateway, NAT, instance or
+    interface in the subnet's route table, or the main one; a default VPC has it, as on AWS, though
+    moto leaves the route out) and the VPC endpoint services of its VPC ("ecr.api", "ecr.dkr", "s3",
+    "ssm", "secretsmanager", "logs": https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html)."""
+    try:
+        ec2 = ec2_backends[account][region]
+        subnet = ec2.get_subnet(subnet_id)
+        vpc = ec2.get_vpc(subnet.vpc_id)
+    except Exception:  # noqa: BLE001 - unknown subnet
+        return None
+    out = {"internet"} if vpc.is_default else set()
+    tables = [rt for rt in ec2.route_tables.values() if subnet_id in rt._associations.values()] or \
+        [rt for rt in ec2.route_tables.values() if rt.vpc_id == vpc.id and rt.main_association_id]
+    for rt in tables[:1]:
+        for r in rt.routes:
+            if r.destination_cidr_block == "0.0.0.0/0" and not r.local and \
+                    (r.gateway or r.nat_gateway or r.instance or r.transit_gateway or r.interface):
+                out.add("internet")
+    prefix = f"com.amazonaws.{region}."
+    for ep in ec2.vpc_end_points.values():
+        if ep.vpc_id == vpc.id and ep.service_name.startswith(prefix):
+            out.add(ep.service_name[len(prefix):])
+    return out
+
+
+def can_reach(net, what):
+    if net is None or "internet" in net:
+        return True
+    need = {"ecr": {"ecr.api", "ecr.dkr", "s3"}, "ssm": {"ssm"}, "secretsmanager": {"secretsmanager"}}.get(what)
+    return bool(need) and need <= net
+
+
+def secret_failure(t, role, value_from, net):
+    """Why the secret valueFrom cannot be fetched for task t (None: it can): Secrets Manager for a
+    secretsmanager ARN (optionally ...:json-key:version-stage:version-id), else an SSM parameter (name
+    or ARN) (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/secrets-envvar.html)."""
+    acct, region = t._account_id, t.region_name
+    parts = value_from.split(":")
+    if value_from.startswith("arn:") and len(parts) >= 7 and parts[2] == "secretsmanager":
+        sregion, sacct = parts[3] or region, parts[4] or acct
+        arn, key = ":".join(parts[:7]), (parts[7] if len(parts) > 7 else "")
+        if not can_reach(net, "secretsmanager"):
+            return msg_asm_no_route(arn)
+        backend = secretsmanager_backends[sacct][sregion]
+        try:
+            secret = backend.describe_secret(arn)
+        except Exception:  # noqa: BLE001 - not found
+            secret = None
+        if role and not role_allows(role, "secretsmanager:GetSecretValue", secret.arn if secret else arn):
+            return msg_asm(f"failed to fetch secret {arn} from secrets manager: "
+                           + _denied(t, role, "secretsmanager:GetSecretValue", secret.arn if secret else arn))
+        if secret is None:
+            return msg_asm(f"failed to fetch secret {arn} from secrets manager: ResourceNotFoundException: Secrets "
+                           f"Manager can't find the specified secret. status code: 400, request id: {_request_id()}")
+        if key:
+            try:
+                value = json.loads(backend.get_secret_value(arn, None, None).get("SecretString") or "")
+            except Exception:  # noqa: BLE001 - not JSON, or no value
+                value = None
+            if not isinstance(value, dict) or key not in value:
+                return msg_asm(f"retrieved secret from Secrets Manager did not contain json key {key}")
+        return None
+    if value_from.startswith("arn:") and len(parts) >= 6 and parts[2] == "ssm" and parts[5].startswith("parameter/"):
+        sregion, sacct = parts[3] or region, parts[4] or acct
+        name = ":".join(parts[5:])[len("parameter"):]
+    else:
+        sregion, sacct, name = region, acct, value_from
+    if not can_reach(net, "ssm"):
+        return msg_ssm_no_route()
+    arn = f"arn:aws:ssm:{sregion}:{sacct}:parameter/{name.lstrip('/')}"
+    if role and not role_allows(role, "ssm:GetParameters", arn):
+        return msg_ssm(_denied(t, role, "ssm:GetParameters", arn))
+    backend = ssm_backends[sacct][sregion]
+    for candidate in dict.fromkeys([name, "/" + name.lstrip("/"), name.lstrip("/")]):
+        try:
+            if backend.get_parameter(candidate):
+                return None
+        except Exception:  # noqa: BLE001 - not found
+            pass
+    return msg_ssm(f"invalid ssm parameters: {name}")
 
 
 class SimTask(Task):
@@ -101,6 +413,7 @@ class SimTask(Task):
         self.pull_started_at = self.pull_stopped_at = self.execution_stopped_at = None
         self.ip = ip
         subnets = ((s.network_configuration or {}).get("awsvpcConfiguration") or {}).get("subnets") or ["subnet-sim"]
+        self._subnet = subnets[0]
         attachment = str(uuid.uuid4())
         a, b = ip.split(".")[2:]
         self.attachments = [{"id": attachment, "type": "ElasticNetworkInterface", "status": "ATTACHED", "details": [
@@ -122,6 +435,9 @@ class SimTask(Task):
         self._f = SLOW if "slow" in self._scn else 1
         self._healthy = self._stop = self._failed = False
         self._targets = []  # (target group arn, port) this task registered
+        self._start = None  # why it cannot start ({"reason", "container", "pull"}), found when it is PENDING
+        if "singleton" in self._scn:  # the deployment's first task holds the lock; the others cannot
+            self._holder = dep.setdefault("_holder", self.id) == self.id
 
     @property
     def last_status(self):
@@ -180,6 +496,7 @@ class Simulator:
         self.targets = {}  # (target group arn, ip) -> {port, state, reason, desc, t, task}
         self.ip_seq = 0
         self.queued = {}  # "cluster:service" -> event messages for its next deployment (POST /shipkit-sim/event)
+        self.capacity = {}  # "cluster:service" -> Fargate tasks that can still be placed (POST /shipkit-sim/capacity)
 
     def reset(self):
         for (tg_arn, ip), st in list(self.targets.items()):
@@ -187,7 +504,8 @@ class Simulator:
             if tg is not None:
                 tg.targets.pop(ip, None)
         self.config = _default_config()
-        self.services, self.targets, self.queued = {}, {}, {}
+        self.services, self.targets, self.queued, self.capacity = {}, {}, {}, {}
+        REGISTRY.cache.clear()
 
     # --- hooks from the API handlers ---
 
@@ -241,10 +559,111 @@ class Simulator:
     def _target_group(self, task, arn):
         return elbv2_backends[task._account_id][task.region_name].target_groups.get(arn)
 
+    def count_failure(self, svc, dep_id, n=1):
+        """failedTasks: "The number of consecutively failed tasks in the deployment. A task is considered a
+        failure if the service scheduler can't launch the task, the task doesn't transition to a RUNNING
+        state, or if it fails any of its defined health checks and is stopped. Once a service deployment
+        has one or more successfully running tasks, the failed task count resets to zero and stops being
+        evaluated." (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html)"""
+        for d in svc.service.deployments:
+            if d["id"] == dep_id and not d.get("_ok"):
+                d["failedTasks"] += n
+
+    def dep_event(self, svc, dep_id, message):
+        """A service event about a deployment, once: ECS omits duplicate messages "until either the cause is
+        resolved or six hours passes" (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-event-messages.html)."""
+        for d in svc.service.deployments:
+            if d["id"] == dep_id:
+                said = d.setdefault("_said", [])
+                if message not in said:
+                    said.append(message)
+                    svc.event(message)
+
+    def placement_failure(self, svc):
+        """Why a task of the service cannot be placed now (None: it can). Fargate: the capacity the control
+        endpoint left the service; the EC2 launch type: a cluster without ACTIVE container instances."""
+        s = svc.service
+        cps = getattr(s, "capacity_provider_strategy", None) or []
+        if s.launch_type == "FARGATE" or any(str(c.get("capacityProvider", "")).startswith("FARGATE") for c in cps):
+            if self.capacity.get(svc.key) is not None and self.capacity[svc.key] <= 0:
+                return ("was unable to place a task. Reason: Capacity is unavailable at this time. Please try again "
+                        "later or in a different availability zone.")
+        elif s.launch_type in (None, "EC2") and not cps:
+            instances = svc.backend.container_instances.get(s.cluster_name, {}).values()
+            if not any(getattr(ci, "status", "ACTIVE") == "ACTIVE" for ci in instances):
+                return ("was unable to place a task because no container instance met all of its requirements. "
+                        "Reason: No Container Instances were found in your cluster. For more information, see the "
+                        "Troubleshooting section.")
+        return None
+
+    def exec_role(self, t):
+        """The task definition's execution role in moto's IAM, or None: not checked. None is given, the role
+        is not in IAM, or it has no policy at all (a stand-in whose ARN is all a test needed)."""
+        arn = getattr(t._td, "execution_role_arn", None)
+        if not arn:
+            return None
+        try:
+            role = iam_backends[t._account_id]["global"].get_role_by_arn(arn)
+        except Exception:  # noqa: BLE001 - unknown role
+            return None
+        return role if role.policies or role.managed_policies else None
+
+    def start_failure(self, svc, t):
+        """Why task t cannot start, found as it enters PENDING: {"reason", "container", "pull"}, or None.
+        First the execution resources (ECR authorization token, secrets), then each container's image."""
+        acct, region = t._account_id, t.region_name
+        role, net = self.exec_role(t), reachable(acct, region, t._subnet)
+        conts = t._td.container_definitions
+        images = [(c.get("name"), image_source(c.get("image"), acct, region)) for c in conts]
+        if any(src and src["kind"] == "ecr" for _, src in images):
+            if not can_reach(net, "ecr"):
+                return {"reason": msg_ecr_no_route(region), "container": None, "pull": False}
+            if role and not role_allows(role, "ecr:GetAuthorizationToken", "*"):
+                return {"reason": msg_ecr_auth_denied(t, role), "container": None, "pull": False}
+        for c in conts:
+            for sec in c.get("secrets") or []:
+                why = secret_failure(t, role, str(sec.get("valueFrom") or ""), net) if sec.get("valueFrom") else None
+                if why:
+                    return {"reason": why, "container": None, "pull": False}
+        for name, src in images:
+            if src is None:
+                continue
+            if src["kind"] == "ecr":
+                repo_arn = f"arn:aws:ecr:{region}:{acct}:repository/{src['repo']}"
+                if role and not all(role_allows(role, a, repo_arn) for a in ("ecr:BatchGetImage",
+                                                                              "ecr:GetDownloadUrlForLayer")):
+                    return {"reason": msg_pull_denied(src), "container": name, "pull": True}
+                if REGISTRY.has_image(src["repo"], src["digest"] or src["tag"], acct) is False:
+                    return {"reason": msg_not_found(src), "container": name, "pull": True}
+            elif not can_reach(net, "internet"):
+                return {"reason": msg_pull_no_route(src), "container": name, "pull": True}
+        return None
+
+    def fail_start(self, svc, t):
+        """TaskFailedToStart: no container ran, so no exit code and no log stream."""
+        why = t._start["reason"]
+        t.desired_status, t.stop_code, t.stopped_reason = "STOPPED", "TaskFailedToStart", why
+        t.stopping_at = t.execution_stopped_at = utcnow()
+        t._stop, t._failed, t._t, t._last = True, True, self.clock, "STOPPING"
+        for c in t.containers:
+            c["lastStatus"] = "STOPPED"
+            if c["name"] == t._start["container"]:
+                c["reason"] = why[:1024]  # the Container shape's limit
+        self.count_failure(svc, t.started_by)
+        self.dep_event(svc, t.started_by, f"was unable to place a task. Reason: {why}" + ("" if why.endswith(".") else "."))
+
     def launch(self, svc, dep, n):
         td = svc.backend.describe_task_definition(dep["taskDefinition"])
         tasks = svc.backend.tasks.setdefault(svc.service.cluster_name, {})
-        for _ in range(n):
+        for i in range(n):
+            why = self.placement_failure(svc)
+            if why:  # ECS tries again later; each task it could not place counts
+                dep["_retry"] = self.clock + PLACE_RETRY
+                self.count_failure(svc, dep["id"], n - i)
+                self.dep_event(svc, dep["id"], why)
+                return
+            if self.capacity.get(svc.key) is not None:
+                self.capacity[svc.key] -= 1
             self.ip_seq += 1
             ip = f"10.0.{(self.ip_seq // 250) % 256}.{self.ip_seq % 250 + 4}"
             t = SimTask(svc, dep, td, ip, self.clock)
@@ -272,9 +691,7 @@ class Simulator:
         if code == "ServiceSchedulerInitiated":
             svc.ev["stopped"].append(t.id)
         if failed:
-            for d in svc.service.deployments:
-                if d["id"] == t.started_by:
-                    d["failedTasks"] += 1
+            self.count_failure(svc, t.started_by)
 
     def scale_in(self, svc, t):
         self.stop(svc, t, "ServiceSchedulerInitiated", f"Scaling activity initiated by (deployment {t.started_by})")
@@ -291,6 +708,11 @@ class Simulator:
                                             "desc": "Target registration is in progress", "t": self.clock, "task": t}
             t._targets.append((tg.arn, port))
             svc.ev["reg"][tg.arn] = svc.ev["reg"].get(tg.arn, 0) + 1
+
+    @staticmethod
+    def locked_out(t):
+        """A "singleton" task that is not its deployment's first: it cannot take the lock and exits."""
+        return "singleton" in t._scn and not t._holder
 
     def write_logs(self, t, lines):
         c = t._td.container_definitions[0]
@@ -315,7 +737,12 @@ class Simulator:
             t._last = "RUNNING" if t._ran is not None else "PENDING"
             self.stop(svc, t, "UserInitiated", t.stopped_reason or "Task stopped by user")
         if t._last == "PROVISIONING" and e >= PROVISION * f:
-            t._last, t._t, t.pull_started_at = "PENDING", self.clock, now
+            t._last, t._t = "PENDING", self.clock
+            t._start = self.start_failure(svc, t)
+            if not t._start or t._start["pull"]:
+                t.pull_started_at = now
+        elif t._last == "PENDING" and e >= PULL * f and t._start:
+            self.fail_start(svc, t)
         elif t._last == "PENDING" and e >= PULL * f:
             t._last, t._t, t._ran = "RUNNING", self.clock, self.clock
             t.pull_stopped_at = t.started_at = now
@@ -327,9 +754,16 @@ class Simulator:
                      f"Listening on 0.0.0.0:{ports[0].get('containerPort', 8080)}"]
             if "unhealthy" in t._scn:
                 lines.append("Model not loaded: health checks will answer 503")
-            self.write_logs(t, lines if "crash" not in t._scn else lines[:1])
+            self.write_logs(t, lines if "crash" not in t._scn and not self.locked_out(t) else lines[:1])
             self.register(svc, t)
         elif t._last == "RUNNING" and t.desired_status == "RUNNING":
+            if self.locked_out(t) and e >= CRASH * f:
+                self.write_logs(t, ["Error: the model store is locked by another instance (lock model-store/leader); "
+                                    "exiting"])
+                self.stop(svc, t, "EssentialContainerExited", "Essential container in task exited",
+                          failed=True, exit_code=1)
+                t.containers[0]["reason"] = "Essential container in task exited"
+                return
             if "crash" in t._scn and e >= CRASH * f:
                 self.write_logs(t, ["Traceback (most recent call last):",
                                     '  File "/app/serve.py", line 4, in <module>',
@@ -363,8 +797,8 @@ class Simulator:
                 if (states and all(s == "healthy" for s in states)) or (not states and e >= STABLE * f):
                     t._healthy = True
                     for d in svc.service.deployments:
-                        if d["id"] == t.started_by:
-                            d["failedTasks"] = 0  # resetOnHealthyTask
+                        if d["id"] == t.started_by:  # resets to zero and stops being evaluated (count_failure)
+                            d["failedTasks"], d["_ok"] = 0, True
         elif t._last == "DEACTIVATING":
             if not any(self.targets.get((arn, t.ip), {}).get("state") == "draining" for arn, _ in t._targets):
                 t._last, t._t = "STOPPING", self.clock
@@ -406,7 +840,7 @@ class Simulator:
                 svc.event(f"(deployment {deps[0]['id']}) deployment failed: tasks failed to start, "
                           f"rolling back to deployment {primary['id']}.")
                 deps, alive = s.deployments, []
-        if primary["_launch"] and len(alive) < desired:
+        if primary["_launch"] and len(alive) < desired and self.clock >= primary.get("_retry", 0):
             self.launch(svc, primary, desired - len(alive))
         elif len(alive) > desired:  # scale in: unhealthy and newest first
             for t in sorted(alive, key=lambda t: (t._healthy, -t._t))[:len(alive) - desired]:
@@ -489,7 +923,8 @@ class Simulator:
                 "tasks": [{"taskId": t.id, "startedBy": t.started_by, "taskDefinitionArn": t.task_definition_arn,
                            "lastStatus": t._last, "desiredStatus": t.desired_status, "ip": t.ip,
                            "scenario": sorted(t._scn), "healthy": t._healthy, "stopCode": t.stop_code,
-                           "stoppedReason": t.stopped_reason} for t in svc.tasks]})
+                           "stoppedReason": t.stopped_reason, "subnet": t._subnet} for t in svc.tasks],
+                "fargateCapacity": self.capacity.get(svc.key)})
         for (tg, ip), st in self.targets.items():
             out["targets"].append({"targetGroupArn": tg, "id": ip, "port": st["port"], "state": st["state"],
                                    "reason": st["reason"], "taskId": st["task"].id})
@@ -558,6 +993,20 @@ def _control(environ, start_response):
                 key = f"{ev['cluster']}:{ev['service']}"
                 SIM.queued.setdefault(key, []).append(ev["message"])
                 body = {"queued": len(SIM.queued[key])}
+            elif path == "/shipkit-sim/capacity" and method in ("GET", "POST"):
+                if method == "POST":
+                    req = json.loads(raw or b"{}")
+                    if not isinstance(req, dict) or set(req) - {"cluster", "service", "fargate"} or \
+                            not all(isinstance(req.get(k), str) for k in ("cluster", "service")) or \
+                            not (req.get("fargate") is None or (type(req["fargate"]) is int and req["fargate"] >= 0)):
+                        raise ValueError("capacity takes cluster and service (strings) and fargate: the number of "
+                                         "tasks Fargate can still place for the service (>= 0), or null: no limit")
+                    key = f"{req['cluster'].split('/')[-1]}:{req['service'].split('/')[-1]}"
+                    if req.get("fargate") is None:
+                        SIM.capacity.pop(key, None)
+                    else:
+                        SIM.capacity[key] = req["fargate"]
+                body = {"fargate": SIM.capacity}
             elif path == "/shipkit-sim/network" and method == "GET":
                 qs = dict(p.split("=", 1) for p in environ.get("QUERY_STRING", "").split("&") if "=" in p)
                 body = _network(qs.get("region", "us-east-1"))
