@@ -351,6 +351,8 @@ int sk_endpoint_infer(const char *host, char **name, char **region)
     if (!suffix)
         return 0;
     rest = hlen - best - 1;
+    if (host[0] == '.' || host[rest - 1] == '.')
+        return 0; /* an empty label */
     lab.count = 0;
     for (q = host; q < host + rest;) {
         size_t l = strcspn(q, ".");
