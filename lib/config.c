@@ -29,6 +29,8 @@ static const char env_default_region[] = "AWS_DEFAULT_REGION";
 static const char env_endpoint_url[] = "AWS_ENDPOINT_URL";
 static const char env_ignore_endpoints[] = "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS";
 static const char env_allow_cleartext[] = "SK_ALLOW_CLEARTEXT";
+static const char env_use_fips[] = "AWS_USE_FIPS_ENDPOINT";
+static const char env_use_dualstack[] = "AWS_USE_DUALSTACK_ENDPOINT";
 
 /* Config files are small; anything bigger is almost certainly not one. */
 #define MAX_CONFIG_FILE (4u << 20)
@@ -726,16 +728,77 @@ static int endpoint_out(const char *url, const char *from, enum sk_errkind kind,
     return 0;
 }
 
-int sk_config_endpoint(const struct sk_config *c, const struct sk_service *svc, const char *cli_endpoint,
-                       const char *region, char **out, struct sk_err *err)
+/* A boolean setting: env when set, else the profile's key; "true" or "false" in any case
+ * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-endpoints.html). Anything else is an
+ * error: a FIPS requirement misspelt must not pass as "false". */
+static int bool_setting(const struct sk_config *c, const char *env, const char *key, int *on, const char **fromp,
+                        struct sk_err *err)
+{
+    const char *v = sk_getenv(env), *from = env;
+
+    if (!v) {
+        v = sk_config_get(c, NULL, key);
+        from = key;
+    }
+    *fromp = from;
+    *on = 0;
+    if (!v || !*v || strcasecmp(v, "false") == 0)
+        return 0;
+    if (strcasecmp(v, "true") == 0) {
+        *on = 1;
+        return 0;
+    }
+    if (from == key)
+        return sk_errf(err, SK_E_CONFIG, "invalid %s '%.32s' in profile '%s': use true or false", key, v,
+                       c && c->profile ? c->profile : "default");
+    return sk_errf(err, SK_E_CONFIG, "invalid %s '%.32s': use true or false", env, v);
+}
+
+/* The mode, and the settings that asked for it ("AWS_USE_FIPS_ENDPOINT", "use_dualstack_endpoint"). */
+static int endpoint_mode(const struct sk_config *c, unsigned *mode, const char **fips_from, const char **ds_from,
+                         struct sk_err *err)
+{
+    int fips, dualstack;
+
+    *mode = 0;
+    if (bool_setting(c, env_use_fips, "use_fips_endpoint", &fips, fips_from, err) < 0 ||
+        bool_setting(c, env_use_dualstack, "use_dualstack_endpoint", &dualstack, ds_from, err) < 0)
+        return -1;
+    *mode = (fips ? SK_EP_FIPS : 0) | (dualstack ? SK_EP_DUALSTACK : 0);
+    return 0;
+}
+
+int sk_config_endpoint_mode(const struct sk_config *c, unsigned *mode, struct sk_err *err)
+{
+    const char *f, *d;
+
+    return endpoint_mode(c, mode, &f, &d, err);
+}
+
+static int override_out(const char *url, const char *from, enum sk_errkind kind, struct sk_endpoint *out,
+                        struct sk_err *err)
+{
+    char *u = NULL;
+
+    if (endpoint_out(url, from, kind, &u, err) < 0)
+        return -1;
+    out->url = u;
+    out->signing_region = NULL;
+    return 0;
+}
+
+int sk_config_resolve_endpoint(const struct sk_config *c, const struct sk_service *svc, const char *cli_endpoint,
+                               const char *region, struct sk_endpoint *out, struct sk_err *err)
 {
     char envname[128];
-    const char *v, *ign, *services;
-    struct sk_buf b = SK_BUF_INIT;
+    const char *v, *ign, *services, *fips_from, *ds_from;
+    unsigned mode;
     int ignore;
 
+    /* An endpoint given explicitly wins over FIPS and dual-stack, as in the SDKs (botocore's
+     * compute_endpoint_resolver_builtin_defaults sets neither when it has one). */
     if (cli_endpoint && *cli_endpoint)
-        return endpoint_out(cli_endpoint, "--endpoint-url", SK_E_USAGE, out, err);
+        return override_out(cli_endpoint, "--endpoint-url", SK_E_USAGE, out, err);
 
     /* The environment decides the ignore flag when set at all, else the profile does. */
     ign = sk_getenv(env_ignore_endpoints);
@@ -743,9 +806,9 @@ int sk_config_endpoint(const struct sk_config *c, const struct sk_service *svc, 
     if (!ignore) {
         snprintf(envname, sizeof(envname), "%s_%s", env_endpoint_url, svc->env_suffix);
         if ((v = sk_getenv(envname)))
-            return endpoint_out(v, envname, SK_E_CONFIG, out, err);
+            return override_out(v, envname, SK_E_CONFIG, out, err);
         if ((v = sk_getenv(env_endpoint_url)))
-            return endpoint_out(v, env_endpoint_url, SK_E_CONFIG, out, err);
+            return override_out(v, env_endpoint_url, SK_E_CONFIG, out, err);
         services = sk_config_get(c, NULL, "services");
         if (services && *services) {
             const struct sk_ini_section *s = sk_ini_section(&c->ini, SK_INI_SERVICES, services);
@@ -754,18 +817,37 @@ int sk_config_endpoint(const struct sk_config *c, const struct sk_service *svc, 
 
             for (i = 0; p && i < p->nsubs; i++)
                 if (strcmp(p->subs[i].key, "endpoint_url") == 0 && *p->subs[i].value)
-                    return endpoint_out(p->subs[i].value, "the services section", SK_E_CONFIG, out, err);
+                    return override_out(p->subs[i].value, "the services section", SK_E_CONFIG, out, err);
         }
         /* botocore and the SDK reference fall back to the profile's endpoint_url even when the
          * profile names a services section (aws-c-auth does not). */
         if ((v = sk_config_get(c, NULL, "endpoint_url")) && *v)
-            return endpoint_out(v, "the profile's endpoint_url", SK_E_CONFIG, out, err);
+            return override_out(v, "the profile's endpoint_url", SK_E_CONFIG, out, err);
     }
     if (!region || !*region)
         return sk_errf(err, SK_E_CONFIG, "no region to build the %s endpoint", svc->name);
     if (!valid_region(region))
         return sk_errf(err, SK_E_USAGE, "invalid region '%.64s'", region);
-    sk_buf_addf(&b, "https://%s.%s.%s", svc->endpoint_prefix, region, sk_region_dns_suffix(region));
-    *out = sk_buf_detach(&b, NULL);
+    if (endpoint_mode(c, &mode, &fips_from, &ds_from, err) < 0)
+        return -1;
+    if (sk_endpoint_resolve(svc, region, mode, out, err) < 0) {
+        if (err->kind == SK_E_CONFIG) /* name the settings that asked for it */
+            sk_err_prefix(err, "%s%s%s", mode & SK_EP_FIPS ? fips_from : "",
+                          mode == (SK_EP_FIPS | SK_EP_DUALSTACK) ? " and " : "", mode & SK_EP_DUALSTACK ? ds_from : "");
+        return -1;
+    }
+    return 0;
+}
+
+int sk_config_endpoint(const struct sk_config *c, const struct sk_service *svc, const char *cli_endpoint,
+                       const char *region, char **out, struct sk_err *err)
+{
+    struct sk_endpoint ep = { NULL, NULL };
+
+    if (sk_config_resolve_endpoint(c, svc, cli_endpoint, region, &ep, err) < 0)
+        return -1;
+    *out = ep.url;
+    ep.url = NULL;
+    sk_endpoint_release(&ep);
     return 0;
 }

@@ -4,7 +4,8 @@
  * Rules, from the AWS SDKs and Tools Reference Guide: the file format
  * (https://docs.aws.amazon.com/sdkref/latest/guide/file-format.html, exactly as aws-c-sdkutils
  * parses it), the region (https://docs.aws.amazon.com/sdkref/latest/guide/feature-region.html) and
- * endpoints (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html). Environment variables are read
+ * endpoints (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html,
+ * https://docs.aws.amazon.com/sdkref/latest/guide/feature-endpoints.html). Environment variables are read
  * with sk_getenv(), which treats an empty value as unset. Nothing here touches the network.
  */
 #ifndef SK_CONFIG_H
@@ -85,11 +86,23 @@ int sk_config_region(const struct sk_config *c, const char *cli_region, char **o
 
 /* Endpoint URL for svc: cli_endpoint > AWS_ENDPOINT_URL_<SVC> > AWS_ENDPOINT_URL > [services x]
  * sub-property endpoint_url > profile endpoint_url, where AWS_IGNORE_CONFIGURED_ENDPOINT_URLS /
- * ignore_configured_endpoint_urls=true skips all but cli_endpoint; default
- * https://<endpoint_prefix>.<region>.<dns suffix>. An http:// endpoint passes
- * sk_config_check_cleartext (SK_E_CONFIG). *out is owned. */
+ * ignore_configured_endpoint_urls=true skips all but cli_endpoint; otherwise the AWS endpoint of
+ * the region in the mode sk_config_endpoint_mode gives (sk_endpoint_resolve: the SDKs' endpoint
+ * rules). An endpoint given explicitly wins over FIPS and dual-stack, as in the SDKs. A mode the
+ * rules refuse for the region's partition fails with SK_E_CONFIG naming the setting. An http://
+ * endpoint passes sk_config_check_cleartext (SK_E_CONFIG). *out is owned. */
 int sk_config_endpoint(const struct sk_config *c, const struct sk_service *svc, const char *cli_endpoint,
                        const char *region, char **out, struct sk_err *err);
+/* The same with the signing region the endpoint needs (out->signing_region, NULL: the region;
+ * e.g. us-east-1 for STS in aws-global). Release out with sk_endpoint_release. */
+int sk_config_resolve_endpoint(const struct sk_config *c, const struct sk_service *svc, const char *cli_endpoint,
+                               const char *region, struct sk_endpoint *out, struct sk_err *err);
+
+/* FIPS and dual-stack endpoints (https://docs.aws.amazon.com/sdkref/latest/guide/feature-endpoints.html):
+ * AWS_USE_FIPS_ENDPOINT, else the profile's use_fips_endpoint; AWS_USE_DUALSTACK_ENDPOINT, else
+ * use_dualstack_endpoint. Each is true or false (any case; unset or empty: false); another value
+ * fails with SK_E_CONFIG naming it. *mode gets SK_EP_FIPS and SK_EP_DUALSTACK bits. */
+int sk_config_endpoint_mode(const struct sk_config *c, unsigned *mode, struct sk_err *err);
 
 /* Cleartext needs consent (sk_config_endpoint applies this to every endpoint it returns): an
  * http:// URL is accepted only for a host that is literally loopback (localhost, 127.0.0.0/8,

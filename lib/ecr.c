@@ -16,6 +16,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "endpoints.h"
 #include "json.h"
 #include "jsonw.h"
 #include "mem.h"
@@ -30,29 +31,31 @@ void sk_ecr_token_release(struct sk_ecr_token *t)
 }
 
 /* ECR's registry hosts (https://docs.aws.amazon.com/AmazonECR/latest/userguide/Registries.html,
- * dual-stack: https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-requests.html). The DNS
- * suffix must be the region's (amazonaws.com.cn for cn-*, and so on: sk_region_dns_suffix). */
+ * FIPS and dual-stack: https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-requests.html):
+ * <account>.dkr.ecr[-fips].<region>.<dnsSuffix> and <account>.dkr-ecr[-fips].<region>.<registry
+ * dual-stack suffix>, both suffixes those of the region's partition (lib/endpoints.c: on.aws for
+ * aws and aws-us-gov, on.amazonwebservices.com.cn for aws-cn, ...), FIPS and dual-stack only where
+ * the partition has them. */
 int sk_ecr_parse_host(const char *host, char **account, char **region)
 {
+    const struct sk_partition *part;
     const char *p = host, *dot, *suffix;
     char *r;
     size_t n;
-    int dualstack = 0;
+    int dualstack = 0, fips = 0;
 
     n = strspn(p, "0123456789");
     if (n != 12)
         return 0;
     p += n;
-    if (strncmp(p, ".dkr.ecr", 8) == 0) {
+    if (strncmp(p, ".dkr.ecr", 8) == 0)
         p += 8;
-        if (strncmp(p, "-fips", 5) == 0)
-            p += 5;
-    } else if (strncmp(p, ".dkr-ecr", 8) == 0) {
-        p += 8;
-        dualstack = 1;
-    } else {
+    else if (strncmp(p, ".dkr-ecr", 8) == 0)
+        p += 8, dualstack = 1;
+    else
         return 0;
-    }
+    if (strncmp(p, "-fips", 5) == 0)
+        p += 5, fips = 1;
     if (*p++ != '.')
         return 0;
     dot = strchr(p, '.');
@@ -60,8 +63,9 @@ int sk_ecr_parse_host(const char *host, char **account, char **region)
     if (!dot || dot == p || strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-") != (size_t)(dot - p))
         return 0;
     r = xstrndup(p, (size_t)(dot - p));
-    suffix = dualstack ? "on.aws" : sk_region_dns_suffix(r);
-    if (strcmp(dot + 1, suffix) != 0) {
+    part = sk_partition_of(r);
+    suffix = dualstack ? part->registry_dualstack_suffix : part->dns_suffix;
+    if (strcmp(dot + 1, suffix) != 0 || (fips && !part->supports_fips) || (dualstack && !part->supports_dualstack)) {
         free(r);
         return 0;
     }
@@ -79,11 +83,11 @@ char *sk_ecr_proxy_host(const char *proxy_endpoint)
 }
 
 /* Partitions (https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html):
- * regions with one DNS suffix, and GovCloud apart from the commercial regions that share its suffix. */
+ * the rules engine's partition of each region (lib/endpoints.c), so GovCloud stays apart from the
+ * commercial regions that share its DNS suffix. */
 static int same_partition(const char *a, const char *b)
 {
-    return strcmp(sk_region_dns_suffix(a), sk_region_dns_suffix(b)) == 0 &&
-           (strncmp(a, "us-gov-", 7) == 0) == (strncmp(b, "us-gov-", 7) == 0);
+    return sk_partition_of(a) == sk_partition_of(b);
 }
 
 int sk_ecr_token_for_host(const char *proxy_endpoint, const char *host)

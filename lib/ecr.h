@@ -33,8 +33,9 @@ int sk_ecr_token_get(struct sk_client *c, const char *registry_id, const char *c
                      struct sk_err *err);
 void sk_ecr_token_release(struct sk_ecr_token *t);
 
-/* Parse an ECR registry host, "<acct>.dkr.ecr[-fips].<region>.<the region's DNS suffix>" or the
- * dual-stack "<acct>.dkr-ecr.<region>.on.aws": 1 and account/region filled (owned), or 0. */
+/* Parse an ECR registry host, "<acct>.dkr.ecr[-fips].<region>.<the partition's DNS suffix>" or the
+ * dual-stack "<acct>.dkr-ecr[-fips].<region>.<its registry suffix>" (on.aws in aws and GovCloud,
+ * on.amazonwebservices.com.cn in China, ...): 1 and account/region filled (owned), or 0. */
 int sk_ecr_parse_host(const char *host, char **account, char **region);
 
 /* The host of a proxyEndpoint URL ("https://123.dkr.ecr.eu-west-1.amazonaws.com" -> the host), owned. */

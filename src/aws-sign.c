@@ -147,85 +147,23 @@ static void parse_args(int argc, char **argv, struct opts *o)
         o->method = o->data ? "POST" : "GET";
 }
 
-static int is_region(const char *s, size_t n)
-{
-    size_t i, dashes = 0;
-
-    if (n < 4 || !isdigit((unsigned char)s[n - 1]))
-        return 0;
-    for (i = 0; i < n; i++) {
-        if (s[i] == '-')
-            dashes++;
-        else if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]))
-            return 0;
-    }
-    return dashes >= 2 && islower((unsigned char)s[0]) && s[2] == '-';
-}
-
-/* Infer signing name and region from a standard AWS hostname: <svc>[-fips].<region>.amazonaws.com,
- * api.ecr.<region>..., <bucket>.s3.<region>..., s3-<region>..., sts.amazonaws.com (us-east-1). */
+/* The signing name and region the host implies (sk_endpoint_infer: the partition and endpoint data
+ * of the SDKs, S3's and ECR's host forms), each only where --service or --region left it open. */
 static void infer_from_host(const char *host, char **service, char **region)
 {
-    static const char *const suffixes[] = { ".amazonaws.com", ".amazonaws.com.cn", ".api.aws" };
-    static const char *const global[] = { "sts", "iam", "s3", "route53", "cloudfront", "organizations" };
-    const char *labels[16];
-    size_t lens[16], n = 0, i, hlen = strlen(host), base = 0;
-    const char *svc = NULL;
-    size_t svclen = 0;
+    char *name = NULL, *reg = NULL;
 
-    for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-        size_t sl = strlen(suffixes[i]);
-        if (hlen > sl && strcmp(host + hlen - sl, suffixes[i]) == 0) {
-            base = hlen - sl;
-            break;
-        }
+    sk_endpoint_infer(host, &name, &reg);
+    if (!*service && name) {
+        *service = name;
+        name = NULL;
     }
-    if (!base)
-        return;
-    for (i = 0; i < base && n < 16;) {
-        size_t l = strcspn(host + i, ".");
-        if (i + l > base)
-            l = base - i;
-        labels[n] = host + i;
-        lens[n++] = l;
-        i += l + 1;
+    if (!*region && reg) {
+        *region = reg;
+        reg = NULL;
     }
-    if (!n)
-        return;
-    if (is_region(labels[n - 1], lens[n - 1])) {
-        if (!*region)
-            *region = xstrndup(labels[n - 1], lens[n - 1]);
-        if (n >= 2) {
-            svc = labels[n - 2];
-            svclen = lens[n - 2];
-            if (svclen == 9 && strncmp(svc, "dualstack", 9) == 0 && n >= 3) {
-                svc = labels[n - 3];
-                svclen = lens[n - 3];
-            }
-        }
-    } else if (lens[n - 1] > 3 && strncmp(labels[n - 1], "s3-", 3) == 0 &&
-               is_region(labels[n - 1] + 3, lens[n - 1] - 3)) {
-        svc = "s3";
-        svclen = 2;
-        if (!*region)
-            *region = xstrndup(labels[n - 1] + 3, lens[n - 1] - 3);
-    } else {
-        svc = labels[n - 1];
-        svclen = lens[n - 1];
-        for (i = 0; i < sizeof(global) / sizeof(global[0]); i++)
-            if (strlen(global[i]) == svclen && strncmp(svc, global[i], svclen) == 0 && !*region)
-                *region = xstrdup("us-east-1");
-    }
-    if (svc && !*service) {
-        char *name;
-        const struct sk_service *known;
-        if (svclen > 5 && strncmp(svc + svclen - 5, "-fips", 5) == 0)
-            svclen -= 5;
-        name = xstrndup(svc, svclen);
-        known = sk_service_find(name);
-        *service = xstrdup(known ? known->signing_name : name);
-        free(name);
-    }
+    free(name);
+    free(reg);
 }
 
 static void print_headers(const struct opts *o, const struct sk_sigv4_result *r)
@@ -392,7 +330,8 @@ static int run(struct opts *o, struct sk_err *err)
     struct sk_sigv4_req req;
     struct sk_sigv4_result sig;
     const struct sk_creds *creds;
-    char *service = NULL, *region = NULL, *endpoint = NULL;
+    char *service = NULL, *region = NULL;
+    struct sk_endpoint ep = { NULL, NULL };
     time_t when = time(NULL);
     int have_client = 0, rc = -1;
     size_t i;
@@ -440,13 +379,18 @@ static int run(struct opts *o, struct sk_err *err)
             svc.env_suffix = env.p;
             known = &svc;
         }
-        rc = sk_config_endpoint(&conf, known, o->c.endpoint_url, region, &endpoint, err);
+        rc = sk_config_resolve_endpoint(&conf, known, o->c.endpoint_url, region, &ep, err);
         sk_config_release(&conf);
         sk_buf_release(&env);
         if (rc < 0)
             goto out;
         rc = -1;
-        sk_buf_adds(&url, endpoint);
+        /* e.g. STS in aws-global is sts.amazonaws.com, signed for us-east-1 */
+        if (ep.signing_region && !o->c.region) {
+            free(region);
+            region = xstrdup(ep.signing_region);
+        }
+        sk_buf_adds(&url, ep.url);
         while (url.len && url.p[url.len - 1] == '/')
             sk_buf_truncate(&url, url.len - 1);
         sk_buf_adds(&url, o->url);
@@ -517,7 +461,7 @@ out:
     sk_buf_release(&url);
     free(service);
     free(region);
-    free(endpoint);
+    sk_endpoint_release(&ep);
     if (have_client)
         sk_client_release(&c);
     return rc;

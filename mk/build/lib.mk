@@ -6,6 +6,7 @@ LIB_OBJS += lib/creds.o
 LIB_OBJS += lib/ecr.o
 LIB_OBJS += lib/ecs.o
 LIB_OBJS += lib/elbv2.o
+LIB_OBJS += lib/endpoints.o
 LIB_OBJS += lib/err.o
 LIB_OBJS += lib/explain.o
 LIB_OBJS += lib/hdr.o
@@ -32,3 +33,12 @@ lib/%.o: lib/%.c .build-flags
 $(LIB): $(LIB_OBJS)
 	$(QUIET_AR)$(RM) $@ && $(AR) rcs $@ $^
 -include $(LIB_OBJS:.o=.d)
+
+# make gen-endpoints: write lib/endpoints.c again from the partition and endpoint-rule data of the
+# botocore on this machine (mk/build/gen-endpoints says what it reads); commit the result. A new
+# region or partition is one regeneration.
+.PHONY: gen-endpoints
+gen-endpoints:
+	mk/build/gen-endpoints > lib/endpoints.c.new
+	clang-format -i lib/endpoints.c.new
+	mv lib/endpoints.c.new lib/endpoints.c

@@ -26,6 +26,8 @@ static const char *const aws_vars[] = {
     "AWS_ENDPOINT_URL_STS",
     "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
     "SK_ALLOW_CLEARTEXT",
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_USE_DUALSTACK_ENDPOINT",
     NULL,
 };
 
@@ -733,6 +735,118 @@ TEST(endpoint_defaults)
     unsetenv("AWS_ENDPOINT_URL");
 }
 
+/* FIPS and dual-stack (https://docs.aws.amazon.com/sdkref/latest/guide/feature-endpoints.html):
+ * the environment, else the profile; an endpoint given explicitly wins; a misspelt value and a
+ * mode the partition's rules refuse are errors (exit 3) naming the setting. */
+static const char fips_config[] = "[default]\n"
+                                  "use_fips_endpoint = true\n"
+                                  "[profile ds]\n"
+                                  "use_dualstack_endpoint = TRUE\n"
+                                  "[profile both]\n"
+                                  "use_fips_endpoint = true\n"
+                                  "use_dualstack_endpoint = true\n"
+                                  "[profile typo]\n"
+                                  "use_fips_endpoint = ture\n"
+                                  "[profile local]\n"
+                                  "use_fips_endpoint = true\n"
+                                  "endpoint_url = http://127.0.0.1:4566\n";
+
+TEST(endpoint_fips_dualstack)
+{
+    struct sk_config c;
+    struct sk_endpoint ep = { NULL, NULL };
+    unsigned mode = 9;
+    char *out = NULL;
+
+    clean_env();
+    /* Neither set: plain; the environment alone. */
+    ASSERT_OK(sk_config_endpoint_mode(NULL, &mode, &err), &err);
+    ASSERT(mode == 0);
+    setenv("AWS_USE_FIPS_ENDPOINT", "true", 1);
+    EXPECT_ENDPOINT(NULL, &sk_svc_ssm, NULL, "us-east-1", "https://ssm-fips.us-east-1.amazonaws.com");
+    EXPECT_ENDPOINT(NULL, &sk_svc_ecr, NULL, "us-east-1", "https://api.ecr-fips.us-east-1.amazonaws.com");
+    EXPECT_ENDPOINT(NULL, &sk_svc_ssm, NULL, "us-gov-west-1", "https://ssm.us-gov-west-1.amazonaws.com");
+    EXPECT_ENDPOINT(NULL, &sk_svc_logs, NULL, "us-gov-east-1", "https://logs.us-gov-east-1.amazonaws.com");
+    EXPECT_ENDPOINT(NULL, &sk_svc_sts, NULL, "eusc-de-east-1", "https://sts-fips.eusc-de-east-1.amazonaws.eu");
+    setenv("AWS_USE_DUALSTACK_ENDPOINT", "True", 1);
+    EXPECT_ENDPOINT(NULL, &sk_svc_ecr, NULL, "us-east-1", "https://ecr-fips.us-east-1.api.aws");
+    EXPECT_ENDPOINT(NULL, &sk_svc_secretsmanager, NULL, "us-east-1",
+                    "https://secretsmanager-fips.us-east-1.amazonaws.com");
+    setenv("AWS_USE_FIPS_ENDPOINT", "false", 1);
+    EXPECT_ENDPOINT(NULL, &sk_svc_ecs, NULL, "cn-north-1", "https://ecs.cn-north-1.api.amazonwebservices.com.cn");
+    /* The partition has no dual-stack endpoint in the SDK's data: refused, naming the setting. */
+    ASSERT_ERR(sk_config_endpoint(NULL, &sk_svc_ssm, NULL, "eu-isoe-west-1", &out, &err), &err, SK_E_CONFIG);
+    ASSERT(out == NULL);
+    ASSERT(strstr(err.msg, "AWS_USE_DUALSTACK_ENDPOINT") && strstr(err.msg, "dual-stack") &&
+           strstr(err.msg, "eu-isoe-west-1") && strstr(err.msg, "aws-iso-e"));
+    /* An explicit endpoint wins, and the setting is not even read. */
+    setenv("AWS_USE_DUALSTACK_ENDPOINT", "bogus", 1);
+    EXPECT_ENDPOINT(NULL, &sk_svc_ssm, "http://127.0.0.1:4566", "eu-isoe-west-1", "http://127.0.0.1:4566");
+    setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566", 1);
+    EXPECT_ENDPOINT(NULL, &sk_svc_ssm, NULL, "us-east-1", "http://127.0.0.1:4566");
+    unsetenv("AWS_ENDPOINT_URL");
+    /* Anything but true or false is an error, never a silent false. */
+    ASSERT_ERR(sk_config_endpoint(NULL, &sk_svc_ssm, NULL, "us-east-1", &out, &err), &err, SK_E_CONFIG);
+    ASSERT(strstr(err.msg, "AWS_USE_DUALSTACK_ENDPOINT") && strstr(err.msg, "bogus"));
+    setenv("AWS_USE_DUALSTACK_ENDPOINT", "1", 1);
+    ASSERT_ERR(sk_config_endpoint_mode(NULL, &mode, &err), &err, SK_E_CONFIG);
+    /* Empty is unset. */
+    setenv("AWS_USE_DUALSTACK_ENDPOINT", "", 1);
+    setenv("AWS_USE_FIPS_ENDPOINT", "", 1);
+    EXPECT_ENDPOINT(NULL, &sk_svc_ssm, NULL, "us-east-1", "https://ssm.us-east-1.amazonaws.com");
+
+    /* The profile, when the environment says nothing; the environment over the profile. */
+    clean_env();
+    setenv("AWS_CONFIG_FILE", write_file("c8", fips_config), 1);
+    ASSERT_OK(sk_config_load(&c, NULL, &err), &err);
+    EXPECT_ENDPOINT(&c, &sk_svc_rds, NULL, "eu-west-1", "https://rds-fips.eu-west-1.amazonaws.com");
+    setenv("AWS_USE_FIPS_ENDPOINT", "false", 1);
+    EXPECT_ENDPOINT(&c, &sk_svc_rds, NULL, "eu-west-1", "https://rds.eu-west-1.amazonaws.com");
+    unsetenv("AWS_USE_FIPS_ENDPOINT");
+    sk_config_release(&c);
+    ASSERT_OK(sk_config_load(&c, "ds", &err), &err);
+    EXPECT_ENDPOINT(&c, &sk_svc_elbv2, NULL, "eu-west-1", "https://elasticloadbalancing.eu-west-1.api.aws");
+    sk_config_release(&c);
+    ASSERT_OK(sk_config_load(&c, "both", &err), &err);
+    EXPECT_ENDPOINT(&c, &sk_svc_sts, NULL, "us-gov-west-1", "https://sts-fips.us-gov-west-1.api.aws");
+    ASSERT_ERR(sk_config_endpoint(&c, &sk_svc_sts, NULL, "us-isof-south-1", &out, &err), &err, SK_E_CONFIG);
+    ASSERT(strstr(err.msg, "use_fips_endpoint and use_dualstack_endpoint") != NULL);
+    sk_config_release(&c);
+    ASSERT_OK(sk_config_load(&c, "typo", &err), &err);
+    ASSERT_ERR(sk_config_endpoint(&c, &sk_svc_ssm, NULL, "us-east-1", &out, &err), &err, SK_E_CONFIG);
+    ASSERT(strstr(err.msg, "use_fips_endpoint") && strstr(err.msg, "'ture'") && strstr(err.msg, "'typo'"));
+    sk_config_release(&c);
+    /* The local stack: the profile's endpoint_url wins over its use_fips_endpoint. */
+    ASSERT_OK(sk_config_load(&c, "local", &err), &err);
+    EXPECT_ENDPOINT(&c, &sk_svc_ssm, NULL, "us-east-1", "http://127.0.0.1:4566");
+    sk_config_release(&c);
+
+    /* STS in aws-global signs for us-east-1 (the rule set's authSchemes). */
+    clean_env();
+    ASSERT_OK(sk_config_resolve_endpoint(NULL, &sk_svc_sts, NULL, "aws-global", &ep, &err), &err);
+    ASSERT_STREQ(ep.url, "https://sts.amazonaws.com");
+    ASSERT_STREQ(ep.signing_region, "us-east-1");
+    sk_endpoint_release(&ep);
+    ASSERT_OK(sk_config_resolve_endpoint(NULL, &sk_svc_sts, NULL, "eu-west-1", &ep, &err), &err);
+    ASSERT_STREQ(ep.url, "https://sts.eu-west-1.amazonaws.com");
+    ASSERT(ep.signing_region == NULL);
+    sk_endpoint_release(&ep);
+    clean_env();
+}
+
+TEST(endpoint_partitions)
+{
+    clean_env();
+    /* The newer partitions' own DNS suffixes (data/partitions.json). */
+    EXPECT_ENDPOINT(NULL, &sk_svc_ssm, NULL, "eu-isoe-west-1", "https://ssm.eu-isoe-west-1.cloud.adc-e.uk");
+    EXPECT_ENDPOINT(NULL, &sk_svc_ssm, NULL, "us-isof-south-1", "https://ssm.us-isof-south-1.csp.hci.ic.gov");
+    EXPECT_ENDPOINT(NULL, &sk_svc_ssm, NULL, "eusc-de-east-1", "https://ssm.eusc-de-east-1.amazonaws.eu");
+    EXPECT_ENDPOINT(NULL, &sk_svc_ssm, NULL, "us-isob-east-1", "https://ssm.us-isob-east-1.sc2s.sgov.gov");
+    EXPECT_ENDPOINT(NULL, &sk_svc_sts, NULL, "aws-global", "https://sts.amazonaws.com");
+    /* A region no partition matches: aws, as the SDKs' rules engine does. */
+    EXPECT_ENDPOINT(NULL, &sk_svc_ecs, NULL, "mars-1", "https://ecs.mars-1.amazonaws.com");
+}
+
 static void rm_tree(void)
 {
     char cmd[700];
@@ -774,6 +888,8 @@ int main(void)
     RUN(endpoint_precedence);
     RUN(endpoint_defaults);
     RUN(endpoint_cleartext);
+    RUN(endpoint_fips_dualstack);
+    RUN(endpoint_partitions);
     rm_tree();
     return DONE();
 }
