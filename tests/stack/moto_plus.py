@@ -299,6 +299,10 @@ import faults  # noqa: E402 - wraps the dispatcher ecs_sim hooked, so it sees re
 
 faults.install()
 
+import sso_portal  # noqa: E402 - the SSO portal and OIDC token service (sso_portal.py's docstring)
+
+sso_portal.install()
+
 if __name__ == "__main__":
     from moto.server import main
 
