@@ -300,8 +300,10 @@ import faults  # noqa: E402 - wraps the dispatcher ecs_sim hooked, so it sees re
 faults.install()
 
 import sso_portal  # noqa: E402 - the SSO portal and OIDC token service (sso_portal.py's docstring)
+import server_clock  # noqa: E402 - a server clock that is off (server_clock.py's docstring); outermost
 
 sso_portal.install()
+server_clock.install()
 
 if __name__ == "__main__":
     from moto.server import main
