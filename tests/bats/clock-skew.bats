@@ -42,9 +42,13 @@ seen() {
     curl -sf --max-time 5 "$CLOCK" | jq -r --arg k "$AK" --arg w "$1" '.clocks[$k][$w]'
 }
 
-# as_us CMD...: CMD with this test's credentials; awsref_as_us ARGS: the reference CLI with them.
+# as_us CMD...: CMD with this test's credentials (exported, never on a command line); awsref_as_us
+# ARGS: the reference CLI with them.
 as_us() {
-    env AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="$SK" AWS_SESSION_TOKEN="$ST" "$@"
+    (
+        export AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY="$SK" AWS_SESSION_TOKEN="$ST"
+        exec "$@"
+    )
 }
 awsref_as_us() {
     as_us /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" --no-cli-pager "$@"
@@ -106,8 +110,7 @@ three_parameters() {
 
 @test "wrong keys on a skewed server: one corrected retry, then exit 3 as before" {
     server_clock 1200
-    run -3 --separate-stderr env AWS_ACCESS_KEY_ID="$AK" AWS_SECRET_ACCESS_KEY=wrong AWS_SESSION_TOKEN="$ST" \
-        ssm-put "$N/x" v
+    SK=wrong run -3 --separate-stderr as_us ssm-put "$N/x" v
     [[ ${stderr_lines[-1]} == "ssm-put: "*"credentials rejected: SignatureDoesNotMatch"* ]] || fail "stderr: $stderr"
     assert_equal "$(seen requests)" 2
     assert_equal "$(seen refused)" 1
