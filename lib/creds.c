@@ -1335,7 +1335,7 @@ static int sso_refresh(struct resolve *r, const struct sso *s, const struct sso_
     sso_cache_json(s, old, tok, *expires, refresh, &entry);
     snprintf(rel, sizeof(rel), "%s.json", s->key);
     sk_err_clear(&werr);
-    if (sk_cache_write(s->dir.p, rel, entry.p, entry.len, 0, &werr) < 0)
+    if (sk_cache_write(s->dir.p, rel, entry.p, entry.len, SK_CACHE_SHARED_DIR, &werr) < 0)
         sk_http_trace(r->p->t->http, "* sso: the refreshed token is not cached: %s", werr.msg);
     rc = 0;
 out:

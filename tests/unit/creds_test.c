@@ -1507,6 +1507,8 @@ TEST(sso_refresh)
     setenv("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:4566", 1);
     setenv("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:4567/", 1);
     path = sso_cache_put(CORP_KEY, "2025-12-31T23:00:00Z", "2026-04-01T00:00:00Z");
+    /* The AWS CLI made the directory, under a umask of 002: it is still written to. */
+    ASSERT(chmod(path_in_dir(".aws/sso/cache"), 0775) == 0);
     ASSERT_OK(env_setup(&e, "dev", 1), &err);
     fake_push(200, "{\"accessToken\":\"NEWACCESSTOKEN\",\"tokenType\":\"Bearer\",\"expiresIn\":28800,"
                    "\"refreshToken\":\"NEWREFRESHTOKEN\"}");
