@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "json.h"
 #include "mem.h"
 #include "redact.h"
@@ -67,6 +69,12 @@ static const char *const credential_codes[] = {
     "RequestExpired",
     "RequestTimeTooSkewed",
     "InvalidIdentityToken",
+};
+
+/* Errors a wrong clock causes (lib/api.h, "clock skew"). */
+static const char *const skew_codes[] = {
+    "RequestTimeTooSkewed",      "RequestExpired",        "RequestInTheFuture",
+    "InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure",
 };
 
 static int code_in(const char *code, const char *const *list, size_t n)
@@ -251,6 +259,31 @@ void sk_retry_gave_up(struct sk_err *err, int attempts)
 time_t sk_transport_now(const struct sk_transport *t)
 {
     return t->now ? t->now(t->now_ctx) : time(NULL);
+}
+
+time_t sk_transport_sign_time(const struct sk_transport *t)
+{
+    return sk_transport_now(t) + (time_t)t->skew_s;
+}
+
+/* ---- clock skew ---------------------------------------------------------------------------- */
+
+int sk_clock_skew(const char *aws_code, const char *date, time_t local_now, long current, long *skew_s)
+{
+    time_t server;
+    long skew, moved;
+
+    if (!code_in(aws_code, skew_codes, NELEM(skew_codes)) || !date)
+        return 0;
+    server = curl_getdate(date, NULL); /* RFC 7231 IMF-fixdate and the obsolete forms; -1 when none */
+    if (server == (time_t)-1)
+        return 0;
+    skew = (long)(server - local_now);
+    moved = skew - current;
+    if (moved < SK_SKEW_ADJUST_S && moved > -SK_SKEW_ADJUST_S)
+        return 0; /* our signing clock agrees with the server's: the error is not the clock's */
+    *skew_s = skew;
+    return 1;
 }
 
 /* ---- forms --------------------------------------------------------------------------------- */
@@ -441,7 +474,7 @@ static int send_once(struct sk_transport *t, const struct call *c, const struct 
     if (c->creds) {
         struct sk_sigv4_params p;
         struct sk_sigv4_req sr = { "POST", u->path, u->query, &h, c->body, c->body_len };
-        sk_sigv4_params_init(&p, c->svc->signing_name, c->region, sk_transport_now(t));
+        sk_sigv4_params_init(&p, c->svc->signing_name, c->region, sk_transport_sign_time(t));
         if (sk_sigv4_sign(&sr, &p, c->creds, &sig, err) < 0)
             goto out;
         for (i = 0; i < sig.add.n; i++)
@@ -471,8 +504,8 @@ static int call_with_retries(struct sk_transport *t, const struct call *c, struc
 {
     struct sk_url u = { 0 };
     struct sk_retry fallback, *r = t->retry;
-    int attempt, last_cost = 0, rc = -1;
-    long asked = 0;
+    int attempt, last_cost = 0, rc = -1, skew_retried = 0;
+    long asked = 0, skew;
 
     if (!r) {
         sk_retry_init(&fallback, NULL, NULL);
@@ -498,6 +531,19 @@ static int call_with_retries(struct sk_transport *t, const struct call *c, struc
              * JSON-protocol calls with XML error documents. */
             sk_api_error_from_response(sk_http_secrets(t->http), resp, err);
             asked = sk_retry_after_ms(&resp->headers);
+            /* Our clock is off: sign again at the server's time, once, at once, and keep it. This
+             * extra attempt is not one of the standard mode's: the service is not in trouble. */
+            if (!skew_retried && sk_clock_skew(err->aws_code, sk_headers_get(&resp->headers, "Date"),
+                                               sk_transport_now(t), t->skew_s, &skew)) {
+                skew_retried = 1;
+                t->skew_s = skew;
+                sk_http_trace(t->http, "* %s.%s: %s: the server's clock is %+ld s from ours; signing again at its time",
+                              c->svc->name, c->op, err->aws_code, skew);
+                if (t->skew_fn)
+                    t->skew_fn(t->skew_ctx, skew);
+                attempt--;
+                continue;
+            }
         } else if (err->kind != SK_E_NET) {
             break; /* signing or URL problems are not worth another attempt */
         }
@@ -684,6 +730,8 @@ int sk_client_init(struct sk_client *c, const struct sk_client_opts *o, struct s
         sk_http_set_trace(c->http, o->trace, o->trace_ctx);
     c->t.http = c->http;
     c->t.retry = &c->retry;
+    c->t.skew_fn = o->skew_fn;
+    c->t.skew_ctx = o->skew_ctx;
     sk_credprovider_init(&c->creds, &c->conf, &c->t, c->region);
     return 0;
 fail:

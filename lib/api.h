@@ -77,9 +77,33 @@ struct sk_transport {
     long timeout_ms;          /* limit of each attempt (request sent to response read); 0: the HTTP default, 60 s */
     time_t (*now)(void *ctx); /* NULL: time(NULL) */
     void *now_ctx;
+    /* Clock skew correction: the server's clock minus ours, in seconds, added to the time every
+     * request is signed at from the first skew error on (sk_clock_skew), for every later call
+     * through this transport (a tool holds one for its run). skew_fn, when set, is told each new
+     * value: the library records it, the tool says so. */
+    long skew_s;
+    void (*skew_fn)(void *ctx, long skew_s);
+    void *skew_ctx;
 };
 
+/* The local time (t->now or time(NULL)), and the time to sign at: that plus t->skew_s. */
 time_t sk_transport_now(const struct sk_transport *t);
+time_t sk_transport_sign_time(const struct sk_transport *t);
+
+/* ---- clock skew ---------------------------------------------------------------------------- */
+
+/* A server refuses a request signed more than 15 minutes off its clock
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html); the newer SDKs
+ * correct for it as the Java SDK v2 does (core/retry/ClockSkew.java, internal/retry/ClockSkewAdjuster):
+ * an error whose code is one a wrong clock causes (RequestTimeTooSkewed, RequestExpired,
+ * RequestInTheFuture, InvalidSignatureException "Signature expired", SignatureDoesNotMatch, EC2's
+ * AuthFailure: awscore AwsErrorCode.CLOCK_SKEW_ERROR_CODES, the same as aws-sdk-js-v3's), from a
+ * server whose Date header is at least SK_SKEW_ADJUST_S away from the time we sign at, is retried
+ * once, at once, with the signing time moved by the difference, which is then kept. */
+#define SK_SKEW_ADJUST_S 240
+/* 1 and *skew_s = Date - local_now when aws_code is such an error and the Date header (an HTTP
+ * date, NULL when absent) differs from local_now + current by at least SK_SKEW_ADJUST_S; else 0. */
+int sk_clock_skew(const char *aws_code, const char *date, time_t local_now, long current, long *skew_s);
 
 /* ---- awsQuery form bodies ------------------------------------------------------------------ */
 
@@ -138,6 +162,8 @@ struct sk_client_opts {
     const char *ca_bundle;    /* --ca-bundle, else AWS_CA_BUNDLE, else profile ca_bundle */
     sk_trace_fn *trace;       /* --debug: receives redacted wire-trace lines */
     void *trace_ctx;
+    void (*skew_fn)(void *ctx, long skew_s); /* told when the signing clock is corrected (sk_transport) */
+    void *skew_ctx;
 };
 
 struct sk_client {

@@ -642,6 +642,18 @@ const char *sk_config_get_sub(const struct sk_config *c, const char *profile, co
     return NULL;
 }
 
+const char *sk_config_sso_get(const struct sk_config *c, const char *session, const char *key)
+{
+    const struct sk_ini_prop *p = c ? sk_ini_prop(sk_ini_section(&c->ini, SK_INI_SSO_SESSION, session), key) : NULL;
+
+    return p ? p->value : NULL;
+}
+
+int sk_config_has_sso_session(const struct sk_config *c, const char *session)
+{
+    return c && sk_ini_section(&c->ini, SK_INI_SSO_SESSION, session) != NULL;
+}
+
 /* ---- region and endpoints ------------------------------------------------------------------ */
 
 static int valid_region(const char *r)

@@ -79,6 +79,10 @@ void sk_config_release(struct sk_config *c);
 const char *sk_config_get(const struct sk_config *c, const char *profile, const char *key);
 /* Sub-property ("key =\n  sub = v") of a profile, borrowed; NULL when absent. */
 const char *sk_config_get_sub(const struct sk_config *c, const char *profile, const char *key, const char *sub);
+/* Property of the [sso-session NAME] section (sso_start_url, sso_region, sso_registration_scopes),
+ * borrowed; NULL when absent. sk_config_has_sso_session: 1 if the section exists. */
+const char *sk_config_sso_get(const struct sk_config *c, const char *session, const char *key);
+int sk_config_has_sso_session(const struct sk_config *c, const char *session);
 
 /* Region: cli_region, AWS_REGION, AWS_DEFAULT_REGION, the profile's `region`. *out is owned.
  * None found fails with SK_E_CONFIG. A region that is not [a-z0-9-]+ fails with SK_E_USAGE. */

@@ -143,8 +143,8 @@ int sk_mkdirs(const char *path, int mode, struct sk_err *err)
 
 /* ---- private cache files ------------------------------------------------------------------------ */
 
-/* A directory nobody else can change: ours, no write for group or others. */
-static int check_private_dir(int fd, const struct sk_buf *path, struct sk_err *err)
+/* A directory nobody else can change: ours, no write for group or others (unless shared: ours). */
+static int check_private_dir(int fd, const struct sk_buf *path, int shared, struct sk_err *err)
 {
     struct stat st;
 
@@ -154,7 +154,7 @@ static int check_private_dir(int fd, const struct sk_buf *path, struct sk_err *e
         return sk_errf(err, SK_E_IO, "'%s' is not a directory", path->p);
     if (st.st_uid != geteuid())
         return sk_errf(err, SK_E_IO, "'%s' belongs to uid %ld, not to us", path->p, (long)st.st_uid);
-    if (st.st_mode & 022)
+    if ((st.st_mode & 022) && !shared)
         return sk_errf(err, SK_E_IO, "'%s' is writable by others (mode %03o)", path->p, (unsigned)(st.st_mode & 0777));
     return 0;
 }
@@ -162,7 +162,8 @@ static int check_private_dir(int fd, const struct sk_buf *path, struct sk_err *e
 /* Open the directory cache_dir/sub ("" for cache_dir): cache_dir as named (it may be a link the user
  * made), everything below it without following a link; each one checked. create: make what is
  * missing, 0700. *path is the directory's name, for messages. */
-static int cache_dir_open(const char *cache_dir, const char *sub, int create, struct sk_buf *path, struct sk_err *err)
+static int cache_dir_open(const char *cache_dir, const char *sub, int create, int shared, struct sk_buf *path,
+                          struct sk_err *err)
 {
     char *copy = xstrdup(sub), *comp, *save = NULL;
     int fd = -1, next, e;
@@ -176,7 +177,7 @@ static int cache_dir_open(const char *cache_dir, const char *sub, int create, st
     fd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         goto sys;
-    if (check_private_dir(fd, path, err) < 0)
+    if (check_private_dir(fd, path, shared, err) < 0)
         goto fail;
     for (comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
         sk_buf_addf(path, "/%s", comp);
@@ -187,7 +188,7 @@ static int cache_dir_open(const char *cache_dir, const char *sub, int create, st
             goto sys;
         close(fd);
         fd = next;
-        if (check_private_dir(fd, path, err) < 0)
+        if (check_private_dir(fd, path, shared, err) < 0)
             goto fail;
     }
     free(copy);
@@ -224,7 +225,7 @@ int sk_cache_open(const char *cache_dir, const char *rel, struct sk_err *err)
     struct stat st;
     int dfd, fd = -1, e;
 
-    dfd = cache_dir_open(cache_dir, dir, 0, &path, err);
+    dfd = cache_dir_open(cache_dir, dir, 0, 0, &path, err);
     if (dfd < 0)
         goto out;
     sk_buf_addf(&path, "/%s", base);
@@ -270,7 +271,7 @@ int sk_cache_write(const char *cache_dir, const char *rel, const void *data, siz
     int dfd, fd = -1, rc = -1, linked = 0;
     size_t off = 0;
 
-    dfd = cache_dir_open(cache_dir, dir, 1, &path, err);
+    dfd = cache_dir_open(cache_dir, dir, 1, (flags & SK_CACHE_SHARED_DIR) != 0, &path, err);
     if (dfd < 0)
         goto out;
     sk_buf_addf(&tmp, "%s.%ld.tmp", base, (long)getpid());

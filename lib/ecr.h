@@ -59,6 +59,9 @@ int sk_mkdirs(const char *path, int mode, struct sk_err *err);
 int sk_cache_open(const char *cache_dir, const char *rel, struct sk_err *err);
 
 #define SK_CACHE_NOREPLACE 1 /* sk_cache_write: keep an existing file (and return 1) */
+/* sk_cache_write into a directory of ours that another tool made and others may write (the AWS
+ * CLI's ~/.aws/sso/cache): the new file is still made O_EXCL beside the old and renamed over it. */
+#define SK_CACHE_SHARED_DIR 2
 /* Write data to cache_dir/rel, atomically: the directories made (0700) and checked as in
  * sk_cache_open, a new 0600 file written and synced beside it, then renamed over rel (or, with
  * SK_CACHE_NOREPLACE, linked to rel unless it exists). 0 written, 1 kept (NOREPLACE), -1 error. */

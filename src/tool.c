@@ -226,6 +226,30 @@ static void trace_to_stderr(void *ctx, const char *line)
     fprintf(stderr, "%s: debug: %s\n", progname, line);
 }
 
+/* The library moved the signing clock to the server's (lib/api.h, "clock skew"): a clock more than
+ * a minute off is worth fixing, so say so, once per correction. ctx is a copy of the options the
+ * client was made with (callers may pass options that do not outlive the client). */
+static struct common_opts skew_opts;
+
+static void skew_note(void *ctx, long skew_s)
+{
+    const struct common_opts *o = ctx;
+    long a = skew_s < 0 ? -skew_s : skew_s;
+
+    if (a <= 60)
+        return;
+    if (a % 60)
+        tool_note(o,
+                  "this machine's clock is %ld min %ld s %s the server's (the Date of its answer): signing at the "
+                  "server's time from now on",
+                  a / 60, a % 60, skew_s > 0 ? "behind" : "ahead of");
+    else
+        tool_note(o,
+                  "this machine's clock is %ld min %s the server's (the Date of its answer): signing at the "
+                  "server's time from now on",
+                  a / 60, skew_s > 0 ? "behind" : "ahead of");
+}
+
 int tool_client_init(struct sk_client *c, const struct common_opts *o, struct sk_err *err)
 {
     struct sk_client_opts co = { 0 };
@@ -237,6 +261,9 @@ int tool_client_init(struct sk_client *c, const struct common_opts *o, struct sk
     co.ca_bundle = o->ca_bundle;
     if (o->debug)
         co.trace = trace_to_stderr;
+    skew_opts = *o;
+    co.skew_fn = skew_note;
+    co.skew_ctx = &skew_opts;
     if (sk_client_init(c, &co, err) < 0)
         return -1;
     /* Resolve credentials now: a tool fails before doing anything if it has none. */

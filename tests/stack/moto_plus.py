@@ -420,6 +420,12 @@ import contract  # noqa: E402 - wraps the fault layer's dispatcher: every reques
 
 contract.install()
 
+import sso_portal  # noqa: E402 - the SSO portal and OIDC token service (sso_portal.py's docstring)
+import server_clock  # noqa: E402 - a server clock that is off (server_clock.py's docstring); outermost
+
+sso_portal.install()
+server_clock.install()
+
 if __name__ == "__main__":
     from moto.server import main
 

@@ -1,7 +1,7 @@
 /*
  * api_test - the API layer over a scripted fake transport: standard-mode retries (what is
  * retried, backoff, quota, attempts), re-signing of every attempt, both protocols' requests and
- * error documents, and the mapping of rejected credentials.
+ * error documents, the mapping of rejected credentials, and clock skew correction.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +33,7 @@ struct fake {
     unsigned flags[MAX_STEPS];
     long timeout_ms[MAX_STEPS];
     const char *retry_after[MAX_STEPS]; /* per step: "Name: value" of a header asking for a delay */
+    const char *resp_date[MAX_STEPS];   /* per step: the response's Date header */
     long sleeps[MAX_STEPS];
     int nsleeps;
     time_t now;
@@ -74,6 +75,8 @@ static int fake_send(void *ctx, const struct sk_http_req *req, struct sk_http_re
         snprintf(name, sizeof(name), "%.*s", (int)(colon - f->retry_after[i]), f->retry_after[i]);
         sk_headers_add(&resp->headers, name, colon + 2);
     }
+    if (i < MAX_STEPS && f->resp_date[i])
+        sk_headers_add(&resp->headers, "Date", f->resp_date[i]);
     if (s->body)
         sk_buf_adds(&resp->body, s->body);
     return 0;
@@ -769,6 +772,131 @@ TEST(error_text_escaped_and_bounded)
     rig_release(&r);
 }
 
+/* ---- clock skew ---------------------------------------------------------------------------- */
+
+static const char skew_body[] = "{\"__type\":\"InvalidSignatureException\",\"message\":\"Signature expired: "
+                                "20260101T000000Z is now earlier than 20260101T000500Z (20260101T002000Z - 15 min.)\"}";
+
+static struct {
+    int calls;
+    long last;
+} skew_seen;
+
+static void skew_record(void *ctx, long skew_s)
+{
+    (void)ctx;
+    skew_seen.calls++;
+    skew_seen.last = skew_s;
+}
+
+TEST(clock_skew_offset)
+{
+    const time_t now = 1767225600; /* 2026-01-01T00:00:00Z */
+    const char *date = "Thu, 01 Jan 2026 00:20:00 GMT";
+    long skew = 0;
+
+    /* The codes a wrong clock causes, with the server's Date 20 minutes ahead: server - local. */
+    ASSERT(sk_clock_skew("RequestTimeTooSkewed", date, now, 0, &skew) == 1 && skew == 1200);
+    ASSERT(sk_clock_skew("InvalidSignatureException", date, now, 0, &skew) == 1 && skew == 1200);
+    ASSERT(sk_clock_skew("SignatureDoesNotMatch", date, now, 0, &skew) == 1);
+    ASSERT(sk_clock_skew("RequestExpired", date, now, 0, &skew) == 1);
+    ASSERT(sk_clock_skew("RequestInTheFuture", date, now, 0, &skew) == 1);
+    ASSERT(sk_clock_skew("AuthFailure", date, now, 0, &skew) == 1);
+    ASSERT(sk_clock_skew("RequestTimeTooSkewed", date, now + 2400, 0, &skew) == 1 && skew == -1200);
+    /* Other errors, no Date or one that is no date: nothing to correct. */
+    skew = 7;
+    ASSERT(sk_clock_skew("ThrottlingException", date, now, 0, &skew) == 0);
+    ASSERT(sk_clock_skew("InvalidClientTokenId", date, now, 0, &skew) == 0);
+    ASSERT(sk_clock_skew(NULL, date, now, 0, &skew) == 0);
+    ASSERT(sk_clock_skew("RequestTimeTooSkewed", NULL, now, 0, &skew) == 0);
+    ASSERT(sk_clock_skew("RequestTimeTooSkewed", "yesterday-ish", now, 0, &skew) == 0);
+    ASSERT(skew == 7);
+    /* The HTTP date forms (RFC 7231 section 7.1.1.1). */
+    ASSERT(sk_clock_skew("RequestExpired", "Thursday, 01-Jan-26 00:20:00 GMT", now, 0, &skew) == 1 && skew == 1200);
+    ASSERT(sk_clock_skew("RequestExpired", "Thu Jan  1 00:20:00 2026", now, 0, &skew) == 1 && skew == 1200);
+    /* Only a clock at least SK_SKEW_ADJUST_S off the time we sign at (local + current) is corrected. */
+    ASSERT(sk_clock_skew("SignatureDoesNotMatch", "Thu, 01 Jan 2026 00:03:59 GMT", now, 0, &skew) == 0);
+    ASSERT(sk_clock_skew("SignatureDoesNotMatch", "Thu, 01 Jan 2026 00:04:00 GMT", now, 0, &skew) == 1 && skew == 240);
+    ASSERT(sk_clock_skew("SignatureDoesNotMatch", "Wed, 31 Dec 2025 23:56:00 GMT", now, 0, &skew) == 1 && skew == -240);
+    ASSERT(sk_clock_skew("SignatureDoesNotMatch", date, now, 1200, &skew) == 0);
+    ASSERT(sk_clock_skew("SignatureDoesNotMatch", date, now, 1100, &skew) == 0);
+    ASSERT(sk_clock_skew("SignatureDoesNotMatch", date, now, 900, &skew) == 1 && skew == 1200);
+}
+
+TEST(clock_skew_corrected_once_and_kept)
+{
+    struct rig r;
+    struct step s[] = { { 400, "InvalidSignatureException", skew_body, 0 }, { 200, NULL, "{}", 0 } };
+    struct sk_err err;
+    time_t t;
+    jv out;
+
+    rig_init(&r);
+    script(&r, s, 2);
+    memset(&skew_seen, 0, sizeof(skew_seen));
+    r.t.skew_fn = skew_record;
+    r.f.resp_date[0] = "Thu, 01 Jan 2026 00:20:00 GMT"; /* the server is 20 minutes ahead */
+    ASSERT_OK(call_json(&r, &out, &err), &err);
+    if (!h_cur_failed)
+        jv_free(out);
+    /* Signed at 00:00:00, refused; the clock read at 00:00:01 is 1199 s behind the server's; signed
+     * again at once (no backoff, no quota) at 00:00:02 + 1199 s. */
+    ASSERT(r.f.calls == 2);
+    ASSERT(r.f.nsleeps == 0);
+    ASSERT(r.retry.quota == SK_RETRY_QUOTA_MAX);
+    ASSERT(r.t.skew_s == 1199);
+    ASSERT(skew_seen.calls == 1 && skew_seen.last == 1199);
+    ASSERT_STREQ(r.f.date[0], "20260101T000000Z");
+    ASSERT_STREQ(r.f.date[1], "20260101T002001Z");
+    ASSERT(strstr(r.f.auth[1], "Credential=AKIDEXAMPLE/20260101/") != NULL);
+    /* Every later call signs at the server's time at once. */
+    ASSERT_OK(call_json(&r, &out, &err), &err);
+    if (!h_cur_failed)
+        jv_free(out);
+    ASSERT(r.f.calls == 3);
+    ASSERT(sk_parse_amz_date(r.f.date[2], &t) == 0 && t == 1767225600 + 3 + 1199);
+    ASSERT(skew_seen.calls == 1);
+    rig_release(&r);
+}
+
+TEST(clock_skew_not_the_clock)
+{
+    struct rig r;
+    struct step bad[] = { { 403, NULL,
+                            "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we "
+                            "calculated does not match</Message></Error></ErrorResponse>",
+                            0 } };
+    struct step skewed[] = { { 400, "InvalidSignatureException", skew_body, 0 } };
+    struct sk_err err;
+    jv out;
+
+    /* Wrong keys, the clocks agree: no retry, rejected credentials as before. */
+    rig_init(&r);
+    script(&r, bad, 1);
+    r.f.resp_date[0] = "Thu, 01 Jan 2026 00:00:01 GMT";
+    ASSERT_ERR(call_json(&r, &out, &err), &err, SK_E_CONFIG);
+    ASSERT(r.f.calls == 1 && r.t.skew_s == 0);
+    rig_release(&r);
+
+    /* A skew error without a Date: nothing to correct with. */
+    rig_init(&r);
+    script(&r, skewed, 1);
+    ASSERT_ERR(call_json(&r, &out, &err), &err, SK_E_CONFIG);
+    ASSERT(r.f.calls == 1 && r.t.skew_s == 0);
+    ASSERT(strstr(err.msg, "credentials rejected: InvalidSignatureException: Signature expired") != NULL);
+    rig_release(&r);
+
+    /* Corrected once per call, whatever the server says next. */
+    rig_init(&r);
+    script(&r, skewed, 1);
+    r.f.resp_date[0] = "Thu, 01 Jan 2026 00:20:00 GMT";
+    r.f.resp_date[1] = "Thu, 01 Jan 2026 01:00:00 GMT";
+    ASSERT_ERR(call_json(&r, &out, &err), &err, SK_E_CONFIG);
+    ASSERT(r.f.calls == 2 && r.t.skew_s == 1199);
+    ASSERT_STREQ(err.aws_code, "InvalidSignatureException");
+    rig_release(&r);
+}
+
 int main(void)
 {
     RUN(json_request_shape);
@@ -794,5 +922,8 @@ int main(void)
     RUN(error_message_quoting_a_secret_is_scrubbed);
     RUN(secrets_from_responses_forms_and_registered);
     RUN(error_text_escaped_and_bounded);
+    RUN(clock_skew_offset);
+    RUN(clock_skew_corrected_once_and_kept);
+    RUN(clock_skew_not_the_clock);
     return DONE();
 }

@@ -1,7 +1,7 @@
 /*
  * creds_test.c - the credential chain: env, profiles (static, assume role chains, cycles, web identity,
  * credential_process), container and IMDS against a forked loopback HTTP server, STS through a fake
- * transport, caching and expiry, ISO 8601.
+ * transport, SSO profiles (token cache, refresh, the portal) through it, caching and expiry, ISO 8601.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +25,7 @@
 #include "hdr.h"
 #include "http.h"
 #include "mem.h"
+#include "redact.h"
 
 static struct sk_err err;
 static char dir[] = "/tmp/sk_creds_test.XXXXXX";
@@ -39,6 +40,8 @@ static const char *const aws_vars[] = {
     "AWS_DEFAULT_REGION",
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_SSO",
+    "AWS_ENDPOINT_URL_SSO_OIDC",
     "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -113,6 +116,7 @@ static struct fake {
     struct sk_buf bodies; /* every request body, '\n'-separated */
     struct sk_buf auth;   /* Authorization of the last request, "" when none */
     struct sk_buf urls;   /* every URL, '\n'-separated */
+    struct sk_buf bearer; /* x-amz-sso_bearer_token of the last request, "" when none */
     long status[MAX_CANNED];
     const char *resp[MAX_CANNED];
     int n_canned, next;
@@ -124,11 +128,13 @@ static void fake_reset(void)
     sk_buf_release(&fake.bodies);
     sk_buf_release(&fake.auth);
     sk_buf_release(&fake.urls);
+    sk_buf_release(&fake.bearer);
     memset(&fake, 0, sizeof(fake));
     sk_buf_init(&fake.body);
     sk_buf_init(&fake.bodies);
     sk_buf_init(&fake.auth);
     sk_buf_init(&fake.urls);
+    sk_buf_init(&fake.bearer);
 }
 
 static void fake_push(long status, const char *body)
@@ -140,8 +146,12 @@ static void fake_push(long status, const char *body)
 static int fake_send(void *ctx, const struct sk_http_req *req, struct sk_http_resp *resp, struct sk_err *e)
 {
     const char *a = sk_headers_get(req->headers, "Authorization");
+    const char *bearer = sk_headers_get(req->headers, "x-amz-sso_bearer_token");
 
     (void)ctx;
+    sk_buf_reset(&fake.bearer);
+    if (bearer)
+        sk_buf_adds(&fake.bearer, bearer);
     fake.n_req++;
     snprintf(fake.method, sizeof(fake.method), "%s", req->method);
     snprintf(fake.url, sizeof(fake.url), "%s", req->url);
@@ -1307,6 +1317,340 @@ TEST(cache_and_refresh_window)
     env_release(&e);
 }
 
+/* ---- IAM Identity Center (SSO) profiles ------------------------------------------------------- */
+
+static const char sso_config_text[] = "[profile dev]\n"
+                                      "sso_session = corp\n"
+                                      "sso_account_id = 123456789012\n"
+                                      "sso_role_name = Admin\n"
+                                      "region = eu-west-1\n"
+                                      "[sso-session corp]\n"
+                                      "sso_start_url = https://corp.awsapps.com/start\n"
+                                      "sso_region = us-east-2\n"
+                                      "sso_registration_scopes = sso:account:access\n"
+                                      "[profile legacy]\n"
+                                      "sso_start_url = https://d-abc123.awsapps.com/start\n"
+                                      "sso_region = eu-west-1\n"
+                                      "sso_account_id = 111122223333\n"
+                                      "sso_role_name = Dev+Ops\n"
+                                      "[profile mixed]\n"
+                                      "sso_session = corp\n"
+                                      "sso_start_url = https://other.awsapps.com/start\n"
+                                      "sso_account_id = 123456789012\n"
+                                      "sso_role_name = Admin\n"
+                                      "[profile nosession]\n"
+                                      "sso_session = nowhere\n"
+                                      "sso_account_id = 123456789012\n"
+                                      "sso_role_name = Admin\n"
+                                      "[profile partial]\n"
+                                      "sso_start_url = https://corp.awsapps.com/start\n"
+                                      "sso_role_name = Admin\n"
+                                      "[profile tokenonly]\n"
+                                      "sso_session = corp\n"
+                                      "[profile chained]\n"
+                                      "role_arn = arn:aws:iam::123456789012:role/deploy\n"
+                                      "source_profile = dev\n";
+
+static const char portal_answer[] =
+    "{\"roleCredentials\":{\"accessKeyId\":\"ASIASSO\",\"secretAccessKey\":\"SSOSECRET\","
+    "\"sessionToken\":\"SSOSESSION\",\"expiration\":1767229200000}}";
+
+#define CORP_KEY "ee0bfd2552fbd840c02cc48b6e823320543c450f"   /* sha1("corp") */
+#define LEGACY_KEY "40a89917e3175433e361b710a9d43528d7f1890a" /* sha1("https://d-abc123.awsapps.com/start") */
+
+/* The cache file for key, as `aws sso login` writes it: the access token expiring at expires, a
+ * refresh token and a client registration expiring at reg_expires (NULL: none of the three). */
+static const char *sso_cache_put(const char *key, const char *expires, const char *reg_expires)
+{
+    static char path[600];
+    char text[1024];
+
+    snprintf(path, sizeof(path), "%s/.aws", dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof(path), "%s/.aws/sso", dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof(path), "%s/.aws/sso/cache", dir);
+    mkdir(path, 0700);
+    if (reg_expires)
+        snprintf(text, sizeof(text),
+                 "{\"startUrl\":\"https://corp.awsapps.com/start\",\"region\":\"us-east-2\",\"accessToken\":"
+                 "\"SSOACCESSTOKEN\",\"expiresAt\":\"%s\",\"clientId\":\"CLIENTID\",\"clientSecret\":\"CLIENTSECRET\","
+                 "\"registrationExpiresAt\":\"%s\",\"refreshToken\":\"SSOREFRESHTOKEN\"}",
+                 expires, reg_expires);
+    else
+        snprintf(text, sizeof(text),
+                 "{\"startUrl\":\"https://d-abc123.awsapps.com/start\",\"region\":\"eu-west-1\",\"accessToken\":"
+                 "\"SSOACCESSTOKEN\",\"expiresAt\":\"%s\"}",
+                 expires);
+    snprintf(path, sizeof(path), ".aws/sso/cache/%s.json", key);
+    return write_file(path, text, 0600);
+}
+
+static char *slurp(const char *path)
+{
+    struct sk_buf b = SK_BUF_INIT;
+    char tmp[512];
+    size_t n;
+    FILE *f = fopen(path, "r");
+
+    if (f) {
+        while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
+            sk_buf_add(&b, tmp, n);
+        fclose(f);
+    }
+    return sk_buf_detach(&b, NULL);
+}
+
+/* Every registered form of s is scrubbed from text on e's connection. */
+static int scrubbed(struct env *e, const char *s)
+{
+    struct sk_buf t = SK_BUF_INIT;
+    int ok;
+
+    sk_buf_addf(&t, "x %s y", s);
+    sk_secrets_scrub(sk_http_secrets(e->http), &t);
+    ok = strcmp(t.p, "x <redacted> y") == 0;
+    sk_buf_release(&t);
+    return ok;
+}
+
+TEST(sso_cache_key)
+{
+    char k[41];
+
+    /* The session name for the sso_session form, else the start URL (botocore SSOTokenLoader). */
+    sk_sso_cache_key("https://corp.awsapps.com/start", "corp", k);
+    ASSERT_STREQ(k, CORP_KEY);
+    sk_sso_cache_key("https://d-abc123.awsapps.com/start", NULL, k);
+    ASSERT_STREQ(k, LEGACY_KEY);
+    sk_sso_cache_key("https://d-abc123.awsapps.com/start", "my-sso", k);
+    ASSERT_STREQ(k, "0ad374308c5a4e22f723adf10145eafad7c4031c");
+}
+
+TEST(sso_token_expiry)
+{
+    /* sso_session form: refreshed within 15 minutes of its expiry, and once expired. */
+    ASSERT(sk_sso_token_state(NOW + 3600, NOW, 1) == SK_SSO_TOKEN_VALID);
+    ASSERT(sk_sso_token_state(NOW + SK_SSO_TOKEN_REFRESH_WINDOW, NOW, 1) == SK_SSO_TOKEN_VALID);
+    ASSERT(sk_sso_token_state(NOW + SK_SSO_TOKEN_REFRESH_WINDOW - 1, NOW, 1) == SK_SSO_TOKEN_REFRESH);
+    ASSERT(sk_sso_token_state(NOW, NOW, 1) == SK_SSO_TOKEN_REFRESH);
+    ASSERT(sk_sso_token_state(NOW - 86400, NOW, 1) == SK_SSO_TOKEN_REFRESH);
+    /* Legacy form, or nothing to refresh with: used until it expires, then a new login. */
+    ASSERT(sk_sso_token_state(NOW + 60, NOW, 0) == SK_SSO_TOKEN_VALID);
+    ASSERT(sk_sso_token_state(NOW + 1, NOW, 0) == SK_SSO_TOKEN_VALID);
+    ASSERT(sk_sso_token_state(NOW, NOW, 0) == SK_SSO_TOKEN_EXPIRED);
+    ASSERT(sk_sso_token_state(NOW - 1, NOW, 0) == SK_SSO_TOKEN_EXPIRED);
+}
+
+TEST(sso_session_profile)
+{
+    struct env e;
+    const struct sk_creds *c;
+
+    clean_env();
+    setenv("AWS_CONFIG_FILE", write_file("cfg_sso", sso_config_text, 0600), 1);
+    sso_cache_put(CORP_KEY, "2026-01-01T01:00:00Z", "2026-04-01T00:00:00Z");
+    ASSERT_OK(env_setup(&e, "dev", 1), &err);
+    fake_push(200, portal_answer);
+    ASSERT_OK(sk_credprovider_get(&e.p, NOW, &c, &err), &err);
+    ASSERT_STREQ(c->access_key_id, "ASIASSO");
+    ASSERT_STREQ(c->secret_access_key, "SSOSECRET");
+    ASSERT_STREQ(c->session_token, "SSOSESSION");
+    ASSERT_STREQ(c->account_id, "123456789012");
+    ASSERT_STREQ(c->source, "sso");
+    ASSERT(c->expiration == NOW + 3600);
+    /* GetRoleCredentials in the SSO region, unsigned, the token in its header; no refresh. */
+    ASSERT(fake.n_req == 1);
+    ASSERT_STREQ(fake.method, "GET");
+    ASSERT_STREQ(
+        fake.url,
+        "https://portal.sso.us-east-2.amazonaws.com/federation/credentials?account_id=123456789012&role_name=Admin");
+    ASSERT_STREQ(fake.bearer.p, "SSOACCESSTOKEN");
+    ASSERT_STREQ(fake.auth.p, "");
+    /* The token, the refresh token and the client secret are secrets of the connection. */
+    ASSERT(scrubbed(&e, "SSOACCESSTOKEN"));
+    ASSERT(scrubbed(&e, "SSOREFRESHTOKEN"));
+    ASSERT(scrubbed(&e, "CLIENTSECRET"));
+    /* Cached like any credentials until their refresh window. */
+    ASSERT_OK(sk_credprovider_get(&e.p, NOW + 60, &c, &err), &err);
+    ASSERT(fake.n_req == 1);
+    env_release(&e);
+
+    /* An SSO source profile: AssumeRole signed with the role credentials from the portal. */
+    ASSERT_OK(env_setup(&e, "chained", 1), &err);
+    fake_push(200, portal_answer);
+    fake_push(200, sts_xml("AssumeRole", "ASIACHAIN", "2026-01-01T01:00:00Z"));
+    ASSERT_OK(sk_credprovider_get(&e.p, NOW, &c, &err), &err);
+    ASSERT_STREQ(c->access_key_id, "ASIACHAIN");
+    ASSERT(has(fake.auth.p, "Credential=ASIASSO/"));
+    env_release(&e);
+
+    /* A profile with sso_session only (a token for bearer-auth services) is no credential source. */
+    ASSERT_OK(env_setup(&e, "tokenonly", 1), &err);
+    ASSERT_ERR(sk_credprovider_get(&e.p, NOW, &c, &err), &err, SK_E_CONFIG);
+    ASSERT(has(err.msg, "no credentials found"));
+    ASSERT(has(err.msg, "profile 'tokenonly' (SSO, but no sso_account_id or sso_role_name)"));
+    ASSERT(fake.n_req == 0);
+    env_release(&e);
+}
+
+TEST(sso_refresh)
+{
+    struct env e;
+    const struct sk_creds *c;
+    const char *path;
+    char *text;
+    struct stat st;
+
+    clean_env();
+    setenv("AWS_CONFIG_FILE", write_file("cfg_sso", sso_config_text, 0600), 1);
+    setenv("AWS_ENDPOINT_URL_SSO", "http://127.0.0.1:4566", 1);
+    setenv("AWS_ENDPOINT_URL_SSO_OIDC", "http://127.0.0.1:4567/", 1);
+    path = sso_cache_put(CORP_KEY, "2025-12-31T23:00:00Z", "2026-04-01T00:00:00Z");
+    /* The AWS CLI made the directory, under a umask of 002: it is still written to. */
+    ASSERT(chmod(path_in_dir(".aws/sso/cache"), 0775) == 0);
+    ASSERT_OK(env_setup(&e, "dev", 1), &err);
+    fake_push(200, "{\"accessToken\":\"NEWACCESSTOKEN\",\"tokenType\":\"Bearer\",\"expiresIn\":28800,"
+                   "\"refreshToken\":\"NEWREFRESHTOKEN\"}");
+    fake_push(200, portal_answer);
+    ASSERT_OK(sk_credprovider_get(&e.p, NOW, &c, &err), &err);
+    ASSERT_STREQ(c->access_key_id, "ASIASSO");
+    ASSERT(fake.n_req == 2);
+    /* CreateToken at the sso-oidc endpoint with the refresh grant, then the portal with the new token. */
+    ASSERT(has(fake.urls.p, "http://127.0.0.1:4567/token\n"));
+    ASSERT(has(fake.urls.p, "http://127.0.0.1:4566/federation/credentials?account_id=123456789012&role_name=Admin"));
+    ASSERT(has(fake.bodies.p, "{\"clientId\":\"CLIENTID\",\"clientSecret\":\"CLIENTSECRET\",\"grantType\":"
+                              "\"refresh_token\",\"refreshToken\":\"SSOREFRESHTOKEN\"}"));
+    ASSERT_STREQ(fake.bearer.p, "NEWACCESSTOKEN");
+    ASSERT(scrubbed(&e, "NEWACCESSTOKEN"));
+    ASSERT(scrubbed(&e, "NEWREFRESHTOKEN"));
+    /* Written back as the SDKs write it, private. */
+    text = slurp(path);
+    ASSERT_STREQ(text, "{\"startUrl\":\"https://corp.awsapps.com/start\",\"region\":\"us-east-2\",\"accessToken\":"
+                       "\"NEWACCESSTOKEN\",\"expiresAt\":\"2026-01-01T08:00:00Z\",\"clientId\":\"CLIENTID\","
+                       "\"clientSecret\":\"CLIENTSECRET\",\"registrationExpiresAt\":\"2026-04-01T00:00:00Z\","
+                       "\"refreshToken\":\"NEWREFRESHTOKEN\"}");
+    free(text);
+    ASSERT(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+    env_release(&e);
+
+    /* Within the refresh window but still valid: a refused refresh keeps the token. */
+    path = sso_cache_put(CORP_KEY, "2026-01-01T00:10:00Z", "2026-04-01T00:00:00Z");
+    ASSERT_OK(env_setup(&e, "dev", 1), &err);
+    fake_push(400, "{\"__type\":\"InvalidGrantException\",\"error\":\"invalid_grant\"}");
+    fake_push(200, portal_answer);
+    ASSERT_OK(sk_credprovider_get(&e.p, NOW, &c, &err), &err);
+    ASSERT(fake.n_req == 2);
+    ASSERT_STREQ(fake.bearer.p, "SSOACCESSTOKEN");
+    text = slurp(path);
+    ASSERT(has(text, "\"accessToken\":\"SSOACCESSTOKEN\""));
+    free(text);
+    env_release(&e);
+
+    /* Expired, and the refresh is refused: a new login. */
+    sso_cache_put(CORP_KEY, "2025-12-31T23:00:00Z", "2026-04-01T00:00:00Z");
+    ASSERT_OK(env_setup(&e, "dev", 1), &err);
+    fake_push(400, "{\"__type\":\"InvalidGrantException\",\"error\":\"invalid_grant\"}");
+    ASSERT_ERR(sk_credprovider_get(&e.p, NOW, &c, &err), &err, SK_E_CONFIG);
+    ASSERT(has(err.msg, "profile 'dev': the SSO token for sso-session 'corp' expired at 2025-12-31T23:00:00Z"));
+    ASSERT(has(err.msg, "(InvalidGrantException); run aws sso login --sso-session corp"));
+    ASSERT(fake.n_req == 1);
+    env_release(&e);
+
+    /* Expired, and the OIDC service does not answer: that network error. */
+    ASSERT_OK(env_setup(&e, "dev", 1), &err);
+    ASSERT_ERR(sk_credprovider_get(&e.p, NOW, &c, &err), &err, SK_E_NET);
+    ASSERT(has(err.msg, "refreshing the SSO token"));
+    env_release(&e);
+
+    /* Expired with an expired client registration: nothing to refresh with. */
+    sso_cache_put(CORP_KEY, "2025-12-31T23:00:00Z", "2025-12-31T00:00:00Z");
+    ASSERT_OK(env_setup(&e, "dev", 1), &err);
+    ASSERT_ERR(sk_credprovider_get(&e.p, NOW, &c, &err), &err, SK_E_CONFIG);
+    ASSERT(has(err.msg, "run aws sso login --sso-session corp"));
+    ASSERT(fake.n_req == 0);
+    env_release(&e);
+}
+
+TEST(sso_legacy_profile)
+{
+    struct env e;
+    const struct sk_creds *c;
+
+    clean_env();
+    setenv("AWS_CONFIG_FILE", write_file("cfg_sso", sso_config_text, 0600), 1);
+    sso_cache_put(LEGACY_KEY, "2026-01-01T00:05:00Z", NULL);
+    ASSERT_OK(env_setup(&e, "legacy", 1), &err);
+    fake_push(200, portal_answer);
+    ASSERT_OK(sk_credprovider_get(&e.p, NOW, &c, &err), &err);
+    ASSERT_STREQ(c->access_key_id, "ASIASSO");
+    ASSERT_STREQ(c->account_id, "111122223333");
+    ASSERT(fake.n_req == 1); /* within 15 minutes of its expiry, and still not refreshed */
+    ASSERT_STREQ(fake.url, "https://portal.sso.eu-west-1.amazonaws.com/federation/credentials?account_id=111122223333"
+                           "&role_name=Dev%2BOps");
+    env_release(&e);
+
+    /* Expired: never refreshed, even with a refresh token in the file. */
+    sso_cache_put(LEGACY_KEY, "2025-12-31T23:59:59Z", "2026-04-01T00:00:00Z");
+    ASSERT_OK(env_setup(&e, "legacy", 1), &err);
+    ASSERT_ERR(sk_credprovider_get(&e.p, NOW, &c, &err), &err, SK_E_CONFIG);
+    ASSERT(has(err.msg, "profile 'legacy': the SSO token for https://d-abc123.awsapps.com/start expired at "
+                        "2025-12-31T23:59:59Z; run aws sso login --profile legacy"));
+    ASSERT(fake.n_req == 0);
+    env_release(&e);
+}
+
+TEST(sso_errors)
+{
+    struct env e;
+    const struct sk_creds *c;
+    char path[600];
+
+    clean_env();
+    setenv("AWS_CONFIG_FILE", write_file("cfg_sso", sso_config_text, 0600), 1);
+    snprintf(path, sizeof(path), "%s/.aws/sso/cache/%s.json", dir, CORP_KEY);
+    unlink(path);
+    ASSERT_OK(env_setup(&e, "dev", 1), &err);
+    ASSERT_ERR(sk_credprovider_get(&e.p, NOW, &c, &err), &err, SK_E_CONFIG);
+    ASSERT_STREQ(err.msg, "profile 'dev': no SSO token for sso-session 'corp' in the cache; run aws sso login "
+                          "--sso-session corp");
+    write_file(".aws/sso/cache/" CORP_KEY ".json", "{\"accessToken\": \"SSOACCESSTOKEN\"", 0600);
+    ASSERT_ERR(sk_credprovider_get(&e.p, NOW, &c, &err), &err, SK_E_CONFIG);
+    ASSERT(has(err.msg, "is not a JSON object; run aws sso login"));
+    write_file(".aws/sso/cache/" CORP_KEY ".json", "{\"accessToken\": \"SSOACCESSTOKEN\"}", 0600);
+    ASSERT_ERR(sk_credprovider_get(&e.p, NOW, &c, &err), &err, SK_E_CONFIG);
+    ASSERT(has(err.msg, "has no valid accessToken and expiresAt"));
+    ASSERT(!has(err.msg, "SSOACCESSTOKEN"));
+
+    /* The portal refuses the token: a new login; no access to the role: the portal's error. */
+    sso_cache_put(CORP_KEY, "2026-01-01T01:00:00Z", "2026-04-01T00:00:00Z");
+    fake_push(401, "{\"__type\":\"UnauthorizedException\",\"message\":\"Session token not found or invalid\"}");
+    ASSERT_ERR(sk_credprovider_get(&e.p, NOW, &c, &err), &err, SK_E_CONFIG);
+    ASSERT_STREQ(err.msg, "profile 'dev': the portal refused the SSO token for sso-session 'corp' "
+                          "(UnauthorizedException); run aws sso login --sso-session corp");
+    fake_push(403, "{\"__type\":\"ForbiddenException\",\"message\":\"No access\"}");
+    ASSERT_ERR(sk_credprovider_get(&e.p, NOW, &c, &err), &err, SK_E_AWS);
+    ASSERT(has(err.msg, "profile 'dev': SSO role 'Admin' in account 123456789012: ForbiddenException: No access"));
+    fake_push(200, "{\"roleCredentials\":{\"secretAccessKey\":\"x\"}}");
+    ASSERT_ERR(sk_credprovider_get(&e.p, NOW, &c, &err), &err, SK_E_PARSE);
+    env_release(&e);
+
+    /* Settings. */
+    ASSERT_OK(env_setup(&e, "mixed", 1), &err);
+    ASSERT_ERR(sk_credprovider_get(&e.p, NOW, &c, &err), &err, SK_E_CONFIG);
+    ASSERT_STREQ(err.msg, "profile 'mixed': sso_start_url differs from the one of sso-session 'corp'");
+    env_release(&e);
+    ASSERT_OK(env_setup(&e, "nosession", 1), &err);
+    ASSERT_ERR(sk_credprovider_get(&e.p, NOW, &c, &err), &err, SK_E_CONFIG);
+    ASSERT_STREQ(err.msg, "profile 'nosession': sso-session 'nowhere' not found in the config file");
+    env_release(&e);
+    ASSERT_OK(env_setup(&e, "partial", 1), &err);
+    ASSERT_ERR(sk_credprovider_get(&e.p, NOW, &c, &err), &err, SK_E_CONFIG);
+    ASSERT_STREQ(err.msg, "profile 'partial' is an SSO profile but has no sso_account_id, sso_region");
+    ASSERT(fake.n_req == 0);
+    env_release(&e);
+}
+
 static void rm_tree(void)
 {
     char cmd[700];
@@ -1384,6 +1728,12 @@ int main(void)
     RUN(imds_errors);
     RUN(imds_short_circuits_when_nothing_answers);
     RUN(cache_and_refresh_window);
+    RUN(sso_cache_key);
+    RUN(sso_token_expiry);
+    RUN(sso_session_profile);
+    RUN(sso_refresh);
+    RUN(sso_legacy_profile);
+    RUN(sso_errors);
     rm_tree();
     return DONE();
 }
