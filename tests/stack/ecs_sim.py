@@ -72,7 +72,8 @@ def _default_config():
         scale = float(os.environ.get("SK_SIM_TIME_SCALE", "") or 0.1)
     except ValueError:
         scale = 0.1
-    return {"time_scale": scale if scale > 0 else 0.1, "circuit_breaker_threshold": None, "paused": False}
+    return {"time_scale": scale if scale > 0 else 0.1, "circuit_breaker_threshold": None, "paused": False,
+            "ecr_proxy_endpoint": None}
 
 
 def _deployment_id():
@@ -975,6 +976,9 @@ def _control(environ, start_response):
                     elif k == "circuit_breaker_threshold" and (v is None or (type(v) is int and v >= 1)):
                         cfg[k] = v
                     elif k == "paused" and isinstance(v, bool):
+                        cfg[k] = v
+                    elif k == "ecr_proxy_endpoint" and (v is None or (isinstance(v, str) and v.startswith("127.0.0.1:")
+                                                                      and v[10:].isdigit())):
                         cfg[k] = v
                     else:
                         raise ValueError(f"bad config {k}={v!r}")

@@ -16,6 +16,8 @@ And in ECR:
   * Its proxyEndpoint is "https://" + $SK_MOTO_ECR_PROXY when that is set (tests/stack/up sets it to
     the local docker-registry, 127.0.0.1:PORT), so pushing to a repository without a registry part
     goes to the test registry; without it, moto's "https://<account>.dkr.ecr.<region>.amazonaws.com".
+    POST /shipkit-sim/config {"ecr_proxy_endpoint": "127.0.0.1:PORT"} names another (a fault proxy in
+    front of the registry, tests/reliability/soak) until it is set back to null or the sim is reset.
   * Each GetAuthorizationToken served logs one line to stderr (moto.log),
     "moto_plus: ecr GetAuthorizationToken <registry ids>", so tests can count the calls.
 
@@ -146,7 +148,8 @@ _get_authorization_token = ECRResponse.get_authorization_token
 
 def _get_authorization_token_like_aws(self):
     result = _get_authorization_token(self)
-    proxy = os.environ.get("SK_MOTO_ECR_PROXY", "")
+    sim = sys.modules.get("ecs_sim")  # its config's ecr_proxy_endpoint, when set, wins (soak's proxy)
+    proxy = (sim and sim.SIM.config.get("ecr_proxy_endpoint")) or os.environ.get("SK_MOTO_ECR_PROXY", "")
     expires = time.time() + ECR_TOKEN_LIFETIME
     data = result.result["authorizationData"]
     for entry in data:
