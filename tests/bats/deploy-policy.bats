@@ -111,7 +111,7 @@ subprocess.run([os.environ["REPO"] + "/tests/stack/alb", SERVICE, tg], check=Tru
 td = ecs.register_task_definition(
     family=FAMILY, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
     taskRoleArn=task_role, executionRoleArn=exec_role,
-    containerDefinitions=[{"name": "app", "image": "ml-model-service:bootstrap", "essential": True,
+    containerDefinitions=[{"name": "app", "image": "example/model:bootstrap", "essential": True,
                            "portMappings": [{"containerPort": 8080}],
                            "logConfiguration": {"logDriver": "awslogs", "options": {
                                "awslogs-group": LOG_GROUP, "awslogs-region": R, "awslogs-stream-prefix": "ecs"}}}],
@@ -219,8 +219,11 @@ assert_denied() {
         --output text) == *"$pw"* ]] || fail "the secret does not hold the new value"
 }
 
+# The images are stand-ins of a repository the account does not have (example/model, never pushed):
+# the simulator runs them without a look (docs/ecs-simulator.md, "Image pulls"), whatever other
+# files sharing the stack have pushed to ml-model-service.
 @test "deploy-aws with only deployer.json: ecs-roll deploys ml-model-service, exit 0" {
-    local image=ml-model-service:v$RANDOM$RANDOM
+    local image=example/model:v$RANDOM$RANDOM
     run -0 --separate-stderr as_deployer ecs-roll --cluster "$CLUSTER" --service "$SERVICE" --image "app=$image" \
         --timeout 2m
     assert_output --regexp "^deployed arn:aws:ecs:$REGION:$ACCOUNT:task-definition/$FAMILY:[0-9]+ deployment ecs-svc/[0-9]+ in [0-9]+s$"
