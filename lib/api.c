@@ -754,6 +754,19 @@ int sk_client_endpoint(struct sk_client *c, const struct sk_service *svc, char *
     return sk_config_endpoint(&c->conf, svc, c->endpoint_url, c->region, out, err);
 }
 
+/* The endpoint and the region its requests are signed for (NULL: the client's region; e.g.
+ * us-east-1 for STS in aws-global, https://docs.aws.amazon.com/general/latest/gr/sts.html). */
+static int client_endpoint(struct sk_client *c, const struct sk_service *svc, struct sk_endpoint *ep,
+                           struct sk_err *err)
+{
+    return sk_config_resolve_endpoint(&c->conf, svc, c->endpoint_url, c->region, ep, err);
+}
+
+static const char *ep_region(const struct sk_client *c, const struct sk_endpoint *ep)
+{
+    return ep->signing_region ? ep->signing_region : c->region;
+}
+
 int sk_client_creds(struct sk_client *c, const struct sk_creds **out, struct sk_err *err)
 {
     struct sk_secrets *s = sk_http_secrets(c->http);
@@ -777,16 +790,16 @@ int sk_client_json(struct sk_client *c, const struct sk_service *svc, const char
                    struct sk_err *err)
 {
     const struct sk_creds *creds;
-    char *endpoint = NULL;
+    struct sk_endpoint ep = { NULL, NULL };
     int rc = -1;
 
-    if (sk_client_endpoint(c, svc, &endpoint, err) < 0 || sk_client_creds(c, &creds, err) < 0) {
+    if (client_endpoint(c, svc, &ep, err) < 0 || sk_client_creds(c, &creds, err) < 0) {
         jv_free(in);
         goto out;
     }
-    rc = sk_api_json(&c->t, svc, endpoint, c->region, creds, op, in, flags, out, err);
+    rc = sk_api_json(&c->t, svc, ep.url, ep_region(c, &ep), creds, op, in, flags, out, err);
 out:
-    free(endpoint);
+    sk_endpoint_release(&ep);
     return rc;
 }
 
@@ -794,14 +807,14 @@ int sk_client_json_raw(struct sk_client *c, const struct sk_service *svc, const 
                        unsigned flags, jv *out, struct sk_err *err)
 {
     const struct sk_creds *creds;
-    char *endpoint = NULL;
+    struct sk_endpoint ep = { NULL, NULL };
     int rc = -1;
 
-    if (sk_client_endpoint(c, svc, &endpoint, err) < 0 || sk_client_creds(c, &creds, err) < 0)
+    if (client_endpoint(c, svc, &ep, err) < 0 || sk_client_creds(c, &creds, err) < 0)
         goto out;
-    rc = sk_api_json_raw(&c->t, svc, endpoint, c->region, creds, op, body, len, flags, out, err);
+    rc = sk_api_json_raw(&c->t, svc, ep.url, ep_region(c, &ep), creds, op, body, len, flags, out, err);
 out:
-    free(endpoint);
+    sk_endpoint_release(&ep);
     return rc;
 }
 
@@ -809,13 +822,13 @@ int sk_client_query(struct sk_client *c, const struct sk_service *svc, const cha
                     const char *const *list_items, unsigned flags, jv *out, struct sk_err *err)
 {
     const struct sk_creds *creds;
-    char *endpoint = NULL;
+    struct sk_endpoint ep = { NULL, NULL };
     int rc = -1;
 
-    if (sk_client_endpoint(c, svc, &endpoint, err) < 0 || sk_client_creds(c, &creds, err) < 0)
+    if (client_endpoint(c, svc, &ep, err) < 0 || sk_client_creds(c, &creds, err) < 0)
         goto out;
-    rc = sk_api_query(&c->t, svc, endpoint, c->region, creds, op, form, list_items, flags, out, err);
+    rc = sk_api_query(&c->t, svc, ep.url, ep_region(c, &ep), creds, op, form, list_items, flags, out, err);
 out:
-    free(endpoint);
+    sk_endpoint_release(&ep);
     return rc;
 }

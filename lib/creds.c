@@ -329,16 +329,17 @@ static int sts_call(struct resolve *r, const char *op, const struct sk_form *for
                     const char *source, struct sk_creds *out, struct sk_err *err)
 {
     const char *region = r->p->region ? r->p->region : "us-east-1";
-    char *endpoint = NULL;
+    struct sk_endpoint ep = { NULL, NULL };
     jv res = jv_invalid(), creds = jv_invalid(), user = jv_invalid();
     int rc = -1;
 
     if (!r->p->t)
         return sk_errf(err, SK_E_INTERNAL, "%s: no transport for STS", source);
-    if (sk_config_endpoint(r->p->conf, &sk_svc_sts, NULL, region, &endpoint, err))
+    /* Signed for the endpoint's signing region: aws-global's sts.amazonaws.com is us-east-1's. */
+    if (sk_config_resolve_endpoint(r->p->conf, &sk_svc_sts, NULL, region, &ep, err))
         goto out;
-    if (sk_api_query(r->p->t, &sk_svc_sts, endpoint, region, signer, op, form, NULL,
-                     SK_API_SECRET_REQ | SK_API_SECRET_RESP, &res, err))
+    if (sk_api_query(r->p->t, &sk_svc_sts, ep.url, ep.signing_region ? ep.signing_region : region, signer, op, form,
+                     NULL, SK_API_SECRET_REQ | SK_API_SECRET_RESP, &res, err))
         goto out;
     creds = sk_json_get(res, "Credentials");
     if (creds_from_json(creds, "SessionToken", op, out, err))
@@ -353,7 +354,7 @@ out:
     jv_free(creds);
     sk_json_wipe_strings(res); /* credentials: jv frees without wiping */
     jv_free(res);
-    free(endpoint);
+    sk_endpoint_release(&ep);
     return rc;
 }
 

@@ -506,6 +506,27 @@ TEST(assume_role_with_source_profile)
     env_release(&e);
 }
 
+/* In aws-global, STS is sts.amazonaws.com and its requests are signed for us-east-1
+ * (https://docs.aws.amazon.com/general/latest/gr/sts.html), not for "aws-global". */
+TEST(assume_role_aws_global_signs_for_us_east_1)
+{
+    struct env e;
+    const struct sk_creds *c;
+
+    clean_env();
+    setenv("AWS_CONFIG_FILE", write_file("cfg_role_global", role_config, 0600), 1);
+    ASSERT_OK(env_setup(&e, "role", 1), &err);
+    sk_credprovider_release(&e.p);
+    sk_credprovider_init(&e.p, &e.conf, &e.t, "aws-global");
+    fake_push(200, sts_xml("AssumeRole", "ASIAGLOBAL", "2026-01-01T01:00:00Z"));
+    ASSERT_OK(sk_credprovider_get(&e.p, NOW, &c, &err), &err);
+    ASSERT_STREQ(c->access_key_id, "ASIAGLOBAL");
+    ASSERT(has(fake.url, "https://sts.amazonaws.com"));
+    ASSERT(has(fake.auth.p, "/us-east-1/sts/aws4_request"));
+    ASSERT(!has(fake.auth.p, "aws-global"));
+    env_release(&e);
+}
+
 TEST(assume_role_endpoint_override_and_default_session_name)
 {
     struct env e;
@@ -1709,6 +1730,7 @@ int main(void)
     RUN(profile_static_keys);
     RUN(no_credentials_lists_what_was_tried);
     RUN(assume_role_with_source_profile);
+    RUN(assume_role_aws_global_signs_for_us_east_1);
     RUN(assume_role_endpoint_override_and_default_session_name);
     RUN(assume_role_chain);
     RUN(source_profile_cycles_and_errors);
