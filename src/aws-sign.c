@@ -218,10 +218,12 @@ static int to_stdout(void *ctx, const void *p, size_t n)
     return fwrite(p, 1, n, stdout) == n ? 0 : -1;
 }
 
-/* One attempt. *asked: the delay an error response asked for (Retry-After), in ms. */
+/* One attempt. *asked: the delay an error response asked for (Retry-After), in ms; *skew: 1 when
+ * the error is one a wrong clock causes and the server's Date says by how much (*skew_s, lib/api.h
+ * "clock skew"; never with --date, which fixes the signing time). */
 static int send_once(const struct opts *o, struct sk_client *c, const struct sk_url *u, const char *host,
                      const struct sk_sigv4_result *sig, const struct sk_buf *body, struct out *ob, long *asked,
-                     struct sk_err *err)
+                     int *skew, long *skew_s, struct sk_err *err)
 {
     struct sk_headers h = SK_HEADERS_INIT;
     struct sk_http_resp resp;
@@ -231,6 +233,7 @@ static int send_once(const struct opts *o, struct sk_client *c, const struct sk_
     int rc = -1;
 
     *asked = 0;
+    *skew = 0;
     sk_http_resp_init(&resp);
     if (!sk_headers_get(&o->headers, "Host"))
         sk_headers_add(&h, "Host", host);
@@ -253,6 +256,8 @@ static int send_once(const struct opts *o, struct sk_client *c, const struct sk_
     if (resp.status < 200 || resp.status > 299) {
         sk_api_error_from_response(sk_http_secrets(c->http), &resp, err);
         *asked = sk_retry_after_ms(&resp.headers);
+        *skew = !o->date &&
+                sk_clock_skew(err->aws_code, sk_headers_get(&resp.headers, "Date"), time(NULL), c->t.skew_s, skew_s);
         goto out;
     }
     rc = 0;
@@ -275,16 +280,17 @@ static int send_request(const struct opts *o, struct sk_client *c, const struct 
 {
     struct sk_retry *r = &c->retry;
     struct out ob;
-    int attempt, last_cost = 0, rc = -1;
+    int attempt, last_cost = 0, rc = -1, skewed = 0, skew_retried = 0;
+    long skew = 0;
 
     memset(&ob, 0, sizeof(ob));
     sk_buf_init(&ob.held);
     for (attempt = 1;; attempt++) {
         long asked = 0, delay;
 
-        if (attempt > 1) {
+        if (attempt > 1 || skewed) {
             if (!o->date)
-                p->when = time(NULL);
+                p->when = time(NULL) + (time_t)c->t.skew_s;
             sk_sigv4_result_release(sig);
             sk_sigv4_result_init(sig);
             if (sk_sigv4_sign(sreq, p, creds, sig, err) < 0)
@@ -292,7 +298,8 @@ static int send_request(const struct opts *o, struct sk_client *c, const struct 
         }
         sk_buf_reset(&ob.held);
         sk_err_clear(err);
-        if (send_once(o, c, u, host, sig, body, &ob, &asked, err) == 0) {
+        skewed = 0;
+        if (send_once(o, c, u, host, sig, body, &ob, &asked, &skewed, &skew, err) == 0) {
             /* A failed write to stdout is reported by tool_finish. */
             if (ob.held.len)
                 (void)!fwrite(ob.held.p, 1, ob.held.len, stdout);
@@ -308,6 +315,19 @@ static int send_request(const struct opts *o, struct sk_client *c, const struct 
             sk_err_prefix(err, "response cut off after part of it was printed");
             break;
         }
+        /* Our clock is off: sign again at the server's time, once, at once, as the SDKs and the
+         * other tools do (lib/api.c); not one of the standard mode's attempts. */
+        if (skewed && !skew_retried) {
+            skew_retried = 1;
+            c->t.skew_s = skew;
+            tool_verbose(&o->c, "%s: the server's clock is %+ld s from ours; signing again at its time", err->aws_code,
+                         skew);
+            if (c->t.skew_fn)
+                c->t.skew_fn(c->t.skew_ctx, skew);
+            attempt--;
+            continue;
+        }
+        skewed = 0;
         if ((delay = sk_retry_next(r, err, attempt, asked, &last_cost)) < 0)
             break;
         tool_verbose(&o->c, "attempt %d/%d failed (%s); retrying in %ld ms", attempt, r->max_attempts,

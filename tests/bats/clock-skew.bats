@@ -115,3 +115,23 @@ three_parameters() {
     assert_equal "$(seen requests)" 2
     assert_equal "$(seen refused)" 1
 }
+
+@test "aws-sign on a server 20 minutes ahead: one corrected retry and the note; --date is never moved" {
+    need_tool aws-sign
+    server_clock 1200
+    run -0 --separate-stderr as_us aws-sign -X POST --service ssm --region us-east-1 \
+        -H "Content-Type: application/x-amz-json-1.1" -H "X-Amz-Target: AmazonSSM.DescribeParameters" \
+        -d '{}' "$AWS_ENDPOINT_URL/"
+    assert_output --partial '"Parameters"'
+    [[ ${#stderr_lines[@]} -eq 1 ]] || fail "expected one note on stderr: $stderr"
+    [[ ${stderr_lines[0]} =~ ^"aws-sign: this machine's clock is "$ABOUT_20_MIN" behind the server's" ]] ||
+        fail "stderr: $stderr"
+    assert_equal "$(seen refused)" 1
+    # A request signed --date as of now is what the user asked for: refused (exit 3, as any rejected
+    # signature), not retried.
+    run -3 --separate-stderr as_us aws-sign -X POST --service ssm --region us-east-1 --date "$(date -u +%Y%m%dT%H%M%SZ)" \
+        -H "Content-Type: application/x-amz-json-1.1" -H "X-Amz-Target: AmazonSSM.DescribeParameters" \
+        -d '{}' "$AWS_ENDPOINT_URL/"
+    [[ $stderr == *"Signature expired"* ]] || fail "stderr: $stderr"
+    assert_equal "$(seen refused)" 2
+}
