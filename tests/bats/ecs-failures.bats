@@ -61,8 +61,17 @@ if "secrets" in extra:
     cont["secrets"] = extra["secrets"]
 td = {"family": f"{cluster}-{name}", "networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"],
       "cpu": "256", "memory": "512", "containerDefinitions": [cont]}
-if "role" in extra:
-    td["executionRoleArn"] = extra["role"]
+# Fargate with awslogs needs an execution role (the contract layer holds it, docs/aws-fidelity.md):
+# without "role", a stand-in with no policy, which the simulator does not check.
+if "role" not in extra:
+    iam = boto3.client("iam", endpoint_url=url, region_name=region)
+    try:
+        extra["role"] = iam.get_role(RoleName="ecsf-standin")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        extra["role"] = iam.create_role(RoleName="ecsf-standin", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]}))["Role"]["Arn"]
+td["executionRoleArn"] = extra["role"]
 ecs.register_task_definition(**td)
 svc = {"cluster": cluster, "serviceName": name, "taskDefinition": td["family"], "desiredCount": extra.get("desired", 2),
        "launchType": extra.get("launchType", "FARGATE"),

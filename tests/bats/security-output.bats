@@ -298,7 +298,7 @@ sim_service() {
     net=$(curl -sf "$AWS_ENDPOINT_URL/shipkit-sim/network")
     awsref ecs create-cluster --cluster-name "$C" >/dev/null
     awsref ecs register-task-definition --family "fam-$C" --network-mode awsvpc --requires-compatibilities FARGATE \
-        --cpu 256 --memory 512 --container-definitions "$(jq -nc --arg image "$image" --arg g "/ecs/fam-$C" \
+        --cpu 256 --memory 512 --execution-role-arn "$SK_TASK_EXECUTION_ROLE_ARN" --container-definitions "$(jq -nc --arg image "$image" --arg g "/ecs/fam-$C" \
             '[{name: "app", image: $image, essential: true, portMappings: [{containerPort: 8080}],
                logConfiguration: {logDriver: "awslogs", options: {"awslogs-group": $g, "awslogs-region": "us-east-1",
                "awslogs-stream-prefix": "ecs"}}}]')" >/dev/null

@@ -407,7 +407,10 @@ class Validator(ParamValidator):
         if not self._type(param, (str,), shape, errors, name):
             return
         enum = shape.metadata.get("enum")
-        if enum and param not in enum:
+        # An answer's enum is compared without case: EC2 answers lowercase values its model spells
+        # capitalized (VpcEndpoint State "available" for the model's "Available", as describe-vpc-endpoints
+        # shows on AWS), so the model's case is not AWS's contract there.
+        if enum and param not in enum and not (self.output and param.lower() in {e.lower() for e in enum}):
             errors.report(name, "invalid enum", param=param, enum=enum, sensitive=_sensitive(shape))
         self._bounds(len(param), shape, errors, name, "invalid length", param)
         p = shape.metadata.get("pattern")
