@@ -80,43 +80,45 @@ static int container_host_allowed(const char *host)
     return ok;
 }
 
-int sk_creds_src_container(struct resolve *r, struct sk_creds *out, struct sk_err *err)
+/* The endpoint: the agent's address with RELATIVE_URI, or FULL_URI when it is https or its host is
+ * allowed (container_host_allowed). */
+static int container_url(const char *rel, const char *full, struct sk_buf *url, struct sk_err *err)
 {
-    const char *rel = sk_getenv(env_ecs_relative), *full = sk_getenv(env_ecs_full);
-    const char *tok_file = sk_getenv(env_ecs_token_file), *tok_env = sk_getenv(env_ecs_token);
-    struct sk_buf url = SK_BUF_INIT, tok = SK_BUF_INIT;
-    struct sk_headers h = SK_HEADERS_INIT;
-    struct sk_http_resp resp;
     struct sk_url u = { 0 };
-    jv doc = jv_invalid();
-    int rc = -1, attempt;
+    int rc = -1;
 
-    if (!rel && !full)
+    if (rel) {
+        sk_buf_addf(url, "%s%s%s", ecs_host, rel[0] == '/' ? "" : "/", rel);
         return 0;
-    sk_http_resp_init(&resp);
-    sk_buf_init_secret(&tok);
-    if (!r->p->t || !r->p->t->http) {
-        sk_errf(err, SK_E_INTERNAL, "container credentials: no HTTP transport");
+    }
+    if (sk_url_parse(full, &u, err)) {
+        err->kind = SK_E_CONFIG;
+        sk_err_prefix(err, "%s", env_ecs_full);
         goto out;
     }
-    if (rel) {
-        sk_buf_addf(&url, "%s%s%s", ecs_host, rel[0] == '/' ? "" : "/", rel);
-    } else {
-        if (sk_url_parse(full, &u, err)) {
-            err->kind = SK_E_CONFIG;
-            sk_err_prefix(err, "%s", env_ecs_full);
-            goto out;
-        }
-        if (strcmp(u.scheme, "https") != 0 && !container_host_allowed(u.host)) {
-            sk_errf(err, SK_E_CONFIG,
-                    "%s: host '%.100s' is not allowed over http (use https, loopback, 169.254.170.2 or "
-                    "169.254.170.23)",
-                    env_ecs_full, u.host);
-            goto out;
-        }
-        sk_buf_adds(&url, full);
+    if (strcmp(u.scheme, "https") != 0 && !container_host_allowed(u.host)) {
+        sk_errf(err, SK_E_CONFIG,
+                "%s: host '%.100s' is not allowed over http (use https, loopback, 169.254.170.2 or "
+                "169.254.170.23)",
+                env_ecs_full, u.host);
+        goto out;
     }
-    /* The token file wins over the variable and is re-read on every fetch (it rotates). */
+    sk_buf_adds(url, full);
+    rc = 0;
+out:
+    sk_url_release(&u);
+    return rc;
+}
+
+/* Accept headers and the authorization token, if any. The token file wins over the variable and is
+ * re-read on every fetch (it rotates). */
+static int container_headers(struct sk_headers *h, struct sk_err *err)
+{
+    const char *tok_file = sk_getenv(env_ecs_token_file), *tok_env = sk_getenv(env_ecs_token);
+    struct sk_buf tok = SK_BUF_INIT;
+    int rc = -1;
+
+    sk_buf_init_secret(&tok);
     if (tok_file) {
         if (sk_creds_read_token_file(tok_file, "container authorization token", &tok, err))
             goto out;
@@ -127,29 +129,59 @@ int sk_creds_src_container(struct resolve *r, struct sk_creds *out, struct sk_er
         sk_errf(err, SK_E_CONFIG, "container authorization token contains a newline");
         goto out;
     }
-    sk_headers_add(&h, "Accept", "application/json");
-    sk_headers_add(&h, "Accept-Encoding", "identity");
+    sk_headers_add(h, "Accept", "application/json");
+    sk_headers_add(h, "Accept-Encoding", "identity");
     if (tok.len)
-        sk_headers_add(&h, "Authorization", tok.p);
+        sk_headers_add(h, "Authorization", tok.p);
+    rc = 0;
+out:
+    sk_buf_release(&tok);
+    return rc;
+}
 
-    /* botocore: 3 attempts, 1 s apart; client errors are final. */
+/* GET url until it answers 200. botocore: 3 attempts, 1 s apart; client errors are final. */
+static int container_get(struct resolve *r, const char *url, const struct sk_headers *h, struct sk_http_resp *resp,
+                         struct sk_err *err)
+{
+    int attempt;
+
     for (attempt = 1;; attempt++) {
         sk_err_clear(err);
-        if (!sk_creds_metadata_send(r, "GET", url.p, &h, CONTAINER_TIMEOUT_MS, &resp, err)) {
-            if (resp.status == 200)
-                break;
-            sk_errf(err, resp.status >= 500 ? SK_E_NET : SK_E_AWS, "container credentials endpoint returned HTTP %ld",
-                    resp.status);
-            err->http_status = resp.status;
-            if (resp.status < 500)
-                goto out;
+        if (!sk_creds_metadata_send(r, "GET", url, h, CONTAINER_TIMEOUT_MS, resp, err)) {
+            if (resp->status == 200)
+                return 0;
+            sk_errf(err, resp->status >= 500 ? SK_E_NET : SK_E_AWS, "container credentials endpoint returned HTTP %ld",
+                    resp->status);
+            err->http_status = resp->status;
+            if (resp->status < 500)
+                return -1;
         } else {
             sk_err_prefix(err, "container credentials");
         }
         if (attempt >= CONTAINER_ATTEMPTS)
-            goto out;
+            return -1;
         sleep_ms(r, 1000);
     }
+}
+
+int sk_creds_src_container(struct resolve *r, struct sk_creds *out, struct sk_err *err)
+{
+    const char *rel = sk_getenv(env_ecs_relative), *full = sk_getenv(env_ecs_full);
+    struct sk_buf url = SK_BUF_INIT;
+    struct sk_headers h = SK_HEADERS_INIT;
+    struct sk_http_resp resp;
+    jv doc = jv_invalid();
+    int rc = -1;
+
+    if (!rel && !full)
+        return 0;
+    sk_http_resp_init(&resp);
+    if (!r->p->t || !r->p->t->http) {
+        sk_errf(err, SK_E_INTERNAL, "container credentials: no HTTP transport");
+        goto out;
+    }
+    if (container_url(rel, full, &url, err) || container_headers(&h, err) || container_get(r, url.p, &h, &resp, err))
+        goto out;
     if (sk_json_parse(resp.body.p, resp.body.len, &doc, NULL) || jv_get_kind(doc) != JV_KIND_OBJECT) {
         sk_errf(err, SK_E_PARSE, "container credentials: response is not a JSON object");
         goto out;
@@ -161,10 +193,8 @@ int sk_creds_src_container(struct resolve *r, struct sk_creds *out, struct sk_er
 out:
     sk_json_wipe_strings(doc); /* credentials: jv frees without wiping */
     jv_free(doc);
-    sk_url_release(&u);
     sk_headers_release(&h);
     sk_http_resp_release(&resp);
     sk_buf_release(&url);
-    sk_buf_release(&tok);
     return rc;
 }

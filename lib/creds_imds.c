@@ -110,78 +110,65 @@ static int valid_role_name(const char *s, size_t n)
     return 1;
 }
 
-int sk_creds_src_imds(struct resolve *r, int required, struct sk_creds *out, struct sk_err *err)
+/* The endpoint without a trailing '/': the environment's, the config's, else the default of the
+ * endpoint mode (IPv4 unless IPv6). */
+static void imds_endpoint(struct resolve *r, struct sk_buf *out)
 {
     const char *base = sk_getenv(env_imds_endpoint), *mode = sk_getenv(env_imds_mode);
-    const char *v1 = sk_getenv(env_imds_v1_disabled);
-    struct sk_buf token = SK_BUF_INIT, basebuf = SK_BUF_INIT, path = SK_BUF_INIT;
-    struct sk_http_resp resp;
-    jv doc = jv_invalid();
-    const char *code;
-    size_t n;
-    int rc = -1, answered = 0, v1_disabled;
 
-    if (!required && sk_truthy(sk_getenv(env_imds_disabled))) {
-        sk_creds_tried(r, "imds (disabled)");
-        return 0;
-    }
-    if (!r->p->t || !r->p->t->http) {
-        if (!required) {
-            sk_creds_tried(r, "imds (no transport)");
-            return 0;
-        }
-        return sk_errf(err, SK_E_INTERNAL, "IMDS: no HTTP transport");
-    }
     if (!base)
         base = sk_creds_conf(r, NULL, "ec2_metadata_service_endpoint");
     if (!mode)
         mode = sk_creds_conf(r, NULL, "ec2_metadata_service_endpoint_mode");
     if (!base)
         base = mode && strcasecmp(mode, "IPv6") == 0 ? imds_v6 : imds_v4;
-    sk_buf_adds(&basebuf, base);
-    while (basebuf.len && basebuf.p[basebuf.len - 1] == '/')
-        sk_buf_truncate(&basebuf, basebuf.len - 1);
-    v1_disabled = sk_truthy(v1 ? v1 : sk_creds_conf(r, NULL, "ec2_metadata_v1_disabled"));
+    sk_buf_adds(out, base);
+    while (out->len && out->p[out->len - 1] == '/')
+        sk_buf_truncate(out, out->len - 1);
+}
 
-    sk_http_resp_init(&resp);
-    sk_buf_init_secret(&token);
-    if (imds_token(r, basebuf.p, v1_disabled, &token, &answered, err)) {
-        if (!answered && !required) {
-            /* Not on EC2 (or IMDS unreachable): short-circuit instead of failing. */
-            sk_creds_tried(r, "imds (no response)");
-            rc = 0;
-        } else {
-            sk_err_prefix(err, "instance metadata credentials");
-        }
-        goto out;
-    }
-    if (imds_get(r, basebuf.p, v1_disabled, &token, imds_creds_path, &resp, err))
-        goto out;
-    if (resp.status >= 400 && resp.status < 500 && !required) {
+/* The path of the instance role's credentials into path: 1; no role or refused (when not
+ * required): 0, noted as tried; -1 on errors. */
+static int imds_role_path(struct resolve *r, const char *base, int v1_disabled, int required, struct sk_buf *token,
+                          struct sk_http_resp *resp, struct sk_buf *path, struct sk_err *err)
+{
+    size_t n;
+
+    if (imds_get(r, base, v1_disabled, token, imds_creds_path, resp, err))
+        return -1;
+    if (resp->status >= 400 && resp->status < 500 && !required) {
         /* 404: no role attached; 403: metadata access restricted. Either way: no credentials here. */
-        sk_creds_tried(r, resp.status == 404 ? "imds (no instance role)" : "imds (refused)");
-        rc = 0;
+        sk_creds_tried(r, resp->status == 404 ? "imds (no instance role)" : "imds (refused)");
+        return 0;
+    }
+    if (resp->status != 200) {
+        sk_errf(err, SK_E_AWS, "IMDS: role name request returned HTTP %ld", resp->status);
+        err->http_status = resp->status;
+        return -1;
+    }
+    n = strcspn(resp->body.p, "\r\n");
+    if (!valid_role_name(resp->body.p, n))
+        return sk_errf(err, SK_E_PARSE, "IMDS: invalid instance role name");
+    sk_buf_addf(path, "%s%.*s", imds_creds_path, (int)n, resp->body.p);
+    return 1;
+}
+
+/* The credentials document at path. */
+static int imds_creds(struct resolve *r, const char *base, int v1_disabled, struct sk_buf *token, const char *path,
+                      struct sk_http_resp *resp, struct sk_creds *out, struct sk_err *err)
+{
+    jv doc = jv_invalid();
+    const char *code;
+    int rc = -1;
+
+    if (imds_get(r, base, v1_disabled, token, path, resp, err))
+        goto out;
+    if (resp->status != 200) {
+        sk_errf(err, SK_E_AWS, "IMDS: credentials request returned HTTP %ld", resp->status);
+        err->http_status = resp->status;
         goto out;
     }
-    if (resp.status != 200) {
-        sk_errf(err, SK_E_AWS, "IMDS: role name request returned HTTP %ld", resp.status);
-        err->http_status = resp.status;
-        goto out;
-    }
-    n = strcspn(resp.body.p, "\r\n");
-    if (!valid_role_name(resp.body.p, n)) {
-        sk_errf(err, SK_E_PARSE, "IMDS: invalid instance role name");
-        goto out;
-    }
-    sk_buf_addf(&path, "%s%.*s", imds_creds_path, (int)n, resp.body.p);
-    if (imds_get(r, basebuf.p, v1_disabled, &token, path.p, &resp, err))
-        goto out;
-    if (resp.status != 200) {
-        sk_errf(err, SK_E_AWS, "IMDS: credentials request returned HTTP %ld", resp.status);
-        err->http_status = resp.status;
-        goto out;
-    }
-    if (sk_json_parse(resp.body.p, resp.body.len, &doc, NULL) || jv_get_kind(doc) != JV_KIND_OBJECT) {
+    if (sk_json_parse(resp->body.p, resp->body.len, &doc, NULL) || jv_get_kind(doc) != JV_KIND_OBJECT) {
         sk_errf(err, SK_E_PARSE, "IMDS: credentials response is not a JSON object");
         goto out;
     }
@@ -197,9 +184,48 @@ int sk_creds_src_imds(struct resolve *r, int required, struct sk_creds *out, str
 out:
     sk_json_wipe_strings(doc); /* credentials: jv frees without wiping */
     jv_free(doc);
+    return rc;
+}
+
+int sk_creds_src_imds(struct resolve *r, int required, struct sk_creds *out, struct sk_err *err)
+{
+    const char *v1 = sk_getenv(env_imds_v1_disabled);
+    struct sk_buf token = SK_BUF_INIT, base = SK_BUF_INIT, path = SK_BUF_INIT;
+    struct sk_http_resp resp;
+    int rc = -1, answered = 0, v1_disabled;
+
+    if (!required && sk_truthy(sk_getenv(env_imds_disabled))) {
+        sk_creds_tried(r, "imds (disabled)");
+        return 0;
+    }
+    if (!r->p->t || !r->p->t->http) {
+        if (!required) {
+            sk_creds_tried(r, "imds (no transport)");
+            return 0;
+        }
+        return sk_errf(err, SK_E_INTERNAL, "IMDS: no HTTP transport");
+    }
+    imds_endpoint(r, &base);
+    v1_disabled = sk_truthy(v1 ? v1 : sk_creds_conf(r, NULL, "ec2_metadata_v1_disabled"));
+    sk_http_resp_init(&resp);
+    sk_buf_init_secret(&token);
+    if (imds_token(r, base.p, v1_disabled, &token, &answered, err)) {
+        if (!answered && !required) {
+            /* Not on EC2 (or IMDS unreachable): short-circuit instead of failing. */
+            sk_creds_tried(r, "imds (no response)");
+            rc = 0;
+        } else {
+            sk_err_prefix(err, "instance metadata credentials");
+        }
+        goto out;
+    }
+    rc = imds_role_path(r, base.p, v1_disabled, required, &token, &resp, &path, err);
+    if (rc == 1)
+        rc = imds_creds(r, base.p, v1_disabled, &token, path.p, &resp, out, err);
+out:
     sk_http_resp_release(&resp);
     sk_buf_release(&token);
-    sk_buf_release(&basebuf);
+    sk_buf_release(&base);
     sk_buf_release(&path);
     return rc;
 }
