@@ -140,6 +140,8 @@ void sk_sigv4_result_init(struct sk_sigv4_result *r)
     sk_buf_init_secret(&r->canonical_request);
     sk_buf_init(&r->string_to_sign);
     sk_buf_init_secret(&r->query);
+    sk_buf_init(&r->signed_headers);
+    sk_buf_init(&r->payload_hash);
 }
 
 void sk_sigv4_result_release(struct sk_sigv4_result *r)
@@ -147,6 +149,8 @@ void sk_sigv4_result_release(struct sk_sigv4_result *r)
     sk_buf_release(&r->canonical_request);
     sk_buf_release(&r->string_to_sign);
     sk_buf_release(&r->query);
+    sk_buf_release(&r->signed_headers);
+    sk_buf_release(&r->payload_hash);
     sk_headers_release(&r->add);
     sk_wipe(r->signature, sizeof(r->signature));
 }
@@ -359,19 +363,10 @@ static char *trim_value(const char *v)
     return sk_buf_detach(&b, NULL);
 }
 
-int sk_sigv4_sign(const struct sk_sigv4_req *req, const struct sk_sigv4_params *p, const struct sk_creds *creds,
-                  struct sk_sigv4_result *r, struct sk_err *err)
-{
-    struct chdr *hv = NULL;
-    size_t nh = 0, i, j;
-    struct qlist q = { 0 };
-    struct sk_buf path = SK_BUF_INIT, signed_names = SK_BUF_INIT, scope = SK_BUF_INIT, cred = SK_BUF_INIT;
-    char date8[9], payload[65], amz_date[17];
-    const char *payload_hash;
-    unsigned char key[32], sig[32];
-    int sign_token, has_host = 0, rc = -1;
-    const struct sk_headers *rh = req->headers;
+/* ---- shared by the stages ------------------------------------------------------------------- */
 
+static int check_inputs(const struct sk_sigv4_params *p, const struct sk_creds *creds, struct sk_err *err)
+{
     if (!creds || !creds->access_key_id || !*creds->access_key_id || !creds->secret_access_key ||
         !*creds->secret_access_key)
         return sk_errf(err, SK_E_CONFIG, "credentials are incomplete: an access key id and a secret key are needed");
@@ -380,197 +375,322 @@ int sk_sigv4_sign(const struct sk_sigv4_req *req, const struct sk_sigv4_params *
     if (p->mode == SK_SIGV4_QUERY && (p->expires < 1 || p->expires > SK_SIGV4_MAX_EXPIRES))
         return sk_errf(err, SK_E_USAGE, "presign expiry must be 1..%d seconds, not %ld", SK_SIGV4_MAX_EXPIRES,
                        p->expires);
+    return 0;
+}
 
-    sk_amz_date(p->when, amz_date);
-    memcpy(r->amz_date, amz_date, sizeof(amz_date));
-    memcpy(date8, amz_date, 8);
-    date8[8] = '\0';
-    sign_token = creds->session_token && *creds->session_token && !p->omit_session_token;
+/* The session token is signed (a header or parameter of the canonical request) unless the caller
+ * attaches it after signing. */
+static int signs_token(const struct sk_sigv4_params *p, const struct sk_creds *creds)
+{
+    return creds->session_token && *creds->session_token && !p->omit_session_token;
+}
 
-    /* Payload hash ("HashedPayload" in the page above; UNSIGNED-PAYLOAD for S3 presigning). */
-    if (p->payload_hash) {
-        payload_hash = p->payload_hash;
-    } else {
-        sk_sha256_hex(req->body ? req->body : "", req->body ? req->body_len : 0, payload);
-        payload_hash = payload;
+void sk_sigv4_scope(const char *amz_date, const char *region, const char *service, struct sk_buf *out)
+{
+    sk_buf_addf(out, "%.8s/%s/%s/aws4_request", amz_date, region, service);
+}
+
+/* "AKID/<scope>": X-Amz-Credential, and Credential= of the Authorization header. */
+static void credential(const struct sk_creds *creds, const struct sk_sigv4_params *p, const char *amz_date,
+                       struct sk_buf *out)
+{
+    sk_buf_addf(out, "%s/", creds->access_key_id);
+    sk_sigv4_scope(amz_date, p->region, p->service, out);
+}
+
+/* The X-Amz-* parameters of a presigned request, in the suite's order: part of the canonical query
+ * (stage 1) and of the query sent (stage 4). */
+static void presign_params(const struct sk_sigv4_params *p, const struct sk_creds *creds,
+                           const struct sk_sigv4_result *r, struct qlist *q)
+{
+    struct sk_buf cred = SK_BUF_INIT;
+    char expires[24];
+
+    credential(creds, p, r->amz_date, &cred);
+    snprintf(expires, sizeof(expires), "%ld", p->expires);
+    qlist_add_raw(q, "X-Amz-Algorithm", SK_SIGV4_ALGORITHM);
+    qlist_add_raw(q, "X-Amz-Credential", cred.p);
+    qlist_add_raw(q, "X-Amz-Date", r->amz_date);
+    qlist_add_raw(q, "X-Amz-SignedHeaders", r->signed_headers.p);
+    qlist_add_raw(q, "X-Amz-Expires", expires);
+    if (signs_token(p, creds))
+        qlist_add_raw(q, "X-Amz-Security-Token", creds->session_token);
+    sk_buf_release(&cred);
+}
+
+/* ---- stage 1: the canonical request ------------------------------------------------------------ */
+
+struct chdrs {
+    struct chdr *v;
+    size_t n;
+};
+
+static void chdrs_add(struct chdrs *h, const char *name, const char *value)
+{
+    h->v[h->n].name = xstrdup(name);
+    h->v[h->n].value = xstrdup(value);
+    h->v[h->n].order = h->n;
+    h->n++;
+}
+
+static void chdrs_release(struct chdrs *h)
+{
+    size_t i;
+
+    for (i = 0; i < h->n; i++) {
+        free(h->v[i].name);
+        sk_free_secret(h->v[i].value);
     }
+    free(h->v);
+    memset(h, 0, sizeof(*h));
+}
 
-    /* Canonical headers: the request's own, minus the skip list, plus the ones we add. */
-    hv = xcalloc((rh ? rh->n : 0) + 4, sizeof(*hv));
+/* The request's own headers, lowercased and trimmed, minus the skip list; room for the 3 we add. */
+static int request_headers(const struct sk_headers *rh, struct chdrs *h, struct sk_err *err)
+{
+    int has_host = 0;
+    size_t i, j;
+
+    h->v = xcalloc((rh ? rh->n : 0) + 4, sizeof(*h->v));
     for (i = 0; rh && i < rh->n; i++) {
         const char *name = rh->v[i].name;
-        if (in_list(name, owned_headers, NELEM(owned_headers))) {
-            sk_errf(err, SK_E_USAGE, "request already has a '%s' header", name);
-            goto out;
-        }
+        struct chdr *c = &h->v[h->n];
+
+        if (in_list(name, owned_headers, NELEM(owned_headers)))
+            return sk_errf(err, SK_E_USAGE, "request already has a '%s' header", name);
         if (in_list(name, skip_headers, NELEM(skip_headers)))
             continue;
-        if (!*name || strpbrk(name, " \t\r\n:")) {
-            sk_errf(err, SK_E_USAGE, "invalid header name '%s'", name);
-            goto out;
-        }
-        hv[nh].name = xstrdup(name);
-        for (j = 0; hv[nh].name[j]; j++)
-            hv[nh].name[j] = (char)tolower((unsigned char)hv[nh].name[j]);
-        has_host |= strcmp(hv[nh].name, "host") == 0;
-        hv[nh].value = trim_value(rh->v[i].value);
-        hv[nh].order = nh;
-        nh++;
+        if (!*name || strpbrk(name, " \t\r\n:"))
+            return sk_errf(err, SK_E_USAGE, "invalid header name '%s'", name);
+        c->name = xstrdup(name);
+        for (j = 0; c->name[j]; j++)
+            c->name[j] = (char)tolower((unsigned char)c->name[j]);
+        has_host |= strcmp(c->name, "host") == 0;
+        c->value = trim_value(rh->v[i].value);
+        c->order = h->n;
+        h->n++;
     }
-    if (!has_host) {
-        sk_errf(err, SK_E_USAGE, "request has no Host header");
-        goto out;
-    }
+    if (!has_host)
+        return sk_errf(err, SK_E_USAGE, "request has no Host header");
+    return 0;
+}
+
+/* The canonical headers, sorted by name (repeated names keep their order); in header mode with the
+ * ones stage 4 adds. Their distinct names, ';'-joined, go to r->signed_headers. */
+static int canonical_headers(const struct sk_sigv4_req *req, const struct sk_sigv4_params *p,
+                             const struct sk_creds *creds, struct sk_sigv4_result *r, struct chdrs *h,
+                             struct sk_err *err)
+{
+    size_t i;
+
+    if (request_headers(req->headers, h, err))
+        return -1;
     if (p->mode == SK_SIGV4_HEADER) {
-        hv[nh].name = xstrdup("x-amz-date");
-        hv[nh].value = xstrdup(amz_date);
-        hv[nh].order = nh;
-        nh++;
-        if (sign_token) {
-            hv[nh].name = xstrdup("x-amz-security-token");
-            hv[nh].value = xstrdup(creds->session_token);
-            hv[nh].order = nh;
-            nh++;
-        }
-        if (p->sign_body_header) {
-            hv[nh].name = xstrdup("x-amz-content-sha256");
-            hv[nh].value = xstrdup(payload_hash);
-            hv[nh].order = nh;
-            nh++;
-        }
+        chdrs_add(h, "x-amz-date", r->amz_date);
+        if (signs_token(p, creds))
+            chdrs_add(h, "x-amz-security-token", creds->session_token);
+        if (p->sign_body_header)
+            chdrs_add(h, "x-amz-content-sha256", r->payload_hash.p);
     }
-    qsort(hv, nh, sizeof(*hv), chdr_cmp);
-    for (i = 0; i < nh; i++) {
-        if (i && strcmp(hv[i].name, hv[i - 1].name) == 0)
+    qsort(h->v, h->n, sizeof(*h->v), chdr_cmp);
+    sk_buf_reset(&r->signed_headers);
+    for (i = 0; i < h->n; i++) {
+        if (i && strcmp(h->v[i].name, h->v[i - 1].name) == 0)
             continue;
-        if (signed_names.len)
-            sk_buf_addch(&signed_names, ';');
-        sk_buf_adds(&signed_names, hv[i].name);
+        if (r->signed_headers.len)
+            sk_buf_addch(&r->signed_headers, ';');
+        sk_buf_adds(&r->signed_headers, h->v[i].name);
     }
+    return 0;
+}
 
-    /* Credential scope. */
-    sk_buf_addf(&scope, "%s/%s/%s/aws4_request", date8, p->region, p->service);
-    sk_buf_addf(&cred, "%s/%s", creds->access_key_id, scope.p);
+/* "HashedPayload" in the page above: the caller's (UNSIGNED-PAYLOAD for S3 presigning) or the body's. */
+static void payload_hash(const struct sk_sigv4_req *req, const struct sk_sigv4_params *p, struct sk_buf *out)
+{
+    char hex[65];
 
-    /* Canonical query; in query mode the X-Amz-* parameters take part. */
+    sk_buf_reset(out);
+    if (p->payload_hash) {
+        sk_buf_adds(out, p->payload_hash);
+        return;
+    }
+    sk_sha256_hex(req->body ? req->body : "", req->body ? req->body_len : 0, hex);
+    sk_buf_adds(out, hex);
+}
+
+static void add_canonical_path(const struct sk_sigv4_req *req, const struct sk_sigv4_params *p, struct sk_buf *c)
+{
+    const char *rp = req->path && *req->path ? req->path : "/";
+    struct sk_buf path = SK_BUF_INIT;
+
+    if (p->normalize_path)
+        sk_uri_normalize_path(&path, rp, strlen(rp));
+    else
+        sk_buf_adds(&path, rp);
+    if (p->double_encode)
+        sk_uri_encode(c, path.p, path.len, 1);
+    else
+        sk_buf_add(c, path.p, path.len);
+    sk_buf_release(&path);
+}
+
+static void add_canonical_query(const struct qlist *q, struct sk_buf *c)
+{
+    struct qparam *sorted = xmalloc((q->n ? q->n : 1) * sizeof(*sorted));
+    size_t i;
+
+    if (q->n)
+        memcpy(sorted, q->v, q->n * sizeof(*sorted));
+    qsort(sorted, q->n, sizeof(*sorted), qparam_cmp);
+    for (i = 0; i < q->n; i++)
+        sk_buf_addf(c, "%s%s=%s", i ? "&" : "", sorted[i].k, sorted[i].v);
+    free(sorted);
+}
+
+/* name:value lines; a repeated name's values join with ','. */
+static void add_canonical_headers(const struct chdrs *h, struct sk_buf *c)
+{
+    size_t i;
+
+    for (i = 0; i < h->n; i++) {
+        if (i && strcmp(h->v[i].name, h->v[i - 1].name) == 0) {
+            sk_buf_addch(c, ',');
+            sk_buf_adds(c, h->v[i].value);
+            continue;
+        }
+        if (i)
+            sk_buf_addch(c, '\n');
+        sk_buf_addf(c, "%s:%s", h->v[i].name, h->v[i].value);
+    }
+}
+
+int sk_sigv4_canonical_request(const struct sk_sigv4_req *req, const struct sk_sigv4_params *p,
+                               const struct sk_creds *creds, struct sk_sigv4_result *r, struct sk_err *err)
+{
+    struct chdrs h = { NULL, 0 };
+    struct qlist q = { 0 };
+    struct sk_buf *c = &r->canonical_request;
+    int rc = -1;
+
+    if (check_inputs(p, creds, err))
+        return -1;
+    sk_amz_date(p->when, r->amz_date);
+    payload_hash(req, p, &r->payload_hash);
+    if (canonical_headers(req, p, creds, r, &h, err))
+        goto out;
+    /* In query mode the X-Amz-* parameters take part. */
     if (parse_query(req->query, &q, p->mode == SK_SIGV4_QUERY, err) < 0)
         goto out;
-    if (p->mode == SK_SIGV4_QUERY) {
-        char expires[24];
-        snprintf(expires, sizeof(expires), "%ld", p->expires);
-        qlist_add_raw(&q, "X-Amz-Algorithm", SK_SIGV4_ALGORITHM);
-        qlist_add_raw(&q, "X-Amz-Credential", cred.p);
-        qlist_add_raw(&q, "X-Amz-Date", amz_date);
-        qlist_add_raw(&q, "X-Amz-SignedHeaders", signed_names.p);
-        qlist_add_raw(&q, "X-Amz-Expires", expires);
-        if (sign_token)
-            qlist_add_raw(&q, "X-Amz-Security-Token", creds->session_token);
-    }
+    if (p->mode == SK_SIGV4_QUERY)
+        presign_params(p, creds, r, &q);
+    sk_buf_reset(c);
+    sk_buf_adds(c, req->method);
+    sk_buf_addch(c, '\n');
+    add_canonical_path(req, p, c);
+    sk_buf_addch(c, '\n');
+    add_canonical_query(&q, c);
+    sk_buf_addch(c, '\n');
+    add_canonical_headers(&h, c);
+    sk_buf_adds(c, "\n\n");
+    sk_buf_adds(c, r->signed_headers.p);
+    sk_buf_addch(c, '\n');
+    sk_buf_adds(c, r->payload_hash.p);
+    rc = 0;
+out:
+    chdrs_release(&h);
+    qlist_release(&q);
+    return rc;
+}
 
-    /* Task 1: the canonical request. */
-    {
-        struct sk_buf *c = &r->canonical_request;
-        const char *rp = req->path && *req->path ? req->path : "/";
+/* ---- stage 2: the string to sign --------------------------------------------------------------- */
 
-        sk_buf_reset(c);
-        sk_buf_adds(c, req->method);
-        sk_buf_addch(c, '\n');
-        if (p->normalize_path)
-            sk_uri_normalize_path(&path, rp, strlen(rp));
-        else
-            sk_buf_adds(&path, rp);
-        if (p->double_encode)
-            sk_uri_encode(c, path.p, path.len, 1);
-        else
-            sk_buf_add(c, path.p, path.len);
-        sk_buf_addch(c, '\n');
-        {
-            struct qparam *sorted = xmalloc((q.n ? q.n : 1) * sizeof(*sorted));
-            if (q.n)
-                memcpy(sorted, q.v, q.n * sizeof(*sorted));
-            qsort(sorted, q.n, sizeof(*sorted), qparam_cmp);
-            for (i = 0; i < q.n; i++)
-                sk_buf_addf(c, "%s%s=%s", i ? "&" : "", sorted[i].k, sorted[i].v);
-            free(sorted);
-        }
-        sk_buf_addch(c, '\n');
-        for (i = 0; i < nh; i++) {
-            if (i && strcmp(hv[i].name, hv[i - 1].name) == 0) {
-                sk_buf_addch(c, ',');
-                sk_buf_adds(c, hv[i].value);
-                continue;
-            }
-            if (i)
-                sk_buf_addch(c, '\n');
-            sk_buf_addf(c, "%s:%s", hv[i].name, hv[i].value);
-        }
-        sk_buf_adds(c, "\n\n");
-        sk_buf_adds(c, signed_names.p);
-        sk_buf_addch(c, '\n');
-        sk_buf_adds(c, payload_hash);
-    }
+void sk_sigv4_string_to_sign(const struct sk_sigv4_params *p, struct sk_sigv4_result *r)
+{
+    char creq_hash[65];
 
-    /* Task 2: the string to sign. */
-    {
-        char creq_hash[65];
-        sk_sha256_hex(r->canonical_request.p, r->canonical_request.len, creq_hash);
-        sk_buf_reset(&r->string_to_sign);
-        sk_buf_addf(&r->string_to_sign, "%s\n%s\n%s\n%s", SK_SIGV4_ALGORITHM, amz_date, scope.p, creq_hash);
-    }
+    sk_sha256_hex(r->canonical_request.p, r->canonical_request.len, creq_hash);
+    sk_buf_reset(&r->string_to_sign);
+    sk_buf_addf(&r->string_to_sign, "%s\n%s\n", SK_SIGV4_ALGORITHM, r->amz_date);
+    sk_sigv4_scope(r->amz_date, p->region, p->service, &r->string_to_sign);
+    sk_buf_addf(&r->string_to_sign, "\n%s", creq_hash);
+}
 
-    /* Task 3: the signature. */
+/* ---- stage 3: the signature -------------------------------------------------------------------- */
+
+void sk_sigv4_signature(const struct sk_sigv4_params *p, const struct sk_creds *creds, struct sk_sigv4_result *r)
+{
+    struct sk_buf hex = SK_BUF_INIT;
+    unsigned char key[32], sig[32];
+    char date8[9];
+
+    memcpy(date8, r->amz_date, 8);
+    date8[8] = '\0';
     derive_key(creds, date8, p->region, p->service, key);
     hmac(key, 32, r->string_to_sign.p, r->string_to_sign.len, sig);
     sk_wipe(key, sizeof(key));
-    {
-        struct sk_buf hex = SK_BUF_INIT;
-        sk_buf_addhex(&hex, sig, 32);
-        memcpy(r->signature, hex.p, 65);
-        sk_buf_release(&hex);
-    }
-
-    /* Task 4: add the signature to the request. */
-    if (p->mode == SK_SIGV4_HEADER) {
-        struct sk_buf auth = SK_BUF_INIT;
-        sk_headers_add(&r->add, "X-Amz-Date", amz_date);
-        if (creds->session_token && *creds->session_token)
-            sk_headers_add(&r->add, "X-Amz-Security-Token", creds->session_token);
-        if (p->sign_body_header)
-            sk_headers_add(&r->add, "X-Amz-Content-Sha256", payload_hash);
-        sk_buf_addf(&auth, "%s Credential=%s, SignedHeaders=%s, Signature=%s", SK_SIGV4_ALGORITHM, cred.p,
-                    signed_names.p, r->signature);
-        sk_headers_add(&r->add, "Authorization", auth.p);
-        sk_buf_release(&auth);
-    } else {
-        /* The request's own parameters as given, then ours in the suite's order. */
-        struct sk_buf *o = &r->query;
-        sk_buf_reset(o);
-        if (req->query && *req->query)
-            sk_buf_adds(o, req->query);
-        for (i = 0; i < q.n; i++) {
-            if (strncmp(q.v[i].k, "X-Amz-", 6) != 0 || !in_list(q.v[i].k, owned_params, NELEM(owned_params)))
-                continue;
-            sk_buf_addf(o, "%s%s=%s", o->len ? "&" : "", q.v[i].k, q.v[i].v);
-        }
-        if (creds->session_token && *creds->session_token && !sign_token) {
-            sk_buf_adds(o, o->len ? "&" : "");
-            sk_buf_adds(o, "X-Amz-Security-Token=");
-            sk_uri_encodes(o, creds->session_token, 0);
-        }
-        sk_buf_addf(o, "&X-Amz-Signature=%s", r->signature);
-    }
-    rc = 0;
-out:
-    for (i = 0; i < nh; i++) {
-        free(hv[i].name);
-        sk_free_secret(hv[i].value);
-    }
-    free(hv);
-    qlist_release(&q);
-    sk_buf_release(&path);
-    sk_buf_release(&signed_names);
-    sk_buf_release(&scope);
-    sk_buf_release(&cred);
+    sk_buf_addhex(&hex, sig, 32);
+    memcpy(r->signature, hex.p, 65);
+    sk_buf_release(&hex);
     sk_wipe(sig, sizeof(sig));
-    return rc;
+}
+
+/* ---- stage 4: add the signature to the request ------------------------------------------------- */
+
+static void add_auth_headers(const struct sk_sigv4_params *p, const struct sk_creds *creds, struct sk_sigv4_result *r)
+{
+    struct sk_buf auth = SK_BUF_INIT;
+
+    sk_headers_add(&r->add, "X-Amz-Date", r->amz_date);
+    if (creds->session_token && *creds->session_token)
+        sk_headers_add(&r->add, "X-Amz-Security-Token", creds->session_token);
+    if (p->sign_body_header)
+        sk_headers_add(&r->add, "X-Amz-Content-Sha256", r->payload_hash.p);
+    sk_buf_addf(&auth, "%s Credential=", SK_SIGV4_ALGORITHM);
+    credential(creds, p, r->amz_date, &auth);
+    sk_buf_addf(&auth, ", SignedHeaders=%s, Signature=%s", r->signed_headers.p, r->signature);
+    sk_headers_add(&r->add, "Authorization", auth.p);
+    sk_buf_release(&auth);
+}
+
+/* The request's own parameters as given, then ours in the suite's order. */
+static void add_presign_query(const struct sk_sigv4_req *req, const struct sk_sigv4_params *p,
+                              const struct sk_creds *creds, struct sk_sigv4_result *r)
+{
+    struct sk_buf *o = &r->query;
+    struct qlist q = { 0 };
+    size_t i;
+
+    sk_buf_reset(o);
+    if (req->query && *req->query)
+        sk_buf_adds(o, req->query);
+    presign_params(p, creds, r, &q);
+    for (i = 0; i < q.n; i++)
+        sk_buf_addf(o, "%s%s=%s", o->len ? "&" : "", q.v[i].k, q.v[i].v);
+    if (creds->session_token && *creds->session_token && !signs_token(p, creds)) {
+        sk_buf_adds(o, o->len ? "&" : "");
+        sk_buf_adds(o, "X-Amz-Security-Token=");
+        sk_uri_encodes(o, creds->session_token, 0);
+    }
+    sk_buf_addf(o, "&X-Amz-Signature=%s", r->signature);
+    qlist_release(&q);
+}
+
+void sk_sigv4_add_signature(const struct sk_sigv4_req *req, const struct sk_sigv4_params *p,
+                            const struct sk_creds *creds, struct sk_sigv4_result *r)
+{
+    if (p->mode == SK_SIGV4_HEADER)
+        add_auth_headers(p, creds, r);
+    else
+        add_presign_query(req, p, creds, r);
+}
+
+int sk_sigv4_sign(const struct sk_sigv4_req *req, const struct sk_sigv4_params *p, const struct sk_creds *creds,
+                  struct sk_sigv4_result *r, struct sk_err *err)
+{
+    if (sk_sigv4_canonical_request(req, p, creds, r, err))
+        return -1;
+    sk_sigv4_string_to_sign(p, r);
+    sk_sigv4_signature(p, creds, r);
+    sk_sigv4_add_signature(req, p, creds, r);
+    return 0;
 }

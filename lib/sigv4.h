@@ -57,6 +57,8 @@ struct sk_sigv4_result {
     struct sk_buf string_to_sign;
     char signature[65];
     char amz_date[17];
+    struct sk_buf signed_headers; /* "host;x-amz-date": the canonical request's signed header names */
+    struct sk_buf payload_hash;   /* the canonical request's last line (hex SHA-256, or p->payload_hash) */
     /* Header mode: headers to add, in this order: X-Amz-Date, X-Amz-Security-Token (if any),
      * X-Amz-Content-Sha256 (if signed), Authorization. Query mode: X-Amz-Security-Token only
      * when omit_session_token is set... never otherwise. */
@@ -75,6 +77,32 @@ void sk_sigv4_result_release(struct sk_sigv4_result *r);
  * incomplete. result must be initialised; on failure its contents are unspecified but releasable. */
 int sk_sigv4_sign(const struct sk_sigv4_req *req, const struct sk_sigv4_params *p, const struct sk_creds *creds,
                   struct sk_sigv4_result *result, struct sk_err *err);
+
+/*
+ * The four stages of sk_sigv4_sign, in its order, each its own function so that each can be checked
+ * on its own against the suite's per-stage files (tests/unit/sigv4_test.c). They pass their results
+ * on through r. The names are the steps of
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html.
+ */
+
+/* Stage 1, "create a canonical request": checks req, p and creds as sk_sigv4_sign does (same
+ * errors), then fills r->amz_date (p->when), r->payload_hash, r->signed_headers and
+ * r->canonical_request. */
+int sk_sigv4_canonical_request(const struct sk_sigv4_req *req, const struct sk_sigv4_params *p,
+                               const struct sk_creds *creds, struct sk_sigv4_result *r, struct sk_err *err);
+/* Stage 2, "create a string to sign": r->string_to_sign from r->amz_date, p's scope and
+ * r->canonical_request. */
+void sk_sigv4_string_to_sign(const struct sk_sigv4_params *p, struct sk_sigv4_result *r);
+/* Stage 3, "calculate the signature": r->signature, the hex HMAC of r->string_to_sign with the
+ * signing key of creds' secret, the date of r->amz_date, p->region and p->service (creds complete). */
+void sk_sigv4_signature(const struct sk_sigv4_params *p, const struct sk_creds *creds, struct sk_sigv4_result *r);
+/* Stage 4, "add the signature to the request": header mode appends to r->add, query mode sets
+ * r->query (see struct sk_sigv4_result), from r->amz_date, r->signed_headers, r->payload_hash and
+ * r->signature. */
+void sk_sigv4_add_signature(const struct sk_sigv4_req *req, const struct sk_sigv4_params *p,
+                            const struct sk_creds *creds, struct sk_sigv4_result *r);
+/* The credential scope "YYYYMMDD/<region>/<service>/aws4_request" of amz_date, appended to out. */
+void sk_sigv4_scope(const char *amz_date, const char *region, const char *service, struct sk_buf *out);
 
 /* Lowercase hex SHA-256 of p[0..n) into out[65]. */
 void sk_sha256_hex(const void *p, size_t n, char out[65]);

@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jv.h>
 
@@ -141,141 +142,303 @@ static int starts_with(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+enum stage { WHOLE, STAGE_CREQ, STAGE_STS, STAGE_SIG, STAGE_ADD };
+#define NSTAGES 5
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int name_cmp_const(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 struct suite_case {
     const char *name;
     enum sk_sigv4_mode mode;
+    enum stage stage;
 };
 
-static void run_suite_case(const struct suite_case *sc)
-{
-    const char *name = sc->name;
-    const char *pre = sc->mode == SK_SIGV4_HEADER ? "header" : "query";
-    char *ctx_path = case_file(suite_dir(), name, "context.json");
-    char *req_path = case_file(suite_dir(), name, "request.txt");
-    struct sk_buf ctx_text = SK_BUF_INIT, req_text = SK_BUF_INIT, fname = SK_BUF_INIT;
+/* One case's inputs: the request, the signing parameters and the credentials of context.json. */
+struct loaded_case {
     struct parsed_req pr;
     struct sk_sigv4_params p;
     struct sk_sigv4_req req;
-    struct sk_sigv4_result res;
-    struct sk_creds creds = { 0 };
-    struct sk_err err;
-    jv ctx = jv_invalid(), c;
-    time_t when = 0;
+    struct sk_creds creds;
+};
 
-    memset(&pr, 0, sizeof(pr));
-    sk_buf_init(&pr.body);
-    sk_sigv4_result_init(&res);
+static void loaded_case_release(struct loaded_case *lc)
+{
+    parsed_req_release(&lc->pr);
+    sk_creds_release(&lc->creds);
+}
+
+static char *ctx_string(jv ctx, const char *obj, const char *k)
+{
+    jv o = obj ? jv_object_get(jv_copy(ctx), jv_string(obj)) : jv_copy(ctx);
+    jv s = jv_object_get(o, jv_string(k));
+    char *r = jv_get_kind(s) == JV_KIND_STRING ? xstrdup(jv_string_value(s)) : NULL;
+
+    jv_free(s);
+    return r;
+}
+
+/* "2015-08-30T12:36:00Z" as a time_t, through sk_parse_amz_date's format. */
+static int ctx_time(jv ctx, time_t *when)
+{
+    char *t = ctx_string(ctx, NULL, "timestamp");
+    char amz[17];
+    int rc = -1;
+
+    if (t && strlen(t) == 20) {
+        snprintf(amz, sizeof(amz), "%.4s%.2s%.2sT%.2s%.2s%.2sZ", t, t + 5, t + 8, t + 11, t + 14, t + 17);
+        rc = sk_parse_amz_date(amz, when);
+    }
+    free(t);
+    return rc;
+}
+
+static int load_case(const struct suite_case *sc, struct loaded_case *lc)
+{
+    char *ctx_path = case_file(suite_dir(), sc->name, "context.json");
+    char *req_path = case_file(suite_dir(), sc->name, "request.txt");
+    struct sk_buf ctx_text = SK_BUF_INIT, req_text = SK_BUF_INIT;
+    jv ctx = jv_invalid(), e;
+    time_t when = 0;
+    int rc = -1;
+
+    memset(lc, 0, sizeof(*lc));
+    sk_buf_init(&lc->pr.body);
     if (read_file(ctx_path, &ctx_text) < 0 || read_file(req_path, &req_text) < 0) {
-        H_FAIL("%s: cannot read case files under %s", name, suite_dir());
+        H_FAIL("%s: cannot read case files under %s", sc->name, suite_dir());
         goto out;
     }
     ctx = jv_parse(ctx_text.p);
-    if (jv_get_kind(ctx) != JV_KIND_OBJECT || parse_request(req_text.p, &pr) < 0) {
-        H_FAIL("%s: bad case files", name);
+    if (jv_get_kind(ctx) != JV_KIND_OBJECT || parse_request(req_text.p, &lc->pr) < 0 || ctx_time(ctx, &when)) {
+        H_FAIL("%s: bad case files", sc->name);
         goto out;
     }
-    c = jv_object_get(jv_copy(ctx), jv_string("credentials"));
-    {
-        jv s = jv_object_get(jv_copy(c), jv_string("access_key_id"));
-        creds.access_key_id = xstrdup(jv_string_value(s));
-        jv_free(s);
-        s = jv_object_get(jv_copy(c), jv_string("secret_access_key"));
-        creds.secret_access_key = xstrdup(jv_string_value(s));
-        jv_free(s);
-        s = jv_object_get(jv_copy(c), jv_string("token"));
-        if (jv_get_kind(s) == JV_KIND_STRING)
-            creds.session_token = xstrdup(jv_string_value(s));
-        jv_free(s);
-    }
-    jv_free(c);
-    {
-        jv ts = jv_object_get(jv_copy(ctx), jv_string("timestamp"));
-        struct sk_buf d = SK_BUF_INIT;
-        const char *t = jv_string_value(ts); /* 2015-08-30T12:36:00Z */
-        sk_buf_add(&d, t, 4);
-        sk_buf_add(&d, t + 5, 2);
-        sk_buf_add(&d, t + 8, 2);
-        sk_buf_addch(&d, 'T');
-        sk_buf_add(&d, t + 11, 2);
-        sk_buf_add(&d, t + 14, 2);
-        sk_buf_add(&d, t + 17, 2);
-        sk_buf_addch(&d, 'Z');
-        ASSERT(sk_parse_amz_date(d.p, &when) == 0);
-        sk_buf_release(&d);
-        jv_free(ts);
-    }
-    sk_sigv4_params_init(&p, "service", "us-east-1", when);
-    p.region = "us-east-1";
-    p.service = "service";
-    p.mode = sc->mode;
-    p.normalize_path = ctx_bool(ctx, "normalize");
-    p.double_encode = 1;
-    p.sign_body_header = sc->mode == SK_SIGV4_HEADER && ctx_bool(ctx, "sign_body");
-    p.omit_session_token = ctx_bool(ctx, "omit_session_token");
-    {
-        jv e = jv_object_get(jv_copy(ctx), jv_string("expiration_in_seconds"));
-        p.expires = jv_get_kind(e) == JV_KIND_NUMBER ? (long)jv_number_value(e) : 3600;
-        jv_free(e);
-    }
-    req.method = pr.method;
-    req.path = pr.path;
-    req.query = pr.query;
-    req.headers = &pr.h;
-    req.body = pr.body.p;
-    req.body_len = pr.body.len;
-    ASSERT_OK(sk_sigv4_sign(&req, &p, &creds, &res, &err), &err);
-    if (h_cur_failed)
-        goto out;
-    sk_buf_addf(&fname, "%s-canonical-request.txt", pre);
-    expect_file(name, fname.p, res.canonical_request.p, res.canonical_request.len);
-    sk_buf_reset(&fname);
-    sk_buf_addf(&fname, "%s-string-to-sign.txt", pre);
-    expect_file(name, fname.p, res.string_to_sign.p, res.string_to_sign.len);
-    sk_buf_reset(&fname);
-    sk_buf_addf(&fname, "%s-signature.txt", pre);
-    expect_file(name, fname.p, res.signature, strlen(res.signature));
-    /* The signed request: our Authorization header / query must appear in it verbatim. */
-    {
-        struct sk_buf signed_req = SK_BUF_INIT;
-        char *sp;
-        sk_buf_reset(&fname);
-        sk_buf_addf(&fname, "%s-signed-request.txt", pre);
-        sp = case_file(suite_dir(), name, fname.p);
-        if (read_file(sp, &signed_req) == 0) {
-            if (sc->mode == SK_SIGV4_HEADER) {
-                const char *auth = sk_headers_get(&res.add, "Authorization");
-                ASSERT(auth && strstr(signed_req.p, auth));
-            } else {
-                /* Parameters compare as a set; the suite's order is not significant. */
-                const char *q = res.query.p;
-                while (*q) {
-                    size_t l = strcspn(q, "&");
-                    struct sk_buf one = SK_BUF_INIT;
-                    sk_buf_add(&one, q, l);
-                    if (!strstr(signed_req.p, one.p))
-                        H_FAIL("%s: query parameter '%s' not in the signed request", name, one.p);
-                    sk_buf_release(&one);
-                    q += l;
-                    if (*q)
-                        q++;
-                }
-            }
-        } else {
-            H_FAIL("%s: cannot read %s", name, sp);
-        }
-        free(sp);
-        sk_buf_release(&signed_req);
-    }
+    lc->creds.access_key_id = ctx_string(ctx, "credentials", "access_key_id");
+    lc->creds.secret_access_key = ctx_string(ctx, "credentials", "secret_access_key");
+    lc->creds.session_token = ctx_string(ctx, "credentials", "token");
+    sk_sigv4_params_init(&lc->p, "service", "us-east-1", when);
+    lc->p.mode = sc->mode;
+    lc->p.normalize_path = ctx_bool(ctx, "normalize");
+    lc->p.double_encode = 1;
+    lc->p.sign_body_header = sc->mode == SK_SIGV4_HEADER && ctx_bool(ctx, "sign_body");
+    lc->p.omit_session_token = ctx_bool(ctx, "omit_session_token");
+    e = jv_object_get(jv_copy(ctx), jv_string("expiration_in_seconds"));
+    lc->p.expires = jv_get_kind(e) == JV_KIND_NUMBER ? (long)jv_number_value(e) : 3600;
+    jv_free(e);
+    lc->req.method = lc->pr.method;
+    lc->req.path = lc->pr.path;
+    lc->req.query = lc->pr.query;
+    lc->req.headers = &lc->pr.h;
+    lc->req.body = lc->pr.body.p;
+    lc->req.body_len = lc->pr.body.len;
+    rc = 0;
 out:
     jv_free(ctx);
     free(ctx_path);
     free(req_path);
     sk_buf_release(&ctx_text);
     sk_buf_release(&req_text);
+    return rc;
+}
+
+/* The suite's file "<mode>-<what>.txt" of the case, into out (a failure when missing). */
+static int read_stage_file(const struct suite_case *sc, const char *what, struct sk_buf *out)
+{
+    struct sk_buf fname = SK_BUF_INIT;
+    char *path;
+    int rc;
+
+    sk_buf_addf(&fname, "%s-%s.txt", sc->mode == SK_SIGV4_HEADER ? "header" : "query", what);
+    path = case_file(suite_dir(), sc->name, fname.p);
+    rc = read_file(path, out);
+    if (rc < 0)
+        H_FAIL("%s: cannot read %s", sc->name, path);
+    free(path);
     sk_buf_release(&fname);
-    parsed_req_release(&pr);
+    return rc;
+}
+
+static int expect_stage_file(const struct suite_case *sc, const char *what, const char *got, size_t gotlen)
+{
+    struct sk_buf fname = SK_BUF_INIT;
+    int ok;
+
+    sk_buf_addf(&fname, "%s-%s.txt", sc->mode == SK_SIGV4_HEADER ? "header" : "query", what);
+    ok = expect_file(sc->name, fname.p, got, gotlen);
+    sk_buf_release(&fname);
+    return ok;
+}
+
+/* Split s at sep into sorted, NUL-terminated pieces (in b, pointers into it). */
+static size_t split_sorted(const char *s, size_t len, char sep, struct sk_buf *b, const char ***out)
+{
+    size_t n = 0, i;
+
+    sk_buf_add(b, s, len);
+    *out = NULL;
+    for (i = 0; i <= b->len; i++) {
+        if (i == b->len || b->p[i] == sep) {
+            if (i < b->len)
+                b->p[i] = '\0';
+            continue;
+        }
+        if (i == 0 || b->p[i - 1] == '\0') {
+            *out = xrealloc((void *)*out, (n + 1) * sizeof(**out));
+            (*out)[n++] = b->p + i;
+        }
+    }
+    if (n)
+        qsort((void *)*out, n, sizeof(**out), name_cmp_const);
+    return n;
+}
+
+/* A line "name:value" of an HTTP request's text (the name in any case). */
+static int has_header_line(const char *text, const char *name, const char *value)
+{
+    size_t nl = strlen(name), vl = strlen(value);
+    const char *p;
+
+    for (p = strchr(text, '\n'); p; p = strchr(p, '\n')) {
+        p++;
+        if (strncasecmp(p, name, nl) == 0 && p[nl] == ':' && strncmp(p + nl + 1, value, vl) == 0 &&
+            (p[nl + 1 + vl] == '\n' || p[nl + 1 + vl] == '\0'))
+            return 1;
+    }
+    return 0;
+}
+
+/* Header mode: every header we add is a line of the signed request. Query mode: the signed request's
+ * query and ours hold the same parameters (the suite's order is not significant). */
+static void check_signed_request(const struct suite_case *sc, const struct sk_sigv4_result *res)
+{
+    struct sk_buf sreq = SK_BUF_INIT, a = SK_BUF_INIT, b = SK_BUF_INIT;
+    const char **want = NULL, **got = NULL, *q, *end;
+    size_t i, nw, ng;
+
+    if (read_stage_file(sc, "signed-request", &sreq) < 0)
+        goto out;
+    if (sc->mode == SK_SIGV4_HEADER) {
+        for (i = 0; i < res->add.n; i++)
+            if (!has_header_line(sreq.p, res->add.v[i].name, res->add.v[i].value))
+                H_FAIL("%s: header '%s' differs from the signed request's", sc->name, res->add.v[i].name);
+        goto out;
+    }
+    q = strchr(sreq.p, '?');
+    end = strstr(sreq.p, " HTTP/1.1\n");
+    if (!q || !end || q > end) {
+        H_FAIL("%s: the signed request has no query", sc->name);
+        goto out;
+    }
+    nw = split_sorted(q + 1, (size_t)(end - q - 1), '&', &a, &want);
+    ng = split_sorted(res->query.p, res->query.len, '&', &b, &got);
+    ASSERT(nw == ng);
+    for (i = 0; i < nw && i < ng; i++)
+        if (strcmp(want[i], got[i]) != 0)
+            H_FAIL("%s: query parameter '%s' where the signed request has '%s'", sc->name, got[i], want[i]);
+out:
+    free((void *)want);
+    free((void *)got);
+    sk_buf_release(&sreq);
+    sk_buf_release(&a);
+    sk_buf_release(&b);
+}
+
+/* The whole signer: every stage's output as the suite has it. */
+static void check_whole(const struct suite_case *sc, struct loaded_case *lc, struct sk_sigv4_result *res)
+{
+    struct sk_err err;
+
+    ASSERT_OK(sk_sigv4_sign(&lc->req, &lc->p, &lc->creds, res, &err), &err);
+    if (h_cur_failed)
+        return;
+    expect_stage_file(sc, "canonical-request", res->canonical_request.p, res->canonical_request.len);
+    expect_stage_file(sc, "string-to-sign", res->string_to_sign.p, res->string_to_sign.len);
+    expect_stage_file(sc, "signature", res->signature, strlen(res->signature));
+    check_signed_request(sc, res);
+}
+
+/* Stage 4's inputs from the suite's files: the signed header names and the payload hash are the
+ * last two lines of the canonical request, the signature its own file. */
+static int stage4_inputs(const struct suite_case *sc, struct sk_sigv4_result *res)
+{
+    struct sk_buf creq = SK_BUF_INIT, sig = SK_BUF_INIT;
+    const char *last, *prev;
+    int rc = -1;
+
+    if (read_stage_file(sc, "canonical-request", &creq) < 0 || read_stage_file(sc, "signature", &sig) < 0)
+        goto out;
+    last = strrchr(creq.p, '\n');
+    if (!last || last == creq.p || sig.len != 64) {
+        H_FAIL("%s: unexpected canonical request or signature file", sc->name);
+        goto out;
+    }
+    for (prev = last - 1; prev > creq.p && prev[-1] != '\n'; prev--)
+        ;
+    sk_buf_add(&res->signed_headers, prev, (size_t)(last - prev));
+    sk_buf_adds(&res->payload_hash, last + 1);
+    memcpy(res->signature, sig.p, 65);
+    rc = 0;
+out:
+    sk_buf_release(&creq);
+    sk_buf_release(&sig);
+    return rc;
+}
+
+/* One stage alone, its input taken from the suite's file of the stage before. */
+static void check_stage(const struct suite_case *sc, struct loaded_case *lc, struct sk_sigv4_result *res)
+{
+    struct sk_err err;
+
+    sk_amz_date(lc->p.when, res->amz_date);
+    switch (sc->stage) {
+    case STAGE_CREQ:
+        ASSERT_OK(sk_sigv4_canonical_request(&lc->req, &lc->p, &lc->creds, res, &err), &err);
+        if (!h_cur_failed)
+            expect_stage_file(sc, "canonical-request", res->canonical_request.p, res->canonical_request.len);
+        break;
+    case STAGE_STS:
+        if (read_stage_file(sc, "canonical-request", &res->canonical_request) < 0)
+            break;
+        sk_sigv4_string_to_sign(&lc->p, res);
+        expect_stage_file(sc, "string-to-sign", res->string_to_sign.p, res->string_to_sign.len);
+        break;
+    case STAGE_SIG:
+        if (read_stage_file(sc, "string-to-sign", &res->string_to_sign) < 0)
+            break;
+        sk_sigv4_signature(&lc->p, &lc->creds, res);
+        expect_stage_file(sc, "signature", res->signature, strlen(res->signature));
+        break;
+    case STAGE_ADD:
+        if (stage4_inputs(sc, res) < 0)
+            break;
+        sk_sigv4_add_signature(&lc->req, &lc->p, &lc->creds, res);
+        check_signed_request(sc, res);
+        break;
+    case WHOLE: break;
+    }
+}
+
+static void run_suite_case(const struct suite_case *sc)
+{
+    struct loaded_case lc;
+    struct sk_sigv4_result res;
+
+    sk_sigv4_result_init(&res);
+    if (load_case(sc, &lc) == 0) {
+        if (sc->stage == WHOLE)
+            check_whole(sc, &lc, &res);
+        else
+            check_stage(sc, &lc, &res);
+    }
+    loaded_case_release(&lc);
     sk_sigv4_result_release(&res);
-    sk_creds_release(&creds);
 }
 
 /* ---- edge cases ---------------------------------------------------------------------------- */
@@ -478,19 +641,19 @@ static void suite_count_is(const size_t *n)
         H_FAIL("expected 38 cases in %s, found %zu (tests/unit/sigv4-suite/README.md)", suite_dir(), *n);
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The suite: every case in both modes; a missing or short suite is a failure of its own, and the
  * edge cases below run either way. */
 static void run_suite(void)
 {
     DIR *d = opendir(suite_dir());
     struct dirent *de;
+    static const enum sk_sigv4_mode modes[2] = { SK_SIGV4_HEADER, SK_SIGV4_QUERY };
+    static const char *const mode_names[2] = { "header", "query" };
+    static const char *const stage_names[NSTAGES] = { "", ", stage 1: canonical request", ", stage 2: string to sign",
+                                                      ", stage 3: signature", ", stage 4: signed request" };
     char **names = NULL;
     size_t n = 0, i;
+    int m, st;
 
     if (d) {
         while ((de = readdir(d))) {
@@ -504,12 +667,14 @@ static void run_suite(void)
     if (n)
         qsort(names, n, sizeof(*names), name_cmp);
     for (i = 0; i < n; i++) {
-        struct suite_case hc = { names[i], SK_SIGV4_HEADER }, qc = { names[i], SK_SIGV4_QUERY };
-        char tn[300];
-        snprintf(tn, sizeof(tn), "suite %s (header)", names[i]);
-        RUN_NAMED(tn, run_suite_case, &hc);
-        snprintf(tn, sizeof(tn), "suite %s (query)", names[i]);
-        RUN_NAMED(tn, run_suite_case, &qc);
+        for (m = 0; m < 2; m++) {
+            for (st = 0; st < NSTAGES; st++) {
+                struct suite_case sc = { names[i], modes[m], (enum stage)st };
+                char tn[300];
+                snprintf(tn, sizeof(tn), "suite %s (%s%s)", names[i], mode_names[m], stage_names[st]);
+                RUN_NAMED(tn, run_suite_case, &sc);
+            }
+        }
         free(names[i]);
     }
     free(names);
