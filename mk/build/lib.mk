@@ -17,6 +17,7 @@ LIB_OBJS += lib/jsonw.o
 LIB_OBJS += lib/mem.o
 LIB_OBJS += lib/rds.o
 LIB_OBJS += lib/redact.o
+LIB_OBJS += lib/ref.o
 LIB_OBJS += lib/registry.o
 LIB_OBJS += lib/sensitive.o
 LIB_OBJS += lib/service.o
