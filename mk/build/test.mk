@@ -58,6 +58,8 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS = -g -O1 $(FUZZ_SAN) -std=c11 $(SK_CPPFLAGS) $(PKG_CFLAGS)
 # The library compiled once for all fuzz targets, with coverage instrumentation (fuzzer-no-link).
 FUZZ_OBJS := $(patsubst lib/%.o,build/fuzz-obj/%.o,$(LIB_OBJS))
+# kept between builds (make would delete them as intermediate files of the pattern rule below)
+.SECONDARY: $(FUZZ_OBJS)
 
 build/fuzz-obj/%.o: lib/%.c $(wildcard lib/*.h)
 	@mkdir -p $(@D)
