@@ -48,6 +48,14 @@ static void check_printable(const char *s)
             __builtin_trap();
 }
 
+static int printable_ascii(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+            return 0;
+    return 1;
+}
+
 static void check_error(struct sk_registry *r, const struct sk_http_resp *resp)
 {
     struct sk_err err = { 0 };
@@ -215,7 +223,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t i;
 
     sk_http_resp_init(&resp);
-    if (read_answer((const char *)data, size, &host, &auth, &resp) < 0 ||
+    /* HOST is the user's (DEST), printable ASCII here so that any other byte in a message is the
+     * registry's */
+    if (read_answer((const char *)data, size, &host, &auth, &resp) < 0 || !printable_ascii(host) ||
         sk_registry_init(&r, host, auth ? "dXNlcjpwYXNz" : NULL, NULL, NULL, NULL, &err) < 0)
         goto out;
     check_error(&r, &resp);
