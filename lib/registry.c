@@ -51,8 +51,9 @@ void sk_registry_release(struct sk_registry *r)
     memset(r, 0, sizeof(*r));
 }
 
-/* Fill err from a registry error response: {"errors":[{"code","message"}]}, or the status alone. */
-static int registry_error(struct sk_registry *r, const char *what, const struct sk_http_resp *resp, struct sk_err *err)
+/* ---- the registry's answers (registry.h, "Reading the registry's answers") ---------------------- */
+
+int sk_registry_error(struct sk_registry *r, const char *what, const struct sk_http_resp *resp, struct sk_err *err)
 {
     jv doc = jv_invalid(), e = jv_invalid();
     struct sk_err perr;
@@ -111,10 +112,7 @@ static int registry_error(struct sk_registry *r, const char *what, const struct 
     return -1;
 }
 
-/* Resolve a Location header against the registry: absolute https URLs as given, paths on our host.
- * Our registry speaks TLS: a Location on plain http (a downgrade, on this host or another) is
- * refused, SK_E_NET and not retryable, as a failed certificate check is. */
-static char *resolve_location(const struct sk_registry *r, const char *loc, struct sk_err *err)
+char *sk_registry_location(const struct sk_registry *r, const char *loc, struct sk_err *err)
 {
     struct sk_buf b = SK_BUF_INIT;
 
@@ -135,8 +133,7 @@ static char *resolve_location(const struct sk_registry *r, const char *loc, stru
     return sk_buf_detach(&b, NULL);
 }
 
-/* Credentials go only to the registry's own host (a Location may point elsewhere). */
-static int same_host(const struct sk_registry *r, const char *url)
+int sk_registry_same_host(const struct sk_registry *r, const char *url)
 {
     struct sk_url u;
     struct sk_buf h = SK_BUF_INIT;
@@ -151,10 +148,23 @@ static int same_host(const struct sk_registry *r, const char *url)
     return same;
 }
 
+int sk_registry_check_stored(const struct sk_registry *r, const char *what, const char *label, const char *got,
+                             const char *want, struct sk_err *err)
+{
+    char text[2 * SK_DIGEST_MAX]; /* the registry's digest, escaped (lib/text.h) */
+
+    if (!got || strcmp(got, want) == 0)
+        return 0;
+    sk_text_escape_to(text, sizeof(text), got, strlen(got));
+    return sk_errf(err, SK_E_AWS, "%s: registry %s %s %s, expected %s", what, r->host, label, text, want);
+}
+
+/* ---- requests ------------------------------------------------------------------------------------ */
+
 static int reg_send(struct sk_registry *r, const char *method, const char *url, struct sk_headers *h,
                     struct sk_http_req *req, struct sk_http_resp *resp, struct sk_err *err)
 {
-    if (r->auth && same_host(r, url))
+    if (r->auth && sk_registry_same_host(r, url))
         sk_headers_add(h, "Authorization", r->auth);
     sk_headers_add(h, "User-Agent", "shipkit-ecr-push");
     r->retry_after_s = 0; /* never a stale one from an earlier answer */
@@ -183,7 +193,7 @@ int sk_registry_ping(struct sk_registry *r, struct sk_err *err)
     if (reg_send(r, "GET", url.p, &h, &req, &resp, err) < 0)
         goto out;
     if (resp.status != 200) {
-        registry_error(r, "registry check", &resp, err);
+        sk_registry_error(r, "registry check", &resp, err);
         goto out;
     }
     rc = 0;
@@ -212,7 +222,7 @@ int sk_registry_blob_exists(struct sk_registry *r, const char *repo, const char 
     } else if (resp.status == 404) {
         *exists = 0;
     } else {
-        registry_error(r, "checking a blob", &resp, err);
+        sk_registry_error(r, "checking a blob", &resp, err);
         goto out;
     }
     rc = 0;
@@ -271,10 +281,10 @@ int sk_registry_blob_upload(struct sk_registry *r, const char *repo, const struc
         if (resp.status == 202)
             sk_errf(err, SK_E_AWS, "starting an upload: registry %s sent no Location", r->host);
         else
-            registry_error(r, "starting an upload", &resp, err);
+            sk_registry_error(r, "starting an upload", &resp, err);
         goto out;
     }
-    location = resolve_location(r, loc, err);
+    location = sk_registry_location(r, loc, err);
     if (!location) {
         /* The session is on the registry, which gave no usable place to cancel it: let it expire. */
         goto out;
@@ -298,12 +308,12 @@ int sk_registry_blob_upload(struct sk_registry *r, const char *repo, const struc
         goto cancel;
     }
     if (resp.status != 202 && resp.status != 201 && resp.status != 204) {
-        registry_error(r, "uploading a blob", &resp, err);
+        sk_registry_error(r, "uploading a blob", &resp, err);
         goto cancel;
     }
     loc = sk_headers_get(&resp.headers, "Location");
     if (loc) {
-        char *next = resolve_location(r, loc, err);
+        char *next = sk_registry_location(r, loc, err);
         if (!next)
             goto cancel;
         free(location);
@@ -321,17 +331,13 @@ int sk_registry_blob_upload(struct sk_registry *r, const char *repo, const struc
     if (reg_send(r, "PUT", url.p, &h, &req, &resp, err) < 0)
         goto cancel;
     if (resp.status != 201) {
-        registry_error(r, "committing a blob", &resp, err);
+        sk_registry_error(r, "committing a blob", &resp, err);
         goto cancel;
     }
-    {
-        /* The registry says what it stored: it must be what we sent. */
-        const char *stored = sk_headers_get(&resp.headers, "Docker-Content-Digest");
-        if (stored && strcmp(stored, digest) != 0) {
-            sk_errf(err, SK_E_AWS, "committing a blob: registry %s stored %s, expected %s", r->host, stored, digest);
-            goto out;
-        }
-    }
+    /* The registry says what it stored: it must be what we sent. */
+    if (sk_registry_check_stored(r, "committing a blob", "stored",
+                                 sk_headers_get(&resp.headers, "Docker-Content-Digest"), digest, err) < 0)
+        goto out;
     rc = 0;
     goto out;
 cancel:
@@ -365,7 +371,7 @@ int sk_registry_manifest_head(struct sk_registry *r, const char *repo, const cha
         if (d && sk_digest_valid(d))
             snprintf(digest, SK_DIGEST_MAX, "%s", d);
     } else if (resp.status != 404) {
-        registry_error(r, "checking a manifest", &resp, err);
+        sk_registry_error(r, "checking a manifest", &resp, err);
         goto out;
     }
     rc = 0;
@@ -396,14 +402,12 @@ int sk_registry_manifest_put(struct sk_registry *r, const char *repo, const char
     if (reg_send(r, "PUT", url.p, &h, &req, &resp, err) < 0)
         goto out;
     if (resp.status != 201 && resp.status != 200) {
-        registry_error(r, "writing a manifest", &resp, err);
+        sk_registry_error(r, "writing a manifest", &resp, err);
         goto out;
     }
     got = sk_headers_get(&resp.headers, "Docker-Content-Digest");
-    if (got && strcmp(got, want) != 0) {
-        sk_errf(err, SK_E_AWS, "writing a manifest: registry %s stored digest %s, expected %s", r->host, got, want);
+    if (sk_registry_check_stored(r, "writing a manifest", "stored digest", got, want, err) < 0)
         goto out;
-    }
     rc = 0;
 out:
     sk_headers_release(&h);

@@ -71,6 +71,30 @@ int sk_registry_manifest_head(struct sk_registry *r, const char *repo, const cha
 int sk_registry_manifest_put(struct sk_registry *r, const char *repo, const char *ref, const char *media_type,
                              const void *body, size_t len, struct sk_err *err);
 
+/* ---- Reading the registry's answers: what the calls above do with a response, exposed so that
+ * tests and tests/fuzz/registry_fuzz.c can reach them without a server. Every text the registry
+ * wrote reaches err escaped (lib/text.h). ---- */
+
+/* Fill err from an error answer (always returns -1): the code and message of the first of
+ * {"errors":[{"code","message"}]} in the body, else a code for the status (UNAUTHORIZED, DENIED,
+ * NOT_FOUND, TOOMANYREQUESTS, ...); aws_code and http_status set; retryable for 429 and 5xx;
+ * r->retry_after_s from Retry-After (seconds, below an hour) on 429 and 503, else 0. A 401 is
+ * SK_E_CONFIG when r has no credentials, otherwise everything is SK_E_AWS. what names the step. */
+int sk_registry_error(struct sk_registry *r, const char *what, const struct sk_http_resp *resp, struct sk_err *err);
+
+/* A Location header resolved against the registry (owned): an absolute https URL as given, a path
+ * on r->host, anything else under https://HOST/v2/. A Location on plain http (a downgrade, on this
+ * host or another) is refused: NULL, SK_E_NET and not retryable, as a failed certificate check is. */
+char *sk_registry_location(const struct sk_registry *r, const char *loc, struct sk_err *err);
+
+/* 1 if url is https on r->host (its Host header equals r->host), the only place credentials go. */
+int sk_registry_same_host(const struct sk_registry *r, const char *url);
+
+/* A Docker-Content-Digest answer (got, NULL when absent) against the digest sent (want): 0 when
+ * absent or equal, else -1, SK_E_AWS "WHAT: registry HOST LABEL GOT, expected WANT". */
+int sk_registry_check_stored(const struct sk_registry *r, const char *what, const char *label, const char *got,
+                             const char *want, struct sk_err *err);
+
 /* base64(userpass) for HTTP Basic, a secret string (sk_free_secret), or NULL unless userpass is
  * "USER:PASSWORD" with a USER and no control characters. */
 char *sk_registry_basic(const void *userpass, size_t n);

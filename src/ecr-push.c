@@ -33,6 +33,7 @@
 #include "json.h"
 #include "jsonw.h"
 #include "mem.h"
+#include "ref.h"
 #include "registry.h"
 #include "tool.h"
 
@@ -103,61 +104,24 @@ struct opts {
 
 /* ---- arguments ----------------------------------------------------------------------------- */
 
-static int valid_repo(const char *r)
-{
-    /* ECR / distribution: lowercase components [a-z0-9]+([._-][a-z0-9]+)* separated by '/'. */
-    const char *p = r;
-    int prev_sep = 1;
-
-    if (!*r || strlen(r) > 256)
-        return 0;
-    for (; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
-            prev_sep = 0;
-        } else if (*p == '.' || *p == '_' || *p == '-' || *p == '/') {
-            if (prev_sep)
-                return 0;
-            prev_sep = 1;
-        } else {
-            return 0;
-        }
-    }
-    return !prev_sep;
-}
-
-static int valid_tag(const char *t)
-{
-    size_t i, n = strlen(t);
-
-    if (n == 0 || n > 128 || t[0] == '.' || t[0] == '-')
-        return 0;
-    for (i = 0; i < n; i++)
-        if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z') || (t[i] >= '0' && t[i] <= '9') ||
-              t[i] == '_' || t[i] == '.' || t[i] == '-'))
-            return 0;
-    return 1;
-}
-
+/* DEST: a reference by tag (lib/ref.h); the tag defaults to "latest". */
 static void parse_dest(const char *arg, struct dest *d)
 {
-    const char *slash = strchr(arg, '/'), *rest = arg, *colon;
+    struct sk_ref ref;
+    struct sk_err err = { 0 };
 
-    memset(d, 0, sizeof(*d));
-    /* The first component is a registry if it looks like a host (docker's rule). */
-    if (slash && (memchr(arg, '.', (size_t)(slash - arg)) || memchr(arg, ':', (size_t)(slash - arg)) ||
-                  (slash - arg == 9 && strncmp(arg, "localhost", 9) == 0))) {
-        d->host = xstrndup(arg, (size_t)(slash - arg));
-        rest = slash + 1;
-    }
-    colon = strrchr(rest, ':');
-    if (strchr(rest, '@'))
+    sk_ref_split(arg, &ref);
+    if (ref.digest) {
+        sk_ref_release(&ref);
         tool_usage("DEST '%s': push by tag, not by digest", arg);
-    d->repo = colon ? xstrndup(rest, (size_t)(colon - rest)) : xstrdup(rest);
-    d->tag = xstrdup(colon ? colon + 1 : "latest");
-    if (!valid_repo(d->repo))
-        tool_usage("DEST '%s': invalid repository name '%s' (lowercase letters, digits, . _ - and /)", arg, d->repo);
-    if (!valid_tag(d->tag))
-        tool_usage("DEST '%s': invalid tag '%s'", arg, d->tag);
+    }
+    if (sk_ref_check(&ref, &err) < 0) {
+        sk_ref_release(&ref);
+        tool_usage("DEST '%s': %s", arg, err.msg);
+    }
+    d->host = ref.registry;
+    d->repo = ref.repository;
+    d->tag = ref.tag ? ref.tag : xstrdup(SK_REF_DEFAULT_TAG);
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)

@@ -1,39 +1,37 @@
 /*
  * image_ref_fuzz.c - image references as ecr-push reads them, on arbitrary strings:
  *
- *  - DEST, "[REGISTRY/]REPO[:TAG]": parse_dest() of src/ecr-push.c (static, so the tool's source is
- *    included here with its main renamed; tool_usage() is wrapped at link time to jump back instead
- *    of exiting). On success the parts are valid and put back together give the input;
+ *  - DEST, "[REGISTRY/]REPO[:TAG][@DIGEST]": sk_ref_split() and sk_ref_parse() of lib/ref.c. The
+ *    split parts put back together give the input, the registry looks like a host and no part
+ *    holds a separator it was split at; sk_ref_parse() succeeds exactly when sk_ref_check() passes
+ *    the split, with a valid repository, tag and digest, and otherwise fails with a usage error and
+ *    a message, leaving nothing allocated;
  *  - the registry host: sk_ecr_parse_host() (account and region of an ECR host), on the DEST's
- *    host and on the whole input. On success the account is 12 digits and the region one DNS label;
+ *    registry and on the whole input. On success the account is 12 digits and the region one DNS
+ *    label;
  *  - SOURCE's ":REF": sk_image_open("docker-archive:FIXTURE:" + input) and "oci-archive:..." over two
  *    small archives written once to a temp file, so the tag matching (docker.io/library/, :latest,
  *    @N) and the ref.name annotation lookup run on every input. Success yields an image, failure is
  *    a usage error with a message.
  */
-#include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
-int ecr_push_main(int argc, char **argv);
-#define main ecr_push_main
-#include "../../src/ecr-push.c"
-#undef main
-
+#include "buf.h"
+#include "ecr.h"
+#include "err.h"
 #include "fuzz_tar.h"
+#include "image.h"
+#include "mem.h"
+#include "ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-void __wrap_tool_usage(const char *fmt, ...) __attribute__((noreturn));
 
-static jmp_buf usage_jmp;
-static struct dest dest;
 static char *docker_path, *oci_path;
-
-void __wrap_tool_usage(const char *fmt, ...)
-{
-    (void)fmt;
-    longjmp(usage_jmp, 1);
-}
 
 /* Three images: tagged two ways, tagged with a registry and port, untagged. */
 static const char docker_text[] =
@@ -92,37 +90,59 @@ static char *write_fixture(const char *tag, const char *text)
     return path;
 }
 
-static void dest_release(void)
+static int looks_like_host(const char *h)
 {
-    free(dest.host);
-    free(dest.repo);
-    free(dest.tag);
-    memset(&dest, 0, sizeof(dest));
+    return strchr(h, '.') || strchr(h, ':') || !strcmp(h, "localhost");
 }
 
-static void check_dest(const char *s)
+/* The split is lossless and cuts where ref.h says; parse agrees with split + check. Returns the
+ * registry (owned) for check_host, or NULL. */
+static char *check_ref(const char *s)
 {
     struct sk_buf back = SK_BUF_INIT;
+    struct sk_ref split, parsed;
+    struct sk_err err = { 0 }, perr = { 0 };
+    int ok;
+    char *registry;
 
-    if (setjmp(usage_jmp)) {
-        dest_release(); /* refused: parse_dest called tool_usage */
-        return;
-    }
-    parse_dest(s, &dest);
-    if (!valid_repo(dest.repo) || !valid_tag(dest.tag))
+    sk_ref_split(s, &split);
+    if (!split.repository)
         __builtin_trap();
-    if (dest.host)
-        sk_buf_addf(&back, "%s/", dest.host);
-    sk_buf_adds(&back, dest.repo);
-    /* the tag is written out unless it was the default */
-    if (strcmp(back.p, s) != 0) {
-        sk_buf_addf(&back, ":%s", dest.tag);
-        if (strcmp(back.p, s) != 0)
+    if (split.registry) {
+        if (strchr(split.registry, '/') || !looks_like_host(split.registry))
             __builtin_trap();
-    } else if (strcmp(dest.tag, "latest") != 0) {
+        sk_buf_addf(&back, "%s/", split.registry);
+    }
+    if (strchr(split.repository, '@') || (split.tag && strpbrk(split.tag, ":@")))
+        __builtin_trap();
+    sk_buf_adds(&back, split.repository);
+    if (split.tag)
+        sk_buf_addf(&back, ":%s", split.tag);
+    if (split.digest)
+        sk_buf_addf(&back, "@%s", split.digest);
+    if (strcmp(back.p, s) != 0)
+        __builtin_trap();
+    ok = sk_ref_check(&split, &err) == 0;
+    if (ok && (!sk_ref_valid_repository(split.repository) || (split.tag && !sk_ref_valid_tag(split.tag)) ||
+               (split.digest && !sk_digest_valid(split.digest))))
+        __builtin_trap();
+    if (!ok && (err.kind != SK_E_USAGE || !err.msg[0]))
+        __builtin_trap();
+    if ((sk_ref_parse(s, &parsed, &perr) == 0) != ok)
+        __builtin_trap();
+    if (ok) {
+        if (strcmp(parsed.repository, split.repository) || !parsed.tag != !split.tag ||
+            !parsed.digest != !split.digest || !parsed.registry != !split.registry)
+            __builtin_trap();
+    } else if (parsed.registry || parsed.repository || parsed.tag || parsed.digest || strcmp(perr.msg, err.msg)) {
         __builtin_trap();
     }
+    sk_ref_release(&parsed);
+    registry = split.registry;
+    split.registry = NULL;
+    sk_ref_release(&split);
     sk_buf_release(&back);
+    return registry;
 }
 
 static void check_host(const char *host)
@@ -164,7 +184,7 @@ static void check_source(const char *kind, const char *path, const char *ref)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s;
+    char *s, *registry;
 
     if (!docker_path) {
         docker_path = write_fixture("ref-docker", docker_text);
@@ -172,10 +192,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         atexit(cleanup);
     }
     s = xstrndup((const char *)data, size);
-    check_dest(s);
-    if (dest.host)
-        check_host(dest.host);
-    dest_release();
+    registry = check_ref(s);
+    if (registry)
+        check_host(registry);
+    free(registry);
     check_host(s);
     check_source("docker-archive", docker_path, s);
     check_source("oci-archive", oci_path, s);
