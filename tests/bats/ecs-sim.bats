@@ -166,12 +166,20 @@ at_least() {
 # their startedBy read back: ListTasks takes startedBy only as its one filter,
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTasks.html).
 stopped_by() {
-    local arns
-    arns=$(tasks STOPPED)
-    [[ -n $arns ]] || return 0
-    # shellcheck disable=SC2086 # one word per ARN
-    awsref ecs describe-tasks --cluster "$CLUSTER" --tasks $arns --output json |
-        jq -r --arg d "$1" '.tasks[] | select(.startedBy == $d) | .taskArn'
+    local -a arns
+    local i
+    mapfile -t arns < <(tasks STOPPED)
+    # DescribeTasks takes at most 100 tasks a call (the contract layer holds it).
+    for ((i = 0; i < ${#arns[@]}; i += 100)); do
+        awsref ecs describe-tasks --cluster "$CLUSTER" --tasks "${arns[@]:i:100}" --output json |
+            jq -r --arg d "$1" '.tasks[] | select(.startedBy == $d) | .taskArn'
+    done
+}
+
+# netconf: sets NETCONF, an awsvpc network configuration in the default VPC (no target group).
+netconf() {
+    NETCONF=$(curl -sf "$AWS_ENDPOINT_URL/shipkit-sim/network" |
+        jq -c '{awsvpcConfiguration: {subnets: .subnets[:1], securityGroups: [.securityGroupId]}}')
 }
 
 # svc_field JQ: one value from the service.
@@ -433,9 +441,10 @@ svc_field() {
 }
 
 @test "failedTasks resets and stops being evaluated once a task of the deployment is healthy (singleton)" {
+    netconf
     td=$(task_def 127.0.0.1:5000/model:singleton)
     awsref ecs create-service --cluster "$CLUSTER" --service-name "$SVC" --task-definition "$td" \
-        --desired-count 2 --launch-type FARGATE \
+        --desired-count 2 --launch-type FARGATE --network-configuration "$NETCONF" \
         --deployment-configuration 'deploymentCircuitBreaker={enable=true,rollback=true}' >/dev/null
     dep=$(svc_field '.deployments[0].id')
     # The first task holds the lock and runs; the other exits 1 and is replaced, again and again.
@@ -458,8 +467,9 @@ svc_field() {
     run -0 curl -sf -X POST --data "{\"cluster\": \"$CLUSTER\", \"service\": \"$SVC\", \"fargate\": 0}" \
         "$AWS_ENDPOINT_URL/shipkit-sim/capacity"
     assert_equal "$(jq -r --arg k "$CLUSTER:$SVC" '.fargate[$k]' <<<"$output")" 0
+    netconf
     awsref ecs create-service --cluster "$CLUSTER" --service-name "$SVC" --task-definition "$td" \
-        --desired-count 2 --launch-type FARGATE \
+        --desired-count 2 --launch-type FARGATE --network-configuration "$NETCONF" \
         --deployment-configuration 'deploymentCircuitBreaker={enable=true,rollback=false}' >/dev/null
     wait_until 30 is FAILED svc_field '.deployments[0].rolloutState'
     assert_equal "$(tasks RUNNING | wc -l)" 0
@@ -478,7 +488,7 @@ svc_field() {
 
 @test "control endpoint: config is validated, state shows services, paused stops the clock" {
     run -0 sim_config '{"time_scale": 0.1, "circuit_breaker_threshold": 2, "paused": false}'
-    assert_equal "$(jq -c . <<<"$output")" '{"time_scale":0.1,"circuit_breaker_threshold":2,"paused":false}'
+    assert_equal "$(jq -c . <<<"$output")" '{"time_scale":0.1,"circuit_breaker_threshold":2,"paused":false,"ecr_proxy_endpoint":null}'
     run -22 curl -sf -X POST --data-binary '{"time_scale": 0}' "$AWS_ENDPOINT_URL/shipkit-sim/config"
     run -22 curl -sf -X POST --data-binary '{"colour": 1}' "$AWS_ENDPOINT_URL/shipkit-sim/config"
     run -22 curl -sf "$AWS_ENDPOINT_URL/shipkit-sim/nothing"
