@@ -45,7 +45,7 @@ push() {
 # healthy after 2), "breaker": {"enable": .., "rollback": ..} (default both true), "role": ARN (the
 # execution role), "secrets": [...], "logRegion": R, "grace": S}. Prints the target group's ARN.
 service() {
-    "$PY" - "$C" "$1" "$2" "${3:-{\}}" <<'EOF' || fail "cannot set up service $1"
+    SK_ALB=$REPO/tests/stack/alb "$PY" - "$C" "$1" "$2" "${3:-{\}}" <<'EOF' || fail "cannot set up service $1"
 import json, os, sys, time, urllib.request
 import boto3
 cluster, name, image, extra = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
@@ -88,6 +88,9 @@ if extra.get("tg"):
     tg = elb.create_target_group(Name=f"tg-{cluster}-{name}"[:32], Protocol="HTTP", Port=8080, VpcId=net["vpcId"],
                                  TargetType="ip", HealthCheckIntervalSeconds=5, HealthyThresholdCount=2,
                                  HealthCheckTimeoutSeconds=2)["TargetGroups"][0]["TargetGroupArn"]
+    # ECS takes no target group that no load balancer forwards to (tests/stack/alb says where).
+    import subprocess
+    subprocess.run([os.environ["SK_ALB"], f"lb-{cluster}-{name}"[:32], tg], check=True, stdout=subprocess.DEVNULL)
     svc["loadBalancers"] = [{"targetGroupArn": tg, "containerName": "app", "containerPort": 8080}]
 ecs.create_service(**svc)
 for _ in range(150):
