@@ -1,8 +1,8 @@
 /*
- * api.h - calling AWS: endpoints, signing, the awsJson1_1 and awsQuery protocols, and the SDKs'
- * "standard" retry mode (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html;
- * the protocols: https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html and
- * https://smithy.io/2.0/aws/protocols/aws-query-protocol.html).
+ * api.h - calling AWS: endpoints, signing, the awsJson1_1 and awsQuery protocols
+ * (https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html and
+ * https://smithy.io/2.0/aws/protocols/aws-query-protocol.html), retried in the SDKs' standard mode
+ * (lib/retry.h).
  *
  * Two levels:
  *  - sk_api_json / sk_api_query: one logical call to an explicit endpoint with explicit credentials
@@ -22,52 +22,8 @@
 #include "creds.h"
 #include "err.h"
 #include "http.h"
+#include "retry.h"
 #include "service.h"
-
-/* ---- retries ------------------------------------------------------------------------------- */
-
-#define SK_RETRY_MAX_BACKOFF_MS 20000 /* cap of the exponential backoff */
-#define SK_RETRY_BASE_MS 1000         /* base delay */
-#define SK_RETRY_QUOTA_MAX 500        /* retry quota bucket size */
-#define SK_RETRY_COST 5               /* quota taken by a retry */
-#define SK_RETRY_TIMEOUT_COST 10      /* quota taken by a retry after a timeout */
-#define SK_RETRY_NO_RETRY_REFUND 1    /* quota returned by a success that needed no retry */
-
-struct sk_retry {
-    int max_attempts;   /* total attempts including the first; >= 1 */
-    int quota;          /* current retry quota */
-    unsigned long seed; /* jitter PRNG state */
-    double scale;       /* backoff multiplier: 1, or SK_RETRY_SCALE (tests); Retry-After is not scaled */
-    /* Sleep for ms milliseconds. NULL: nanosleep. Tests install a recorder. */
-    void (*sleep)(void *ctx, long ms);
-    void *sleep_ctx;
-};
-
-/* Resolve mode and attempts: AWS_RETRY_MODE / profile retry_mode ("standard"; "legacy" and
- * "adaptive" are accepted and run as standard), AWS_MAX_ATTEMPTS / profile max_attempts (default 3),
- * and SK_RETRY_SCALE (0.001 to 1, default 1: a multiplier of the backoff, so tests that inject
- * faults need not sleep whole seconds). conf may be NULL. Invalid values fail with SK_E_CONFIG. */
-int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_err *err);
-/* Classify an AWS error code / HTTP status (sets err->retryable). Exposed for tests. */
-enum sk_retry_class sk_retry_classify(long http_status, const char *aws_code);
-/* Delay before attempt number `attempt` (2 = first retry): rand[0,1) * min(base * 2^(attempt-2), cap),
- * times r->scale. */
-long sk_retry_backoff_ms(struct sk_retry *r, int attempt);
-/* The wait a failed response asks for, in ms, capped at SK_RETRY_MAX_BACKOFF_MS; 0 when it asks for
- * none: x-amz-retry-after (milliseconds), else Retry-After (delay-seconds; an HTTP-date is ignored).
- * A retry after such a response waits at least this long (botocore ignores Retry-After). */
-long sk_retry_after_ms(const struct sk_headers *h);
-/* The standard-mode step after attempt number `attempt` failed with err: when it may be retried
- * (retryable, attempts left, quota enough), takes the retry's cost from the quota (kept in
- * *last_cost for sk_retry_success) and returns the wait in ms, at least asked_ms (what Retry-After
- * asked for); otherwise returns -1 (err says "retry quota exhausted" when that was why). */
-long sk_retry_next(struct sk_retry *r, struct sk_err *err, int attempt, long asked_ms, int *last_cost);
-/* A success: the quota gets back the last retry's cost, or SK_RETRY_NO_RETRY_REFUND. */
-void sk_retry_success(struct sk_retry *r, int last_cost);
-/* Wait ms milliseconds (r->sleep when set). */
-void sk_retry_sleep(struct sk_retry *r, long ms);
-/* The final error of a call that took `attempts` attempts: " (after N attempts)" appended when N > 1. */
-void sk_retry_gave_up(struct sk_err *err, int attempts);
 
 /* ---- transport: what a call needs besides credentials --------------------------------------- */
 

@@ -18,6 +18,7 @@ LIB_OBJS += lib/mem.o
 LIB_OBJS += lib/rds.o
 LIB_OBJS += lib/redact.o
 LIB_OBJS += lib/registry.o
+LIB_OBJS += lib/retry.o
 LIB_OBJS += lib/sensitive.o
 LIB_OBJS += lib/service.o
 LIB_OBJS += lib/sigv4.o
