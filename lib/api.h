@@ -7,7 +7,8 @@
  * Two levels:
  *  - sk_api_json / sk_api_query: one logical call to an explicit endpoint with explicit credentials
  *    (NULL for unsigned calls such as AssumeRoleWithWebIdentity). The credential providers use these.
- *  - struct sk_client: what a tool holds: config, region, the credential chain, HTTP, retries.
+ *  - struct sk_client (lib/client.h): what a tool holds: config, region, the credential chain, HTTP,
+ *    retries.
  */
 #ifndef SK_API_H
 #define SK_API_H
@@ -19,11 +20,12 @@
 
 #include "buf.h"
 #include "config.h"
-#include "creds.h"
 #include "err.h"
 #include "http.h"
 #include "retry.h"
 #include "service.h"
+
+struct sk_creds; /* lib/creds.h: what signs a call */
 
 /* ---- transport: what a call needs besides credentials --------------------------------------- */
 
@@ -108,51 +110,5 @@ int sk_api_error_from_response(const struct sk_secrets *secrets, const struct sk
 int sk_api_query(struct sk_transport *t, const struct sk_service *svc, const char *endpoint, const char *region,
                  const struct sk_creds *creds, const char *op, const struct sk_form *form,
                  const char *const *list_items, unsigned flags, jv *out, struct sk_err *err);
-
-/* ---- the client a tool holds ---------------------------------------------------------------- */
-
-struct sk_client_opts {
-    const char *profile;      /* --profile */
-    const char *region;       /* --region */
-    const char *endpoint_url; /* --endpoint-url */
-    const char *ca_bundle;    /* --ca-bundle, else AWS_CA_BUNDLE, else profile ca_bundle */
-    sk_trace_fn *trace;       /* --debug: receives redacted wire-trace lines */
-    void *trace_ctx;
-    void (*skew_fn)(void *ctx, long skew_s); /* told when the signing clock is corrected (sk_transport) */
-    void *skew_ctx;
-};
-
-struct sk_client {
-    struct sk_config conf;
-    char *region;
-    char *endpoint_url; /* from --endpoint-url, NULL otherwise */
-    struct sk_http *http;
-    struct sk_retry retry;
-    struct sk_transport t;
-    struct sk_credprovider creds;
-};
-
-/* Limit of each API attempt from SK_READ_TIMEOUT (seconds, fractions allowed: "0.5", "30"; up to
- * 3600), 0 when unset. An invalid value fails with SK_E_CONFIG. */
-int sk_read_timeout_ms(long *out, struct sk_err *err);
-
-/* Load config, resolve region, retry settings and SK_READ_TIMEOUT, set up HTTP. Credentials are resolved lazily on
- * the first call. Fails with SK_E_CONFIG (bad config, no region) or SK_E_USAGE. */
-int sk_client_init(struct sk_client *c, const struct sk_client_opts *o, struct sk_err *err);
-void sk_client_release(struct sk_client *c);
-/* Owned endpoint URL for svc. */
-int sk_client_endpoint(struct sk_client *c, const struct sk_service *svc, char **out, struct sk_err *err);
-/* Borrowed credentials (valid until the next call on c). Their secret key and session token are
- * registered as secrets of c (scrubbed from traces and error messages). */
-int sk_client_creds(struct sk_client *c, const struct sk_creds **out, struct sk_err *err);
-/* Register a value the tool holds as secret (a password read from a file, a value to store): it is
- * replaced by "<redacted>" in every trace line and AWS error message of c from now on. */
-void sk_client_add_secret(struct sk_client *c, const char *value, size_t len);
-int sk_client_json(struct sk_client *c, const struct sk_service *svc, const char *op, jv in, unsigned flags, jv *out,
-                   struct sk_err *err);
-int sk_client_json_raw(struct sk_client *c, const struct sk_service *svc, const char *op, const char *body, size_t len,
-                       unsigned flags, jv *out, struct sk_err *err);
-int sk_client_query(struct sk_client *c, const struct sk_service *svc, const char *op, const struct sk_form *form,
-                    const char *const *list_items, unsigned flags, jv *out, struct sk_err *err);
 
 #endif

@@ -30,7 +30,7 @@
 #include "api.h"
 #include "buf.h"
 #include "config.h"
-#include "ecr.h"
+#include "cache.h"
 #include "hdr.h"
 #include "http.h"
 #include "json.h"

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "client.h"
 #include "mem.h"
 #include "sigv4.h"
 #include "tool.h"

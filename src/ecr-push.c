@@ -26,7 +26,8 @@
 #include <openssl/evp.h>
 #include <libdeflate.h>
 
-#include "api.h"
+#include "cache.h"
+#include "client.h"
 #include "config.h"
 #include "ecr.h"
 #include "image.h"

@@ -22,6 +22,7 @@
 #include <libpq-fe.h>
 
 #include "api.h"
+#include "client.h"
 #include "config.h"
 #include "json.h"
 #include "mem.h"

@@ -1,6 +1,8 @@
 # The shared library: one object per module, sorted.
 LIB_OBJS += lib/api.o
 LIB_OBJS += lib/buf.o
+LIB_OBJS += lib/cache.o
+LIB_OBJS += lib/client.o
 LIB_OBJS += lib/config.o
 LIB_OBJS += lib/creds.o
 LIB_OBJS += lib/ecr.o

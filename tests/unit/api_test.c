@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "client.h"
 #include "harness.h"
 #include "json.h"
 #include "jsonw.h"
