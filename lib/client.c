@@ -1,6 +1,6 @@
 /*
- * The client a tool holds: configuration, region, HTTP, retries and the credential chain around the
- * calls of lib/api.c.
+ * The client a tool holds: configuration, region, CA bundle, HTTP, retries and the credential chain
+ * around the calls of lib/api.c.
  */
 #include "client.h"
 
@@ -30,10 +30,38 @@ int sk_read_timeout_ms(long *out, struct sk_err *err)
     return 0;
 }
 
+int sk_client_ca_bundle(const struct sk_config *conf, const char *profile, const char *opt, char **out,
+                        struct sk_err *err)
+{
+    struct sk_config own;
+    const char *ca = opt && *opt ? opt : sk_getenv("AWS_CA_BUNDLE");
+    int loaded = 0, rc = -1;
+
+    *out = NULL;
+    if (!ca) {
+        if (!conf) {
+            if (sk_config_load(&own, profile, err) < 0)
+                return -1;
+            conf = &own;
+            loaded = 1;
+        }
+        ca = sk_config_get(conf, NULL, "ca_bundle");
+    }
+    if (ca && *ca && access(ca, R_OK) < 0) {
+        sk_errf(err, SK_E_CONFIG, "CA bundle '%s': %s", ca, strerror(errno));
+        goto out;
+    }
+    if (ca && *ca)
+        *out = xstrdup(ca);
+    rc = 0;
+out:
+    if (loaded)
+        sk_config_release(&own);
+    return rc;
+}
+
 int sk_client_init(struct sk_client *c, const struct sk_client_opts *o, struct sk_err *err)
 {
-    const char *ca;
-
     memset(c, 0, sizeof(*c));
     if (sk_config_load(&c->conf, o->profile, err) < 0)
         return -1;
@@ -52,16 +80,9 @@ int sk_client_init(struct sk_client *c, const struct sk_client_opts *o, struct s
         sk_url_release(&u);
         c->endpoint_url = xstrdup(o->endpoint_url);
     }
-    ca = o->ca_bundle;
-    if (!ca)
-        ca = sk_getenv("AWS_CA_BUNDLE");
-    if (!ca)
-        ca = sk_config_get(&c->conf, NULL, "ca_bundle");
-    if (ca && access(ca, R_OK) < 0) {
-        sk_errf(err, SK_E_CONFIG, "CA bundle '%s': %s", ca, strerror(errno));
+    if (sk_client_ca_bundle(&c->conf, NULL, o->ca_bundle, &c->ca_bundle, err) < 0)
         goto fail;
-    }
-    c->http = sk_http_new(ca);
+    c->http = sk_http_new(c->ca_bundle);
     if (o->trace)
         sk_http_set_trace(c->http, o->trace, o->trace_ctx);
     c->t.http = c->http;
@@ -82,6 +103,7 @@ void sk_client_release(struct sk_client *c)
     sk_config_release(&c->conf);
     free(c->region);
     free(c->endpoint_url);
+    free(c->ca_bundle);
     memset(c, 0, sizeof(*c));
 }
 

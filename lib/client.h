@@ -1,6 +1,7 @@
 /*
- * client.h - what a tool holds to call AWS: the loaded configuration, the region, HTTP, the retry
- * state (lib/retry.h) and the credential chain (lib/creds.h), over the calls of lib/api.h.
+ * client.h - what a tool holds to call AWS: the loaded configuration, the region, the CA bundle,
+ * HTTP, the retry state (lib/retry.h) and the credential chain (lib/creds.h), over the calls of
+ * lib/api.h.
  */
 #ifndef SK_CLIENT_H
 #define SK_CLIENT_H
@@ -32,6 +33,7 @@ struct sk_client {
     struct sk_config conf;
     char *region;
     char *endpoint_url; /* from --endpoint-url, NULL otherwise */
+    char *ca_bundle;    /* the CA bundle trusted (sk_client_ca_bundle), NULL: the system's */
     struct sk_http *http;
     struct sk_retry retry;
     struct sk_transport t;
@@ -42,8 +44,19 @@ struct sk_client {
  * 3600), 0 when unset. An invalid value fails with SK_E_CONFIG. */
 int sk_read_timeout_ms(long *out, struct sk_err *err);
 
-/* Load config, resolve region, retry settings and SK_READ_TIMEOUT, set up HTTP. Credentials are resolved lazily on
- * the first call. Fails with SK_E_CONFIG (bad config, no region) or SK_E_USAGE. */
+/* The CA bundle a tool trusts, for AWS and for anything else it reaches over TLS (a registry, a
+ * database): opt (--ca-bundle), else AWS_CA_BUNDLE, else the profile's ca_bundle
+ * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-gen-config.html); an empty value counts
+ * as unset. conf is the loaded configuration, or NULL: then the configuration of profile (NULL:
+ * the default one, as sk_config_load) is loaded when neither opt nor the environment names one.
+ * *out: an owned path, or NULL for the system's store. One that cannot be read fails with
+ * SK_E_CONFIG "CA bundle 'PATH': <why>". */
+int sk_client_ca_bundle(const struct sk_config *conf, const char *profile, const char *opt, char **out,
+                        struct sk_err *err);
+
+/* Load config, resolve region, CA bundle, retry settings and SK_READ_TIMEOUT, set up HTTP.
+ * Credentials are resolved lazily on the first call. Fails with SK_E_CONFIG (bad config, no
+ * region, an unreadable CA bundle) or SK_E_USAGE. */
 int sk_client_init(struct sk_client *c, const struct sk_client_opts *o, struct sk_err *err);
 void sk_client_release(struct sk_client *c);
 /* Owned endpoint URL for svc. */

@@ -1146,7 +1146,7 @@ static int run(struct opts *o, struct sk_err *err)
     struct creds cr = { 0 };
     struct sk_layer_cache lc;
     const char *host = NULL;
-    const char *ca_bundle = o->c.ca_bundle ? o->c.ca_bundle : sk_getenv("AWS_CA_BUNDLE");
+    char *ca_bundle = NULL;
     const struct sk_manifest *top;
     struct sk_retry retry;
     int have_client = 0, have_reg = 0, ecr_host, i, j, rc = -1;
@@ -1251,6 +1251,9 @@ static int run(struct opts *o, struct sk_err *err)
     }
     if (sk_retry_init(&retry, have_client ? &c.conf : NULL, err) < 0)
         goto out;
+    /* The registry's TLS trusts what the AWS calls trust: --ca-bundle, AWS_CA_BUNDLE, the profile's. */
+    if (sk_client_ca_bundle(have_client ? &c.conf : NULL, o->c.profile, o->c.ca_bundle, &ca_bundle, err) < 0)
+        goto out;
     if (sk_registry_init(&reg, host, cr.basic, ca_bundle, o->c.debug ? trace_stderr : NULL, NULL, err) < 0)
         goto out;
     have_reg = 1;
@@ -1349,6 +1352,7 @@ out:
     if (have_client)
         sk_client_release(&c);
     sk_image_release(&img);
+    free(ca_bundle);
     free(cache_dir);
     free(default_host);
     free(account);
