@@ -1,16 +1,13 @@
 /*
- * Calling AWS: sign, send, parse, classify, retry. The retry rules are the SDKs' standard mode
+ * Calling AWS: sign, send, parse, classify; retried by lib/retry.c, the SDKs' standard mode
  * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html); the wire protocols
  * are Smithy's awsJson1_1 and awsQuery (https://smithy.io/2.0/aws/protocols/).
  */
 #include "api.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -27,30 +24,8 @@
 
 static const char user_agent[] = "shipkit/" SK_VERSION;
 
-/* ---- retries ------------------------------------------------------------------------------- */
+/* ---- error codes ---------------------------------------------------------------------------- */
 
-/* botocore retries/standard.py and aws-sdk-go-v2 retry/standard.go agree on these lists. */
-static const char *const throttling_codes[] = {
-    "Throttling",
-    "ThrottlingException",
-    "ThrottledException",
-    "RequestThrottledException",
-    "TooManyRequestsException",
-    "ProvisionedThroughputExceededException",
-    "TransactionInProgressException",
-    "RequestLimitExceeded",
-    "BandwidthLimitExceeded",
-    "LimitExceededException",
-    "RequestThrottled",
-    "SlowDown",
-    "PriorRequestNotComplete",
-    "EC2ThrottledException",
-};
-static const char *const transient_codes[] = {
-    "RequestTimeout",          "RequestTimeoutException",
-    "PriorRequestNotComplete", "IDPCommunicationError", /* STS web identity (botocore retries/special.py) */
-    "InvalidIdentityToken", /* STS web identity, retried by aws-c-auth (a token just issued) */
-};
 /* Errors meaning "these credentials are wrong", which tools report as exit 3, not 4. */
 static const char *const credential_codes[] = {
     "SignatureDoesNotMatch",
@@ -87,173 +62,6 @@ static int code_in(const char *code, const char *const *list, size_t n)
         if (strcmp(code, list[i]) == 0)
             return 1;
     return 0;
-}
-
-enum sk_retry_class sk_retry_classify(long http_status, const char *aws_code)
-{
-    if (code_in(aws_code, throttling_codes, NELEM(throttling_codes)))
-        return SK_RETRY_THROTTLE;
-    if (code_in(aws_code, transient_codes, NELEM(transient_codes)))
-        return SK_RETRY_TRANSIENT;
-    if (http_status == 500 || http_status == 502 || http_status == 503 || http_status == 504)
-        return SK_RETRY_TRANSIENT;
-    if (http_status == 429)
-        return SK_RETRY_THROTTLE;
-    return SK_RETRY_NO;
-}
-
-static int parse_positive(const char *s, int *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < 1 || v > 100)
-        return -1;
-    *out = (int)v;
-    return 0;
-}
-
-int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_err *err)
-{
-    const char *mode = sk_getenv("AWS_RETRY_MODE"), *max = sk_getenv("AWS_MAX_ATTEMPTS"), *scale;
-
-    memset(r, 0, sizeof(*r));
-    r->max_attempts = 3;
-    r->quota = SK_RETRY_QUOTA_MAX;
-    r->seed = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16);
-    if (!mode && conf)
-        mode = sk_config_get(conf, NULL, "retry_mode");
-    if (!max && conf)
-        max = sk_config_get(conf, NULL, "max_attempts");
-    /* "legacy" and "adaptive" run as standard: the same retryable set and backoff, without the
-     * adaptive client-side rate limiter. */
-    if (mode && strcmp(mode, "standard") != 0 && strcmp(mode, "legacy") != 0 && strcmp(mode, "adaptive") != 0)
-        return sk_errf(err, SK_E_CONFIG, "invalid retry mode '%s': use standard, adaptive or legacy", mode);
-    if (max && parse_positive(max, &r->max_attempts) < 0)
-        return sk_errf(err, SK_E_CONFIG, "invalid max attempts '%s': use a whole number from 1 to 100", max);
-    r->scale = 1.0;
-    if ((scale = sk_getenv("SK_RETRY_SCALE")) != NULL) {
-        char *end;
-        errno = 0;
-        r->scale = strtod(scale, &end);
-        if (errno || end == scale || *end || !(r->scale >= 0.001 && r->scale <= 1))
-            return sk_errf(err, SK_E_CONFIG, "invalid SK_RETRY_SCALE '%s': use a number from 0.001 to 1", scale);
-    }
-    return 0;
-}
-
-/* xorshift64*: jitter only, not security. */
-static double rand01(struct sk_retry *r)
-{
-    unsigned long long x = r->seed ? r->seed : 0x9E3779B97F4A7C15ULL;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    r->seed = (unsigned long)x;
-    return (double)((x * 2685821657736338717ULL) >> 11) / 9007199254740992.0;
-}
-
-long sk_retry_backoff_ms(struct sk_retry *r, int attempt)
-{
-    double cap = SK_RETRY_BASE_MS;
-    int i;
-
-    for (i = 2; i < attempt && cap < SK_RETRY_MAX_BACKOFF_MS; i++)
-        cap *= 2;
-    if (cap > SK_RETRY_MAX_BACKOFF_MS)
-        cap = SK_RETRY_MAX_BACKOFF_MS;
-    return (long)(rand01(r) * cap * (r->scale > 0 ? r->scale : 1.0));
-}
-
-long sk_retry_after_ms(const struct sk_headers *h)
-{
-    const char *v;
-    char *end;
-    double d;
-
-    if ((v = sk_headers_get(h, "x-amz-retry-after")) != NULL) {
-        errno = 0;
-        d = strtod(v, &end);
-        if (errno || end == v || *end || !(d > 0))
-            return 0;
-    } else if ((v = sk_headers_get(h, "Retry-After")) != NULL) {
-        errno = 0;
-        d = strtod(v, &end);
-        if (errno || end == v || *end || !(d > 0))
-            return 0; /* also an HTTP-date: the clocks of client and server need not agree */
-        d *= 1000;
-    } else {
-        return 0;
-    }
-    return d >= SK_RETRY_MAX_BACKOFF_MS ? SK_RETRY_MAX_BACKOFF_MS : (long)d;
-}
-
-int sk_read_timeout_ms(long *out, struct sk_err *err)
-{
-    const char *v = sk_getenv("SK_READ_TIMEOUT");
-    char *end;
-    double d;
-
-    *out = 0;
-    if (!v)
-        return 0;
-    errno = 0;
-    d = strtod(v, &end);
-    if (errno || end == v || *end || !(d >= 0.001) || d > 3600)
-        return sk_errf(err, SK_E_CONFIG, "invalid SK_READ_TIMEOUT '%s': use seconds from 0.001 to 3600", v);
-    *out = (long)(d * 1000 + 0.5);
-    return 0;
-}
-
-void sk_retry_sleep(struct sk_retry *r, long ms)
-{
-    struct timespec ts;
-
-    if (r->sleep) {
-        r->sleep(r->sleep_ctx, ms);
-        return;
-    }
-    ts.tv_sec = ms / 1000;
-    ts.tv_nsec = (ms % 1000) * 1000000L;
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
-long sk_retry_next(struct sk_retry *r, struct sk_err *err, int attempt, long asked_ms, int *last_cost)
-{
-    int cost;
-    long delay;
-
-    if (!err->retryable || attempt >= r->max_attempts)
-        return -1;
-    cost = err->retryable == SK_RETRY_TIMEOUT ? SK_RETRY_TIMEOUT_COST : SK_RETRY_COST;
-    if (r->quota < cost) {
-        sk_err_prefix(err, "retry quota exhausted");
-        return -1;
-    }
-    r->quota -= cost;
-    *last_cost = cost;
-    delay = sk_retry_backoff_ms(r, attempt + 1);
-    return delay < asked_ms ? asked_ms : delay; /* Retry-After: the service said when to come back */
-}
-
-void sk_retry_success(struct sk_retry *r, int last_cost)
-{
-    r->quota += last_cost ? last_cost : SK_RETRY_NO_RETRY_REFUND;
-    if (r->quota > SK_RETRY_QUOTA_MAX)
-        r->quota = SK_RETRY_QUOTA_MAX;
-}
-
-void sk_retry_gave_up(struct sk_err *err, int attempts)
-{
-    size_t used;
-
-    if (attempts <= 1 || err->kind == SK_E_NONE)
-        return;
-    used = strlen(err->msg);
-    snprintf(err->msg + used, sizeof(err->msg) - used, " (after %d attempts)", attempts);
 }
 
 time_t sk_transport_now(const struct sk_transport *t)
@@ -499,13 +307,61 @@ out:
     return rc;
 }
 
+/* One call's state across its attempts (sk_retry_run). */
+struct call_run {
+    struct sk_transport *t;
+    const struct call *c;
+    const struct sk_url *u;
+    struct sk_http_resp *resp;
+    int skew_retried;
+};
+
+static enum sk_attempt call_attempt(void *ctx, int n, long *asked, struct sk_err *err)
+{
+    struct call_run *cr = ctx;
+    struct sk_transport *t = cr->t;
+    long skew;
+
+    (void)n;
+    if (send_once(t, cr->c, cr->u, cr->resp, err) < 0)
+        return err->kind == SK_E_NET ? SK_ATTEMPT_FAILED : SK_ATTEMPT_FINAL; /* signing or URL problems */
+    if (cr->resp->status >= 200 && cr->resp->status < 300)
+        return SK_ATTEMPT_DONE;
+    /* Sniff rather than trust the protocol: front ends (and moto's auth layer) answer JSON-protocol
+     * calls with XML error documents. */
+    sk_api_error_from_response(sk_http_secrets(t->http), cr->resp, err);
+    *asked = sk_retry_after_ms(&cr->resp->headers);
+    /* Our clock is off: sign again at the server's time, once, at once, and keep it. This extra
+     * attempt is not one of the standard mode's: the service is not in trouble. */
+    if (!cr->skew_retried && sk_clock_skew(err->aws_code, sk_headers_get(&cr->resp->headers, "Date"),
+                                           sk_transport_now(t), t->skew_s, &skew)) {
+        cr->skew_retried = 1;
+        t->skew_s = skew;
+        sk_http_trace(t->http, "* %s.%s: %s: the server's clock is %+ld s from ours; signing again at its time",
+                      cr->c->svc->name, cr->c->op, err->aws_code, skew);
+        if (t->skew_fn)
+            t->skew_fn(t->skew_ctx, skew);
+        return SK_ATTEMPT_AGAIN;
+    }
+    return SK_ATTEMPT_FAILED;
+}
+
+static void call_waiting(void *ctx, int n, int max, long delay, const struct sk_err *err)
+{
+    struct call_run *cr = ctx;
+
+    sk_http_trace(cr->t->http, "* %s.%s: attempt %d/%d failed (%s); retrying in %ld ms", cr->c->svc->name, cr->c->op, n,
+                  max, err->aws_code[0] ? err->aws_code : err->msg, delay);
+}
+
 static int call_with_retries(struct sk_transport *t, const struct call *c, struct sk_http_resp *resp,
                              struct sk_err *err)
 {
     struct sk_url u = { 0 };
     struct sk_retry fallback, *r = t->retry;
-    int attempt, last_cost = 0, rc = -1, skew_retried = 0;
-    long asked = 0, skew;
+    struct call_run cr = { t, c, &u, resp, 0 };
+    struct sk_retry_job job = { call_attempt, call_waiting, &cr, 0, 0, 0 };
+    int rc;
 
     if (!r) {
         sk_retry_init(&fallback, NULL, NULL);
@@ -516,45 +372,8 @@ static int call_with_retries(struct sk_transport *t, const struct call *c, struc
     /* What the request carries as secret stays out of its trace and of any error quoting it. */
     if (c->flags & SK_API_SECRET_REQ)
         sk_secrets_add_body(sk_http_secrets(t->http), c->body, c->body_len);
-    for (attempt = 1;; attempt++) {
-        long delay;
-
-        sk_err_clear(err);
-        asked = 0;
-        if (send_once(t, c, &u, resp, err) == 0) {
-            if (resp->status >= 200 && resp->status < 300) {
-                sk_retry_success(r, last_cost);
-                rc = 0;
-                break;
-            }
-            /* Sniff rather than trust the protocol: front ends (and moto's auth layer) answer
-             * JSON-protocol calls with XML error documents. */
-            sk_api_error_from_response(sk_http_secrets(t->http), resp, err);
-            asked = sk_retry_after_ms(&resp->headers);
-            /* Our clock is off: sign again at the server's time, once, at once, and keep it. This
-             * extra attempt is not one of the standard mode's: the service is not in trouble. */
-            if (!skew_retried && sk_clock_skew(err->aws_code, sk_headers_get(&resp->headers, "Date"),
-                                               sk_transport_now(t), t->skew_s, &skew)) {
-                skew_retried = 1;
-                t->skew_s = skew;
-                sk_http_trace(t->http, "* %s.%s: %s: the server's clock is %+ld s from ours; signing again at its time",
-                              c->svc->name, c->op, err->aws_code, skew);
-                if (t->skew_fn)
-                    t->skew_fn(t->skew_ctx, skew);
-                attempt--;
-                continue;
-            }
-        } else if (err->kind != SK_E_NET) {
-            break; /* signing or URL problems are not worth another attempt */
-        }
-        if ((delay = sk_retry_next(r, err, attempt, asked, &last_cost)) < 0)
-            break;
-        sk_http_trace(t->http, "* %s.%s: attempt %d/%d failed (%s); retrying in %ld ms", c->svc->name, c->op, attempt,
-                      r->max_attempts, err->aws_code[0] ? err->aws_code : err->msg, delay);
-        sk_retry_sleep(r, delay);
-    }
-    if (rc < 0)
-        sk_retry_gave_up(err, attempt);
+    if ((rc = sk_retry_run(r, &job, err)) < 0)
+        sk_retry_gave_up(err, job.attempts);
     sk_url_release(&u);
     return rc;
 }
@@ -689,146 +508,5 @@ out:
     sk_buf_release(&body);
     sk_buf_release(&resp_name);
     sk_buf_release(&result_name);
-    return rc;
-}
-
-/* ---- client -------------------------------------------------------------------------------- */
-
-int sk_client_init(struct sk_client *c, const struct sk_client_opts *o, struct sk_err *err)
-{
-    const char *ca;
-
-    memset(c, 0, sizeof(*c));
-    if (sk_config_load(&c->conf, o->profile, err) < 0)
-        return -1;
-    if (sk_config_region(&c->conf, o->region, &c->region, err) < 0)
-        goto fail;
-    if (sk_retry_init(&c->retry, &c->conf, err) < 0)
-        goto fail;
-    if (sk_read_timeout_ms(&c->t.timeout_ms, err) < 0)
-        goto fail;
-    if (o->endpoint_url) {
-        struct sk_url u;
-        if (sk_url_parse(o->endpoint_url, &u, err) < 0) {
-            sk_err_prefix(err, "--endpoint-url");
-            goto fail;
-        }
-        sk_url_release(&u);
-        c->endpoint_url = xstrdup(o->endpoint_url);
-    }
-    ca = o->ca_bundle;
-    if (!ca)
-        ca = sk_getenv("AWS_CA_BUNDLE");
-    if (!ca)
-        ca = sk_config_get(&c->conf, NULL, "ca_bundle");
-    if (ca && access(ca, R_OK) < 0) {
-        sk_errf(err, SK_E_CONFIG, "CA bundle '%s': %s", ca, strerror(errno));
-        goto fail;
-    }
-    c->http = sk_http_new(ca);
-    if (o->trace)
-        sk_http_set_trace(c->http, o->trace, o->trace_ctx);
-    c->t.http = c->http;
-    c->t.retry = &c->retry;
-    c->t.skew_fn = o->skew_fn;
-    c->t.skew_ctx = o->skew_ctx;
-    sk_credprovider_init(&c->creds, &c->conf, &c->t, c->region);
-    return 0;
-fail:
-    sk_client_release(c);
-    return -1;
-}
-
-void sk_client_release(struct sk_client *c)
-{
-    sk_credprovider_release(&c->creds);
-    sk_http_free(c->http);
-    sk_config_release(&c->conf);
-    free(c->region);
-    free(c->endpoint_url);
-    memset(c, 0, sizeof(*c));
-}
-
-int sk_client_endpoint(struct sk_client *c, const struct sk_service *svc, char **out, struct sk_err *err)
-{
-    return sk_config_endpoint(&c->conf, svc, c->endpoint_url, c->region, out, err);
-}
-
-/* The endpoint and the region its requests are signed for (NULL: the client's region; e.g.
- * us-east-1 for STS in aws-global, https://docs.aws.amazon.com/general/latest/gr/sts.html). */
-static int client_endpoint(struct sk_client *c, const struct sk_service *svc, struct sk_endpoint *ep,
-                           struct sk_err *err)
-{
-    return sk_config_resolve_endpoint(&c->conf, svc, c->endpoint_url, c->region, ep, err);
-}
-
-static const char *ep_region(const struct sk_client *c, const struct sk_endpoint *ep)
-{
-    return ep->signing_region ? ep->signing_region : c->region;
-}
-
-int sk_client_creds(struct sk_client *c, const struct sk_creds **out, struct sk_err *err)
-{
-    struct sk_secrets *s = sk_http_secrets(c->http);
-
-    if (sk_credprovider_get(&c->creds, sk_transport_now(&c->t), out, err) < 0)
-        return -1;
-    /* A server that echoes the session token (or anything) finds it scrubbed from what is shown. */
-    if ((*out)->secret_access_key)
-        sk_secrets_add(s, (*out)->secret_access_key, strlen((*out)->secret_access_key));
-    if ((*out)->session_token)
-        sk_secrets_add(s, (*out)->session_token, strlen((*out)->session_token));
-    return 0;
-}
-
-void sk_client_add_secret(struct sk_client *c, const char *value, size_t len)
-{
-    sk_secrets_add(sk_http_secrets(c->http), value, len);
-}
-
-int sk_client_json(struct sk_client *c, const struct sk_service *svc, const char *op, jv in, unsigned flags, jv *out,
-                   struct sk_err *err)
-{
-    const struct sk_creds *creds;
-    struct sk_endpoint ep = { NULL, NULL };
-    int rc = -1;
-
-    if (client_endpoint(c, svc, &ep, err) < 0 || sk_client_creds(c, &creds, err) < 0) {
-        jv_free(in);
-        goto out;
-    }
-    rc = sk_api_json(&c->t, svc, ep.url, ep_region(c, &ep), creds, op, in, flags, out, err);
-out:
-    sk_endpoint_release(&ep);
-    return rc;
-}
-
-int sk_client_json_raw(struct sk_client *c, const struct sk_service *svc, const char *op, const char *body, size_t len,
-                       unsigned flags, jv *out, struct sk_err *err)
-{
-    const struct sk_creds *creds;
-    struct sk_endpoint ep = { NULL, NULL };
-    int rc = -1;
-
-    if (client_endpoint(c, svc, &ep, err) < 0 || sk_client_creds(c, &creds, err) < 0)
-        goto out;
-    rc = sk_api_json_raw(&c->t, svc, ep.url, ep_region(c, &ep), creds, op, body, len, flags, out, err);
-out:
-    sk_endpoint_release(&ep);
-    return rc;
-}
-
-int sk_client_query(struct sk_client *c, const struct sk_service *svc, const char *op, const struct sk_form *form,
-                    const char *const *list_items, unsigned flags, jv *out, struct sk_err *err)
-{
-    const struct sk_creds *creds;
-    struct sk_endpoint ep = { NULL, NULL };
-    int rc = -1;
-
-    if (client_endpoint(c, svc, &ep, err) < 0 || sk_client_creds(c, &creds, err) < 0)
-        goto out;
-    rc = sk_api_query(&c->t, svc, ep.url, ep_region(c, &ep), creds, op, form, list_items, flags, out, err);
-out:
-    sk_endpoint_release(&ep);
     return rc;
 }

@@ -1,13 +1,14 @@
 /*
- * api.h - calling AWS: endpoints, signing, the awsJson1_1 and awsQuery protocols, and the SDKs'
- * "standard" retry mode (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html;
- * the protocols: https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html and
- * https://smithy.io/2.0/aws/protocols/aws-query-protocol.html).
+ * api.h - calling AWS: endpoints, signing, the awsJson1_1 and awsQuery protocols
+ * (https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html and
+ * https://smithy.io/2.0/aws/protocols/aws-query-protocol.html), retried in the SDKs' standard mode
+ * (lib/retry.h).
  *
  * Two levels:
  *  - sk_api_json / sk_api_query: one logical call to an explicit endpoint with explicit credentials
  *    (NULL for unsigned calls such as AssumeRoleWithWebIdentity). The credential providers use these.
- *  - struct sk_client: what a tool holds: config, region, the credential chain, HTTP, retries.
+ *  - struct sk_client (lib/client.h): what a tool holds: config, region, the credential chain, HTTP,
+ *    retries.
  */
 #ifndef SK_API_H
 #define SK_API_H
@@ -19,55 +20,12 @@
 
 #include "buf.h"
 #include "config.h"
-#include "creds.h"
 #include "err.h"
 #include "http.h"
+#include "retry.h"
 #include "service.h"
 
-/* ---- retries ------------------------------------------------------------------------------- */
-
-#define SK_RETRY_MAX_BACKOFF_MS 20000 /* cap of the exponential backoff */
-#define SK_RETRY_BASE_MS 1000         /* base delay */
-#define SK_RETRY_QUOTA_MAX 500        /* retry quota bucket size */
-#define SK_RETRY_COST 5               /* quota taken by a retry */
-#define SK_RETRY_TIMEOUT_COST 10      /* quota taken by a retry after a timeout */
-#define SK_RETRY_NO_RETRY_REFUND 1    /* quota returned by a success that needed no retry */
-
-struct sk_retry {
-    int max_attempts;   /* total attempts including the first; >= 1 */
-    int quota;          /* current retry quota */
-    unsigned long seed; /* jitter PRNG state */
-    double scale;       /* backoff multiplier: 1, or SK_RETRY_SCALE (tests); Retry-After is not scaled */
-    /* Sleep for ms milliseconds. NULL: nanosleep. Tests install a recorder. */
-    void (*sleep)(void *ctx, long ms);
-    void *sleep_ctx;
-};
-
-/* Resolve mode and attempts: AWS_RETRY_MODE / profile retry_mode ("standard"; "legacy" and
- * "adaptive" are accepted and run as standard), AWS_MAX_ATTEMPTS / profile max_attempts (default 3),
- * and SK_RETRY_SCALE (0.001 to 1, default 1: a multiplier of the backoff, so tests that inject
- * faults need not sleep whole seconds). conf may be NULL. Invalid values fail with SK_E_CONFIG. */
-int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_err *err);
-/* Classify an AWS error code / HTTP status (sets err->retryable). Exposed for tests. */
-enum sk_retry_class sk_retry_classify(long http_status, const char *aws_code);
-/* Delay before attempt number `attempt` (2 = first retry): rand[0,1) * min(base * 2^(attempt-2), cap),
- * times r->scale. */
-long sk_retry_backoff_ms(struct sk_retry *r, int attempt);
-/* The wait a failed response asks for, in ms, capped at SK_RETRY_MAX_BACKOFF_MS; 0 when it asks for
- * none: x-amz-retry-after (milliseconds), else Retry-After (delay-seconds; an HTTP-date is ignored).
- * A retry after such a response waits at least this long (botocore ignores Retry-After). */
-long sk_retry_after_ms(const struct sk_headers *h);
-/* The standard-mode step after attempt number `attempt` failed with err: when it may be retried
- * (retryable, attempts left, quota enough), takes the retry's cost from the quota (kept in
- * *last_cost for sk_retry_success) and returns the wait in ms, at least asked_ms (what Retry-After
- * asked for); otherwise returns -1 (err says "retry quota exhausted" when that was why). */
-long sk_retry_next(struct sk_retry *r, struct sk_err *err, int attempt, long asked_ms, int *last_cost);
-/* A success: the quota gets back the last retry's cost, or SK_RETRY_NO_RETRY_REFUND. */
-void sk_retry_success(struct sk_retry *r, int last_cost);
-/* Wait ms milliseconds (r->sleep when set). */
-void sk_retry_sleep(struct sk_retry *r, long ms);
-/* The final error of a call that took `attempts` attempts: " (after N attempts)" appended when N > 1. */
-void sk_retry_gave_up(struct sk_err *err, int attempts);
+struct sk_creds; /* lib/creds.h: what signs a call */
 
 /* ---- transport: what a call needs besides credentials --------------------------------------- */
 
@@ -152,51 +110,5 @@ int sk_api_error_from_response(const struct sk_secrets *secrets, const struct sk
 int sk_api_query(struct sk_transport *t, const struct sk_service *svc, const char *endpoint, const char *region,
                  const struct sk_creds *creds, const char *op, const struct sk_form *form,
                  const char *const *list_items, unsigned flags, jv *out, struct sk_err *err);
-
-/* ---- the client a tool holds ---------------------------------------------------------------- */
-
-struct sk_client_opts {
-    const char *profile;      /* --profile */
-    const char *region;       /* --region */
-    const char *endpoint_url; /* --endpoint-url */
-    const char *ca_bundle;    /* --ca-bundle, else AWS_CA_BUNDLE, else profile ca_bundle */
-    sk_trace_fn *trace;       /* --debug: receives redacted wire-trace lines */
-    void *trace_ctx;
-    void (*skew_fn)(void *ctx, long skew_s); /* told when the signing clock is corrected (sk_transport) */
-    void *skew_ctx;
-};
-
-struct sk_client {
-    struct sk_config conf;
-    char *region;
-    char *endpoint_url; /* from --endpoint-url, NULL otherwise */
-    struct sk_http *http;
-    struct sk_retry retry;
-    struct sk_transport t;
-    struct sk_credprovider creds;
-};
-
-/* Limit of each API attempt from SK_READ_TIMEOUT (seconds, fractions allowed: "0.5", "30"; up to
- * 3600), 0 when unset. An invalid value fails with SK_E_CONFIG. */
-int sk_read_timeout_ms(long *out, struct sk_err *err);
-
-/* Load config, resolve region, retry settings and SK_READ_TIMEOUT, set up HTTP. Credentials are resolved lazily on
- * the first call. Fails with SK_E_CONFIG (bad config, no region) or SK_E_USAGE. */
-int sk_client_init(struct sk_client *c, const struct sk_client_opts *o, struct sk_err *err);
-void sk_client_release(struct sk_client *c);
-/* Owned endpoint URL for svc. */
-int sk_client_endpoint(struct sk_client *c, const struct sk_service *svc, char **out, struct sk_err *err);
-/* Borrowed credentials (valid until the next call on c). Their secret key and session token are
- * registered as secrets of c (scrubbed from traces and error messages). */
-int sk_client_creds(struct sk_client *c, const struct sk_creds **out, struct sk_err *err);
-/* Register a value the tool holds as secret (a password read from a file, a value to store): it is
- * replaced by "<redacted>" in every trace line and AWS error message of c from now on. */
-void sk_client_add_secret(struct sk_client *c, const char *value, size_t len);
-int sk_client_json(struct sk_client *c, const struct sk_service *svc, const char *op, jv in, unsigned flags, jv *out,
-                   struct sk_err *err);
-int sk_client_json_raw(struct sk_client *c, const struct sk_service *svc, const char *op, const char *body, size_t len,
-                       unsigned flags, jv *out, struct sk_err *err);
-int sk_client_query(struct sk_client *c, const struct sk_service *svc, const char *op, const struct sk_form *form,
-                    const char *const *list_items, unsigned flags, jv *out, struct sk_err *err);
 
 #endif

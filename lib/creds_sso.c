@@ -15,7 +15,7 @@
 #include "buf.h"
 #include "config.h"
 #include "creds_int.h"
-#include "ecr.h"
+#include "cache.h"
 #include "hdr.h"
 #include "http.h"
 #include "json.h"

@@ -1,14 +1,12 @@
 /*
  * ecr.h - ECR registry credentials (GetAuthorizationToken, cached on disk), whom they may go to, and
- * the private on-disk caches of ecr-push.
+ * ecr-push's layer cache.
  *
  * The token (base64 "AWS:<password>") is cached as JSON in <cache_dir>/ecr-auth/<key>.json, mode
  * 0600 in a 0700 directory, keyed by access key id, region, endpoint and registry id, and reused
  * until half its lifetime has passed (as the ECR credential helper does).
  *
- * Every cache file is opened with sk_cache_open() and written with sk_cache_write(): no link is
- * followed below the cache directory, and only directories and files of ours that nobody else can
- * write (files: that nobody else can read either) are trusted.
+ * Every cache file is read and written with lib/cache.h.
  */
 #ifndef SK_ECR_H
 #define SK_ECR_H
@@ -17,7 +15,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "api.h"
+#include "client.h"
 #include "err.h"
 #include "image.h"
 
@@ -45,27 +43,6 @@ char *sk_ecr_proxy_host(const char *proxy_endpoint);
  * host: host is proxy_endpoint's host, or both are ECR registry hosts of the same account in the
  * same partition. Else 0: the token goes nowhere else. */
 int sk_ecr_token_for_host(const char *proxy_endpoint, const char *host);
-
-/* $XDG_CACHE_HOME/shipkit, else $HOME/.cache/shipkit (owned), or NULL with neither set. */
-char *sk_cache_dir(void);
-/* mkdir -p with mode for every component created. */
-int sk_mkdirs(const char *path, int mode, struct sk_err *err);
-
-/* Open cache_dir/rel ("dir/file") to read. cache_dir must be a directory of ours that group and
- * others cannot write; each directory of rel is opened below it without following a link
- * (O_NOFOLLOW) and checked the same way; the file must not be a link and must be a regular file
- * of ours that group and others can neither read nor write. Returns the descriptor, or -1 with
- * SK_E_IO saying why (sys_errno ENOENT when the file or a directory is simply absent). */
-int sk_cache_open(const char *cache_dir, const char *rel, struct sk_err *err);
-
-#define SK_CACHE_NOREPLACE 1 /* sk_cache_write: keep an existing file (and return 1) */
-/* sk_cache_write into a directory of ours that another tool made and others may write (the AWS
- * CLI's ~/.aws/sso/cache): the new file is still made O_EXCL beside the old and renamed over it. */
-#define SK_CACHE_SHARED_DIR 2
-/* Write data to cache_dir/rel, atomically: the directories made (0700) and checked as in
- * sk_cache_open, a new 0600 file written and synced beside it, then renamed over rel (or, with
- * SK_CACHE_NOREPLACE, linked to rel unless it exists). 0 written, 1 kept (NOREPLACE), -1 error. */
-int sk_cache_write(const char *cache_dir, const char *rel, const void *data, size_t len, int flags, struct sk_err *err);
 
 /*
  * The layer cache: a docker-archive layer's diff_id -> the digest and size of its gzip (at a level),

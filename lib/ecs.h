@@ -7,7 +7,7 @@
 
 #include <jv.h>
 
-#include "api.h"
+#include "client.h"
 #include "err.h"
 
 /* DescribeServices for one service: *out is the service object. A service that does not exist

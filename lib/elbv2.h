@@ -10,7 +10,7 @@
 
 #include <jv.h>
 
-#include "api.h"
+#include "client.h"
 #include "err.h"
 
 /* One target of DescribeTargetHealth's Targets list. */

@@ -9,7 +9,7 @@
 
 #include <jv.h>
 
-#include "api.h"
+#include "client.h"
 #include "err.h"
 
 /* DescribeDBInstances for one instance (identifier or ARN). *out is the DBInstance object, with

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "client.h"
 #include "mem.h"
 #include "sigv4.h"
 #include "tool.h"
@@ -268,75 +269,101 @@ out:
     return rc;
 }
 
+/* One send across its attempts (sk_retry_run). */
+struct send {
+    const struct opts *o;
+    struct sk_client *c;
+    const struct sk_url *u;
+    const char *host;
+    const struct sk_sigv4_req *sreq;
+    struct sk_sigv4_params *p;
+    const struct sk_creds *creds;
+    struct sk_sigv4_result *sig;
+    const struct sk_buf *body;
+    struct out ob;
+    int skewed, skew_retried;
+    long skew;
+};
+
+static enum sk_attempt send_attempt(void *ctx, int n, long *asked, struct sk_err *err)
+{
+    struct send *s = ctx;
+    struct sk_client *c = s->c;
+
+    if (n > 1 || s->skewed) {
+        if (!s->o->date)
+            s->p->when = time(NULL) + (time_t)c->t.skew_s;
+        sk_sigv4_result_release(s->sig);
+        sk_sigv4_result_init(s->sig);
+        if (sk_sigv4_sign(s->sreq, s->p, s->creds, s->sig, err) < 0)
+            return SK_ATTEMPT_FINAL;
+    }
+    sk_buf_reset(&s->ob.held);
+    s->skewed = 0;
+    if (send_once(s->o, c, s->u, s->host, s->sig, s->body, &s->ob, asked, &s->skewed, &s->skew, err) == 0) {
+        /* A failed write to stdout is reported by tool_finish. */
+        if (s->ob.held.len)
+            (void)!fwrite(s->ob.held.p, 1, s->ob.held.len, stdout);
+        return SK_ATTEMPT_DONE;
+    }
+    if (err->kind == SK_E_IO) /* stdout failed: tool_finish reports it */
+        return SK_ATTEMPT_DONE;
+    if (s->ob.streaming) {
+        sk_err_prefix(err, "response cut off after part of it was printed");
+        return SK_ATTEMPT_FINAL;
+    }
+    /* Our clock is off: sign again at the server's time, once, at once, as the SDKs and the other
+     * tools do (lib/api.c); not one of the standard mode's attempts. */
+    if (s->skewed && !s->skew_retried) {
+        s->skew_retried = 1;
+        c->t.skew_s = s->skew;
+        tool_verbose(&s->o->c, "%s: the server's clock is %+ld s from ours; signing again at its time", err->aws_code,
+                     s->skew);
+        if (c->t.skew_fn)
+            c->t.skew_fn(c->t.skew_ctx, s->skew);
+        return SK_ATTEMPT_AGAIN;
+    }
+    s->skewed = 0;
+    return SK_ATTEMPT_FAILED;
+}
+
+static void send_waiting(void *ctx, int n, int max, long delay, const struct sk_err *err)
+{
+    struct send *s = ctx;
+
+    tool_verbose(&s->o->c, "attempt %d/%d failed (%s); retrying in %ld ms", n, max,
+                 err->aws_code[0] ? err->aws_code : err->msg, delay);
+}
+
 /*
- * Send with the SDKs' standard-mode retries (AWS_MAX_ATTEMPTS, backoff, quota, Retry-After), each
- * attempt signed afresh (at --date when given). Like the SDKs it retries whatever the method: a
- * request that is not idempotent may then be applied twice. Nothing reaches stdout before a whole
- * 2xx body has arrived, unless it is over HOLD_MAX: then a cut-off transfer is not retried.
+ * Send with the SDKs' standard-mode retries (lib/retry.h: AWS_MAX_ATTEMPTS, backoff, quota,
+ * Retry-After), each attempt signed afresh (at --date when given). Like the SDKs it retries
+ * whatever the method: a request that is not idempotent may then be applied twice. Nothing reaches
+ * stdout before a whole 2xx body has arrived, unless it is over HOLD_MAX: then a cut-off transfer
+ * is not retried.
  */
 static int send_request(const struct opts *o, struct sk_client *c, const struct sk_url *u, const char *host,
                         const struct sk_sigv4_req *sreq, struct sk_sigv4_params *p, const struct sk_creds *creds,
                         struct sk_sigv4_result *sig, const struct sk_buf *body, struct sk_err *err)
 {
-    struct sk_retry *r = &c->retry;
-    struct out ob;
-    int attempt, last_cost = 0, rc = -1, skewed = 0, skew_retried = 0;
-    long skew = 0;
+    struct send s;
+    struct sk_retry_job job = { send_attempt, send_waiting, &s, 0, 0, 0 };
+    int rc;
 
-    memset(&ob, 0, sizeof(ob));
-    sk_buf_init(&ob.held);
-    for (attempt = 1;; attempt++) {
-        long asked = 0, delay;
-
-        if (attempt > 1 || skewed) {
-            if (!o->date)
-                p->when = time(NULL) + (time_t)c->t.skew_s;
-            sk_sigv4_result_release(sig);
-            sk_sigv4_result_init(sig);
-            if (sk_sigv4_sign(sreq, p, creds, sig, err) < 0)
-                break;
-        }
-        sk_buf_reset(&ob.held);
-        sk_err_clear(err);
-        skewed = 0;
-        if (send_once(o, c, u, host, sig, body, &ob, &asked, &skewed, &skew, err) == 0) {
-            /* A failed write to stdout is reported by tool_finish. */
-            if (ob.held.len)
-                (void)!fwrite(ob.held.p, 1, ob.held.len, stdout);
-            sk_retry_success(r, last_cost);
-            rc = 0;
-            break;
-        }
-        if (err->kind == SK_E_IO) { /* stdout failed: tool_finish reports it */
-            rc = 0;
-            break;
-        }
-        if (ob.streaming) {
-            sk_err_prefix(err, "response cut off after part of it was printed");
-            break;
-        }
-        /* Our clock is off: sign again at the server's time, once, at once, as the SDKs and the
-         * other tools do (lib/api.c); not one of the standard mode's attempts. */
-        if (skewed && !skew_retried) {
-            skew_retried = 1;
-            c->t.skew_s = skew;
-            tool_verbose(&o->c, "%s: the server's clock is %+ld s from ours; signing again at its time", err->aws_code,
-                         skew);
-            if (c->t.skew_fn)
-                c->t.skew_fn(c->t.skew_ctx, skew);
-            attempt--;
-            continue;
-        }
-        skewed = 0;
-        if ((delay = sk_retry_next(r, err, attempt, asked, &last_cost)) < 0)
-            break;
-        tool_verbose(&o->c, "attempt %d/%d failed (%s); retrying in %ld ms", attempt, r->max_attempts,
-                     err->aws_code[0] ? err->aws_code : err->msg, delay);
-        sk_retry_sleep(r, delay);
-    }
-    if (rc < 0)
-        sk_retry_gave_up(err, attempt);
-    sk_buf_release(&ob.held);
+    memset(&s, 0, sizeof(s));
+    s.o = o;
+    s.c = c;
+    s.u = u;
+    s.host = host;
+    s.sreq = sreq;
+    s.p = p;
+    s.creds = creds;
+    s.sig = sig;
+    s.body = body;
+    sk_buf_init(&s.ob.held);
+    if ((rc = sk_retry_run(&c->retry, &job, err)) < 0)
+        sk_retry_gave_up(err, job.attempts);
+    sk_buf_release(&s.ob.held);
     return rc;
 }
 

@@ -26,7 +26,8 @@
 #include <openssl/evp.h>
 #include <libdeflate.h>
 
-#include "api.h"
+#include "cache.h"
+#include "client.h"
 #include "config.h"
 #include "ecr.h"
 #include "image.h"
@@ -35,6 +36,7 @@
 #include "mem.h"
 #include "ref.h"
 #include "registry.h"
+#include "retry.h"
 #include "tool.h"
 
 static const char usage_text[] =
@@ -61,12 +63,12 @@ static const char help_text[] =
     "\n";
 
 #define MAX_DESTS 64
-/* Attempts per request kind, for failures that may pass (429, 5xx, resets, timeouts). Waits between
- * attempts: the registry's Retry-After (at most MAX_WAIT_S), else 1 s, 2 s, 4 s, 8 s. */
+/* Attempts per request kind, for failures that may pass (429, 5xx, resets, timeouts). The waits
+ * between them are the standard retry mode's (lib/retry.h: full-jitter backoff, the retry quota, at
+ * least the registry's Retry-After). */
 #define PING_ATTEMPTS 3
 #define BLOB_ATTEMPTS 3
 #define MANIFEST_ATTEMPTS 5
-#define MAX_WAIT_S 60
 /* ECR_PUSH_STALL_TIMEOUT: how long a registry request may make no progress (default 60 s). */
 static const char stall_env[] = "ECR_PUSH_STALL_TIMEOUT";
 #define READ_CHUNK (256 * 1024)
@@ -516,7 +518,10 @@ struct push {
     const char *host, *repo, *token, *ca_bundle;
     const struct sk_layer_cache *lc; /* docker-archive layers: diff_id -> compressed digest */
     int debug;
-    long timeout_s; /* sk_registry.timeout_s */
+    long timeout_s;              /* sk_registry.timeout_s */
+    struct sk_retry *retry;      /* the run's: each worker gets its own part (sk_retry_split) */
+    struct sk_retry retries[32]; /* workers[k] */
+    size_t nworkers;
     pthread_mutex_t lock;
     size_t next;
     int failed;
@@ -533,21 +538,10 @@ static void trace_stderr(void *ctx, const char *line)
     pthread_mutex_unlock(&out_lock);
 }
 
-/* SK_POLL_SCALE (0 < x <= 10, as ecs-roll's) scales our own waits; tests make them short. */
-static double wait_scale(void)
+/* The least wait the registry asked for (Retry-After on its last 429 or 503), in ms. */
+static long registry_asked_ms(const struct sk_registry *reg)
 {
-    const char *s = getenv("SK_POLL_SCALE");
-    double v = s ? strtod(s, NULL) : 1.0;
-    return v > 0 && v <= 10 ? v : 1.0;
-}
-
-/* How long to wait before the attempt after `attempt` (1-based): the registry's Retry-After as it
- * is, else our backoff, scaled. */
-static long retry_wait_ms(const struct sk_registry *reg, int attempt)
-{
-    if (reg->retry_after_s)
-        return (reg->retry_after_s < MAX_WAIT_S ? reg->retry_after_s : MAX_WAIT_S) * 1000;
-    return (long)((double)(500L << (attempt < 5 ? attempt : 5)) * wait_scale());
+    return reg->retry_after_s * 1000;
 }
 
 /* A failure that is final: say what was being done and, when it was retried, how often. */
@@ -581,11 +575,110 @@ static void cache_put(struct push *p, const char *diff_id, const char *digest, u
         vnote(p->o, "layer cache: %s", cerr.msg);
 }
 
-static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct sk_err *err)
+/* One blob's upload across its attempts (sk_retry_run). */
+struct blob_job {
+    struct push *p;
+    struct sk_registry *reg;
+    size_t i;
+    int from_cache;
+};
+
+static const char *blob_name(const struct sk_blob *b)
+{
+    return short_digest(b->digest[0] ? b->digest : b->diff_id);
+}
+
+static enum sk_attempt blob_attempt(void *ctx, int n, long *asked, struct sk_err *err)
+{
+    struct blob_job *j = ctx;
+    struct push *p = j->p;
+    struct sk_blob *b = &p->img->blobs[j->i];
+    char size_s[32];
+    struct reader r;
+    struct sk_blob_stream s;
+    int exists = 0, already = 0, rc;
+
+    (void)n;
+    if (b->digest[0]) {
+        if (sk_registry_blob_exists(j->reg, p->repo, b->digest, &exists, err) < 0)
+            goto failed;
+        if (exists) {
+            if (b->kind == SK_BLOB_GZIP && !j->from_cache) /* e.g. committed by an attempt whose answer was lost */
+                cache_put(p, b->diff_id, b->digest, b->size);
+            human(b->size, size_s, sizeof(size_s));
+            note(p->o, "%s: %.12s %s exists", p->repo, short_digest(b->digest), size_s);
+            pthread_mutex_lock(&p->lock);
+            p->existing++;
+            pthread_mutex_unlock(&p->lock);
+            bar_add(b->kind == SK_BLOB_GZIP ? b->src_size : b->size, 1);
+            return SK_ATTEMPT_DONE;
+        }
+    }
+    if (reader_open(&r, p->img, b, (int)p->o->level, err) < 0) {
+        reader_close(&r);
+        return SK_ATTEMPT_FINAL;
+    }
+    s.read = reader_read;
+    s.finish = reader_finish;
+    s.ctx = &r;
+    s.len = b->kind == SK_BLOB_GZIP ? -1 : (long long)b->size;
+    rc = sk_registry_blob_upload(j->reg, p->repo, &s, &already, err);
+    if (rc < 0 && r.failed) /* our own read failed: report that, not the transport's view */
+        *err = r.err;
+    if (rc < 0 && b->kind == SK_BLOB_GZIP && !b->digest[0] && r.digest[0]) {
+        /* The layer was compressed and sent in full, and its commit failed: the commit may have
+         * happened all the same (the answer was lost). Compression is reproducible, so the
+         * retry can HEAD that digest first instead of sending the layer again. */
+        pthread_mutex_lock(&p->lock);
+        sk_image_set_blob(p->img, j->i, r.digest, r.sent);
+        pthread_mutex_unlock(&p->lock);
+    }
+    if (rc == 0) {
+        uint64_t size = b->kind == SK_BLOB_GZIP ? r.sent : b->size;
+        if (b->kind == SK_BLOB_GZIP && !already) {
+            pthread_mutex_lock(&p->lock);
+            sk_image_set_blob(p->img, j->i, r.digest, size);
+            pthread_mutex_unlock(&p->lock);
+            cache_put(p, b->diff_id, r.digest, size);
+        }
+        human(size, size_s, sizeof(size_s));
+        note(p->o, "%s: %.12s %s %s", p->repo, short_digest(b->digest[0] ? b->digest : r.digest), size_s,
+             already ? "exists" : "uploaded");
+        pthread_mutex_lock(&p->lock);
+        if (already) {
+            p->existing++;
+        } else {
+            p->uploaded++;
+            p->bytes += size;
+        }
+        pthread_mutex_unlock(&p->lock);
+        bar_add(0, 1);
+    }
+    reader_close(&r);
+    if (rc == 0)
+        return SK_ATTEMPT_DONE;
+failed:
+    /* Bad content never gets better; other failures get a fresh session after a pause. */
+    if (err->kind == SK_E_USAGE)
+        return SK_ATTEMPT_FINAL;
+    *asked = registry_asked_ms(j->reg);
+    return SK_ATTEMPT_FAILED;
+}
+
+static void blob_waiting(void *ctx, int n, int max, long ms, const struct sk_err *err)
+{
+    struct blob_job *j = ctx;
+
+    (void)n;
+    (void)max;
+    note(j->p->o, "%s: %.12s: %s; retrying in %ld ms", j->p->repo, blob_name(&j->p->img->blobs[j->i]), err->msg, ms);
+}
+
+static int push_blob(struct push *p, struct sk_registry *reg, struct sk_retry *retry, size_t i, struct sk_err *err)
 {
     struct sk_blob *b = &p->img->blobs[i];
-    char size_s[32];
-    int attempt, from_cache = 0;
+    struct blob_job j = { p, reg, i, 0 };
+    struct sk_retry_job job = { blob_attempt, blob_waiting, &j, BLOB_ATTEMPTS, 0, 0 };
 
     /* A docker-archive layer seen before: its compressed digest is in the cache, no recompression.
      * Only an entry with our MAC counts (sk_layer_cache_get): one that anybody or anything else wrote
@@ -598,7 +691,7 @@ static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct s
         sk_err_clear(&cerr);
         got = sk_layer_cache_get(p->lc, b->diff_id, d, &sz, &cerr);
         if (got == 1) {
-            from_cache = 1;
+            j.from_cache = 1;
             pthread_mutex_lock(&p->lock);
             sk_image_set_blob(p->img, i, d, sz);
             pthread_mutex_unlock(&p->lock);
@@ -607,94 +700,25 @@ static int push_blob(struct push *p, struct sk_registry *reg, size_t i, struct s
                   cerr.msg);
         }
     }
-    for (attempt = 1; attempt <= BLOB_ATTEMPTS; attempt++) {
-        struct reader r;
-        struct sk_blob_stream s;
-        int exists = 0, already = 0, rc;
-
-        sk_err_clear(err);
-        if (b->digest[0]) {
-            if (sk_registry_blob_exists(reg, p->repo, b->digest, &exists, err) < 0)
-                goto retry;
-            if (exists) {
-                if (b->kind == SK_BLOB_GZIP && !from_cache) /* e.g. committed by an attempt whose answer was lost */
-                    cache_put(p, b->diff_id, b->digest, b->size);
-                human(b->size, size_s, sizeof(size_s));
-                note(p->o, "%s: %.12s %s exists", p->repo, short_digest(b->digest), size_s);
-                pthread_mutex_lock(&p->lock);
-                p->existing++;
-                pthread_mutex_unlock(&p->lock);
-                bar_add(b->kind == SK_BLOB_GZIP ? b->src_size : b->size, 1);
-                return 0;
-            }
-        }
-        if (reader_open(&r, p->img, b, (int)p->o->level, err) < 0) {
-            reader_close(&r);
-            return -1;
-        }
-        s.read = reader_read;
-        s.finish = reader_finish;
-        s.ctx = &r;
-        s.len = b->kind == SK_BLOB_GZIP ? -1 : (long long)b->size;
-        rc = sk_registry_blob_upload(reg, p->repo, &s, &already, err);
-        if (rc < 0 && r.failed) /* our own read failed: report that, not the transport's view */
-            *err = r.err;
-        if (rc < 0 && b->kind == SK_BLOB_GZIP && !b->digest[0] && r.digest[0]) {
-            /* The layer was compressed and sent in full, and its commit failed: the commit may have
-             * happened all the same (the answer was lost). Compression is reproducible, so the
-             * retry can HEAD that digest first instead of sending the layer again. */
-            pthread_mutex_lock(&p->lock);
-            sk_image_set_blob(p->img, i, r.digest, r.sent);
-            pthread_mutex_unlock(&p->lock);
-        }
-        if (rc == 0) {
-            uint64_t size = b->kind == SK_BLOB_GZIP ? r.sent : b->size;
-            if (b->kind == SK_BLOB_GZIP && !already) {
-                pthread_mutex_lock(&p->lock);
-                sk_image_set_blob(p->img, i, r.digest, size);
-                pthread_mutex_unlock(&p->lock);
-                cache_put(p, b->diff_id, r.digest, size);
-            }
-            human(size, size_s, sizeof(size_s));
-            note(p->o, "%s: %.12s %s %s", p->repo, short_digest(b->digest[0] ? b->digest : r.digest), size_s,
-                 already ? "exists" : "uploaded");
-            pthread_mutex_lock(&p->lock);
-            if (already) {
-                p->existing++;
-            } else {
-                p->uploaded++;
-                p->bytes += size;
-            }
-            pthread_mutex_unlock(&p->lock);
-            bar_add(0, 1);
-        }
-        reader_close(&r);
-        if (rc == 0)
-            return 0;
-    retry:
-        /* Bad content never gets better; other failures get a fresh session after a pause. */
-        if (err->kind == SK_E_USAGE)
-            return -1;
-        if (!err->retryable || attempt == BLOB_ATTEMPTS)
-            return gave_up(err, attempt, "%s %s to %s", b->digest[0] ? "blob" : "layer",
-                           b->digest[0] ? b->digest : b->diff_id, p->repo);
-        {
-            long ms = retry_wait_ms(reg, attempt);
-            note(p->o, "%s: %.12s: %s; retrying in %ld ms", p->repo,
-                 b->digest[0] ? short_digest(b->digest) : short_digest(b->diff_id), err->msg, ms);
-            tool_sleep_s((double)(ms) / 1000.0);
-        }
-    }
-    return -1;
+    if (sk_retry_run(retry, &job, err) == 0)
+        return 0;
+    if (job.final)
+        return -1;
+    return gave_up(err, job.attempts, "%s %s to %s", b->digest[0] ? "blob" : "layer",
+                   b->digest[0] ? b->digest : b->diff_id, p->repo);
 }
 
 static void *worker(void *arg)
 {
     struct push *p = arg;
     struct sk_registry reg;
+    struct sk_retry *retry;
     struct sk_err err;
 
     sk_err_clear(&err);
+    pthread_mutex_lock(&p->lock);
+    retry = &p->retries[p->nworkers++];
+    pthread_mutex_unlock(&p->lock);
     if (sk_registry_init(&reg, p->host, p->token, p->ca_bundle, p->debug ? trace_stderr : NULL, NULL, &err) < 0) {
         pthread_mutex_lock(&p->lock);
         if (!p->failed) {
@@ -714,7 +738,7 @@ static void *worker(void *arg)
         }
         i = p->next++;
         pthread_mutex_unlock(&p->lock);
-        if (push_blob(p, &reg, i, &err) < 0) {
+        if (push_blob(p, &reg, retry, i, &err) < 0) {
             pthread_mutex_lock(&p->lock);
             if (!p->failed) {
                 p->failed = 1;
@@ -743,6 +767,8 @@ static int push_blobs(struct push *p, struct sk_err *err)
         bar.total += p->img->blobs[i].kind == SK_BLOB_GZIP ? p->img->blobs[i].src_size : p->img->blobs[i].size;
     clock_gettime(CLOCK_MONOTONIC, &bar.start);
     for (i = 0; i < n; i++)
+        sk_retry_split(p->retry, &p->retries[i]);
+    for (i = 0; i < n; i++)
         if (pthread_create(&threads[started], NULL, worker, p) == 0)
             started++;
     if (!started) /* no threads to be had: do the work here */
@@ -760,52 +786,117 @@ static int push_blobs(struct push *p, struct sk_err *err)
 
 /* ---- manifests ------------------------------------------------------------------------------- */
 
-static int put_manifest(const struct opts *o, struct sk_registry *reg, const char *repo, const char *ref,
-                        const struct sk_manifest *m, struct sk_err *err)
-{
-    char have[SK_DIGEST_MAX];
-    int attempt;
+/* One manifest's PUT across its attempts (sk_retry_run). */
+struct manifest_job {
+    const struct opts *o;
+    struct sk_registry *reg;
+    const char *repo, *ref;
+    const struct sk_manifest *m;
+};
 
-    for (attempt = 1;; attempt++) {
-        /* Same digest already there: nothing to write (and an immutable tag would refuse it). This
-         * also finds a PUT of ours whose answer was lost. A HEAD that fails for a passing reason is
-         * retried; one the registry refuses for good leaves the PUT to decide. */
-        if (sk_registry_manifest_head(reg, repo, ref, have, err) == 0) {
-            if (strcmp(have, m->digest) == 0) {
-                note(o, "%s:%s unchanged", repo, ref);
-                return 0;
-            }
-        } else if (err->retryable) {
-            goto retry;
+static enum sk_attempt manifest_attempt(void *ctx, int n, long *asked, struct sk_err *err)
+{
+    struct manifest_job *j = ctx;
+    char have[SK_DIGEST_MAX];
+
+    (void)n;
+    /* Same digest already there: nothing to write (and an immutable tag would refuse it). This also
+     * finds a PUT of ours whose answer was lost. A HEAD that fails for a passing reason is retried;
+     * one the registry refuses for good leaves the PUT to decide. */
+    if (sk_registry_manifest_head(j->reg, j->repo, j->ref, have, err) == 0) {
+        if (strcmp(have, j->m->digest) == 0) {
+            note(j->o, "%s:%s unchanged", j->repo, j->ref);
+            return SK_ATTEMPT_DONE;
         }
-        if (sk_registry_manifest_put(reg, repo, ref, m->media_type, m->body.p, m->body.len, err) == 0) {
-            note(o, "%s:%s -> %.12s", repo, ref, short_digest(m->digest));
-            return 0;
-        }
-        if (strcmp(err->aws_code, "TAG_INVALID") == 0) {
-            struct sk_err herr;
-            sk_err_clear(&herr);
-            if (sk_registry_manifest_head(reg, repo, ref, have, &herr) == 0 && strcmp(have, m->digest) == 0)
-                return 0;
-            if (herr.kind != SK_E_NONE && herr.retryable) { /* cannot tell yet: ask again */
-                *err = herr;
-                goto retry;
-            }
-            return sk_errf(err, SK_E_AWS,
-                           "tag '%s' of %s already points at another image and the repository is immutable "
-                           "(TAG_INVALID): push a new tag",
-                           ref, repo);
-        }
-    retry:
-        if (!err->retryable || attempt == MANIFEST_ATTEMPTS)
-            return gave_up(err, attempt, "%s:%s", repo, ref);
-        {
-            /* PutImage is rate limited (10 TPS by default): honour Retry-After. */
-            long ms = retry_wait_ms(reg, attempt);
-            note(o, "%s:%s: %s; retrying in %ld ms", repo, ref, err->msg, ms);
-            tool_sleep_s((double)ms / 1000.0);
-        }
+    } else if (err->retryable) {
+        goto failed;
     }
+    if (sk_registry_manifest_put(j->reg, j->repo, j->ref, j->m->media_type, j->m->body.p, j->m->body.len, err) == 0) {
+        note(j->o, "%s:%s -> %.12s", j->repo, j->ref, short_digest(j->m->digest));
+        return SK_ATTEMPT_DONE;
+    }
+    if (strcmp(err->aws_code, "TAG_INVALID") == 0) {
+        struct sk_err herr;
+        sk_err_clear(&herr);
+        if (sk_registry_manifest_head(j->reg, j->repo, j->ref, have, &herr) == 0 && strcmp(have, j->m->digest) == 0)
+            return SK_ATTEMPT_DONE;
+        if (herr.kind != SK_E_NONE && herr.retryable) { /* cannot tell yet: ask again */
+            *err = herr;
+            goto failed;
+        }
+        sk_errf(err, SK_E_AWS,
+                "tag '%s' of %s already points at another image and the repository is immutable "
+                "(TAG_INVALID): push a new tag",
+                j->ref, j->repo);
+        return SK_ATTEMPT_FINAL;
+    }
+failed:
+    /* PutImage is rate limited (10 TPS by default): Retry-After is honoured. */
+    *asked = registry_asked_ms(j->reg);
+    return SK_ATTEMPT_FAILED;
+}
+
+static void manifest_waiting(void *ctx, int n, int max, long ms, const struct sk_err *err)
+{
+    struct manifest_job *j = ctx;
+
+    (void)n;
+    (void)max;
+    note(j->o, "%s:%s: %s; retrying in %ld ms", j->repo, j->ref, err->msg, ms);
+}
+
+static int put_manifest(const struct opts *o, struct sk_registry *reg, struct sk_retry *retry, const char *repo,
+                        const char *ref, const struct sk_manifest *m, struct sk_err *err)
+{
+    struct manifest_job j = { o, reg, repo, ref, m };
+    struct sk_retry_job job = { manifest_attempt, manifest_waiting, &j, MANIFEST_ATTEMPTS, 0, 0 };
+
+    if (sk_retry_run(retry, &job, err) == 0)
+        return 0;
+    if (job.final)
+        return -1;
+    return gave_up(err, job.attempts, "%s:%s", repo, ref);
+}
+
+/* The registry check (GET /v2/) across its attempts: quietly (but for -v), so a registry that
+ * cannot be reached at all fails with one line. */
+struct ping_job {
+    const struct opts *o;
+    struct sk_registry *reg;
+};
+
+static enum sk_attempt ping_attempt(void *ctx, int n, long *asked, struct sk_err *err)
+{
+    struct ping_job *j = ctx;
+
+    (void)n;
+    if (sk_registry_ping(j->reg, err) == 0)
+        return SK_ATTEMPT_DONE;
+    *asked = registry_asked_ms(j->reg);
+    return SK_ATTEMPT_FAILED;
+}
+
+static void ping_waiting(void *ctx, int n, int max, long ms, const struct sk_err *err)
+{
+    struct ping_job *j = ctx;
+
+    (void)n;
+    (void)max;
+    (void)ms;
+    tool_verbose(&j->o->c, "registry %s: %s; retrying", j->reg->host, err->msg);
+}
+
+static int ping(const struct opts *o, struct sk_registry *reg, struct sk_retry *retry, const char *host,
+                struct sk_err *err)
+{
+    struct ping_job j = { o, reg };
+    struct sk_retry_job job = { ping_attempt, ping_waiting, &j, PING_ATTEMPTS, 0, 0 };
+
+    if (sk_retry_run(retry, &job, err) == 0)
+        return 0;
+    if (err->kind == SK_E_NET) /* the transport names the host, not its port */
+        return gave_up(err, job.attempts, "registry check at %s", host);
+    return gave_up(err, job.attempts, NULL); /* "registry check: ..." */
 }
 
 /* ---- ECR: tokens and repositories ---------------------------------------------------------------- */
@@ -1019,9 +1110,10 @@ static int run(struct opts *o, struct sk_err *err)
     struct creds cr = { 0 };
     struct sk_layer_cache lc;
     const char *host = NULL;
-    const char *ca_bundle = o->c.ca_bundle ? o->c.ca_bundle : sk_getenv("AWS_CA_BUNDLE");
+    char *ca_bundle = NULL;
     const struct sk_manifest *top;
-    int have_client = 0, have_reg = 0, ecr_host, i, j, attempt, rc = -1;
+    struct sk_retry retry;
+    int have_client = 0, have_reg = 0, ecr_host, i, j, rc = -1;
     long timeout_s = 0;
     size_t k;
     struct common_opts co = o->c;
@@ -1121,24 +1213,17 @@ static int run(struct opts *o, struct sk_err *err)
                 goto out;
         }
     }
+    if (sk_retry_init(&retry, have_client ? &c.conf : NULL, err) < 0)
+        goto out;
+    /* The registry's TLS trusts what the AWS calls trust: --ca-bundle, AWS_CA_BUNDLE, the profile's. */
+    if (sk_client_ca_bundle(have_client ? &c.conf : NULL, o->c.profile, o->c.ca_bundle, &ca_bundle, err) < 0)
+        goto out;
     if (sk_registry_init(&reg, host, cr.basic, ca_bundle, o->c.debug ? trace_stderr : NULL, NULL, err) < 0)
         goto out;
     have_reg = 1;
     reg.timeout_s = timeout_s;
-    for (attempt = 1;; attempt++) {
-        if (sk_registry_ping(&reg, err) == 0)
-            break;
-        if (!err->retryable || attempt == PING_ATTEMPTS) {
-            if (err->kind == SK_E_NET) /* the transport names the host, not its port */
-                gave_up(err, attempt, "registry check at %s", host);
-            else /* "registry check: ..." */
-                gave_up(err, attempt, NULL);
-            goto out;
-        }
-        /* Quietly (but for -v): a registry that cannot be reached at all fails with one line. */
-        tool_verbose(&o->c, "registry %s: %s; retrying", host, err->msg);
-        tool_sleep_s((double)retry_wait_ms(&reg, attempt) / 1000.0);
-    }
+    if (ping(o, &reg, &retry, host, err) < 0)
+        goto out;
 
     /* 3. Blobs, per repository (several tags of one repository share them). docker-archive layers
      * are compressed here; the layer cache remembers their digests (a cache that cannot be trusted
@@ -1168,6 +1253,7 @@ static int run(struct opts *o, struct sk_err *err)
         p.lc = &lc;
         p.debug = o->c.debug;
         p.timeout_s = timeout_s;
+        p.retry = &retry;
         if (push_blobs(&p, err) < 0)
             goto out;
         uploaded += p.uploaded;
@@ -1185,10 +1271,11 @@ static int run(struct opts *o, struct sk_err *err)
                 break;
         if (j == i) {
             for (k = 0; k + 1 < img.nmanifests; k++)
-                if (put_manifest(o, &reg, o->dests[i].repo, img.manifests[k].digest, &img.manifests[k], err) < 0)
+                if (put_manifest(o, &reg, &retry, o->dests[i].repo, img.manifests[k].digest, &img.manifests[k], err) <
+                    0)
                     goto out;
         }
-        if (put_manifest(o, &reg, o->dests[i].repo, o->dests[i].tag, top, err) < 0)
+        if (put_manifest(o, &reg, &retry, o->dests[i].repo, o->dests[i].tag, top, err) < 0)
             goto out;
     }
     for (i = 0; i < o->ndests; i++) {
@@ -1229,6 +1316,7 @@ out:
     if (have_client)
         sk_client_release(&c);
     sk_image_release(&img);
+    free(ca_bundle);
     free(cache_dir);
     free(default_host);
     free(account);

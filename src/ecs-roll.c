@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
+#include "client.h"
 #include "config.h"
 #include "ecs.h"
 #include "elbv2.h"

@@ -22,6 +22,7 @@
 #include <libpq-fe.h>
 
 #include "api.h"
+#include "client.h"
 #include "config.h"
 #include "json.h"
 #include "mem.h"
@@ -45,7 +46,8 @@ static const char help_text[] =
     "  --database NAME            database to log in to (default: the secret's dbname, the\n"
     "                             instance's DBName, else postgres)\n"
     "  --sslmode MODE             disable, require, verify-ca or verify-full (default); the CAs are\n"
-    "                             --ca-bundle or AWS_CA_BUNDLE (add the RDS CA bundle to it)\n"
+    "                             --ca-bundle, AWS_CA_BUNDLE or the profile's ca_bundle (add the\n"
+    "                             RDS CA bundle to it)\n"
     "  --hostaddr IP              connect to IP instead of resolving the endpoint; verify-full\n"
     "                             still checks the certificate against the endpoint name\n"
     "  --connect-timeout DURATION each network step's time limit (default 5s)\n"
@@ -73,7 +75,6 @@ static const char *const result_names[] = { "PASS", "WARN", "FAIL", "INFO", "SKI
 
 static const char *const sslmodes[] = { "disable", "require", "verify-ca", "verify-full", NULL };
 
-static const char ca_bundle_env[] = "AWS_CA_BUNDLE";
 static const char version_query[] = "SELECT version()";
 
 struct opts {
@@ -98,6 +99,7 @@ struct run {
     struct sk_buf password; /* secret */
     int have_creds;
     const struct sk_secrets *secrets; /* the client's: the password among them (lib/redact.h) */
+    const char *ca_bundle;            /* the client's (sk_client_ca_bundle), NULL: the system's */
     /* The address TCP reached: what libpq connects to. */
     char addr[INET6_ADDRSTRLEN];
     const char *blocked; /* why the next connection steps are skipped, or NULL */
@@ -643,13 +645,10 @@ static int pq_wait(PGconn *conn, int for_write, double deadline)
     return rc < 0 ? -1 : rc > 0;
 }
 
+/* --ca-bundle, AWS_CA_BUNDLE or the profile's ca_bundle, as the API calls trust. */
 static const char *ca_bundle(const struct run *r)
 {
-    const char *ca = r->o->c.ca_bundle;
-
-    if (!ca || !ca[0])
-        ca = sk_getenv(ca_bundle_env);
-    return ca && ca[0] ? ca : NULL;
+    return r->ca_bundle;
 }
 
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384, certificate valid for NAME" and the like. */
@@ -913,6 +912,7 @@ static int run(const struct opts *o, struct sk_err *err)
     if (tool_client_init(&c, &o->c, err) < 0)
         goto out;
     have_client = 1;
+    r.ca_bundle = c.ca_bundle;
     start = now_ms();
     if (sk_rds_describe_db_instance(&c, o->id, &db, err) < 0)
         goto out;

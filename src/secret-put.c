@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 
 #include "api.h"
+#include "client.h"
 #include "json.h"
 #include "jsonw.h"
 #include "mem.h"

@@ -10,6 +10,7 @@
 #include <yaml.h>
 
 #include "api.h"
+#include "client.h"
 #include "json.h"
 #include "jsonw.h"
 #include "mem.h"

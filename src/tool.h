@@ -11,7 +11,7 @@
 
 #include <jv.h>
 
-#include "api.h"
+#include "client.h"
 #include "buf.h"
 #include "err.h"
 

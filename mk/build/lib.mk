@@ -1,6 +1,8 @@
 # The shared library: one object per module, sorted.
 LIB_OBJS += lib/api.o
 LIB_OBJS += lib/buf.o
+LIB_OBJS += lib/cache.o
+LIB_OBJS += lib/client.o
 LIB_OBJS += lib/config.o
 LIB_OBJS += lib/creds.o
 LIB_OBJS += lib/creds_container.o
@@ -29,6 +31,7 @@ LIB_OBJS += lib/rds.o
 LIB_OBJS += lib/redact.o
 LIB_OBJS += lib/ref.o
 LIB_OBJS += lib/registry.o
+LIB_OBJS += lib/retry.o
 LIB_OBJS += lib/sensitive.o
 LIB_OBJS += lib/service.o
 LIB_OBJS += lib/sigv4.o

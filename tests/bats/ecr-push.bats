@@ -632,6 +632,23 @@ EOF
     assert_equal "$(remote_digest "$R:ca")" "$(oci_top "$IMG/oci")"
 }
 
+@test "the profile's ca_bundle names the CA when neither --ca-bundle nor AWS_CA_BUNDLE does; --ca-bundle comes first" {
+    unset AWS_CA_BUNDLE
+    printf '[default]\nca_bundle = %s\n' "$SK_REGISTRY_CA" >>"$AWS_CONFIG_FILE"
+    push "oci:$IMG/oci" "$R:profile-ca"
+    assert_success
+    assert_equal "$(remote_digest "$R:profile-ca")" "$(oci_top "$IMG/oci")"
+    # an unreadable bundle is a configuration error, named, before anything is sent
+    printf '[default]\nca_bundle = %s\n' "$BATS_TEST_TMPDIR/no-such-ca.pem" >"$AWS_CONFIG_FILE"
+    MARK=$(log_mark)
+    push "oci:$IMG/oci" "$R:t"
+    assert_equal "$status" 3
+    assert_error_line ecr-push "no-such-ca.pem"
+    refute_written "$R" t
+    push --ca-bundle "$SK_REGISTRY_CA" "oci:$IMG/oci" "$R:t"
+    assert_success
+}
+
 @test "--endpoint-url instead of AWS_ENDPOINT_URL" {
     local ep=$AWS_ENDPOINT_URL
     unset AWS_ENDPOINT_URL

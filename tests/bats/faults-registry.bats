@@ -6,7 +6,7 @@
 # faults"). What got pushed is read back from the real registry with skopeo, which checks every
 # blob's digest. The proxy logs one "METHOD PATH STATUS" line per request ($QLOG).
 #
-# SK_POLL_SCALE makes ecr-push's own backoff short (Retry-After is still honoured as sent), and
+# SK_RETRY_SCALE makes ecr-push's own backoff short (Retry-After is still honoured as sent), and
 # where a test makes answers slow, ECR_PUSH_STALL_TIMEOUT=1s makes a stalled request give up after
 # 1 s (only there: a loaded machine must not turn a normal answer into a timeout).
 
@@ -30,7 +30,7 @@ setup() {
     IMG=$BATS_FILE_TMPDIR/img
     R=shipkit/$(unique)
     QLOG=$BATS_TEST_TMPDIR/quirks.log
-    export SK_POLL_SCALE=0.05
+    export SK_RETRY_SCALE=0.05
     unset ECR_PUSH_STALL_TIMEOUT
     start_quirks
 }
@@ -343,8 +343,8 @@ HEAD /v2/$R/manifests/t 200"
     n=$(nblobs "$IMG/oci")
     layer=$(jq -r '.layers[2].digest' "$IMG/oci/blobs/sha256/${want#sha256:}")
     faults "{\"rules\":[{\"fault\":\"500\",\"match\":{\"kind\":\"chunk\",\"method\":\"PUT\",\"path_regex\":\"digest=$layer\"}}]}"
-    # (unscaled waits, 1 s and 2 s: the other blobs are surely in before it gives up)
-    SK_POLL_SCALE=1 push 4 "oci:$IMG/oci" "$QUIRKS/$R:t"
+    # (unscaled waits, up to 1 s and 2 s: the other blobs are surely in before it gives up)
+    SK_RETRY_SCALE=1 push 4 "oci:$IMG/oci" "$QUIRKS/$R:t"
     assert_error_line ecr-push "$layer"
     assert_equal "$(tag_status "$R" t)" 404
     local mark
@@ -392,7 +392,7 @@ HEAD /v2/$R/manifests/t 200"
     push 0 "oci:$IMG/oci" "$QUIRKS/$R:a"
     assert_equal "$(qcount 0 "^PUT /v2/$R/manifests/a 429$")" 3
     verify_pulled "$R:a" "$want"
-    # our own waits are scaled down to 50 ms here: only Retry-After explains 2 s each
+    # our own waits are scaled down to under 50 ms here: only Retry-After explains 2 s each
     faults '{"rules":[{"fault":"throttle-retry-after","match":{"kind":"manifest","method":"PUT"},"count":1,"retry_after":2}]}'
     t0=$(now_ms)
     push 0 "oci:$IMG/oci" "$QUIRKS/$R:b"

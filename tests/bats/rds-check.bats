@@ -168,6 +168,20 @@ assert_check_lines() {
     assert_check FAIL tls "certificate verify failed"
 }
 
+@test "rds-check: the profile's ca_bundle is the CA TLS trusts when neither --ca-bundle nor AWS_CA_BUNDLE names one" {
+    unset AWS_CA_BUNDLE
+    printf '[default]\nca_bundle = %s\n' "$SK_PG_CA" >>"$AWS_CONFIG_FILE"
+    run -0 --separate-stderr rds-check "$SK_RDS_ID" --secret "$SK_RDS_SECRET" --hostaddr 127.0.0.1
+    assert_check PASS tls "certificate verified for $SK_RDS_ENDPOINT"
+    assert_check PASS login
+    # --ca-bundle comes first
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$BATS_TEST_TMPDIR/k.pem" \
+        -subj "/CN=other CA" -days 1 -out "$BATS_TEST_TMPDIR/other-ca.pem" 2>/dev/null
+    run -1 --separate-stderr rds-check "$SK_RDS_ID" --secret "$SK_RDS_SECRET" --hostaddr 127.0.0.1 \
+        --ca-bundle "$BATS_TEST_TMPDIR/other-ca.pem"
+    assert_check FAIL tls "certificate verify failed"
+}
+
 @test "rds-check: publicly accessible and unencrypted instances fail" {
     local id
     id=$(db_id)

@@ -27,7 +27,7 @@ setup() {
     [[ -d $BATS_FILE_TMPDIR/img/oci ]] || fail "make-images wrote no fixtures in $BATS_FILE_TMPDIR/img"
     IMG=$BATS_FILE_TMPDIR/img
     R=shipkit/$(unique)
-    export SK_POLL_SCALE=0.05 ECR_PUSH_STALL_TIMEOUT=10s
+    export SK_RETRY_SCALE=0.05 ECR_PUSH_STALL_TIMEOUT=10s
 }
 
 # common.bash's teardown (the crash check), after stopping the hostile registries.

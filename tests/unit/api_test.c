@@ -3,10 +3,13 @@
  * retried, backoff, quota, attempts), re-signing of every attempt, both protocols' requests and
  * error documents, the mapping of rejected credentials, and clock skew correction.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api.h"
+#include "client.h"
 #include "harness.h"
 #include "json.h"
 #include "jsonw.h"
@@ -897,6 +900,66 @@ TEST(clock_skew_not_the_clock)
     rig_release(&r);
 }
 
+/* One CA bundle for every TLS connection of a tool: --ca-bundle, else AWS_CA_BUNDLE, else the
+ * profile's ca_bundle (loaded when no configuration is given); empty counts as unset; unreadable
+ * is a configuration error. */
+TEST(ca_bundle_resolution)
+{
+    char dir[] = "/tmp/sk-ca-XXXXXX", conf_path[600], ca1[600], ca2[600], *out = NULL;
+    struct sk_config conf;
+    struct sk_err err;
+    FILE *f;
+
+    ASSERT(mkdtemp(dir) != NULL);
+    snprintf(ca1, sizeof(ca1), "%s/one.pem", dir);
+    snprintf(ca2, sizeof(ca2), "%s/two.pem", dir);
+    snprintf(conf_path, sizeof(conf_path), "%s/config", dir);
+    fclose(fopen(ca1, "w"));
+    fclose(fopen(ca2, "w"));
+    f = fopen(conf_path, "w");
+    fprintf(f, "[default]\nca_bundle = %s\n[profile other]\nregion = eu-west-1\n", ca1);
+    fclose(f);
+    setenv("AWS_CONFIG_FILE", conf_path, 1);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
+    unsetenv("AWS_PROFILE");
+    unsetenv("AWS_CA_BUNDLE");
+
+    /* the profile's, loaded here, or from the configuration given */
+    ASSERT_OK(sk_client_ca_bundle(NULL, NULL, NULL, &out, &err), &err);
+    ASSERT_STREQ(out, ca1);
+    free(out);
+    ASSERT_OK(sk_config_load(&conf, NULL, &err), &err);
+    ASSERT_OK(sk_client_ca_bundle(&conf, NULL, "", &out, &err), &err);
+    ASSERT_STREQ(out, ca1);
+    free(out);
+    sk_config_release(&conf);
+    /* a profile without one: the system's */
+    ASSERT_OK(sk_client_ca_bundle(NULL, "other", NULL, &out, &err), &err);
+    ASSERT(out == NULL);
+    /* AWS_CA_BUNDLE before the profile, --ca-bundle before both */
+    setenv("AWS_CA_BUNDLE", ca2, 1);
+    ASSERT_OK(sk_client_ca_bundle(NULL, NULL, NULL, &out, &err), &err);
+    ASSERT_STREQ(out, ca2);
+    free(out);
+    ASSERT_OK(sk_client_ca_bundle(NULL, NULL, ca1, &out, &err), &err);
+    ASSERT_STREQ(out, ca1);
+    free(out);
+    out = NULL;
+    /* unreadable: named, and nothing returned */
+    setenv("AWS_CA_BUNDLE", "/nonexistent/ca.pem", 1);
+    ASSERT_ERR(sk_client_ca_bundle(NULL, NULL, NULL, &out, &err), &err, SK_E_CONFIG);
+    ASSERT(strstr(err.msg, "CA bundle '/nonexistent/ca.pem'") != NULL && out == NULL);
+    /* a configuration that does not load */
+    unsetenv("AWS_CA_BUNDLE");
+    ASSERT_ERR(sk_client_ca_bundle(NULL, "missing", NULL, &out, &err), &err, SK_E_CONFIG);
+    unsetenv("AWS_CONFIG_FILE");
+    unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+    unlink(ca1);
+    unlink(ca2);
+    unlink(conf_path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     RUN(json_request_shape);
@@ -925,5 +988,6 @@ int main(void)
     RUN(clock_skew_offset);
     RUN(clock_skew_corrected_once_and_kept);
     RUN(clock_skew_not_the_clock);
+    RUN(ca_bundle_resolution);
     return DONE();
 }

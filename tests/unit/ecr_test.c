@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "ecr.h"
 #include "harness.h"
 #include "mem.h"
