@@ -950,7 +950,7 @@ out:
     run_release(&r);
     if (have_client)
         sk_client_release(&c);
-    return rc;
+    return tool_outcome(&o->c, rc, err);
 }
 
 int main(int argc, char **argv)
@@ -964,7 +964,5 @@ int main(int argc, char **argv)
     tool_init("rds-check");
     parse_args(argc, argv, &o);
     code = run(&o, &err);
-    if (code < 0)
-        code = tool_fail(&o.c, &err);
     return tool_finish(code);
 }

@@ -851,7 +851,7 @@ out:
     sk_buf_release(&last_general);
     if (have_client)
         sk_client_release(&c);
-    return rc;
+    return tool_outcome(&o->c, rc, err);
 }
 
 int main(int argc, char **argv)
@@ -865,8 +865,6 @@ int main(int argc, char **argv)
     tool_init("tg-health");
     parse_args(argc, argv, &o);
     code = run(&o, &err);
-    if (code < 0)
-        code = tool_fail(&o.c, &err);
     opts_release(&o);
     return tool_finish(code);
 }
