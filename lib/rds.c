@@ -70,7 +70,7 @@ static jv shape_instance(jv db)
 
 int sk_rds_describe_db_instance(struct sk_client *c, const char *id, jv *out, struct sk_err *err)
 {
-    static const char *const items[] = { "DBInstance", NULL };
+    static const char *const items[] = { "DBInstance", "DBParameterGroup", NULL };
     struct sk_form f;
     jv res, list, db;
     int rc;
@@ -151,4 +151,119 @@ int sk_rds_pending_maintenance(struct sk_client *c, const char *id, jv *out, str
     free(marker);
     *out = all;
     return 0;
+}
+
+/* obj[key] (made a boolean by shape_instance) as 1, 0 or SK_RDS_UNSET. */
+static int flag(jv obj, const char *key)
+{
+    jv v = sk_json_get(obj, key);
+    jv_kind k = jv_get_kind(v);
+
+    jv_free(v);
+    return k == JV_KIND_TRUE ? 1 : k == JV_KIND_FALSE ? 0 : SK_RDS_UNSET;
+}
+
+int sk_rds_instance_get(struct sk_client *c, const char *id, struct sk_rds_instance *out, struct sk_err *err)
+{
+    jv db, ep, pgs;
+    double num;
+    int i, n;
+
+    memset(out, 0, sizeof(*out));
+    if (sk_rds_describe_db_instance(c, id, &db, err) < 0)
+        return -1;
+    out->id = xstrdup_or_null(sk_json_str(db, "DBInstanceIdentifier"));
+    out->status = xstrdup_or_null(sk_json_str(db, "DBInstanceStatus"));
+    out->engine = xstrdup_or_null(sk_json_str(db, "Engine"));
+    out->engine_version = xstrdup_or_null(sk_json_str(db, "EngineVersion"));
+    out->db_name = xstrdup_or_null(sk_json_str(db, "DBName"));
+    ep = sk_json_get(db, "Endpoint");
+    out->address = xstrdup_or_null(sk_json_str(ep, "Address"));
+    out->port = sk_json_num(ep, "Port", &num) == 0 ? (long)num : 0;
+    jv_free(ep);
+    out->storage_encrypted = flag(db, "StorageEncrypted");
+    out->kms_key_id = xstrdup_or_null(sk_json_str(db, "KmsKeyId"));
+    out->publicly_accessible = flag(db, "PubliclyAccessible");
+    out->multi_az = flag(db, "MultiAZ");
+    out->secondary_az = xstrdup_or_null(sk_json_str(db, "SecondaryAvailabilityZone"));
+    out->backup_retention = sk_json_num(db, "BackupRetentionPeriod", &num) == 0 ? (long)num : SK_RDS_UNSET;
+    out->deletion_protection = flag(db, "DeletionProtection");
+    out->ca_cert_id = xstrdup_or_null(sk_json_str(db, "CACertificateIdentifier"));
+    pgs = item_list(sk_json_get(db, "DBParameterGroups"), "DBParameterGroup");
+    n = jv_array_length(jv_copy(pgs));
+    out->param_groups = xcalloc((size_t)n + 1, sizeof(*out->param_groups));
+    for (i = 0; i < n; i++) {
+        jv g = jv_array_get(jv_copy(pgs), i);
+        const char *name = sk_json_str(g, "DBParameterGroupName");
+        if (name)
+            out->param_groups[out->nparam_groups++] = xstrdup(name);
+        jv_free(g);
+    }
+    jv_free(pgs);
+    jv_free(db);
+    return 0;
+}
+
+void sk_rds_instance_release(struct sk_rds_instance *db)
+{
+    size_t i;
+
+    if (!db)
+        return;
+    free(db->id);
+    free(db->status);
+    free(db->engine);
+    free(db->engine_version);
+    free(db->db_name);
+    free(db->address);
+    free(db->kms_key_id);
+    free(db->secondary_az);
+    free(db->ca_cert_id);
+    for (i = 0; i < db->nparam_groups; i++)
+        free(db->param_groups[i]);
+    free(db->param_groups);
+    memset(db, 0, sizeof(*db));
+}
+
+int sk_rds_actions_get(struct sk_client *c, const char *id, struct sk_rds_actions *out, struct sk_err *err)
+{
+    jv acts;
+    int i, n;
+
+    memset(out, 0, sizeof(*out));
+    if (sk_rds_pending_maintenance(c, id, &acts, err) < 0)
+        return -1;
+    n = jv_array_length(jv_copy(acts));
+    out->v = xcalloc((size_t)n + 1, sizeof(*out->v));
+    for (i = 0; i < n; i++) {
+        jv a = jv_array_get(jv_copy(acts), i);
+        struct sk_rds_action *ra = &out->v[out->n++];
+        ra->action = xstrdup_or_null(sk_json_str(a, "Action"));
+        ra->description = xstrdup_or_null(sk_json_str(a, "Description"));
+        ra->auto_applied_after = xstrdup_or_null(sk_json_str(a, "AutoAppliedAfterDate"));
+        ra->forced_apply = xstrdup_or_null(sk_json_str(a, "ForcedApplyDate"));
+        ra->current_apply = xstrdup_or_null(sk_json_str(a, "CurrentApplyDate"));
+        ra->opt_in_status = xstrdup_or_null(sk_json_str(a, "OptInStatus"));
+        jv_free(a);
+    }
+    jv_free(acts);
+    return 0;
+}
+
+void sk_rds_actions_release(struct sk_rds_actions *a)
+{
+    size_t i;
+
+    if (!a)
+        return;
+    for (i = 0; i < a->n; i++) {
+        free(a->v[i].action);
+        free(a->v[i].description);
+        free(a->v[i].auto_applied_after);
+        free(a->v[i].forced_apply);
+        free(a->v[i].current_apply);
+        free(a->v[i].opt_in_status);
+    }
+    free(a->v);
+    memset(a, 0, sizeof(*a));
 }

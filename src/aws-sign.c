@@ -511,21 +511,20 @@ out:
     sk_endpoint_release(&ep);
     if (have_client)
         sk_client_release(&c);
-    return rc;
+    return tool_outcome(&o->c, rc, err);
 }
 
 int main(int argc, char **argv)
 {
     struct opts o;
     struct sk_err err;
-    int code = EXIT_OK;
+    int code;
 
     memset(&o, 0, sizeof(o));
     sk_err_clear(&err);
     tool_init("aws-sign");
     parse_args(argc, argv, &o);
-    if (run(&o, &err) < 0)
-        code = tool_fail(&o.c, &err);
+    code = run(&o, &err);
     sk_headers_release(&o.headers);
     return tool_finish(code);
 }

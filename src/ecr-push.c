@@ -1321,21 +1321,20 @@ out:
     free(default_host);
     free(account);
     free(region);
-    return rc;
+    return tool_outcome(&o->c, rc, err);
 }
 
 int main(int argc, char **argv)
 {
     struct opts o;
     struct sk_err err;
-    int code = EXIT_OK, i;
+    int code, i;
 
     memset(&o, 0, sizeof(o));
     sk_err_clear(&err);
     tool_init("ecr-push");
     parse_args(argc, argv, &o);
-    if (run(&o, &err) < 0)
-        code = tool_fail(&o.c, &err);
+    code = run(&o, &err);
     for (i = 0; i < o.ndests; i++) {
         free(o.dests[i].host);
         free(o.dests[i].repo);

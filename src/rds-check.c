@@ -231,32 +231,18 @@ static void add_check(struct run *r, const char *name, enum result res, long ms,
     sk_buf_release(&detail);
 }
 
-static const char *bool_word(jv db, const char *key, int *val)
-{
-    jv v = sk_json_get(db, key);
-    jv_kind k = jv_get_kind(v);
-
-    jv_free(v);
-    *val = k == JV_KIND_TRUE;
-    return k == JV_KIND_TRUE ? "true" : k == JV_KIND_FALSE ? "false" : NULL;
-}
-
 /* The checks on the DescribeDBInstances answer; ms is the call's latency (on the status line). */
-static void check_instance(struct run *r, jv db, long ms)
+static void check_instance(struct run *r, const struct sk_rds_instance *db, long ms)
 {
-    const char *status = sk_json_str(db, "DBInstanceStatus"), *engine = sk_json_str(db, "Engine");
-    const char *version = sk_json_str(db, "EngineVersion"), *kms = sk_json_str(db, "KmsKeyId");
-    const char *standby = sk_json_str(db, "SecondaryAvailabilityZone");
-    jv ep = sk_json_get(db, "Endpoint");
-    double num;
-    int on;
+    const char *status = db->status, *engine = db->engine, *version = db->engine_version, *kms = db->kms_key_id;
+    const char *standby = db->secondary_az;
+    long days = db->backup_retention;
 
     r->status = xstrdup(status ? status : "unknown");
     r->engine = xstrdup_or_null(engine);
-    r->dbname = xstrdup_or_null(sk_json_str(db, "DBName"));
-    r->address = xstrdup_or_null(sk_json_str(ep, "Address"));
-    r->port = sk_json_num(ep, "Port", &num) == 0 ? (long)num : 0;
-    jv_free(ep);
+    r->dbname = xstrdup_or_null(db->db_name);
+    r->address = xstrdup_or_null(db->address);
+    r->port = db->port;
 
     if (status && strcmp(status, "available") == 0)
         add_check(r, "status", R_PASS, ms, "available");
@@ -269,50 +255,49 @@ static void check_instance(struct run *r, jv db, long ms)
         add_check(r, "engine", R_FAIL, 0, "%s%s%s, not postgres", engine ? engine : "unknown", version ? " " : "",
                   version ? version : "");
 
-    if (!bool_word(db, "StorageEncrypted", &on))
+    if (db->storage_encrypted == SK_RDS_UNSET)
         add_check(r, "encryption", R_WARN, 0, "storage encryption not reported (no StorageEncrypted)");
-    else if (on)
+    else if (db->storage_encrypted)
         add_check(r, "encryption", R_PASS, 0, "storage encrypted%s%s", kms ? " with " : "", kms ? kms : "");
     else
         add_check(r, "encryption", R_FAIL, 0,
                   "storage not encrypted (encryption can only be set at creation: "
                   "restore an encrypted snapshot copy)");
 
-    if (sk_json_num(db, "BackupRetentionPeriod", &num) < 0)
+    if (days == SK_RDS_UNSET)
         add_check(r, "backups", R_WARN, 0, "backup retention not reported (no BackupRetentionPeriod)");
-    else if ((long)num == 0)
+    else if (days == 0)
         add_check(r, "backups", r->o->min_backup_days > 0 ? R_FAIL : R_WARN, 0,
                   "automated backups disabled (retention 0 days, at least %ld wanted)", r->o->min_backup_days);
-    else if ((long)num >= r->o->min_backup_days)
-        add_check(r, "backups", R_PASS, 0, "kept %ld days (at least %ld)", (long)num, r->o->min_backup_days);
+    else if (days >= r->o->min_backup_days)
+        add_check(r, "backups", R_PASS, 0, "kept %ld days (at least %ld)", days, r->o->min_backup_days);
     else
-        add_check(r, "backups", R_FAIL, 0, "kept %ld day%s, fewer than %ld", (long)num, (long)num == 1 ? "" : "s",
+        add_check(r, "backups", R_FAIL, 0, "kept %ld day%s, fewer than %ld", days, days == 1 ? "" : "s",
                   r->o->min_backup_days);
 
-    if (!bool_word(db, "PubliclyAccessible", &on))
+    if (db->publicly_accessible == SK_RDS_UNSET)
         add_check(r, "public-access", R_WARN, 0, "not reported (no PubliclyAccessible)");
-    else if (on)
+    else if (db->publicly_accessible)
         add_check(r, "public-access", R_FAIL, 0, "publicly accessible: the endpoint resolves to a public address");
     else
         add_check(r, "public-access", R_PASS, 0, "not publicly accessible");
 
-    if (bool_word(db, "DeletionProtection", &on) && on)
+    if (db->deletion_protection == 1)
         add_check(r, "deletion-protection", R_PASS, 0, "on");
     else
         add_check(r, "deletion-protection", R_WARN, 0, "off: the instance can be deleted by one API call");
 
-    if (bool_word(db, "MultiAZ", &on) && on)
+    if (db->multi_az == 1)
         add_check(r, "multi-az", R_PASS, 0, "on%s%s", standby ? ", standby in " : "", standby ? standby : "");
     else
         add_check(r, "multi-az", R_WARN, 0, "off: no standby in another availability zone");
 }
 
 /* One pending action for the maintenance line: "system-update (auto-applied after DATE: DESC)". */
-static void describe_action(jv a, struct sk_buf *b)
+static void describe_action(const struct sk_rds_action *a, struct sk_buf *b)
 {
-    const char *action = sk_json_str(a, "Action"), *desc = sk_json_str(a, "Description");
-    const char *forced = sk_json_str(a, "ForcedApplyDate"), *autoa = sk_json_str(a, "AutoAppliedAfterDate");
-    const char *optin = sk_json_str(a, "OptInStatus");
+    const char *action = a->action, *desc = a->description, *forced = a->forced_apply;
+    const char *autoa = a->auto_applied_after, *optin = a->opt_in_status;
     const char *sep = " (";
 
     sk_buf_adds(b, action ? action : "unknown action");
@@ -342,27 +327,25 @@ static void check_maintenance(struct run *r, struct sk_client *c, const char *id
     struct sk_err e;
     struct sk_buf b = SK_BUF_INIT;
     double start = now_ms();
-    jv acts;
-    int i, n;
+    struct sk_rds_actions acts;
+    size_t i, n;
 
     sk_err_clear(&e);
-    if (sk_rds_pending_maintenance(c, id, &acts, &e) < 0) {
+    if (sk_rds_actions_get(c, id, &acts, &e) < 0) {
         add_check(r, "maintenance", R_WARN, since_ms(start), "not checked: DescribePendingMaintenanceActions: %s",
                   e.msg[0] ? e.msg : sk_errkind_name(e.kind));
         return;
     }
-    n = jv_array_length(jv_copy(acts));
+    n = acts.n;
     for (i = 0; i < n; i++) {
-        jv a = jv_array_get(jv_copy(acts), i);
         sk_buf_adds(&b, i ? "; " : "");
-        describe_action(a, &b);
-        jv_free(a);
+        describe_action(&acts.v[i], &b);
     }
-    jv_free(acts);
+    sk_rds_actions_release(&acts);
     if (n == 0)
         add_check(r, "maintenance", R_INFO, since_ms(start), "no pending maintenance");
     else
-        add_check(r, "maintenance", R_WARN, since_ms(start), "%d pending: %s", n, b.p);
+        add_check(r, "maintenance", R_WARN, since_ms(start), "%zu pending: %s", n, b.p);
     sk_buf_release(&b);
 }
 
@@ -897,11 +880,13 @@ static int run(const struct opts *o, struct sk_err *err)
 {
     struct sk_client c;
     struct run r;
-    jv db = jv_invalid(), result;
+    struct sk_rds_instance db;
+    jv result;
     double start;
     int have_client = 0, rc = -1;
 
     memset(&r, 0, sizeof(r));
+    memset(&db, 0, sizeof(db));
     r.o = o;
     r.checks = jv_array();
     sk_buf_init(&r.failed);
@@ -914,14 +899,14 @@ static int run(const struct opts *o, struct sk_err *err)
     have_client = 1;
     r.ca_bundle = c.ca_bundle;
     start = now_ms();
-    if (sk_rds_describe_db_instance(&c, o->id, &db, err) < 0)
+    if (sk_rds_instance_get(&c, o->id, &db, err) < 0)
         goto out;
     if (o->secret && password_from_secret(&r, &c, err) < 0)
         goto out;
     if (r.have_creds) /* out of every trace line, AWS error and libpq message from now on */
         sk_client_add_secret(&c, r.password.p, r.password.len);
     r.secrets = sk_http_secrets(c.http);
-    check_instance(&r, db, since_ms(start));
+    check_instance(&r, &db, since_ms(start));
     check_maintenance(&r, &c, o->id);
     check_connection(&r);
 
@@ -946,11 +931,11 @@ static int run(const struct opts *o, struct sk_err *err)
         rc = EXIT_OK;
     }
 out:
-    jv_free(db);
+    sk_rds_instance_release(&db);
     run_release(&r);
     if (have_client)
         sk_client_release(&c);
-    return rc;
+    return tool_outcome(&o->c, rc, err);
 }
 
 int main(int argc, char **argv)
@@ -964,7 +949,5 @@ int main(int argc, char **argv)
     tool_init("rds-check");
     parse_args(argc, argv, &o);
     code = run(&o, &err);
-    if (code < 0)
-        code = tool_fail(&o.c, &err);
     return tool_finish(code);
 }

@@ -830,20 +830,19 @@ out:
         free(ps);
     }
     param_release(&one);
-    return rc;
+    return tool_outcome(&o->c, rc, err);
 }
 
 int main(int argc, char **argv)
 {
     struct opts o;
     struct sk_err err;
-    int code = EXIT_OK;
+    int code;
 
     memset(&o, 0, sizeof(o));
     sk_err_clear(&err);
     tool_init("ssm-put");
     parse_args(argc, argv, &o);
-    if (run(&o, &err) < 0)
-        code = tool_fail(&o.c, &err);
+    code = run(&o, &err);
     return tool_finish(code);
 }

@@ -208,20 +208,17 @@ static jv str_or_null(const char *s)
     return s ? jv_string(s) : jv_null();
 }
 
-/* The output object of one TargetHealthDescription (borrowed). */
-static jv target_row(jv desc)
+/* The output object of one target's health. */
+static jv target_row(const struct sk_elbv2_target_health *th)
 {
-    jv t = sk_json_get(desc, "Target"), h = sk_json_get(desc, "TargetHealth"), row = jv_object();
-    double port;
+    jv row = jv_object();
 
-    row = jv_object_set(row, jv_string("id"), str_or_null(sk_json_str(t, "Id")));
-    row = jv_object_set(row, jv_string("port"), sk_json_num(t, "Port", &port) == 0 ? jv_number(port) : jv_null());
-    row = jv_object_set(row, jv_string("zone"), str_or_null(sk_json_str(t, "AvailabilityZone")));
-    row = jv_object_set(row, jv_string("state"), str_or_null(sk_json_str(h, "State")));
-    row = jv_object_set(row, jv_string("reason"), str_or_null(sk_json_str(h, "Reason")));
-    row = jv_object_set(row, jv_string("description"), str_or_null(sk_json_str(h, "Description")));
-    jv_free(t);
-    jv_free(h);
+    row = jv_object_set(row, jv_string("id"), str_or_null(th->id));
+    row = jv_object_set(row, jv_string("port"), th->port > 0 ? jv_number((double)th->port) : jv_null());
+    row = jv_object_set(row, jv_string("zone"), str_or_null(th->zone));
+    row = jv_object_set(row, jv_string("state"), str_or_null(th->state));
+    row = jv_object_set(row, jv_string("reason"), str_or_null(th->reason));
+    row = jv_object_set(row, jv_string("description"), str_or_null(th->description));
     return row;
 }
 
@@ -234,10 +231,11 @@ static jv group_object(const char *arn, jv targets)
 /* DescribeTargetHealth of one target group as output rows, all judged. */
 static int look_target_group(struct sk_client *c, const struct opts *o, const char *arn, jv *group, struct sk_err *err)
 {
-    jv descs, rows = jv_array();
-    int i, n;
+    struct sk_elbv2_health h;
+    jv rows = jv_array();
+    size_t i;
 
-    if (sk_elbv2_describe_target_health(c, arn, o->targets, o->ntargets, &descs, err) < 0) {
+    if (sk_elbv2_target_health_get(c, arn, o->targets, o->ntargets, &h, err) < 0) {
         jv_free(rows);
         if (strcmp(err->aws_code, "TargetGroupNotFound") == 0)
             return sk_errf(err, SK_E_AWS, "target group '%s' not found", arn);
@@ -246,13 +244,9 @@ static int look_target_group(struct sk_client *c, const struct opts *o, const ch
                                       "be in its VPC)");
         return -1;
     }
-    n = jv_array_length(jv_copy(descs));
-    for (i = 0; i < n; i++) {
-        jv d = jv_array_get(jv_copy(descs), i);
-        rows = jv_array_append(rows, jv_object_set(target_row(d), jv_string("judged"), jv_true()));
-        jv_free(d);
-    }
-    jv_free(descs);
+    for (i = 0; i < h.n; i++)
+        rows = jv_array_append(rows, jv_object_set(target_row(&h.v[i]), jv_string("judged"), jv_true()));
+    sk_elbv2_health_release(&h);
     *group = group_object(arn, rows);
     return 0;
 }
@@ -310,11 +304,13 @@ static int service_tasks(struct sk_client *c, const struct opts *o, const char *
 static int look_service_group(struct sk_client *c, const struct opts *o, const char *arn, double cport, jv tasks,
                               jv *group, struct sk_err *err)
 {
-    jv descs, rows = jv_array();
-    int i, j, n, nt = jv_array_length(jv_copy(tasks));
+    struct sk_elbv2_health h;
+    jv rows = jv_array();
+    size_t i;
+    int j, nt = jv_array_length(jv_copy(tasks));
     char *seen = xcalloc((size_t)nt + 1, 1);
 
-    if (sk_elbv2_describe_target_health(c, arn, NULL, 0, &descs, err) < 0) {
+    if (sk_elbv2_target_health_get(c, arn, NULL, 0, &h, err) < 0) {
         free(seen);
         jv_free(rows);
         if (strcmp(err->aws_code, "TargetGroupNotFound") == 0)
@@ -322,16 +318,14 @@ static int look_service_group(struct sk_client *c, const struct opts *o, const c
                            o->service);
         return -1;
     }
-    n = jv_array_length(jv_copy(descs));
-    for (i = 0; i < n; i++) {
-        jv d = jv_array_get(jv_copy(descs), i), row = target_row(d);
-        const char *id = sk_json_str(row, "id");
-        double port;
-        int judged = 0, have_port = sk_json_num(row, "port", &port) == 0;
-        for (j = 0; j < nt && id; j++) {
+    for (i = 0; i < h.n; i++) {
+        const struct sk_elbv2_target_health *th = &h.v[i];
+        jv row = target_row(th);
+        int judged = 0;
+        for (j = 0; j < nt && th->id; j++) {
             jv t = jv_array_get(jv_copy(tasks), j);
             const char *ip = sk_json_str(t, "ip");
-            if (ip && strcmp(ip, id) == 0 && (!have_port || cport <= 0 || port == cport)) {
+            if (ip && strcmp(ip, th->id) == 0 && (th->port <= 0 || cport <= 0 || (double)th->port == cport)) {
                 jv cur = sk_json_get(t, "current");
                 judged = jv_get_kind(cur) == JV_KIND_TRUE;
                 jv_free(cur);
@@ -343,9 +337,8 @@ static int look_service_group(struct sk_client *c, const struct opts *o, const c
             jv_free(t);
         }
         rows = jv_array_append(rows, jv_object_set(row, jv_string("judged"), jv_bool(judged)));
-        jv_free(d);
     }
-    jv_free(descs);
+    sk_elbv2_health_release(&h);
     for (j = 0; j < nt; j++) {
         jv t = jv_array_get(jv_copy(tasks), j), cur = sk_json_get(t, "current"), row;
         const char *ip = sk_json_str(t, "ip");
@@ -764,11 +757,12 @@ static int run(const struct opts *o, struct sk_err *err)
         goto out;
     have_client = 1;
     if (o->name) {
-        jv tg;
-        if (sk_elbv2_describe_target_group(&c, o->name, &tg, err) < 0)
+        struct sk_elbv2_target_group tg;
+        if (sk_elbv2_target_group_get(&c, o->name, &tg, err) < 0)
             goto out;
-        arn = xstrdup_or_null(sk_json_str(tg, "TargetGroupArn"));
-        jv_free(tg);
+        arn = tg.arn;
+        tg.arn = NULL;
+        sk_elbv2_target_group_release(&tg);
         if (!arn) {
             sk_errf(err, SK_E_PARSE, "DescribeTargetGroups returned no TargetGroupArn for '%s'", o->name);
             goto out;
@@ -851,7 +845,7 @@ out:
     sk_buf_release(&last_general);
     if (have_client)
         sk_client_release(&c);
-    return rc;
+    return tool_outcome(&o->c, rc, err);
 }
 
 int main(int argc, char **argv)
@@ -865,8 +859,6 @@ int main(int argc, char **argv)
     tool_init("tg-health");
     parse_args(argc, argv, &o);
     code = run(&o, &err);
-    if (code < 0)
-        code = tool_fail(&o.c, &err);
     opts_release(&o);
     return tool_finish(code);
 }

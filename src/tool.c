@@ -176,6 +176,11 @@ int tool_fail(const struct common_opts *o, const struct sk_err *err)
     return tool_exit_code(err);
 }
 
+int tool_outcome(const struct common_opts *o, int rc, const struct sk_err *err)
+{
+    return rc < 0 ? tool_fail(o, err) : rc;
+}
+
 void tool_err_append(struct sk_err *err, const char *fmt, ...)
 {
     char suffix[sizeof(err->msg)];

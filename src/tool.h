@@ -88,6 +88,11 @@ void tool_bad_option(char **argv, int opt);
 /* Print "prog: message" for err on stderr and return its exit code. -v adds the request id. */
 int tool_fail(const struct common_opts *o, const struct sk_err *err);
 int tool_exit_code(const struct sk_err *err);
+/* The outcome contract of every tool: its run() ends with "return tool_outcome(&o->c, rc, err);"
+ * and main() returns tool_finish() of what run() returned. rc >= 0 is the exit code itself (EXIT_OK,
+ * or EXIT_NO when the check or deploy answered "no", its reason already on stderr); rc < 0 means
+ * err failed the run: it is printed (tool_fail) and its kind's exit code returned. */
+int tool_outcome(const struct common_opts *o, int rc, const struct sk_err *err);
 /* Append suffix (printf-style) to err's message whole: what state a failure left matters more than
  * the end of a long AWS message, which is shortened to "..." to make room. */
 void tool_err_append(struct sk_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

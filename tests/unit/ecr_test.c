@@ -1,7 +1,10 @@
 /*
  * ecr_test.c - lib/ecr.c: whom the ECR token may go to (sk_ecr_token_for_host), ECR host names, the
- * private cache files (sk_cache_open / sk_cache_write: no links, owner and mode checked) and the
- * layer cache (an entry counts only with the MAC of this user's key).
+ * private cache files (sk_cache_open / sk_cache_write: no links, owner and mode checked), the
+ * layer cache (an entry counts only with the MAC of this user's key), and the ECR token
+ * (sk_ecr_token_get against canned GetAuthorizationToken answers: fetched, cached per key, region,
+ * endpoint and registry, reused until half its lifetime, and sent only where its proxyEndpoint says).
+ * https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_GetAuthorizationToken.html
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,10 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "cache.h"
 #include "ecr.h"
+#include "fake_aws.h"
 #include "harness.h"
 #include "mem.h"
 
@@ -268,6 +273,197 @@ TEST(layer_cache)
     sk_layer_cache_release(&lc9);
 }
 
+/* ---- the ECR token --------------------------------------------------------------------------- */
+
+#define PROXY "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+#define T0 1767225600 /* fake_aws's clock: 2026-01-01T00:00:00Z */
+
+/* authorizationToken is base64 "AWS:<password>"; expiresAt is epoch seconds, 12 h after T0. */
+static const char tok_a[] = "{\"authorizationData\":[{\"authorizationToken\":\"QVdTOnBhc3N3b3JkLWE=\","
+                            "\"expiresAt\":1767268800,\"proxyEndpoint\":\"" PROXY "\"}]}";
+static const char tok_b[] = "{\"authorizationData\":[{\"authorizationToken\":\"QVdTOnBhc3N3b3JkLWI=\","
+                            "\"expiresAt\":1767268800,\"proxyEndpoint\":"
+                            "\"https://210987654321.dkr.ecr.eu-west-1.amazonaws.com\"}]}";
+/* issued 6 h after T0, 12 h to live */
+static const char tok_c[] = "{\"authorizationData\":[{\"authorizationToken\":\"QVdTOnBhc3N3b3JkLWM=\","
+                            "\"expiresAt\":1767290400,\"proxyEndpoint\":\"" PROXY "\"}]}";
+static const char tok_d[] = "{\"authorizationData\":[{\"authorizationToken\":\"QVdTOnBhc3N3b3JkLWQ=\","
+                            "\"expiresAt\":1767290400,\"proxyEndpoint\":\"" PROXY "\"}]}";
+
+/* The one file in dir/ecr-auth (the cache names it by a hash), into out; 0 or -1. */
+static int token_file(const char *tdir, char *out, size_t n)
+{
+    char sub[1300];
+    struct dirent *e;
+    DIR *d;
+    int found = 0;
+
+    snprintf(sub, sizeof(sub), "%s/ecr-auth", tdir);
+    if (!(d = opendir(sub)))
+        return -1;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.' && !strstr(e->d_name, ".tmp") && !found++)
+            snprintf(out, n, "%s/%s", sub, e->d_name);
+    closedir(d);
+    return found == 1 ? 0 : -1;
+}
+
+TEST(token_fetch_and_cache)
+{
+    static const struct fake_answer a[] = { { 200, tok_a }, { 200, tok_b }, { 200, tok_c }, { 200, tok_d } };
+    struct sk_ecr_token t;
+    struct fake_aws f;
+    struct sk_err err;
+    char tdir[1200], file[1600];
+    struct stat st;
+
+    snprintf(tdir, sizeof(tdir), "%s/tokens/shipkit", dir);
+    if (fake_aws_init(&f, a, 4) < 0)
+        return;
+    /* fetched, and cached in a private file */
+    ASSERT_OK(sk_ecr_token_get(&f.c, NULL, tdir, &t, &err), &err);
+    ASSERT(f.calls == 1);
+    ASSERT(strstr(f.url[0], "https://api.ecr.eu-west-1.amazonaws.com") == f.url[0]);
+    ASSERT_STREQ(f.target[0], "AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken");
+    ASSERT_STREQ(f.body[0], "{}");
+    ASSERT_STREQ(t.token, "QVdTOnBhc3N3b3JkLWE=");
+    ASSERT_STREQ(t.proxy_endpoint, PROXY);
+    ASSERT(t.issued == T0 && t.expires == T0 + 43200 && !t.from_cache);
+    sk_ecr_token_release(&t);
+    ASSERT(token_file(tdir, file, sizeof(file)) == 0);
+    ASSERT(stat(file, &st) == 0 && (st.st_mode & 0777) == 0600);
+
+    /* a hit: no call */
+    f.now = T0 + 6 * 3600 - 1;
+    ASSERT_OK(sk_ecr_token_get(&f.c, NULL, tdir, &t, &err), &err);
+    ASSERT(f.calls == 1);
+    ASSERT_STREQ(t.token, "QVdTOnBhc3N3b3JkLWE=");
+    ASSERT_STREQ(t.proxy_endpoint, PROXY);
+    ASSERT(t.issued == T0 && t.expires == T0 + 43200 && t.from_cache);
+    sk_ecr_token_release(&t);
+
+    /* another registry: a miss, asked for by id, cached apart */
+    ASSERT_OK(sk_ecr_token_get(&f.c, "210987654321", tdir, &t, &err), &err);
+    ASSERT(f.calls == 2);
+    ASSERT_STREQ(f.body[1], "{\"registryIds\":[\"210987654321\"]}");
+    ASSERT_STREQ(t.token, "QVdTOnBhc3N3b3JkLWI=");
+    ASSERT(!t.from_cache);
+    sk_ecr_token_release(&t);
+
+    /* half the lifetime gone: fetched again, and the new one cached */
+    f.now = T0 + 6 * 3600;
+    ASSERT_OK(sk_ecr_token_get(&f.c, NULL, tdir, &t, &err), &err);
+    ASSERT(f.calls == 3);
+    ASSERT_STREQ(t.token, "QVdTOnBhc3N3b3JkLWM=");
+    ASSERT(t.issued == T0 + 6 * 3600 && !t.from_cache);
+    sk_ecr_token_release(&t);
+    ASSERT_OK(sk_ecr_token_get(&f.c, NULL, tdir, &t, &err), &err);
+    ASSERT(f.calls == 3 && t.from_cache);
+    ASSERT_STREQ(t.token, "QVdTOnBhc3N3b3JkLWM=");
+    sk_ecr_token_release(&t);
+
+    /* a cache file others can read is not trusted */
+    ASSERT(token_file(tdir, file, sizeof(file)) < 0); /* two registries: two files */
+    sh("chmod 644 '%s'/ecr-auth/*", tdir);
+    ASSERT_OK(sk_ecr_token_get(&f.c, NULL, tdir, &t, &err), &err);
+    ASSERT(f.calls == 4 && !t.from_cache);
+    ASSERT_STREQ(t.token, "QVdTOnBhc3N3b3JkLWQ=");
+    sk_ecr_token_release(&t);
+    fake_aws_release(&f);
+}
+
+TEST(token_cache_is_per_key)
+{
+    static const struct fake_answer a[] = { { 200, tok_a }, { 200, tok_b } };
+    struct sk_ecr_token t;
+    struct fake_aws f;
+    struct sk_err err;
+    char tdir[1200];
+
+    snprintf(tdir, sizeof(tdir), "%s/tokens2/shipkit", dir);
+    if (fake_aws_init(&f, a, 2) < 0)
+        return;
+    ASSERT_OK(sk_ecr_token_get(&f.c, NULL, tdir, &t, &err), &err);
+    sk_ecr_token_release(&t);
+    fake_aws_release(&f);
+    /* other credentials: the first token is not theirs */
+    setenv("AWS_ACCESS_KEY_ID", "AKIDOTHER", 1);
+    if (fake_aws_start(&f, a + 1, 1) < 0)
+        return;
+    ASSERT_OK(sk_ecr_token_get(&f.c, NULL, tdir, &t, &err), &err);
+    ASSERT(f.calls == 1 && !t.from_cache);
+    ASSERT_STREQ(t.token, "QVdTOnBhc3N3b3JkLWI=");
+    sk_ecr_token_release(&t);
+    fake_aws_release(&f);
+}
+
+TEST(token_answers)
+{
+    static const struct fake_answer a[] = {
+        /* no expiresAt, or one in the past: 12 hours, as documented */
+        { 200, "{\"authorizationData\":[{\"authorizationToken\":\"QVdTOng=\",\"proxyEndpoint\":\"" PROXY "\"}]}" },
+        { 200, "{\"authorizationData\":[{\"authorizationToken\":\"QVdTOng=\",\"expiresAt\":1000,"
+               "\"proxyEndpoint\":\"" PROXY "\"}]}" },
+        { 200, "{\"authorizationData\":[]}" },
+        { 200, "{\"authorizationData\":[{\"authorizationToken\":\"QVdTOng=\"}]}" },
+        { 400, "{\"__type\":\"AccessDeniedException\",\"message\":\"not authorized to perform: "
+               "ecr:GetAuthorizationToken\"}" },
+    };
+    struct sk_ecr_token t;
+    struct fake_aws f;
+    struct sk_err err;
+
+    if (fake_aws_init(&f, a, 5) < 0)
+        return;
+    ASSERT_OK(sk_ecr_token_get(&f.c, NULL, NULL, &t, &err), &err);
+    ASSERT(t.expires == T0 + 12 * 3600 && !t.from_cache);
+    sk_ecr_token_release(&t);
+    ASSERT_OK(sk_ecr_token_get(&f.c, NULL, NULL, &t, &err), &err);
+    ASSERT(t.expires == T0 + 12 * 3600);
+    sk_ecr_token_release(&t);
+    ASSERT_ERR(sk_ecr_token_get(&f.c, NULL, NULL, &t, &err), &err, SK_E_PARSE);
+    ASSERT(strstr(err.msg, "no authorizationData") != NULL);
+    sk_ecr_token_release(&t);
+    ASSERT_ERR(sk_ecr_token_get(&f.c, NULL, NULL, &t, &err), &err, SK_E_PARSE); /* no proxyEndpoint */
+    sk_ecr_token_release(&t);
+    ASSERT_ERR(sk_ecr_token_get(&f.c, NULL, NULL, &t, &err), &err, SK_E_AWS);
+    ASSERT_STREQ(err.aws_code, "AccessDeniedException");
+    ASSERT(t.token == NULL);
+    sk_ecr_token_release(&t);
+    ASSERT(f.calls == 5); /* without a cache directory, every call asks */
+    fake_aws_release(&f);
+}
+
+TEST(token_proxy_endpoint_host)
+{
+    static const struct fake_answer a[] = { { 200, tok_a } };
+    struct sk_ecr_token t;
+    struct fake_aws f;
+    struct sk_err err;
+    char *h;
+
+    h = sk_ecr_proxy_host(PROXY);
+    ASSERT_STREQ(h, "123456789012.dkr.ecr.eu-west-1.amazonaws.com");
+    free(h);
+    h = sk_ecr_proxy_host("https://127.0.0.1:5443/v2/?x#y");
+    ASSERT_STREQ(h, "127.0.0.1:5443");
+    free(h);
+    h = sk_ecr_proxy_host("127.0.0.1:5443");
+    ASSERT_STREQ(h, "127.0.0.1:5443");
+    free(h);
+    /* the fetched token goes to its own account's registry hosts, and nowhere else */
+    if (fake_aws_init(&f, a, 1) < 0)
+        return;
+    ASSERT_OK(sk_ecr_token_get(&f.c, NULL, NULL, &t, &err), &err);
+    ASSERT(sk_ecr_token_for_host(t.proxy_endpoint, "123456789012.dkr.ecr.eu-west-1.amazonaws.com") == 1);
+    ASSERT(sk_ecr_token_for_host(t.proxy_endpoint, "123456789012.dkr.ecr.us-east-1.amazonaws.com") == 1);
+    ASSERT(sk_ecr_token_for_host(t.proxy_endpoint, "210987654321.dkr.ecr.eu-west-1.amazonaws.com") == 0);
+    ASSERT(sk_ecr_token_for_host(t.proxy_endpoint, "api.ecr.eu-west-1.amazonaws.com") == 0);
+    ASSERT(sk_ecr_token_for_host(t.proxy_endpoint, "127.0.0.1:5443") == 0);
+    sk_ecr_token_release(&t);
+    fake_aws_release(&f);
+}
+
 int main(void)
 {
     char cmd[1200];
@@ -282,6 +478,10 @@ int main(void)
     RUN(token_goes_only_to_the_account);
     RUN(cache_files);
     RUN(layer_cache);
+    RUN(token_fetch_and_cache);
+    RUN(token_cache_is_per_key);
+    RUN(token_answers);
+    RUN(token_proxy_endpoint_host);
     rc = DONE();
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)
