@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "api.h"
+#include "client.h"
 #include "harness.h"
 #include "http.h"
 
