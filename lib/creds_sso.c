@@ -227,37 +227,53 @@ static int sso_refreshable(const struct resolve *r, const struct sso *s, const s
 /* One unsigned call of the portal or the OIDC service with the transport's standard-mode retries
  * (lib/api.h). 0: a 2xx response in resp; -1: err is the network error or the service's error
  * document (sk_api_error_from_response), after the retries it allowed. */
+/* One attempt of an unsigned portal or OIDC call, for the retry driver (lib/retry.h). */
+struct sso_call {
+    struct sk_transport *t;
+    const char *what;
+    struct sk_http_req *req;
+    struct sk_http_resp *resp;
+};
+
+static enum sk_attempt sso_attempt(void *ctx, int n, long *asked, struct sk_err *err)
+{
+    struct sso_call *c = ctx;
+
+    (void)n;
+    if (sk_http_send(c->t->http, c->req, c->resp, err) < 0)
+        return SK_ATTEMPT_FAILED;
+    if (c->resp->status >= 200 && c->resp->status < 300)
+        return SK_ATTEMPT_DONE;
+    sk_api_error_from_response(sk_http_secrets(c->t->http), c->resp, err);
+    *asked = sk_retry_after_ms(&c->resp->headers);
+    return SK_ATTEMPT_FAILED;
+}
+
+static void sso_waiting(void *ctx, int n, int max, long delay_ms, const struct sk_err *err)
+{
+    struct sso_call *c = ctx;
+
+    sk_http_trace(c->t->http, "* %s: attempt %d/%d failed (%s); retrying in %ld ms", c->what, n, max,
+                  err->aws_code[0] ? err->aws_code : err->msg, delay_ms);
+}
+
+/* Send req with the standard mode's retries (the transport's retry state, else the defaults). */
 static int sso_send(struct resolve *r, const char *what, struct sk_http_req *req, struct sk_http_resp *resp,
                     struct sk_err *err)
 {
     struct sk_transport *t = r->p->t;
     struct sk_retry fallback, *rt = t->retry;
-    int attempt, last_cost = 0;
-    long delay, asked;
+    struct sso_call call = { t, what, req, resp };
+    struct sk_retry_job job = { sso_attempt, sso_waiting, &call, 0, 0, 0 };
 
     if (!rt) {
         sk_retry_init(&fallback, NULL, NULL);
         rt = &fallback;
     }
     req->timeout_ms = t->timeout_ms;
-    for (attempt = 1;; attempt++) {
-        sk_err_clear(err);
-        asked = 0;
-        if (sk_http_send(t->http, req, resp, err) == 0) {
-            if (resp->status >= 200 && resp->status < 300) {
-                sk_retry_success(rt, last_cost);
-                return 0;
-            }
-            sk_api_error_from_response(sk_http_secrets(t->http), resp, err);
-            asked = sk_retry_after_ms(&resp->headers);
-        }
-        if ((delay = sk_retry_next(rt, err, attempt, asked, &last_cost)) < 0)
-            break;
-        sk_http_trace(t->http, "* %s: attempt %d/%d failed (%s); retrying in %ld ms", what, attempt, rt->max_attempts,
-                      err->aws_code[0] ? err->aws_code : err->msg, delay);
-        sk_retry_sleep(rt, delay);
-    }
-    sk_retry_gave_up(err, attempt);
+    if (sk_retry_run(rt, &job, err) == 0)
+        return 0;
+    sk_retry_gave_up(err, job.attempts);
     return -1;
 }
 
