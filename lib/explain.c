@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "json.h"
 #include "mem.h"
 
 /* What each kind of failure asks of a person (the ECS Developer Guide's pages named in explain.h,
@@ -296,69 +295,51 @@ void sk_explain_message(const char *msg, struct sk_explain *e)
     }
 }
 
-static int jlen(jv a)
-{
-    return jv_get_kind(a) == JV_KIND_ARRAY ? jv_array_length(jv_copy(a)) : 0;
-}
-
 /* The container a pull or exit is about: the first with a reason matching want (or, want NULL, a
  * non-zero exit code; else any exit code). Sets e->container, e->exit_code and, for pulls, the image
  * as the task definition names it as e->subject. */
-static void pick_container(jv task, struct sk_explain *e, const char *want)
+static void pick_container(const struct sk_ecs_task *task, struct sk_explain *e, const char *want)
 {
-    jv conts = sk_json_get(task, "containers");
-    int i, n = jlen(conts), best = -1, best_rank = 0;
+    const struct sk_ecs_container *best = NULL;
+    int best_rank = 0;
+    size_t i;
 
-    for (i = 0; i < n; i++) {
-        jv c = jv_array_get(jv_copy(conts), i);
-        const char *reason = sk_json_str(c, "reason");
-        double code;
-        int rank = 0, coded = sk_json_num(c, "exitCode", &code) == 0;
+    for (i = 0; i < task->ncontainers; i++) {
+        const struct sk_ecs_container *c = &task->containers[i];
+        int rank = 0;
         if (want)
-            rank = has(reason, want) ? 2 : 0;
-        else if (coded)
-            rank = code != 0 ? 2 : 1;
+            rank = has(c->reason, want) ? 2 : 0;
+        else if (c->has_exit_code)
+            rank = c->exit_code != 0 ? 2 : 1;
         if (rank > best_rank) {
             best_rank = rank;
-            best = i;
+            best = c;
         }
-        jv_free(c);
     }
-    if (best >= 0) {
-        jv c = jv_array_get(jv_copy(conts), best);
-        double code;
+    if (best) {
         free(e->container);
-        e->container = xstrdup_or_null(sk_json_str(c, "name"));
-        if (sk_json_num(c, "exitCode", &code) == 0)
-            e->exit_code = (int)code;
-        if (want && sk_json_str(c, "image"))
-            set_subject(e, xstrdup(sk_json_str(c, "image")));
-        jv_free(c);
+        e->container = xstrdup_or_null(best->name);
+        if (best->has_exit_code)
+            e->exit_code = (int)best->exit_code;
+        if (want && best->image)
+            set_subject(e, xstrdup(best->image));
     }
-    jv_free(conts);
 }
 
 /* The reason of the first container whose reason says `word`, owned, or NULL. */
-static char *container_reason(jv task, const char *word)
+static char *container_reason(const struct sk_ecs_task *task, const char *word)
 {
-    jv conts = sk_json_get(task, "containers");
-    int i, n = jlen(conts);
-    char *out = NULL;
+    size_t i;
 
-    for (i = 0; i < n && !out; i++) {
-        jv c = jv_array_get(jv_copy(conts), i);
-        const char *reason = sk_json_str(c, "reason");
-        if (has(reason, word))
-            out = xstrdup(reason);
-        jv_free(c);
-    }
-    jv_free(conts);
-    return out;
+    for (i = 0; i < task->ncontainers; i++)
+        if (has(task->containers[i].reason, word))
+            return xstrdup(task->containers[i].reason);
+    return NULL;
 }
 
-void sk_explain_task(jv task, struct sk_explain *e)
+void sk_explain_task(const struct sk_ecs_task *task, struct sk_explain *e)
 {
-    const char *code = sk_json_str(task, "stopCode"), *why = sk_json_str(task, "stoppedReason");
+    const char *code = task->stop_code, *why = task->stopped_reason;
     char *pull = container_reason(task, "CannotPull");
 
     sk_explain_release(e);
@@ -400,17 +381,14 @@ void sk_explain_task(jv task, struct sk_explain *e)
     free(pull);
 }
 
-size_t sk_explain_events(jv events, double since, struct sk_explain *out, size_t max)
+size_t sk_explain_events(const struct sk_ecs_event *events, size_t n, double since, struct sk_explain *out, size_t max)
 {
-    int i, n = jlen(events);
-    size_t got = 0, k;
+    size_t i, got = 0, k;
 
     for (i = 0; i < n && got < max; i++) {
-        jv ev = jv_array_get(jv_copy(events), i);
-        const char *msg = sk_json_str(ev, "message");
-        double at = 0;
+        const char *msg = events[i].message;
         if (msg && has(msg, "unable to place a task") &&
-            (since <= 0 || (sk_json_num(ev, "createdAt", &at) == 0 && at >= since))) {
+            (since <= 0 || (events[i].has_created_at && events[i].created_at >= since))) {
             struct sk_explain e;
             int dup = 0;
             sk_explain_init(&e);
@@ -422,7 +400,6 @@ size_t sk_explain_events(jv events, double since, struct sk_explain *out, size_t
             else
                 out[got++] = e;
         }
-        jv_free(ev);
     }
     return got;
 }

@@ -1,8 +1,8 @@
 /*
  * explain.h - why an ECS task stopped, or could not be placed, in one line a person can act on.
  *
- * Pure functions over what ECS answered: a DescribeTasks task object, a stop reason, a service's
- * events. No I/O. They read the words ECS uses (the Amazon ECS Developer Guide's stopped-task
+ * Pure functions over what ECS answered (lib/ecs.h): a DescribeTasks task, a stop reason, a
+ * service's events. No I/O. They read the words ECS uses (the Amazon ECS Developer Guide's stopped-task
  * pages: https://docs.aws.amazon.com/AmazonECS/latest/developerguide/stopped-task-error-codes.html,
  * task_cannot_pull_image.html, resource-initialization-error.html, and its service event messages:
  * https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-event-messages.html).
@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include <jv.h>
+#include "ecs.h"
 
 enum sk_explain_kind {
     SK_EXPLAIN_NONE = 0,         /* not a failure: a scale-in, a replaced deployment's task */
@@ -55,17 +55,17 @@ void sk_explain_release(struct sk_explain *e);
 /* A stable name of a kind, for JSON output: "image-not-found", "no-route", ... */
 const char *sk_explain_kind_name(enum sk_explain_kind kind);
 
-/* Why task (a DescribeTasks task object, borrowed) stopped. *e is released first, then filled. */
-void sk_explain_task(jv task, struct sk_explain *e);
+/* Why task (borrowed) stopped. *e is released first, then filled. */
+void sk_explain_task(const struct sk_ecs_task *task, struct sk_explain *e);
 
 /* What one message says: a stoppedReason, a container's reason, or the reason of a service event
  * ("... was unable to place a task. Reason: ..."). Unknown text gives SK_EXPLAIN_UNKNOWN with the
  * message as the reason. msg may be NULL. */
 void sk_explain_message(const char *msg, struct sk_explain *e);
 
-/* The service events (borrowed; newest first, as DescribeServices gives them) created at or after
- * since (epoch seconds; 0: all) that say a task could not be placed or started: up to max distinct
- * explanations (by reason), newest first, into out[]; returns how many. Release each of them. */
-size_t sk_explain_events(jv events, double since, struct sk_explain *out, size_t max);
+/* The service events (n of them, borrowed; newest first, as DescribeServices gives them) created at
+ * or after since (epoch seconds; 0: all) that say a task could not be placed or started: up to max
+ * distinct explanations (by reason), newest first, into out[]; returns how many. Release each. */
+size_t sk_explain_events(const struct sk_ecs_event *events, size_t n, double since, struct sk_explain *out, size_t max);
 
 #endif

@@ -2,15 +2,12 @@
  * ecs-roll - roll new images out on an ECS service: register a task-definition revision, update
  * the service, watch the deployment it started, and say plainly whether it worked and why not.
  *
- * The verdict (docs/ecs-simulator.md; the ECS API reference's Deployment: status, rolloutState,
- * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html): success only when
- * *our* deployment is still PRIMARY, runs
- * the new task definition and is COMPLETED; failure as soon as it is FAILED, gone, or no longer
- * PRIMARY (a circuit-breaker rollback or somebody else's deploy, told apart). On failure: the
- * stopped tasks and their last log lines, then a rollback to the task definition that ran before.
+ * The flow: options, calls, output. The rules are the library's: the verdict on a deployment, the
+ * stall rule and why a deployment failed (lib/deploy.h, lib/explain.h), the service and its tasks
+ * (lib/ecs.h), the task-definition revision to register (sk_ecs_taskdef_with_images), the log lines
+ * (lib/logs.h). On failure: the stopped tasks and their last log lines, then a rollback to the
+ * task definition that ran before.
  */
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,14 +16,14 @@
 
 #include "client.h"
 #include "config.h"
+#include "deploy.h"
 #include "ecs.h"
-#include "elbv2.h"
 #include "explain.h"
 #include "json.h"
+#include "logs.h"
 #include "mem.h"
 #include "text.h"
 #include "tool.h"
-#include "yamljv.h"
 
 static const char usage_text[] =
     "usage: ecs-roll --cluster C --service S [--image [CONTAINER=]IMAGE]... [--task-def FILE]\n"
@@ -88,14 +85,69 @@ struct opts {
     enum mode mode;
 };
 
-/* The output-only fields of DescribeTaskDefinition, which RegisterTaskDefinition refuses (the
- * TaskDefinition data type: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_TaskDefinition.html). */
-static const char *const output_only[] = {
-    "taskDefinitionArn", "revision",     "status",         "requiresAttributes", "compatibilities",
-    "registeredAt",      "registeredBy", "deregisteredAt", "deleteRequestedAt",
-};
-
 /* ---- arguments ------------------------------------------------------------------------------- */
+
+/* One tool option (not a common one). */
+static void take_opt(struct opts *o, int opt, char **argv, int *deploy_opts)
+{
+    switch (opt) {
+    case OPT_CLUSTER: o->cluster = optarg; break;
+    case OPT_DESIRED:
+        if (tool_parse_long(optarg, 0, 100000, &o->desired) < 0)
+            tool_usage("--desired-count must be a whole number, not '%s'", optarg);
+        (*deploy_opts)++;
+        break;
+    case OPT_DRY_RUN: o->dry_run = 1; break;
+    case OPT_FOLLOW: o->follow = 1; break;
+    case OPT_FORCE:
+        o->force = 1;
+        (*deploy_opts)++;
+        break;
+    case OPT_IMAGE:
+        if (o->nimages == MAX_IMAGES)
+            tool_usage("at most %d --image options", MAX_IMAGES);
+        if (!*optarg || strpbrk(optarg, " \t\r\n") || optarg[strlen(optarg) - 1] == '=')
+            tool_usage("--image needs [CONTAINER=]IMAGE, not '%s'", optarg);
+        o->images[o->nimages++] = optarg;
+        (*deploy_opts)++;
+        break;
+    case OPT_LOGS: o->mode = MODE_LOGS; break;
+    case OPT_NO_ROLLBACK: o->no_rollback = 1; break;
+    case OPT_NO_WAIT: o->no_wait = 1; break;
+    case OPT_SERVICE: o->service = optarg; break;
+    case OPT_SINCE:
+        if (tool_parse_duration(optarg, &o->since) < 0)
+            tool_usage("--since must look like 90s, 15m or 1h, not '%s'", optarg);
+        break;
+    case OPT_STATUS: o->mode = MODE_STATUS; break;
+    case OPT_TASK_DEF:
+        o->task_def = optarg;
+        (*deploy_opts)++;
+        break;
+    case OPT_TIMEOUT:
+        if (tool_parse_duration(optarg, &o->timeout) < 0)
+            tool_usage("--timeout must look like 90s, 15m or 1h, not '%s'", optarg);
+        break;
+    case OPT_WAIT_HEALTHY: o->wait_healthy = 1; break;
+    default: tool_bad_option(argv, opt);
+    }
+}
+
+static void check_args(const struct opts *o, int argc, char **argv, int deploy_opts)
+{
+    if (optind < argc)
+        tool_usage("unexpected argument '%s'", argv[optind]);
+    if (!o->cluster || !*o->cluster)
+        tool_usage("missing --cluster");
+    if (!o->service || !*o->service)
+        tool_usage("missing --service");
+    if (o->mode != MODE_DEPLOY && (deploy_opts || o->dry_run || o->no_wait || o->no_rollback || o->wait_healthy))
+        tool_usage("--status and --logs take no deploy options");
+    if (o->mode != MODE_LOGS && (o->follow))
+        tool_usage("--follow goes with --logs");
+    if (o->no_wait && o->wait_healthy)
+        tool_usage("--no-wait and --wait-healthy exclude each other");
+}
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
@@ -130,62 +182,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
     while ((opt = getopt_long(argc, argv, ":" COMMON_SHORTOPTS, longopts, NULL)) != -1) {
         if (tool_common_opt(&o->c, opt, optarg, help))
             continue;
-        switch (opt) {
-        case OPT_CLUSTER: o->cluster = optarg; break;
-        case OPT_DESIRED:
-            if (tool_parse_long(optarg, 0, 100000, &o->desired) < 0)
-                tool_usage("--desired-count must be a whole number, not '%s'", optarg);
-            deploy_opts++;
-            break;
-        case OPT_DRY_RUN: o->dry_run = 1; break;
-        case OPT_FOLLOW: o->follow = 1; break;
-        case OPT_FORCE:
-            o->force = 1;
-            deploy_opts++;
-            break;
-        case OPT_IMAGE:
-            if (o->nimages == MAX_IMAGES)
-                tool_usage("at most %d --image options", MAX_IMAGES);
-            if (!*optarg || strpbrk(optarg, " \t\r\n") || optarg[strlen(optarg) - 1] == '=')
-                tool_usage("--image needs [CONTAINER=]IMAGE, not '%s'", optarg);
-            o->images[o->nimages++] = optarg;
-            deploy_opts++;
-            break;
-        case OPT_LOGS: o->mode = MODE_LOGS; break;
-        case OPT_NO_ROLLBACK: o->no_rollback = 1; break;
-        case OPT_NO_WAIT: o->no_wait = 1; break;
-        case OPT_SERVICE: o->service = optarg; break;
-        case OPT_SINCE:
-            if (tool_parse_duration(optarg, &o->since) < 0)
-                tool_usage("--since must look like 90s, 15m or 1h, not '%s'", optarg);
-            break;
-        case OPT_STATUS: o->mode = MODE_STATUS; break;
-        case OPT_TASK_DEF:
-            o->task_def = optarg;
-            deploy_opts++;
-            break;
-        case OPT_TIMEOUT:
-            if (tool_parse_duration(optarg, &o->timeout) < 0)
-                tool_usage("--timeout must look like 90s, 15m or 1h, not '%s'", optarg);
-            break;
-        case OPT_WAIT_HEALTHY: o->wait_healthy = 1; break;
-        default: tool_bad_option(argv, opt);
-        }
+        take_opt(o, opt, argv, &deploy_opts);
     }
-    if (optind < argc)
-        tool_usage("unexpected argument '%s'", argv[optind]);
-    if (!o->cluster || !*o->cluster)
-        tool_usage("missing --cluster");
-    if (!o->service || !*o->service)
-        tool_usage("missing --service");
-    if (o->mode != MODE_DEPLOY && (deploy_opts || o->dry_run || o->no_wait || o->no_rollback || o->wait_healthy))
-        tool_usage("--status and --logs take no deploy options");
-    if (o->mode != MODE_LOGS && (o->follow))
-        tool_usage("--follow goes with --logs");
-    if (o->no_wait && o->wait_healthy)
-        tool_usage("--no-wait and --wait-healthy exclude each other");
+    check_args(o, argc, argv, deploy_opts);
 }
-
 /* ---- small helpers --------------------------------------------------------------------------- */
 
 static double poll_scale(void)
@@ -193,167 +193,6 @@ static double poll_scale(void)
     const char *s = getenv("SK_POLL_SCALE");
     double v = s ? strtod(s, NULL) : 1.0;
     return v > 0 && v <= 10 ? v : 1.0;
-}
-
-/* "arn:aws:ecs:...:task-definition/family:12" -> "family:12" (borrowed). */
-static const char *td_name(const char *arn)
-{
-    const char *s = arn ? strrchr(arn, '/') : NULL;
-    return s ? s + 1 : (arn ? arn : "?");
-}
-
-static int jlen(jv a)
-{
-    return jv_get_kind(a) == JV_KIND_ARRAY ? jv_array_length(jv_copy(a)) : 0;
-}
-
-static const char *str_or(jv obj, const char *key, const char *dflt)
-{
-    const char *s = sk_json_str(obj, key);
-    return s ? s : dflt;
-}
-
-static long num_or(jv obj, const char *key, long dflt)
-{
-    double d;
-    return sk_json_num(obj, key, &d) == 0 ? (long)d : dflt;
-}
-
-static void clock_time(double epoch, char out[16])
-{
-    time_t t = (time_t)epoch;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 16, "%H:%M:%S", &tm);
-}
-
-/* ---- the task definition to register --------------------------------------------------------- */
-
-static int load_task_def_file(const char *path, jv *td, jv *tags, struct sk_err *err)
-{
-    struct sk_buf text = SK_BUF_INIT;
-    jv doc = jv_invalid(), inner;
-    size_t i = 0;
-    int rc = -1;
-
-    if (tool_read_input(path, &text, (size_t)4 << 20, err) < 0)
-        return -1;
-    while (i < text.len && isspace((unsigned char)text.p[i]))
-        i++;
-    if (i < text.len && text.p[i] == '{') {
-        if (sk_json_parse(text.p, text.len, &doc, err) < 0) {
-            err->kind = SK_E_USAGE;
-            sk_err_prefix(err, "%s", path);
-            goto out;
-        }
-    } else if (sk_yaml_to_jv(text.p, text.len, path, &doc, err) < 0) {
-        goto out;
-    }
-    if (jv_get_kind(doc) != JV_KIND_OBJECT) {
-        sk_errf(err, SK_E_USAGE, "%s: a task definition must be an object", path);
-        goto out;
-    }
-    /* `aws ecs describe-task-definition` output: {"taskDefinition": {...}, "tags": [...]}. */
-    inner = sk_json_get(doc, "taskDefinition");
-    if (jv_get_kind(inner) == JV_KIND_OBJECT) {
-        *tags = sk_json_get(doc, "tags");
-        *td = inner;
-    } else {
-        jv_free(inner);
-        *tags = jv_invalid();
-        *td = jv_copy(doc);
-    }
-    rc = 0;
-out:
-    jv_free(doc);
-    sk_buf_release(&text);
-    return rc;
-}
-
-static int describe_task_def(struct sk_client *c, const char *arn, jv *td, jv *tags, struct sk_err *err)
-{
-    jv in = jv_object(), res;
-
-    in = jv_object_set(in, jv_string("taskDefinition"), jv_string(arn));
-    in = jv_object_set(in, jv_string("include"), jv_array_append(jv_array(), jv_string("TAGS")));
-    if (sk_client_json(c, &sk_svc_ecs, "DescribeTaskDefinition", in, 0, &res, err) < 0)
-        return -1;
-    *td = sk_json_get(res, "taskDefinition");
-    *tags = sk_json_get(res, "tags");
-    jv_free(res);
-    if (jv_get_kind(*td) != JV_KIND_OBJECT) {
-        jv_free(*td);
-        jv_free(*tags);
-        return sk_errf(err, SK_E_PARSE, "ecs DescribeTaskDefinition: no taskDefinition in the response");
-    }
-    return 0;
-}
-
-/* Strip what RegisterTaskDefinition refuses, keep every other field as it is (an allowlist loses
- * fields AWS adds later), carry the tags over, substitute images. Consumes td and tags. */
-static int build_register_input(const struct opts *o, int with_images, jv td, jv tags, jv *out, struct sk_err *err)
-{
-    jv conts;
-    size_t i;
-    int k, n;
-
-    for (i = 0; i < sizeof(output_only) / sizeof(output_only[0]); i++)
-        td = jv_object_delete(td, jv_string(output_only[i]));
-    if (jv_get_kind(tags) == JV_KIND_ARRAY && jv_array_length(jv_copy(tags)) > 0)
-        td = jv_object_set(td, jv_string("tags"), tags); /* empty tags are refused: leave them out */
-    else
-        jv_free(tags);
-    /* YAML users write cpu: 256; the API wants the task-level sizes as strings. */
-    for (k = 0; k < 2; k++) {
-        const char *key = k ? "memory" : "cpu";
-        jv v = sk_json_get(td, key);
-        if (jv_get_kind(v) == JV_KIND_NUMBER) {
-            char b[32];
-            snprintf(b, sizeof(b), "%.0f", jv_number_value(v));
-            td = jv_object_set(td, jv_string(key), jv_string(b));
-        }
-        jv_free(v);
-    }
-    if (!sk_json_str(td, "family")) {
-        jv_free(td);
-        return sk_errf(err, SK_E_USAGE, "the task definition has no family");
-    }
-    conts = sk_json_get(td, "containerDefinitions");
-    n = jlen(conts);
-    if (n == 0) {
-        jv_free(conts);
-        jv_free(td);
-        return sk_errf(err, SK_E_USAGE, "the task definition has no containerDefinitions");
-    }
-    for (k = 0; with_images && k < o->nimages; k++) {
-        const char *spec = o->images[k], *eq = strchr(spec, '='), *image = eq ? eq + 1 : spec;
-        int j, found = -1;
-        /* "repo@sha256:..." contains no '=', "NAME=IMAGE" names a container. */
-        if (!eq && n > 1) {
-            jv_free(conts);
-            jv_free(td);
-            return sk_errf(err, SK_E_USAGE, "the task definition has %d containers: use --image NAME=IMAGE", n);
-        }
-        for (j = 0; j < n; j++) {
-            jv ct = jv_array_get(jv_copy(conts), j);
-            const char *name = sk_json_str(ct, "name");
-            if (!eq || (name && strlen(name) == (size_t)(eq - spec) && strncmp(name, spec, (size_t)(eq - spec)) == 0))
-                found = j;
-            jv_free(ct);
-            if (found >= 0)
-                break;
-        }
-        if (found < 0) {
-            jv_free(conts);
-            jv_free(td);
-            return sk_errf(err, SK_E_USAGE, "no container named '%.*s' in the task definition", (int)(eq - spec), spec);
-        }
-        conts = jv_array_set(conts, found,
-                             jv_object_set(jv_array_get(jv_copy(conts), found), jv_string("image"), jv_string(image)));
-    }
-    td = jv_object_set(td, jv_string("containerDefinitions"), conts);
-    *out = td;
-    return 0;
 }
 
 /* A readable diff: line by line over the pretty JSON of both (they share most lines). */
@@ -414,84 +253,49 @@ static void print_diff(jv before, jv after)
     sk_buf_release(&b);
 }
 
-/* ---- CloudWatch Logs, in the region each container logs to ------------------------------------ */
+#define td_name sk_ecs_arn_name
 
-/* The awslogs driver sends a container's lines to its awslogs-region, which may not be the
- * client's (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using_awslogs.html): they
- * are read there, with a client of that region (endpoint overrides apply as to any client). */
-#define MAX_LOG_REGIONS 4
-
-struct log_regions {
-    const struct opts *o;
-    struct sk_client *home;
-    char *name[MAX_LOG_REGIONS];
-    struct sk_client c[MAX_LOG_REGIONS];
-    int n;
-};
-
-static int region_name_ok(const char *r)
+static long count_or(long v, long dflt)
 {
-    size_t i, n = strlen(r);
-
-    for (i = 0; i < n; i++)
-        if (!islower((unsigned char)r[i]) && !isdigit((unsigned char)r[i]) && r[i] != '-')
-            return 0;
-    return n > 0 && n <= 32;
+    return v == SK_ECS_ABSENT ? dflt : v;
 }
 
-/* The client that reads CloudWatch Logs in region (NULL or empty: the tool's own region). */
-static struct sk_client *logs_client(struct log_regions *lr, const char *region, struct sk_err *err)
+static const char * or (const char *s, const char *dflt)
 {
-    struct common_opts co;
-    int i;
+    return s ? s : dflt;
+}
 
-    if (!region || !*region || strcmp(region, lr->home->region) == 0)
-        return lr->home;
-    for (i = 0; i < lr->n; i++)
-        if (strcmp(lr->name[i], region) == 0)
-            return &lr->c[i];
-    if (!region_name_ok(region)) {
-        sk_errf(err, SK_E_USAGE, "awslogs-region '%s' is not a region name", region);
-        return NULL;
-    }
-    if (lr->n == MAX_LOG_REGIONS) {
-        sk_errf(err, SK_E_USAGE, "logs in more than %d other regions", MAX_LOG_REGIONS);
-        return NULL;
-    }
-    co = lr->o->c;
+static void clock_time(double epoch, char out[16])
+{
+    time_t t = (time_t)epoch;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 16, "%H:%M:%S", &tm);
+}
+
+/* The task definition of --task-def FILE (JSON or YAML; describe output accepted). */
+static int load_task_def_file(const char *path, jv *td, jv *tags, struct sk_err *err)
+{
+    struct sk_buf text = SK_BUF_INIT;
+    int rc;
+
+    if (tool_read_input(path, &text, (size_t)4 << 20, err) < 0)
+        return -1;
+    rc = sk_ecs_taskdef_parse(text.p, text.len, path, td, tags, err);
+    sk_buf_release(&text);
+    return rc;
+}
+
+/* A client for CloudWatch Logs in another region, set up as the tool's own is (lib/logs.h). */
+static int region_client(void *ctx, const char *region, struct sk_client *out, struct sk_err *err)
+{
+    struct common_opts co = *(const struct common_opts *)ctx;
+
     co.region = region;
-    if (tool_client_init(&lr->c[lr->n], &co, err) < 0)
-        return NULL;
-    lr->name[lr->n] = xstrdup(region);
-    return &lr->c[lr->n++];
-}
-
-static void log_regions_release(struct log_regions *lr)
-{
-    int i;
-
-    for (i = 0; i < lr->n; i++) {
-        sk_client_release(&lr->c[i]);
-        free(lr->name[i]);
-    }
-    lr->n = 0;
+    return tool_client_init(out, &co, err);
 }
 
 /* ---- watching a deployment --------------------------------------------------------------------- */
-
-/* When a deployment has stalled (the rule: src/ecs-roll.1, "NO PROGRESS"). */
-struct stall {
-    int ready;         /* settings read for this wait */
-    double settings_s; /* grace + 2 x target health check + 60 (+ 300), in AWS seconds */
-    double start_s;    /* the longest start of its tasks seen (createdAt -> startedAt), real seconds */
-    double period;     /* real seconds without progress that make a stall */
-    double since;      /* tool_now_s() of the last progress (or the start of the wait) */
-    double last_check; /* tool_now_s() of the last look at its tasks */
-    int healthy;       /* its tasks seen RUNNING and healthy */
-    int healthy_now;   /* of them, in the last look */
-    jv seen;           /* their ids */
-    char rule[160];    /* how period was made, for the message */
-};
 
 struct watch {
     const struct opts *o;
@@ -499,11 +303,31 @@ struct watch {
     char *seen_events[256]; /* ids already printed (ring) */
     int nseen;
     struct sk_buf last_table;
-    int calls;
-    jv last_svc; /* the last DescribeServices answer */
-    struct log_regions logs;
-    struct stall st;
+    struct sk_deploy_watch d;       /* the rules' state, and the count of AWS calls */
+    struct sk_ecs_service last_svc; /* the last DescribeServices answer */
+    struct sk_logs logs;
 };
+
+static void watch_init(struct watch *w, const struct opts *o, struct sk_client *c)
+{
+    memset(w, 0, sizeof(*w));
+    w->o = o;
+    w->c = c;
+    sk_buf_init(&w->last_table);
+    sk_deploy_watch_init(&w->d, c, o->cluster, o->service, poll_scale());
+    sk_logs_init(&w->logs, c, region_client, (void *)&o->c);
+}
+
+static void watch_release(struct watch *w)
+{
+    int i;
+    for (i = 0; i < 256; i++)
+        free(w->seen_events[i]);
+    sk_buf_release(&w->last_table);
+    sk_ecs_service_release(&w->last_svc);
+    sk_deploy_watch_release(&w->d);
+    sk_logs_release(&w->logs);
+}
 
 static int seen(struct watch *w, const char *id)
 {
@@ -517,96 +341,42 @@ static int seen(struct watch *w, const char *id)
     return 0;
 }
 
-static void watch_release(struct watch *w)
-{
-    int i;
-    for (i = 0; i < 256; i++)
-        free(w->seen_events[i]);
-    sk_buf_release(&w->last_table);
-    jv_free(w->last_svc);
-    jv_free(w->st.seen);
-    log_regions_release(&w->logs);
-}
-
-/* The tasks deployment dep_id started, of desired status `status`. ListTasks takes startedBy only
- * as its one filter (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTasks.html),
- * so the service's tasks are listed and those of the deployment kept. */
-static int deployment_tasks(struct watch *w, const char *dep_id, const char *status, jv *out, struct sk_err *err)
-{
-    jv arns = jv_invalid(), tasks = jv_invalid(), mine = jv_array();
-    int i, n, rc = -1;
-
-    w->calls++;
-    if (sk_ecs_list_tasks(w->c, w->o->cluster, w->o->service, status, NULL, &arns, err) < 0)
-        goto out;
-    n = jlen(arns);
-    w->calls += (n + 99) / 100;
-    if (n > 0 && sk_ecs_describe_tasks(w->c, w->o->cluster, arns, &tasks, err) < 0)
-        goto out;
-    n = jlen(tasks);
-    for (i = 0; i < n; i++) {
-        jv t = jv_array_get(jv_copy(tasks), i);
-        const char *by = sk_json_str(t, "startedBy");
-        if (by && strcmp(by, dep_id) == 0)
-            mine = jv_array_append(mine, t);
-        else
-            jv_free(t);
-    }
-    *out = mine;
-    mine = jv_invalid();
-    rc = 0;
-out:
-    jv_free(arns);
-    jv_free(tasks);
-    jv_free(mine);
-    return rc;
-}
-
 /* Print service events we have not printed (oldest first); first_pass only marks them. */
-static void print_events(struct watch *w, jv svc, int first_pass)
+static void print_events(struct watch *w, const struct sk_ecs_service *svc, int first_pass)
 {
-    jv ev = sk_json_get(svc, "events");
-    int i, n = jlen(ev);
+    size_t i;
 
-    for (i = n - 1; i >= 0; i--) {
-        jv e = jv_array_get(jv_copy(ev), i);
-        const char *id = sk_json_str(e, "id"), *msg = sk_json_str(e, "message");
-        double t = 0;
+    for (i = svc->nevents; i-- > 0;) {
+        const struct sk_ecs_event *e = &svc->events[i];
         char hms[16];
-        if (id && msg && !seen(w, id) && !first_pass && !w->o->c.quiet) {
-            sk_json_num(e, "createdAt", &t);
-            clock_time(t, hms);
-            tool_line(stderr, "%s: %s %s", progname, hms, msg);
+        if (e->id && e->message && !seen(w, e->id) && !first_pass && !w->o->c.quiet) {
+            clock_time(e->created_at, hms);
+            tool_line(stderr, "%s: %s %s", progname, hms, e->message);
         }
-        jv_free(e);
     }
-    jv_free(ev);
 }
 
-static void deployment_table(jv svc, struct sk_buf *out)
+static void deployment_table(const struct sk_ecs_service *svc, struct sk_buf *out)
 {
-    jv deps = sk_json_get(svc, "deployments");
-    int i, n = jlen(deps);
+    size_t i;
 
-    for (i = 0; i < n; i++) {
-        jv d = jv_array_get(jv_copy(deps), i);
+    for (i = 0; i < svc->ndeployments; i++) {
+        const struct sk_ecs_deployment *d = &svc->deployments[i];
         struct sk_buf st = SK_BUF_INIT, td = SK_BUF_INIT, rs = SK_BUF_INIT;
         /* ECS's words, escaped (lib/text.h) */
-        sk_text_escapes(&st, str_or(d, "status", "?"));
-        sk_text_escapes(&td, td_name(sk_json_str(d, "taskDefinition")));
-        sk_text_escapes(&rs, str_or(d, "rolloutState", ""));
+        sk_text_escapes(&st, or (d->status, "?"));
+        sk_text_escapes(&td, td_name(d->task_definition));
+        sk_text_escapes(&rs, or (d->rollout_state, ""));
         sk_buf_addf(out, "  %-8s %-28s desired %ld pending %ld running %ld failed %ld %s\n", st.p, td.p,
-                    num_or(d, "desiredCount", 0), num_or(d, "pendingCount", 0), num_or(d, "runningCount", 0),
-                    num_or(d, "failedTasks", 0), rs.p);
+                    count_or(d->desired_count, 0), count_or(d->pending_count, 0), count_or(d->running_count, 0),
+                    count_or(d->failed_tasks, 0), rs.p);
         sk_buf_release(&st);
         sk_buf_release(&td);
         sk_buf_release(&rs);
-        jv_free(d);
     }
-    jv_free(deps);
 }
 
-static void print_table_if_changed(struct watch *w, jv svc)
+static void print_table_if_changed(struct watch *w, const struct sk_ecs_service *svc)
 {
     struct sk_buf t = SK_BUF_INIT;
 
@@ -617,400 +387,64 @@ static void print_table_if_changed(struct watch *w, jv svc)
     w->last_table = t;
 }
 
-static jv find_deployment(jv svc, const char *id, const char *status)
+/* One look at the service: the verdict on deployment dep_id (of td_arn), with --wait-healthy's
+ * targets and the stall rule. -1 when the look cannot be judged (err set). */
+static int judge_now(struct watch *w, const struct sk_ecs_service *svc, const char *dep_id, const char *td_arn,
+                     const char *prev_td, int healthy, struct sk_deploy_outcome *oc, struct sk_err *err)
 {
-    jv deps = sk_json_get(svc, "deployments");
-    int i, n = jlen(deps);
+    enum sk_deploy_verdict v = sk_deploy_judge(svc, dep_id, td_arn, prev_td, oc);
 
-    for (i = 0; i < n; i++) {
-        jv d = jv_array_get(jv_copy(deps), i);
-        const char *did = sk_json_str(d, "id"), *st = sk_json_str(d, "status");
-        if ((id && did && strcmp(did, id) == 0) || (!id && status && st && strcmp(st, status) == 0)) {
-            jv_free(deps);
-            return d;
-        }
-        jv_free(d);
+    if (v == SK_DEPLOY_DONE && healthy) {
+        int h = sk_deploy_targets_healthy(&w->d, svc, dep_id, oc, err);
+        if (h < 0)
+            return -1;
+        if (h == 2)
+            v = oc->v = SK_DEPLOY_FAILED;
+        else if (h == 0)
+            v = oc->v = SK_DEPLOY_WAIT;
     }
-    jv_free(deps);
-    return jv_invalid();
-}
-
-enum verdict { V_WAIT, V_DONE, V_FAILED, V_ROLLED_BACK_BY_ECS, V_REPLACED, V_TIMEOUT, V_STALLED };
-
-struct outcome {
-    enum verdict v;
-    char reason[512];
-    char other_td[512]; /* the task definition that replaced ours */
-    char other_dep[128];
-};
-
-/* Judge one DescribeServices result against deployment dep_id of task definition td_arn. */
-static enum verdict judge(jv svc, const char *dep_id, const char *td_arn, const char *prev_td, struct outcome *oc)
-{
-    jv mine = find_deployment(svc, dep_id, NULL), primary = find_deployment(svc, NULL, "PRIMARY");
-    const char *st = str_or(svc, "status", "?");
-    enum verdict v = V_WAIT;
-
-    if (strcmp(st, "ACTIVE") != 0) {
-        snprintf(oc->reason, sizeof(oc->reason), "the service is %s", st);
-        v = V_FAILED;
-    } else if (jv_get_kind(mine) != JV_KIND_OBJECT || strcmp(str_or(mine, "status", ""), "PRIMARY") != 0) {
-        /* Ours is gone or demoted: ECS rolled back to what ran before, or someone else deployed. */
-        const char *ptd = sk_json_str(primary, "taskDefinition");
-        snprintf(oc->other_td, sizeof(oc->other_td), "%s", ptd ? ptd : "");
-        snprintf(oc->other_dep, sizeof(oc->other_dep), "%s", str_or(primary, "id", ""));
-        if (ptd && prev_td && strcmp(ptd, prev_td) == 0) {
-            v = V_ROLLED_BACK_BY_ECS;
-            snprintf(oc->reason, sizeof(oc->reason),
-                     "ECS rolled the deployment back to %s (deployment circuit breaker)%s%s", td_name(ptd),
-                     jv_get_kind(mine) == JV_KIND_OBJECT && sk_json_str(mine, "rolloutStateReason") ? ": " : "",
-                     jv_get_kind(mine) == JV_KIND_OBJECT ? str_or(mine, "rolloutStateReason", "") : "");
-        } else {
-            v = V_REPLACED;
-            snprintf(oc->reason, sizeof(oc->reason), "another deployment replaced ours: %s now runs %s",
-                     str_or(primary, "id", "?"), td_name(ptd));
-        }
-    } else if (strcmp(str_or(mine, "rolloutState", ""), "FAILED") == 0) {
-        snprintf(oc->reason, sizeof(oc->reason), "%s", str_or(mine, "rolloutStateReason", "the rollout failed"));
-        v = V_FAILED;
-    } else if (strcmp(str_or(mine, "taskDefinition", ""), td_arn) != 0) {
-        snprintf(oc->reason, sizeof(oc->reason), "our deployment runs %s, not %s",
-                 td_name(sk_json_str(mine, "taskDefinition")), td_name(td_arn));
-        v = V_FAILED;
-    } else {
-        const char *rs = sk_json_str(mine, "rolloutState");
-        if (rs ? strcmp(rs, "COMPLETED") == 0
-               : num_or(mine, "runningCount", -1) == num_or(mine, "desiredCount", -2) &&
-                     num_or(mine, "pendingCount", 0) == 0)
-            v = V_DONE;
-    }
-    jv_free(mine);
-    jv_free(primary);
-    oc->v = v;
-    return v;
-}
-
-/* ELBv2 health of the deployment's tasks, for --wait-healthy: 1 all healthy, 0 not yet, -1 error,
- * 2 a target is unhealthy (reason in oc). */
-static int targets_healthy(struct watch *w, jv svc, const char *dep_id, struct outcome *oc, struct sk_err *err)
-{
-    jv lbs = sk_json_get(svc, "loadBalancers"), tasks = jv_invalid();
-    int i, j, n = jlen(lbs), ntasks, rc = 1;
-
-    if (n == 0) {
-        jv_free(lbs);
-        return 1; /* nothing to be healthy in */
-    }
-    if (deployment_tasks(w, dep_id, "RUNNING", &tasks, err) < 0) {
-        rc = -1;
-        goto out;
-    }
-    ntasks = jlen(tasks);
-    if (ntasks == 0) {
-        rc = 0;
-        goto out;
-    }
-    for (i = 0; i < n && rc == 1; i++) {
-        jv lb = jv_array_get(jv_copy(lbs), i), descs;
-        const char *tg = sk_json_str(lb, "targetGroupArn");
-        struct sk_elbv2_target *targets = xcalloc((size_t)ntasks, sizeof(*targets));
-        int nt = 0, m;
-        if (!tg) {
-            free(targets);
-            jv_free(lb);
-            continue;
-        }
-        for (j = 0; j < ntasks; j++) {
-            jv t = jv_array_get(jv_copy(tasks), j);
-            const char *ip = sk_ecs_task_ip(t); /* borrowed from tasks, which outlives this loop */
-            if (ip) {
-                targets[nt].id = ip;
-                targets[nt++].port = num_or(lb, "containerPort", 0);
-            } else {
-                rc = 0; /* no IP yet: not registered yet */
-            }
-            jv_free(t);
-        }
-        w->calls++;
-        if (sk_elbv2_describe_target_health(w->c, tg, targets, (size_t)nt, &descs, err) < 0) {
-            rc = -1;
-        } else {
-            m = jlen(descs);
-            if (m < ntasks)
-                rc = 0;
-            for (j = 0; j < m && rc == 1; j++) {
-                jv d = jv_array_get(jv_copy(descs), j), th = sk_json_get(d, "TargetHealth"),
-                   tgt = sk_json_get(d, "Target");
-                const char *state = str_or(th, "State", "?");
-                if (strcmp(state, "unhealthy") == 0) {
-                    snprintf(oc->reason, sizeof(oc->reason), "target %s is unhealthy in %s: %s: %s",
-                             str_or(tgt, "Id", "?"), td_name(tg), str_or(th, "Reason", "?"),
-                             str_or(th, "Description", ""));
-                    rc = 2;
-                } else if (strcmp(state, "healthy") != 0) {
-                    rc = 0;
-                }
-                jv_free(tgt);
-                jv_free(th);
-                jv_free(d);
-            }
-            jv_free(descs);
-        }
-        free(targets);
-        jv_free(lb);
-    }
-out:
-    jv_free(lbs);
-    jv_free(tasks);
-    return rc;
-}
-
-/* ---- no progress ------------------------------------------------------------------------------- */
-
-/* A number of an answer, given as a number or (awsQuery) as a numeric string; dflt otherwise. */
-static double num_any(jv obj, const char *key, double dflt)
-{
-    const char *s = sk_json_str(obj, key);
-    double d;
-    char *end;
-
-    if (sk_json_num(obj, key, &d) == 0)
-        return d;
-    if (s && *s) {
-        d = strtod(s, &end);
-        if (*end == '\0')
-            return d;
-    }
-    return dflt;
-}
-
-/* The settings' part of the stall period, in AWS seconds: the service's healthCheckGracePeriodSeconds,
- * twice the longest a target group takes to call a new target healthy (HealthCheckIntervalSeconds x
- * HealthyThresholdCount + HealthCheckTimeoutSeconds; ELB's defaults 30 x 5 + 5 when it cannot be read),
- * a minute, and ELB's default deregistration delay (300 s) when maximumPercent leaves no room to start
- * new tasks before old ones have stopped. */
-static void stall_settings(struct watch *w, jv svc)
-{
-    jv lbs = sk_json_get(svc, "loadBalancers"), dc = sk_json_get(svc, "deploymentConfiguration");
-    double grace = num_any(svc, "healthCheckGracePeriodSeconds", 0), hc = 0, drain = 0;
-    int i, n = jlen(lbs);
-
-    for (i = 0; i < n; i++) {
-        jv lb = jv_array_get(jv_copy(lbs), i), tg = jv_invalid();
-        const char *arn = sk_json_str(lb, "targetGroupArn");
-        double t = 30 * 5 + 5;
-        struct sk_err e;
-        sk_err_clear(&e);
-        w->calls++;
-        if (arn && sk_elbv2_describe_target_group(w->c, arn, &tg, &e) == 0)
-            t = num_any(tg, "HealthCheckIntervalSeconds", 30) * num_any(tg, "HealthyThresholdCount", 5) +
-                num_any(tg, "HealthCheckTimeoutSeconds", 5);
-        if (t > hc)
-            hc = t;
-        jv_free(tg);
-        jv_free(lb);
-    }
-    if (num_any(dc, "maximumPercent", 200) <= 100)
-        drain = 300;
-    w->st.settings_s = grace + 2 * hc + 60 + drain;
-    snprintf(w->st.rule, sizeof(w->st.rule), "grace %.0fs + 2 x health check %.0fs + 60s%s", grace, hc,
-             drain > 0 ? " + deregistration 300s" : "");
-    w->st.ready = 1;
-    jv_free(lbs);
-    jv_free(dc);
-}
-
-/* The period in real seconds: the settings' part (scaled by SK_POLL_SCALE, as the simulator's clock
- * is in tests) plus twice the longest start seen (a minute, scaled, until one has started). */
-static void stall_period(struct watch *w)
-{
-    double k = poll_scale(), start = w->st.start_s > 0 ? w->st.start_s : 60 * k;
-
-    w->st.period = w->st.settings_s * k + 2 * start;
-}
-
-static void stall_reset(struct watch *w)
-{
-    jv_free(w->st.seen);
-    memset(&w->st, 0, sizeof(w->st));
-    w->st.seen = jv_object();
-}
-
-/* Look at tasks (RUNNING, of the deployment): note how long they took to start, and count those that
- * are healthy (every target in the service's target groups healthy; without target groups, RUNNING
- * and not UNHEALTHY by its container health check). A task seen healthy for the first time is
- * progress. */
-static int note_healthy(struct watch *w, jv svc, jv tasks, struct sk_err *err)
-{
-    jv lbs = sk_json_get(svc, "loadBalancers"), healthy_ips = jv_object();
-    int i, j, n = jlen(tasks), nlb = jlen(lbs), rc = -1;
-
-    w->st.healthy_now = 0;
-    for (j = 0; j < n; j++) {
-        jv t = jv_array_get(jv_copy(tasks), j);
-        double created, started;
-        if (sk_json_num(t, "createdAt", &created) == 0 && sk_json_num(t, "startedAt", &started) == 0 &&
-            started - created > w->st.start_s)
-            w->st.start_s = started - created;
-        jv_free(t);
-    }
-    /* Per target group, the task IPs healthy in it (ip -> number of groups). */
-    for (i = 0; i < nlb; i++) {
-        jv lb = jv_array_get(jv_copy(lbs), i), descs = jv_invalid();
-        const char *tg = sk_json_str(lb, "targetGroupArn");
-        struct sk_elbv2_target *targets = xcalloc((size_t)n + 1, sizeof(*targets));
-        int nt = 0, k, m;
-        for (j = 0; j < n; j++) {
-            jv t = jv_array_get(jv_copy(tasks), j);
-            const char *ip = sk_ecs_task_ip(t); /* borrowed from tasks */
-            if (ip) {
-                targets[nt].id = ip;
-                targets[nt++].port = num_or(lb, "containerPort", 0);
-            }
-            jv_free(t);
-        }
-        w->calls += tg && nt ? 1 : 0;
-        if (tg && nt && sk_elbv2_describe_target_health(w->c, tg, targets, (size_t)nt, &descs, err) < 0) {
-            free(targets);
-            jv_free(lb);
-            goto out;
-        }
-        m = jlen(descs);
-        for (k = 0; k < m; k++) {
-            jv d = jv_array_get(jv_copy(descs), k), th = sk_json_get(d, "TargetHealth"), tgt = sk_json_get(d, "Target");
-            const char *id = sk_json_str(tgt, "Id");
-            if (id && strcmp(str_or(th, "State", ""), "healthy") == 0) {
-                jv was = jv_object_get(jv_copy(healthy_ips), jv_string(id));
-                double c = jv_get_kind(was) == JV_KIND_NUMBER ? jv_number_value(was) : 0;
-                jv_free(was);
-                healthy_ips = jv_object_set(healthy_ips, jv_string(id), jv_number(c + 1));
-            }
-            jv_free(tgt);
-            jv_free(th);
-            jv_free(d);
-        }
-        jv_free(descs);
-        free(targets);
-        jv_free(lb);
-    }
-    for (j = 0; j < n; j++) {
-        jv t = jv_array_get(jv_copy(tasks), j), was;
-        const char *arn = sk_json_str(t, "taskArn"), *ip = sk_ecs_task_ip(t);
-        int ok = strcmp(str_or(t, "lastStatus", ""), "RUNNING") == 0;
-        if (nlb > 0) {
-            jv c = ip ? jv_object_get(jv_copy(healthy_ips), jv_string(ip)) : jv_invalid();
-            ok = ok && jv_get_kind(c) == JV_KIND_NUMBER && jv_number_value(c) >= nlb;
-            jv_free(c);
-        } else {
-            ok = ok && strcmp(str_or(t, "healthStatus", "UNKNOWN"), "UNHEALTHY") != 0;
-        }
-        w->st.healthy_now += ok;
-        if (ok && arn) {
-            was = jv_object_get(jv_copy(w->st.seen), jv_string(arn));
-            if (jv_get_kind(was) == JV_KIND_INVALID) {
-                w->st.seen = jv_object_set(w->st.seen, jv_string(arn), jv_true());
-                w->st.healthy++;
-                w->st.since = tool_now_s();
-            }
-            jv_free(was);
-        }
-        jv_free(t);
-    }
-    rc = 0;
-out:
-    jv_free(lbs);
-    jv_free(healthy_ips);
-    return rc;
-}
-
-/* Has deployment dep_id (IN_PROGRESS, PRIMARY) stalled? 1 with the reason in oc; 0: not, or cannot
- * tell (a failed look is no verdict). Its tasks are looked at when it runs more tasks than were seen
- * healthy (at most six times a period), and always before a stall is called. */
-static int stalled(struct watch *w, jv svc, const char *dep_id, struct outcome *oc)
-{
-    jv dep = find_deployment(svc, dep_id, NULL), tasks = jv_invalid();
-    double now = tool_now_s();
-    struct sk_err e;
-    int rc = 0;
-
-    if (!w->st.ready) {
-        stall_settings(w, svc);
-        w->st.since = now;
-        stall_period(w);
-    }
-    if (!(now - w->st.since >= w->st.period ||
-          (num_or(dep, "runningCount", 0) > w->st.healthy && now - w->st.last_check >= w->st.period / 6)))
-        goto out;
-    w->st.last_check = now;
-    sk_err_clear(&e);
-    if (deployment_tasks(w, dep_id, "RUNNING", &tasks, &e) < 0 || note_healthy(w, svc, tasks, &e) < 0)
-        goto out;
-    /* All its tasks healthy: what is left is ECS's (old tasks draining), not a stall. */
-    if (w->st.healthy_now > 0 && w->st.healthy_now >= num_or(dep, "desiredCount", 0))
-        w->st.since = now;
-    stall_period(w);
-    if (now - w->st.since >= w->st.period) {
-        snprintf(oc->reason, sizeof(oc->reason),
-                 "no progress for %.0fs: no new task of deployment %s became RUNNING and healthy, and ECS gave no "
-                 "verdict (stall period %.0fs: %s, 2 x start %.0fs)",
-                 now - w->st.since, dep_id, w->st.period, w->st.rule,
-                 w->st.start_s > 0 ? w->st.start_s : 60 * poll_scale());
-        oc->v = V_STALLED;
-        rc = 1;
-    }
-out:
-    jv_free(dep);
-    jv_free(tasks);
-    return rc;
+    if (v == SK_DEPLOY_WAIT && sk_deploy_stalled(&w->d, svc, dep_id, tool_now_s(), oc))
+        v = SK_DEPLOY_STALLED;
+    return 0;
 }
 
 /* Poll until deployment dep_id (of td_arn) is judged, or the deadline. */
 #define WAIT_MAX_FAILED 3 /* polls in a row that failed (after their retries) before the wait gives up */
 
 static int wait_deployment(struct watch *w, const char *dep_id, const char *td_arn, const char *prev_td,
-                           double deadline, int healthy, struct outcome *oc, struct sk_err *err)
+                           double deadline, int healthy, struct sk_deploy_outcome *oc, struct sk_err *err)
 {
     double interval = 2.0 * poll_scale(), backoff = 1.0; /* exits within ~2.4 s of completion */
     int failed = 0;
 
-    stall_reset(w);
+    sk_deploy_stall_reset(&w->d);
     for (;;) {
-        jv svc;
-        w->calls++;
-        if (sk_ecs_describe_service(w->c, w->o->cluster, w->o->service, &svc, err) < 0) {
+        struct sk_ecs_service svc;
+        w->d.calls++;
+        if (sk_ecs_get_service(w->c, w->o->cluster, w->o->service, &svc, NULL, err) < 0) {
             /* Each poll already had its retries. Throttling only slows us down; other transient
              * failures (5xx, resets, timeouts) end the wait after WAIT_MAX_FAILED polls in a row,
              * anything else at once. */
+            sk_ecs_service_release(&svc);
             if (err->retryable == SK_RETRY_NO || (err->retryable != SK_RETRY_THROTTLE && ++failed >= WAIT_MAX_FAILED))
                 return -1;
             backoff = backoff < 8 ? backoff * 2 : backoff;
         } else {
-            enum verdict v;
             failed = 0;
             backoff = 1.0;
-            print_events(w, svc, 0);
-            print_table_if_changed(w, svc);
-            v = judge(svc, dep_id, td_arn, prev_td, oc);
-            if (v == V_DONE && healthy) {
-                int h = targets_healthy(w, svc, dep_id, oc, err);
-                if (h < 0) {
-                    jv_free(svc);
-                    return -1;
-                }
-                if (h == 2)
-                    v = oc->v = V_FAILED;
-                else if (h == 0)
-                    v = oc->v = V_WAIT;
+            print_events(w, &svc, 0);
+            print_table_if_changed(w, &svc);
+            if (judge_now(w, &svc, dep_id, td_arn, prev_td, healthy, oc, err) < 0) {
+                sk_ecs_service_release(&svc);
+                return -1;
             }
-            if (v == V_WAIT && stalled(w, svc, dep_id, oc))
-                v = V_STALLED;
-            jv_free(w->last_svc);
+            sk_ecs_service_release(&w->last_svc);
             w->last_svc = svc;
-            if (v != V_WAIT)
+            if (oc->v != SK_DEPLOY_WAIT)
                 return 0;
         }
         if (tool_now_s() >= deadline) {
-            oc->v = V_TIMEOUT;
+            oc->v = SK_DEPLOY_TIMEOUT;
             return 0;
         }
         /* A few seconds, with jitter so many deploys do not poll in step. */
@@ -1020,240 +454,116 @@ static int wait_deployment(struct watch *w, const char *dep_id, const char *td_a
 
 /* ---- explaining a failure ----------------------------------------------------------------------- */
 
-static void print_log_tail(struct watch *w, jv td, const char *task_id, const char *container)
+/* The last log lines of container of task task_id, from its awslogs settings in logs[]. */
+static void print_log_tail(struct watch *w, const struct sk_ecs_log_config *logs, size_t nlogs, const char *task_id,
+                           const char *container)
 {
-    jv conts = sk_json_get(td, "containerDefinitions");
-    int i, n = jlen(conts);
+    size_t i, k, n;
 
-    for (i = 0; i < n; i++) {
-        jv ct = jv_array_get(jv_copy(conts), i), lc = sk_json_get(ct, "logConfiguration"),
-           opts = sk_json_get(lc, "options");
-        const char *name = sk_json_str(ct, "name"), *driver = sk_json_str(lc, "logDriver");
-        const char *group = sk_json_str(opts, "awslogs-group"), *prefix = sk_json_str(opts, "awslogs-stream-prefix");
-        if (name && strcmp(name, container) == 0 && driver && strcmp(driver, "awslogs") == 0 && group && prefix) {
-            struct sk_buf stream = SK_BUF_INIT;
-            jv in = jv_object(), res;
-            struct sk_err e;
-            struct sk_client *lc_client;
-            sk_err_clear(&e);
-            sk_buf_addf(&stream, "%s/%s/%s", prefix, name, task_id);
-            in = jv_object_set(in, jv_string("logGroupName"), jv_string(group));
-            in = jv_object_set(in, jv_string("logStreamName"), jv_string(stream.p));
-            in = jv_object_set(in, jv_string("limit"), jv_number(10));
-            in = jv_object_set(in, jv_string("startFromHead"), jv_false());
-            lc_client = logs_client(&w->logs, sk_json_str(opts, "awslogs-region"), &e);
-            w->calls++;
-            if (lc_client && sk_client_json(lc_client, &sk_svc_logs, "GetLogEvents", in, 0, &res, &e) == 0) {
-                jv evs = sk_json_get(res, "events");
-                int k, m = jlen(evs);
-                if (m)
-                    tool_line(stderr, "%s:     last log lines (%s %s%s%s):", progname, group, stream.p,
-                              lc_client != w->c ? " in " : "", lc_client != w->c ? lc_client->region : "");
-                for (k = 0; k < m; k++) {
-                    jv ev = jv_array_get(jv_copy(evs), k);
-                    tool_line(stderr, "%s:       %s", progname, str_or(ev, "message", ""));
-                    jv_free(ev);
-                }
-                jv_free(evs);
-                jv_free(res);
-            } else {
-                if (!lc_client)
-                    jv_free(in);
-                tool_line(stderr, "%s:     (no log lines: %s)", progname, e.msg);
-            }
-            sk_buf_release(&stream);
+    for (i = 0; i < nlogs; i++) {
+        const struct sk_ecs_log_config *l = &logs[i];
+        struct sk_client *used;
+        struct sk_err e;
+        char **lines, *stream;
+        if (strcmp(l->container, container) != 0 || !l->driver || strcmp(l->driver, "awslogs") != 0 || !l->group ||
+            !l->stream_prefix)
+            continue;
+        sk_err_clear(&e);
+        w->d.calls++;
+        if (sk_logs_last_lines(&w->logs, l, task_id, 10, &lines, &n, &used, &e) < 0) {
+            tool_line(stderr, "%s:     (no log lines: %s)", progname, e.msg);
+            continue;
         }
-        jv_free(opts);
-        jv_free(lc);
-        jv_free(ct);
+        stream = sk_logs_stream(l, task_id);
+        if (n)
+            tool_line(stderr, "%s:     last log lines (%s %s%s%s):", progname, l->group, stream,
+                      used != w->c ? " in " : "", used != w->c ? used->region : "");
+        for (k = 0; k < n; k++)
+            tool_line(stderr, "%s:       %s", progname, lines[k]);
+        free(stream);
+        sk_logs_lines_free(lines, n);
     }
-    jv_free(conts);
 }
 
-/* The distinct explanations of a failed deployment, each with how many tasks said it. */
-#define MAX_WHY 6
-
-struct whys {
-    struct sk_explain e[MAX_WHY];
-    int tasks[MAX_WHY];
-    int n;
-};
-
-/* Keep e (taken over) unless an explanation with its reason is there already. */
-static void whys_add(struct whys *ws, struct sk_explain *e, int tasks)
+/* One stopped task in detail: stop code, reason, its containers' exit codes and last log lines. */
+static void print_stopped_task(struct watch *w, const struct sk_ecs_task *t, const struct sk_ecs_log_config *logs,
+                               size_t nlogs)
 {
+    const char *id = sk_ecs_task_id(or (t->arn, "?"));
+    int ran = sk_deploy_task_ran(t);
+    size_t j;
+
+    tool_line(stderr, "%s: stopped task %s: %s: %s", progname, id, or (t->stop_code, "?"),
+              or (t->stopped_reason, "no reason given"));
+    for (j = 0; j < t->ncontainers; j++) {
+        const struct sk_ecs_container *ct = &t->containers[j];
+        if (ct->has_exit_code)
+            tool_line(stderr, "%s:   container %s exited with code %.0f%s%s", progname, or (ct->name, "?"),
+                      ct->exit_code, ct->reason ? ": " : "", or (ct->reason, ""));
+        else if (ct->reason && strcmp(ct->reason, or (t->stopped_reason, "")))
+            tool_line(stderr, "%s:   container %s: %s", progname, or (ct->name, "?"), ct->reason);
+        if (ran && ct->name)
+            print_log_tail(w, logs, nlogs, id, ct->name);
+    }
+    if (!ran)
+        tool_line(stderr, "%s:   no container ran (no exit code, no log lines)", progname);
+}
+
+/* The causes as the result's "why": [{kind, reason, hint, subject, tasks}]. */
+static jv why_json(const struct sk_deploy_failure *f)
+{
+    jv why = jv_array();
     int i;
 
-    for (i = 0; i < ws->n; i++)
-        if (strcmp(ws->e[i].reason, e->reason) == 0) {
-            ws->tasks[i] += tasks;
-            sk_explain_release(e);
-            return;
-        }
-    if (ws->n == MAX_WHY) {
-        sk_explain_release(e);
-        return;
+    for (i = 0; i < f->nwhy; i++) {
+        const struct sk_explain *e = &f->why[i];
+        jv o = jv_object();
+        o = jv_object_set(o, jv_string("kind"), jv_string(sk_explain_kind_name(e->kind)));
+        o = jv_object_set(o, jv_string("reason"), jv_string(e->reason));
+        if (e->hint)
+            o = jv_object_set(o, jv_string("hint"), jv_string(e->hint));
+        if (e->subject)
+            o = jv_object_set(o, jv_string("subject"), jv_string(e->subject));
+        o = jv_object_set(o, jv_string("tasks"), jv_number(f->why_tasks[i]));
+        why = jv_array_append(why, o);
     }
-    ws->e[ws->n] = *e;
-    ws->tasks[ws->n++] = tasks;
-    sk_explain_init(e);
-}
-
-/* Did any container of the task run (it has an exit code, or a runtime id)? */
-static int task_ran(jv task)
-{
-    jv conts = sk_json_get(task, "containers");
-    int i, n = jlen(conts), ran = 0;
-    double code;
-
-    for (i = 0; i < n && !ran; i++) {
-        jv ct = jv_array_get(jv_copy(conts), i);
-        ran = sk_json_num(ct, "exitCode", &code) == 0 || sk_json_str(ct, "runtimeId") != NULL;
-        jv_free(ct);
-    }
-    jv_free(conts);
-    return ran;
+    return why;
 }
 
 /* Why deployment dep_id failed, as people otherwise dig it out of the console: one line per distinct
- * cause (lib/explain.h) from its stopped tasks and the service's events since it started, with what
- * to do; then the first failed tasks with their stop code, reason, container exit codes and last log
- * lines. *why (if not NULL) gets [{kind, reason, hint, tasks}]. */
-static void explain_failure(struct watch *w, const char *dep_id, jv td, jv *why)
+ * cause (lib/deploy.h) with what to do; then the first failed tasks with their stop code, reason,
+ * container exit codes and last log lines (logs: the new task definition's). Returns the causes as
+ * the result's "why". */
+static jv explain_failure(struct watch *w, const char *dep_id, const struct sk_ecs_log_config *logs, size_t nlogs)
 {
-    jv tasks = jv_invalid(), dep = find_deployment(w->last_svc, dep_id, NULL), events;
-    struct whys ws;
-    struct sk_explain e, ev[4];
+    struct sk_deploy_failure f;
     struct sk_err err;
-    double since = 0;
-    int i, n, pass, shown = 0;
-    size_t k, nev;
+    jv why;
+    int i;
 
-    memset(&ws, 0, sizeof(ws));
-    sk_explain_init(&e);
     sk_err_clear(&err);
-    if (deployment_tasks(w, dep_id, "STOPPED", &tasks, &err) < 0) {
+    if (sk_deploy_explain(&w->d, &w->last_svc, dep_id, &f, &err) < 0)
         tool_line(stderr, "%s: cannot list the stopped tasks: %s", progname, err.msg);
-        tasks = jv_array();
-    }
-    n = jlen(tasks);
-    for (i = 0; i < n; i++) {
-        jv t = jv_array_get(jv_copy(tasks), i);
-        sk_explain_task(t, &e);
-        if (e.kind != SK_EXPLAIN_NONE)
-            whys_add(&ws, &e, 1);
-        sk_explain_release(&e);
-        jv_free(t);
-    }
-    /* Placement failures leave no task, only events: those since the deployment began (none when
-     * the service no longer shows it). */
-    events = sk_json_get(w->last_svc, "events");
-    nev = sk_json_num(dep, "createdAt", &since) == 0 ? sk_explain_events(events, since, ev, 4) : 0;
-    for (k = 0; k < nev; k++) {
-        int told = 0; /* a stopped task told it already, with more to say */
-        for (i = 0; i < ws.n && !told; i++)
-            told = ws.e[i].kind == ev[k].kind && ws.tasks[i] > 0;
-        if (told)
-            sk_explain_release(&ev[k]);
+    for (i = 0; i < f.nwhy; i++) {
+        if (f.why_tasks[i] > 1)
+            tool_line(stderr, "%s: why: %s (%d tasks)", progname, f.why[i].reason, f.why_tasks[i]);
         else
-            whys_add(&ws, &ev[k], 0);
+            tool_line(stderr, "%s: why: %s", progname, f.why[i].reason);
+        if (f.why[i].hint)
+            tool_line(stderr, "%s:   fix: %s", progname, f.why[i].hint);
     }
-    jv_free(events);
-
-    for (i = 0; i < ws.n; i++) {
-        if (ws.tasks[i] > 1)
-            tool_line(stderr, "%s: why: %s (%d tasks)", progname, ws.e[i].reason, ws.tasks[i]);
-        else
-            tool_line(stderr, "%s: why: %s", progname, ws.e[i].reason);
-        if (ws.e[i].hint)
-            tool_line(stderr, "%s:   fix: %s", progname, ws.e[i].hint);
-    }
-    /* The first two tasks that failed (then any), in detail. */
-    for (pass = 0; pass < 2; pass++)
-        for (i = 0; i < n && shown < 2; i++) {
-            jv t = jv_array_get(jv_copy(tasks), i), conts;
-            const char *arn = str_or(t, "taskArn", "?");
-            int j, m, ran = task_ran(t);
-            sk_explain_task(t, &e);
-            if ((pass == 0) != (e.failure != 0)) {
-                sk_explain_release(&e);
-                jv_free(t);
-                continue;
-            }
-            sk_explain_release(&e);
-            shown++;
-            tool_line(stderr, "%s: stopped task %s: %s: %s", progname, sk_ecs_task_id(arn), str_or(t, "stopCode", "?"),
-                      str_or(t, "stoppedReason", "no reason given"));
-            conts = sk_json_get(t, "containers");
-            m = jlen(conts);
-            for (j = 0; j < m; j++) {
-                jv ct = jv_array_get(jv_copy(conts), j);
-                double code;
-                if (sk_json_num(ct, "exitCode", &code) == 0)
-                    tool_line(stderr, "%s:   container %s exited with code %.0f%s%s", progname, str_or(ct, "name", "?"),
-                              code, sk_json_str(ct, "reason") ? ": " : "", str_or(ct, "reason", ""));
-                else if (sk_json_str(ct, "reason") && strcmp(sk_json_str(ct, "reason"), str_or(t, "stoppedReason", "")))
-                    tool_line(stderr, "%s:   container %s: %s", progname, str_or(ct, "name", "?"),
-                              sk_json_str(ct, "reason"));
-                if (ran && jv_get_kind(td) == JV_KIND_OBJECT && sk_json_str(ct, "name"))
-                    print_log_tail(w, td, sk_ecs_task_id(arn), sk_json_str(ct, "name"));
-                jv_free(ct);
-            }
-            if (!ran)
-                tool_line(stderr, "%s:   no container ran (no exit code, no log lines)", progname);
-            jv_free(conts);
-            jv_free(t);
-        }
-    if (n > shown)
-        tool_line(stderr, "%s: (%d more stopped tasks)", progname, n - shown);
-    if (n == 0 && ws.n == 0)
+    for (i = 0; i < f.nshown; i++)
+        print_stopped_task(w, &f.tasks[f.shown[i]], logs, nlogs);
+    if (f.ntasks > (size_t)f.nshown)
+        tool_line(stderr, "%s: (%d more stopped tasks)", progname, (int)f.ntasks - f.nshown);
+    if (f.ntasks == 0 && f.nwhy == 0)
         tool_line(stderr, "%s: no stopped tasks for deployment %s", progname, dep_id);
-    if (why) {
-        *why = jv_array();
-        for (i = 0; i < ws.n; i++) {
-            jv o = jv_object();
-            o = jv_object_set(o, jv_string("kind"), jv_string(sk_explain_kind_name(ws.e[i].kind)));
-            o = jv_object_set(o, jv_string("reason"), jv_string(ws.e[i].reason));
-            if (ws.e[i].hint)
-                o = jv_object_set(o, jv_string("hint"), jv_string(ws.e[i].hint));
-            if (ws.e[i].subject)
-                o = jv_object_set(o, jv_string("subject"), jv_string(ws.e[i].subject));
-            o = jv_object_set(o, jv_string("tasks"), jv_number(ws.tasks[i]));
-            *why = jv_array_append(*why, o);
-        }
-    }
-    for (i = 0; i < ws.n; i++)
-        sk_explain_release(&ws.e[i]);
-    jv_free(tasks);
-    jv_free(dep);
+    why = why_json(&f);
+    sk_deploy_failure_release(&f);
+    return why;
 }
 
 /* ---- the deploy ---------------------------------------------------------------------------------- */
-
-static int update_service(struct sk_client *c, const struct opts *o, const char *td_arn, long desired, char *dep_id,
-                          size_t dep_sz, struct sk_err *err)
-{
-    jv in = jv_object(), res, svc, primary;
-
-    in = jv_object_set(in, jv_string("cluster"), jv_string(o->cluster));
-    in = jv_object_set(in, jv_string("service"), jv_string(o->service));
-    in = jv_object_set(in, jv_string("taskDefinition"), jv_string(td_arn));
-    if (desired >= 0)
-        in = jv_object_set(in, jv_string("desiredCount"), jv_number((double)desired));
-    if (sk_client_json(c, &sk_svc_ecs, "UpdateService", in, 0, &res, err) < 0)
-        return -1;
-    /* The new deployment's id comes from the response itself (a DescribeServices right after may
-     * not show it yet: aws-cli#9275). */
-    svc = sk_json_get(res, "service");
-    primary = find_deployment(svc, NULL, "PRIMARY");
-    snprintf(dep_id, dep_sz, "%s", str_or(primary, "id", ""));
-    jv_free(primary);
-    jv_free(svc);
-    jv_free(res);
-    if (!*dep_id)
-        return sk_errf(err, SK_E_PARSE, "ecs UpdateService: no PRIMARY deployment in the response");
-    return 0;
-}
 
 /* After a failure past RegisterTaskDefinition, say in err which task definition the service is on
  * now: a failed UpdateService may have been applied (a reset after ECS acted), a lost wait leaves a
@@ -1261,293 +571,307 @@ static int update_service(struct sk_client *c, const struct opts *o, const char 
 static void tell_state(struct sk_client *c, const struct opts *o, const char *new_arn, const char *prev_td,
                        struct sk_err *err)
 {
+    struct sk_ecs_service svc;
+    const struct sk_ecs_deployment *primary;
+    const char *now, *what;
     struct sk_err e;
-    jv svc;
 
     sk_err_clear(&e);
-    if (sk_ecs_describe_service(c, o->cluster, o->service, &svc, &e) < 0) {
+    if (sk_ecs_get_service(c, o->cluster, o->service, &svc, NULL, &e) < 0) {
         tool_err_append(err, "; cannot tell which task definition the service is on (%s)", e.msg);
+        sk_ecs_service_release(&svc);
         return;
     }
-    {
-        const char *now = str_or(svc, "taskDefinition", "?");
-        jv primary = find_deployment(svc, NULL, "PRIMARY");
-        const char *what = new_arn && strcmp(now, new_arn) == 0   ? "the new revision"
-                           : prev_td && strcmp(now, prev_td) == 0 ? "unchanged, the revision from before"
-                                                                  : "neither the new nor the previous revision";
-        tool_err_append(err, "; the service is on %s (%s), deployment %s %s", td_name(now), what,
-                        str_or(primary, "id", "?"), str_or(primary, "rolloutState", "?"));
-        jv_free(primary);
-    }
-    jv_free(svc);
-}
-
-/* Does the service run TD steadily: one deployment, PRIMARY on TD, its rollout COMPLETED, and as
- * many tasks running as desired? */
-static int steady_on(jv svc, const char *td)
-{
-    jv deps = sk_json_get(svc, "deployments"), d;
-    int ok;
-
-    if (jlen(deps) != 1) {
-        jv_free(deps);
-        return 0;
-    }
-    d = jv_array_get(deps, 0);
-    ok = strcmp(str_or(d, "status", ""), "PRIMARY") == 0 && strcmp(str_or(d, "taskDefinition", ""), td) == 0 &&
-         strcmp(str_or(d, "rolloutState", ""), "COMPLETED") == 0 &&
-         num_or(svc, "runningCount", -1) == num_or(svc, "desiredCount", -2);
-    jv_free(d);
-    return ok;
+    now = or (svc.task_definition, "?");
+    primary = sk_ecs_find_deployment(&svc, NULL, "PRIMARY");
+    what = new_arn && strcmp(now, new_arn) == 0   ? "the new revision"
+           : prev_td && strcmp(now, prev_td) == 0 ? "unchanged, the revision from before"
+                                                  : "neither the new nor the previous revision";
+    tool_err_append(err, "; the service is on %s (%s), deployment %s %s", td_name(now), what,
+                    primary ? or (primary->id, "?") : "?", primary ? or (primary->rollout_state, "?") : "?");
+    sk_ecs_service_release(&svc);
 }
 
 static void print_result(jv result, FILE *out)
 {
     double secs = 0;
+    const char *verdict = sk_json_str(result, "verdict"), *arn = sk_json_str(result, "taskDefinitionArn"),
+               *dep = sk_json_str(result, "deploymentId");
 
     sk_json_num(result, "durationSeconds", &secs);
-    fprintf(out, "%s %s deployment %s in %.0fs\n", str_or(result, "verdict", "?"),
-            str_or(result, "taskDefinitionArn", "?"), str_or(result, "deploymentId", "?"), secs);
+    fprintf(out, "%s %s deployment %s in %.0fs\n", or (verdict, "?"), or (arn, "?"), or (dep, "?"), secs);
 }
 
-static int deploy(const struct opts *o, struct sk_client *c, int *code, struct sk_err *err)
-{
-    jv svc = jv_invalid(), base_td = jv_invalid(), base_tags = jv_invalid(), reg_in = jv_invalid(),
-       reg_res = jv_invalid(), shown = jv_invalid(), new_td = jv_invalid(), why = jv_invalid(), result;
-    char *prev_td = NULL, *new_arn = NULL;
-    char dep_id[128] = "", rb_dep[128] = "";
-    const char *verdict = "failed";
+/* One deploy: what it knows as it goes. */
+struct roll {
+    const struct opts *o;
+    struct sk_client *c;
     struct watch w;
-    struct outcome oc;
-    double start = tool_now_s(), deadline = start + (double)o->timeout;
-    int rc = -1;
+    struct sk_ecs_service svc;                 /* before the deploy */
+    jv base_td, base_tags, shown, reg_in, why; /* the payloads; the causes of a failure */
+    char *prev_td, *new_arn;                   /* what ran before; what we registered */
+    char dep_id[128], rb_dep[128];             /* our deployment; the rollback's */
+    const char *verdict;                       /* the result's verdict */
+    struct sk_deploy_outcome oc;               /* ours */
+    struct sk_ecs_log_config *logs;            /* the new revision's log settings */
+    size_t nlogs;
+    double start, deadline;
+};
 
-    memset(&w, 0, sizeof(w));
-    memset(&oc, 0, sizeof(oc));
-    w.o = o;
-    w.c = c;
-    w.last_svc = jv_invalid();
-    w.st.seen = jv_invalid();
-    w.logs.o = o;
-    w.logs.home = c;
-    sk_buf_init(&w.last_table);
+/* 1. What runs now: the rollback target, and the base of the new revision, with and without the
+ * new images (the same transformation both ways: the diff shows only real changes). */
+static int roll_prepare(struct roll *r, struct sk_err *err)
+{
+    const struct opts *o = r->o;
 
-    /* 1. What runs now: the rollback target, and the base of the new revision. */
-    w.calls++;
-    if (sk_ecs_describe_service(c, o->cluster, o->service, &svc, err) < 0)
-        goto out;
-    if (strcmp(str_or(svc, "status", ""), "ACTIVE") != 0) {
-        sk_errf(err, SK_E_AWS, "service '%s' is %s, not ACTIVE", o->service, str_or(svc, "status", "?"));
-        goto out;
-    }
-    {
-        jv ctl = sk_json_get(svc, "deploymentController");
-        const char *type = sk_json_str(ctl, "type");
-        if (type && strcmp(type, "ECS") != 0) {
-            sk_errf(err, SK_E_USAGE,
-                    "service '%s' uses the %s deployment controller; ecs-roll drives ECS rolling "
-                    "deployments",
-                    o->service, type);
-            jv_free(ctl);
-            goto out;
-        }
-        jv_free(ctl);
-    }
-    prev_td = xstrdup(str_or(svc, "taskDefinition", ""));
-    print_events(&w, svc, 1); /* what happened before this deploy is not news */
+    r->w.d.calls++;
+    if (sk_ecs_get_service(r->c, o->cluster, o->service, &r->svc, NULL, err) < 0)
+        return -1;
+    if (strcmp(or (r->svc.status, ""), "ACTIVE") != 0)
+        return sk_errf(err, SK_E_AWS, "service '%s' is %s, not ACTIVE", o->service, or (r->svc.status, "?"));
+    if (r->svc.deployment_controller && strcmp(r->svc.deployment_controller, "ECS") != 0)
+        return sk_errf(err, SK_E_USAGE,
+                       "service '%s' uses the %s deployment controller; ecs-roll drives ECS rolling deployments",
+                       o->service, r->svc.deployment_controller);
+    r->prev_td = xstrdup(or (r->svc.task_definition, ""));
+    print_events(&r->w, &r->svc, 1); /* what happened before this deploy is not news */
     if (o->task_def) {
-        if (load_task_def_file(o->task_def, &base_td, &base_tags, err) < 0)
-            goto out;
-    } else if (describe_task_def(c, prev_td, &base_td, &base_tags, err) < 0) {
-        goto out;
+        if (load_task_def_file(o->task_def, &r->base_td, &r->base_tags, err) < 0)
+            return -1;
+    } else if (sk_ecs_describe_task_def(r->c, r->prev_td, &r->base_td, &r->base_tags, err) < 0) {
+        return -1;
     }
-    /* The same transformation with and without the new images: the diff shows only real changes. */
-    if (build_register_input(o, 0, jv_copy(base_td), jv_copy(base_tags), &shown, err) < 0 ||
-        build_register_input(o, 1, jv_copy(base_td), jv_copy(base_tags), &reg_in, err) < 0)
-        goto out;
+    if (sk_ecs_taskdef_with_images(jv_copy(r->base_td), jv_copy(r->base_tags), NULL, 0, &r->shown, err) < 0 ||
+        sk_ecs_taskdef_with_images(jv_copy(r->base_td), jv_copy(r->base_tags), o->images, o->nimages, &r->reg_in, err) <
+            0)
+        return -1;
+    return 0;
+}
 
-    /* Nothing to do: the service runs, steadily, exactly what we would register (a re-run of a deploy
-     * whose image did not change). Registering it again would only make a new revision and restart
-     * every task. */
-    if (!o->force && !o->task_def && jv_equal(jv_copy(shown), jv_copy(reg_in)) && steady_on(svc, prev_td) &&
-        (o->desired < 0 || o->desired == num_or(svc, "desiredCount", -1))) {
-        jv deps = sk_json_get(svc, "deployments"), d0 = jv_array_get(deps, 0);
-        snprintf(dep_id, sizeof(dep_id), "%s", str_or(d0, "id", ""));
-        jv_free(d0);
-        new_arn = xstrdup(prev_td);
-        verdict = "unchanged";
-        tool_note(&o->c,
-                  "%s already runs %s with these images (deployment %s, completed); nothing was changed "
-                  "(--force deploys anyway)",
-                  o->service, td_name(prev_td), dep_id);
-        *code = EXIT_OK;
-        goto report;
-    }
+/* Nothing to do: the service runs, steadily, exactly what we would register (a re-run of a deploy
+ * whose image did not change). Registering it again would only make a new revision and restart
+ * every task. 1 when so (the verdict set). */
+static int roll_unchanged(struct roll *r)
+{
+    const struct opts *o = r->o;
 
-    if (o->dry_run) {
-        print_diff(shown, reg_in);
-        tool_line(stdout, "would call: ecs RegisterTaskDefinition (family %s)", str_or(reg_in, "family", "?"));
-        tool_line(stdout, "would call: ecs UpdateService (cluster %s, service %s, new revision%s)", o->cluster,
-                  o->service, o->desired >= 0 ? ", desired count" : "");
-        tool_line(stdout, "running now: %s; nothing was changed", td_name(prev_td));
-        *code = EXIT_OK;
-        rc = 0;
-        goto out;
-    }
+    if (o->force || o->task_def || !jv_equal(jv_copy(r->shown), jv_copy(r->reg_in)) ||
+        !sk_deploy_steady_on(&r->svc, r->prev_td) ||
+        (o->desired >= 0 && o->desired != count_or(r->svc.desired_count, -1)))
+        return 0;
+    snprintf(r->dep_id, sizeof(r->dep_id), "%s", or (r->svc.deployments[0].id, ""));
+    r->new_arn = xstrdup(r->prev_td);
+    r->verdict = "unchanged";
+    tool_note(&o->c,
+              "%s already runs %s with these images (deployment %s, completed); nothing was changed "
+              "(--force deploys anyway)",
+              o->service, td_name(r->prev_td), r->dep_id);
+    return 1;
+}
 
-    /* 2. Register the new revision. */
-    w.calls++;
-    if (sk_client_json(c, &sk_svc_ecs, "RegisterTaskDefinition", jv_copy(reg_in), 0, &reg_res, err) < 0)
-        goto out;
-    new_td = sk_json_get(reg_res, "taskDefinition");
-    if (!sk_json_str(new_td, "taskDefinitionArn")) {
-        sk_errf(err, SK_E_PARSE, "ecs RegisterTaskDefinition: no taskDefinitionArn in the response");
-        goto out;
-    }
-    new_arn = xstrdup(sk_json_str(new_td, "taskDefinitionArn"));
-    tool_note(&o->c, "registered %s (was %s)", td_name(new_arn), td_name(prev_td));
+static void roll_dry_run(const struct roll *r)
+{
+    const struct opts *o = r->o;
 
-    /* 3. Point the service at it; our deployment is the PRIMARY of the response. */
-    w.calls++;
-    if (update_service(c, o, new_arn, o->desired, dep_id, sizeof(dep_id), err) < 0) {
-        sk_err_prefix(err, "UpdateService to %s", td_name(new_arn));
-        tell_state(c, o, new_arn, prev_td, err);
-        goto out;
-    }
-    tool_note(&o->c, "deployment %s started", dep_id);
-    if (o->no_wait) {
-        verdict = "started";
-        *code = EXIT_OK;
-        goto report;
-    }
+    print_diff(r->shown, r->reg_in);
+    tool_line(stdout, "would call: ecs RegisterTaskDefinition (family %s)", or (sk_json_str(r->reg_in, "family"), "?"));
+    tool_line(stdout, "would call: ecs UpdateService (cluster %s, service %s, new revision%s)", o->cluster, o->service,
+              o->desired >= 0 ? ", desired count" : "");
+    tool_line(stdout, "running now: %s; nothing was changed", td_name(r->prev_td));
+}
 
-    /* 4. Watch it. */
-    if (wait_deployment(&w, dep_id, new_arn, prev_td, deadline, o->wait_healthy, &oc, err) < 0) {
-        sk_err_prefix(err, "deployment %s of %s started, then watching it failed", dep_id, td_name(new_arn));
-        tell_state(c, o, new_arn, prev_td, err);
-        goto out;
-    }
-    switch (oc.v) {
-    case V_DONE:
-        verdict = "deployed";
-        *code = EXIT_OK;
-        goto report;
-    case V_TIMEOUT:
-        verdict = "timed-out";
-        tool_note(&o->c, "timed out after %lds: deployment %s is still in progress; the service is left as it is",
-                  o->timeout, dep_id);
-        *code = EXIT_TIMEOUT;
-        goto report;
-    case V_REPLACED:
-        verdict = "replaced";
-        tool_note(&o->c, "deploy failed: %s", oc.reason);
-        *code = EXIT_NO;
-        goto report; /* somebody else's deploy: not ours to roll back */
-    default: break;
-    }
+/* 2. Register the new revision; 3. point the service at it: our deployment is the PRIMARY of the
+ * response. */
+static int roll_start(struct roll *r, struct sk_err *err)
+{
+    const struct opts *o = r->o;
 
-    /* 5. It failed: say why, then get back to what ran before. */
-    tool_note(&o->c, "deploy failed: %s", oc.reason);
-    explain_failure(&w, dep_id, new_td, &why);
-    *code = EXIT_NO;
-    if (oc.v == V_ROLLED_BACK_BY_ECS) {
-        struct outcome rb = { 0 };
-        snprintf(rb_dep, sizeof(rb_dep), "%s", oc.other_dep);
-        tool_note(&o->c, "waiting for ECS's rollback (deployment %s) to finish", rb_dep);
-        if (wait_deployment(&w, rb_dep, prev_td, NULL, deadline, 0, &rb, err) < 0) {
-            sk_err_prefix(err, "deploy of %s failed; watching ECS's rollback %s failed", td_name(new_arn), rb_dep);
-            tell_state(c, o, new_arn, prev_td, err);
-            goto out;
-        }
-        verdict = rb.v == V_DONE ? "rolled-back" : "rollback-incomplete";
-        if (rb.v == V_TIMEOUT)
-            *code = EXIT_TIMEOUT;
-        else if (rb.v != V_DONE)
-            tool_note(&o->c, "ECS's rollback did not finish: %s", rb.reason);
-    } else if (o->no_rollback) {
-        verdict = "failed";
-        tool_note(&o->c, "--no-rollback: the service is left on %s", td_name(new_arn));
-    } else {
-        struct outcome rb = { 0 };
-        tool_note(&o->c, "rolling back to %s", td_name(prev_td));
-        w.calls++;
-        if (update_service(c, o, prev_td, -1, rb_dep, sizeof(rb_dep), err) < 0) {
-            sk_err_prefix(err, "deploy of %s failed; UpdateService back to %s", td_name(new_arn), td_name(prev_td));
-            tell_state(c, o, new_arn, prev_td, err);
-            goto out;
-        }
-        if (wait_deployment(&w, rb_dep, prev_td, NULL, deadline, 0, &rb, err) < 0) {
+    r->w.d.calls++;
+    if (sk_ecs_register_task_def(r->c, r->reg_in, &r->new_arn, &r->logs, &r->nlogs, err) < 0)
+        return -1;
+    tool_note(&o->c, "registered %s (was %s)", td_name(r->new_arn), td_name(r->prev_td));
+    r->w.d.calls++;
+    if (sk_ecs_update_service(r->c, o->cluster, o->service, r->new_arn, o->desired, r->dep_id, sizeof(r->dep_id), err) <
+        0) {
+        sk_err_prefix(err, "UpdateService to %s", td_name(r->new_arn));
+        tell_state(r->c, o, r->new_arn, r->prev_td, err);
+        return -1;
+    }
+    tool_note(&o->c, "deployment %s started", r->dep_id);
+    return 0;
+}
+
+/* Wait for the rollback deployment r->rb_dep to what ran before; ecs is "ECS's " for its own. */
+static int roll_back_wait(struct roll *r, const char *ecs, int *code, struct sk_err *err)
+{
+    struct sk_deploy_outcome rb;
+
+    memset(&rb, 0, sizeof(rb));
+    if (wait_deployment(&r->w, r->rb_dep, r->prev_td, NULL, r->deadline, 0, &rb, err) < 0) {
+        if (*ecs)
+            sk_err_prefix(err, "deploy of %s failed; watching ECS's rollback %s failed", td_name(r->new_arn),
+                          r->rb_dep);
+        else
             sk_err_prefix(err, "deploy of %s failed; rollback %s to %s started, then watching it failed",
-                          td_name(new_arn), rb_dep, td_name(prev_td));
-            tell_state(c, o, new_arn, prev_td, err);
-            goto out;
-        }
-        verdict = rb.v == V_DONE ? "rolled-back" : "rollback-incomplete";
-        if (rb.v == V_TIMEOUT)
-            *code = EXIT_TIMEOUT;
-        else if (rb.v != V_DONE)
-            tool_note(&o->c, "the rollback did not finish: %s", rb.reason);
+                          td_name(r->new_arn), r->rb_dep, td_name(r->prev_td));
+        tell_state(r->c, r->o, r->new_arn, r->prev_td, err);
+        return -1;
     }
+    r->verdict = rb.v == SK_DEPLOY_DONE ? "rolled-back" : "rollback-incomplete";
+    if (rb.v == SK_DEPLOY_TIMEOUT)
+        *code = EXIT_TIMEOUT;
+    else if (rb.v != SK_DEPLOY_DONE)
+        tool_note(&r->o->c, "%s did not finish: %s", *ecs ? "ECS's rollback" : "the rollback", rb.reason);
+    return 0;
+}
 
-report:
-    result = jv_object();
-    result = jv_object_set(result, jv_string("verdict"), jv_string(verdict));
-    result = jv_object_set(result, jv_string("taskDefinitionArn"), jv_string(new_arn ? new_arn : ""));
-    result = jv_object_set(result, jv_string("previousTaskDefinitionArn"), jv_string(prev_td));
-    result = jv_object_set(result, jv_string("deploymentId"), jv_string(dep_id));
-    if (rb_dep[0])
-        result = jv_object_set(result, jv_string("rollbackDeploymentId"), jv_string(rb_dep));
-    if (oc.reason[0] && oc.v != V_DONE)
-        result = jv_object_set(result, jv_string("reason"), jv_string(oc.reason));
-    if (jv_get_kind(why) == JV_KIND_ARRAY)
-        result = jv_object_set(result, jv_string("why"), jv_copy(why));
-    result = jv_object_set(result, jv_string("durationSeconds"), jv_number(floor(tool_now_s() - start + 0.5)));
-    result = jv_object_set(result, jv_string("apiCalls"), jv_number(w.calls));
-    if (tool_emit(&o->c, result, print_result, err) < 0)
+/* 5. It failed: say why, then get back to what ran before. The exit code, or -1. */
+static int roll_failed(struct roll *r, struct sk_err *err)
+{
+    const struct opts *o = r->o;
+    int code = EXIT_NO;
+
+    tool_note(&o->c, "deploy failed: %s", r->oc.reason);
+    r->why = explain_failure(&r->w, r->dep_id, r->logs, r->nlogs);
+    if (r->oc.v == SK_DEPLOY_ROLLED_BACK) {
+        snprintf(r->rb_dep, sizeof(r->rb_dep), "%s", r->oc.other_dep);
+        tool_note(&o->c, "waiting for ECS's rollback (deployment %s) to finish", r->rb_dep);
+        return roll_back_wait(r, "ECS's ", &code, err) < 0 ? -1 : code;
+    }
+    if (o->no_rollback) {
+        r->verdict = "failed";
+        tool_note(&o->c, "--no-rollback: the service is left on %s", td_name(r->new_arn));
+        return code;
+    }
+    tool_note(&o->c, "rolling back to %s", td_name(r->prev_td));
+    r->w.d.calls++;
+    if (sk_ecs_update_service(r->c, o->cluster, o->service, r->prev_td, -1, r->rb_dep, sizeof(r->rb_dep), err) < 0) {
+        sk_err_prefix(err, "deploy of %s failed; UpdateService back to %s", td_name(r->new_arn), td_name(r->prev_td));
+        tell_state(r->c, o, r->new_arn, r->prev_td, err);
+        return -1;
+    }
+    return roll_back_wait(r, "", &code, err) < 0 ? -1 : code;
+}
+
+/* 4. Watch it: the exit code, or -1. */
+static int roll_watch(struct roll *r, struct sk_err *err)
+{
+    if (wait_deployment(&r->w, r->dep_id, r->new_arn, r->prev_td, r->deadline, r->o->wait_healthy, &r->oc, err) < 0) {
+        sk_err_prefix(err, "deployment %s of %s started, then watching it failed", r->dep_id, td_name(r->new_arn));
+        tell_state(r->c, r->o, r->new_arn, r->prev_td, err);
+        return -1;
+    }
+    switch (r->oc.v) {
+    case SK_DEPLOY_DONE: r->verdict = "deployed"; return EXIT_OK;
+    case SK_DEPLOY_TIMEOUT:
+        r->verdict = "timed-out";
+        tool_note(&r->o->c, "timed out after %lds: deployment %s is still in progress; the service is left as it is",
+                  r->o->timeout, r->dep_id);
+        return EXIT_TIMEOUT;
+    case SK_DEPLOY_REPLACED:
+        r->verdict = "replaced";
+        tool_note(&r->o->c, "deploy failed: %s", r->oc.reason);
+        return EXIT_NO; /* somebody else's deploy: not ours to roll back */
+    default: return roll_failed(r, err);
+    }
+}
+
+/* The result: code, or -1 when it cannot be written. */
+static int roll_report(struct roll *r, int code, struct sk_err *err)
+{
+    jv result = jv_object();
+
+    result = jv_object_set(result, jv_string("verdict"), jv_string(r->verdict));
+    result = jv_object_set(result, jv_string("taskDefinitionArn"), jv_string(r->new_arn ? r->new_arn : ""));
+    result = jv_object_set(result, jv_string("previousTaskDefinitionArn"), jv_string(r->prev_td));
+    result = jv_object_set(result, jv_string("deploymentId"), jv_string(r->dep_id));
+    if (r->rb_dep[0])
+        result = jv_object_set(result, jv_string("rollbackDeploymentId"), jv_string(r->rb_dep));
+    if (r->oc.reason[0] && r->oc.v != SK_DEPLOY_DONE)
+        result = jv_object_set(result, jv_string("reason"), jv_string(r->oc.reason));
+    if (jv_get_kind(r->why) == JV_KIND_ARRAY)
+        result = jv_object_set(result, jv_string("why"), jv_copy(r->why));
+    result = jv_object_set(result, jv_string("durationSeconds"), jv_number(floor(tool_now_s() - r->start + 0.5)));
+    result = jv_object_set(result, jv_string("apiCalls"), jv_number(r->w.d.calls));
+    return tool_emit(&r->o->c, result, print_result, err) < 0 ? -1 : code;
+}
+
+static void roll_release(struct roll *r)
+{
+    watch_release(&r->w);
+    sk_ecs_service_release(&r->svc);
+    jv_free(r->base_td);
+    jv_free(r->base_tags);
+    jv_free(r->reg_in);
+    jv_free(r->shown);
+    jv_free(r->why);
+    sk_ecs_log_configs_free(r->logs, r->nlogs);
+    free(r->prev_td);
+    free(r->new_arn);
+}
+
+/* The deploy: the exit code, or -1 with err set. */
+static int deploy(const struct opts *o, struct sk_client *c, struct sk_err *err)
+{
+    struct roll r;
+    int code = -1;
+
+    memset(&r, 0, sizeof(r));
+    r.o = o;
+    r.c = c;
+    r.start = tool_now_s();
+    r.deadline = r.start + (double)o->timeout;
+    r.base_td = r.base_tags = r.shown = r.reg_in = r.why = jv_invalid();
+    r.verdict = "failed";
+    watch_init(&r.w, o, c);
+    if (roll_prepare(&r, err) < 0)
         goto out;
-    rc = 0;
+    if (roll_unchanged(&r)) {
+        code = roll_report(&r, EXIT_OK, err);
+    } else if (o->dry_run) {
+        roll_dry_run(&r);
+        code = EXIT_OK;
+    } else if (roll_start(&r, err) == 0) {
+        if (o->no_wait) {
+            r.verdict = "started";
+            code = EXIT_OK;
+        } else {
+            code = roll_watch(&r, err);
+        }
+        if (code >= 0)
+            code = roll_report(&r, code, err);
+    }
 out:
-    watch_release(&w);
-    jv_free(svc);
-    jv_free(base_td);
-    jv_free(base_tags);
-    jv_free(reg_in);
-    jv_free(reg_res);
-    jv_free(shown);
-    jv_free(new_td);
-    jv_free(why);
-    free(prev_td);
-    free(new_arn);
-    return rc;
+    roll_release(&r);
+    return code;
 }
 
 /* ---- --status and --logs ------------------------------------------------------------------------- */
 
+/* The text of --status, from the service (its strings escaped by tool_emit). */
 static void print_status(jv s, FILE *out)
 {
     struct sk_buf t = SK_BUF_INIT;
-    jv ev = sk_json_get(s, "events");
-    int i, n = jlen(ev);
+    struct sk_ecs_service svc;
+    struct sk_err err;
+    size_t i;
 
-    fprintf(out, "service  %s (%s) in %s\n", str_or(s, "serviceName", "?"), str_or(s, "status", "?"),
-            td_name(sk_json_str(s, "clusterArn")));
-    fprintf(out, "tasks    desired %ld, running %ld, pending %ld\n", num_or(s, "desiredCount", 0),
-            num_or(s, "runningCount", 0), num_or(s, "pendingCount", 0));
-    fprintf(out, "runs     %s\n", td_name(sk_json_str(s, "taskDefinition")));
-    deployment_table(s, &t);
+    sk_err_clear(&err);
+    sk_ecs_service_parse(s, &svc, &err);
+    fprintf(out, "service  %s (%s) in %s\n", or (svc.name, "?"), or (svc.status, "?"), td_name(svc.cluster_arn));
+    fprintf(out, "tasks    desired %ld, running %ld, pending %ld\n", count_or(svc.desired_count, 0),
+            count_or(svc.running_count, 0), count_or(svc.pending_count, 0));
+    fprintf(out, "runs     %s\n", td_name(svc.task_definition));
+    deployment_table(&svc, &t);
     fprintf(out, "deployments\n%s", t.p);
     fprintf(out, "recent events\n");
-    for (i = 0; i < n && i < 10; i++) {
-        jv e = jv_array_get(jv_copy(ev), i);
-        double ts = 0;
+    for (i = 0; i < svc.nevents && i < 10; i++) {
         char hms[16];
-        sk_json_num(e, "createdAt", &ts);
-        clock_time(ts, hms);
-        fprintf(out, "  %s %s\n", hms, str_or(e, "message", ""));
-        jv_free(e);
+        clock_time(svc.events[i].created_at, hms);
+        fprintf(out, "  %s %s\n", hms, or (svc.events[i].message, ""));
     }
     sk_buf_release(&t);
-    jv_free(ev);
+    sk_ecs_service_release(&svc);
 }
 
 static int status(const struct opts *o, struct sk_client *c, struct sk_err *err)
@@ -1556,141 +880,108 @@ static int status(const struct opts *o, struct sk_client *c, struct sk_err *err)
 
     if (sk_ecs_describe_service(c, o->cluster, o->service, &svc, err) < 0)
         return -1;
-    return tool_emit(&o->c, svc, print_status, err);
+    return tool_emit(&o->c, svc, print_status, err) < 0 ? -1 : EXIT_OK;
+}
+
+/* One log line of --logs: its time, the task id (the stream's last part) and the message. */
+static void print_log_event(void *ctx, const struct sk_log_event *ev)
+{
+    const char *task = strrchr(ev->stream, '/');
+    char hms[16];
+
+    (void)ctx;
+    clock_time(ev->timestamp / 1000, hms);
+    tool_line(stdout, "%s %s %s", hms, task ? task + 1 : ev->stream, ev->message);
+}
+
+/* One round of --logs over the awslogs containers of logs[]. */
+static int logs_round(struct sk_logs *lr, struct sk_logs_tail *tail, const struct sk_ecs_log_config *logs, size_t nlogs,
+                      struct sk_err *err)
+{
+    size_t i;
+
+    for (i = 0; i < nlogs; i++) {
+        const struct sk_ecs_log_config *l = &logs[i];
+        struct sk_client *client;
+        struct sk_buf prefix = SK_BUF_INIT;
+        int rc;
+        if (!l->group || !l->stream_prefix)
+            continue;
+        if (!(client = sk_logs_client(lr, l->region, err)))
+            return -1;
+        sk_buf_addf(&prefix, "%s/%s/", l->stream_prefix, l->container);
+        rc = sk_logs_tail_read(tail, client, l->group, prefix.p, print_log_event, NULL, err);
+        sk_buf_release(&prefix);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* The service's log lines: every awslogs container of the running task definition, like
  * `aws logs tail GROUP --follow`, with the task id in front of each line. */
 static int logs(const struct opts *o, struct sk_client *c, struct sk_err *err)
 {
-    jv svc = jv_invalid(), td = jv_invalid(), tags = jv_invalid(), conts, seen = jv_object();
-    long long start_ms = ((long long)time(NULL) - o->since) * 1000;
-    int rc = -1, i, n, rounds = 0;
-    struct log_regions lr;
+    struct sk_ecs_service svc;
+    struct sk_ecs_log_config *lc = NULL;
+    struct sk_logs lr;
+    struct sk_logs_tail tail;
+    jv td = jv_invalid(), tags = jv_invalid();
+    size_t nlc = 0;
+    int rc = -1;
 
-    memset(&lr, 0, sizeof(lr));
-    lr.o = o;
-    lr.home = c;
-
-    if (sk_ecs_describe_service(c, o->cluster, o->service, &svc, err) < 0 ||
-        describe_task_def(c, str_or(svc, "taskDefinition", ""), &td, &tags, err) < 0)
+    sk_logs_init(&lr, c, region_client, (void *)&o->c);
+    sk_logs_tail_init(&tail, ((long long)time(NULL) - o->since) * 1000);
+    if (sk_ecs_get_service(c, o->cluster, o->service, &svc, NULL, err) < 0 ||
+        sk_ecs_describe_task_def(c, or (svc.task_definition, ""), &td, &tags, err) < 0)
         goto out;
-    conts = sk_json_get(td, "containerDefinitions");
-    n = jlen(conts);
+    sk_ecs_taskdef_logs(td, &lc, &nlc);
     for (;;) {
-        long long newest = start_ms;
-        for (i = 0; i < n; i++) {
-            jv ct = jv_array_get(jv_copy(conts), i), lc = sk_json_get(ct, "logConfiguration"),
-               opt = sk_json_get(lc, "options");
-            const char *group = sk_json_str(opt, "awslogs-group"), *prefix = sk_json_str(opt, "awslogs-stream-prefix");
-            struct sk_client *lc_client = NULL;
-            if (group && prefix && sk_json_str(ct, "name") &&
-                !(lc_client = logs_client(&lr, sk_json_str(opt, "awslogs-region"), err))) {
-                jv_free(opt);
-                jv_free(lc);
-                jv_free(ct);
-                jv_free(conts);
-                goto out;
-            }
-            if (lc_client) {
-                struct sk_buf sp = SK_BUF_INIT;
-                jv next = jv_null();
-                int pages;
-                sk_buf_addf(&sp, "%s/%s/", prefix, sk_json_str(ct, "name"));
-                for (pages = 0; pages < 50; pages++) {
-                    jv in = jv_object(), res, evs;
-                    int k, m;
-                    in = jv_object_set(in, jv_string("logGroupName"), jv_string(group));
-                    in = jv_object_set(in, jv_string("logStreamNamePrefix"), jv_string(sp.p));
-                    in = jv_object_set(in, jv_string("startTime"), jv_number((double)start_ms));
-                    if (jv_get_kind(next) == JV_KIND_STRING)
-                        in = jv_object_set(in, jv_string("nextToken"), jv_copy(next));
-                    if (sk_client_json(lc_client, &sk_svc_logs, "FilterLogEvents", in, 0, &res, err) < 0) {
-                        jv_free(next);
-                        sk_buf_release(&sp);
-                        jv_free(opt);
-                        jv_free(lc);
-                        jv_free(ct);
-                        jv_free(conts);
-                        goto out;
-                    }
-                    evs = sk_json_get(res, "events");
-                    m = jlen(evs);
-                    for (k = 0; k < m; k++) {
-                        jv e = jv_array_get(jv_copy(evs), k);
-                        const char *id = str_or(e, "eventId", ""), *stream = str_or(e, "logStreamName", "");
-                        double ts = 0;
-                        char hms[16];
-                        jv was = sk_json_get(seen, id);
-                        if (jv_get_kind(was) == JV_KIND_INVALID) {
-                            sk_json_num(e, "timestamp", &ts);
-                            clock_time(ts / 1000, hms);
-                            tool_line(stdout, "%s %s %s", hms, strrchr(stream, '/') ? strrchr(stream, '/') + 1 : stream,
-                                      str_or(e, "message", ""));
-                            seen = jv_object_set(seen, jv_string(id), jv_true());
-                            if ((long long)ts > newest)
-                                newest = (long long)ts;
-                        }
-                        jv_free(was);
-                        jv_free(e);
-                    }
-                    jv_free(evs);
-                    jv_free(next);
-                    next = sk_json_get(res, "nextToken");
-                    jv_free(res);
-                    if (jv_get_kind(next) != JV_KIND_STRING)
-                        break;
-                }
-                jv_free(next);
-                sk_buf_release(&sp);
-            }
-            jv_free(opt);
-            jv_free(lc);
-            jv_free(ct);
-        }
+        if (logs_round(&lr, &tail, lc, nlc, err) < 0)
+            goto out;
         fflush(stdout);
         if (!o->follow || ferror(stdout))
             break;
-        start_ms = newest; /* the same millisecond again: ids deduplicate */
-        if (++rounds % 30 == 0) {
-            jv_free(seen); /* bounded memory when following for hours */
-            seen = jv_object();
-            start_ms = newest + 1;
-        }
+        sk_logs_tail_next(&tail);
         tool_sleep_s(2.0 * poll_scale());
     }
-    jv_free(conts);
-    rc = 0;
+    rc = EXIT_OK;
 out:
-    log_regions_release(&lr);
-    jv_free(seen);
-    jv_free(svc);
+    sk_logs_tail_release(&tail);
+    sk_logs_release(&lr);
+    sk_ecs_log_configs_free(lc, nlc);
+    sk_ecs_service_release(&svc);
     jv_free(td);
     jv_free(tags);
     return rc;
 }
 
-int main(int argc, char **argv)
+/* The exit code: 0, 1 (the deploy answered "no"), 6 (timed out), or the error's (src/tool.c). */
+static int run(const struct opts *o)
 {
-    struct opts o;
     struct sk_err err;
     struct sk_client c;
-    int code = EXIT_OK, rc = -1;
+    int code = -1;
 
-    memset(&o, 0, sizeof(o));
     sk_err_clear(&err);
-    tool_init("ecs-roll");
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
-    parse_args(argc, argv, &o);
-    if (tool_client_init(&c, &o.c, &err) == 0) {
-        switch (o.mode) {
-        case MODE_DEPLOY: rc = deploy(&o, &c, &code, &err); break;
-        case MODE_STATUS: rc = status(&o, &c, &err); break;
-        case MODE_LOGS: rc = logs(&o, &c, &err); break;
+    if (tool_client_init(&c, &o->c, &err) == 0) {
+        switch (o->mode) {
+        case MODE_DEPLOY: code = deploy(o, &c, &err); break;
+        case MODE_STATUS: code = status(o, &c, &err); break;
+        case MODE_LOGS: code = logs(o, &c, &err); break;
         }
         sk_client_release(&c);
     }
-    if (rc < 0)
-        code = tool_fail(&o.c, &err);
-    return tool_finish(code);
+    return code < 0 ? tool_fail(&o->c, &err) : code;
+}
+
+int main(int argc, char **argv)
+{
+    struct opts o;
+
+    memset(&o, 0, sizeof(o));
+    tool_init("ecs-roll");
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    parse_args(argc, argv, &o);
+    return tool_finish(run(&o));
 }

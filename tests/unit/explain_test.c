@@ -28,10 +28,12 @@ static void check_task(const char *json, enum sk_explain_kind kind, int failure,
                        const char *subject, const char *container)
 {
     jv task = parse(json);
+    struct sk_ecs_task t;
     struct sk_explain e;
 
+    sk_ecs_task_parse(task, &t);
     sk_explain_init(&e);
-    sk_explain_task(task, &e);
+    sk_explain_task(&t, &e);
     if (e.kind != kind)
         H_FAIL("kind %s, want %s (reason: %s)", sk_explain_kind_name(e.kind), sk_explain_kind_name(kind), e.reason);
     ASSERT(e.failure == failure);
@@ -44,6 +46,7 @@ static void check_task(const char *json, enum sk_explain_kind kind, int failure,
     ASSERT(e.failure == 0 || e.kind == SK_EXPLAIN_UNKNOWN || e.hint != NULL);
     sk_explain_release(&e);
     ASSERT(e.reason == NULL && e.kind == SK_EXPLAIN_NONE);
+    sk_ecs_task_release(&t);
     jv_free(task);
 }
 
@@ -257,8 +260,9 @@ TEST(elb_health_exit_oom_and_others)
 TEST(service_events)
 {
     /* Newest first, as DescribeServices gives them; duplicates and older events left out. */
-    jv events = parse(
-        "[{\"id\":\"5\",\"createdAt\":1700000050,\"message\":\"(service web) was unable to place a task. Reason: "
+    jv doc = parse(
+        "{\"events\":[{\"id\":\"5\",\"createdAt\":1700000050,\"message\":\"(service web) was unable to place a task. "
+        "Reason: "
         "Capacity is unavailable at this time. Please try again later or in a different availability zone.\"},"
         "{\"id\":\"4\",\"createdAt\":1700000040,\"message\":\"(service web) has started 1 tasks: (task abc).\"},"
         "{\"id\":\"3\",\"createdAt\":1700000030,\"message\":\"(service web) was unable to place a task. Reason: "
@@ -268,11 +272,16 @@ TEST(service_events)
         "For more information, see the Troubleshooting section.\"},"
         "{\"id\":\"1\",\"createdAt\":1600000000,\"message\":\"service web was unable to place a task. Reason: "
         "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: "
-        "unable to retrieve secrets from ssm: service call has been retried 1 time(s): invalid ssm parameters: /a\"}]");
+        "unable to retrieve secrets from ssm: service call has been retried 1 time(s): invalid ssm parameters: "
+        "/a\"}]}");
+    struct sk_ecs_service svc;
     struct sk_explain out[4];
+    struct sk_err err;
     size_t n, i;
 
-    n = sk_explain_events(events, 1700000000, out, 4);
+    sk_err_clear(&err);
+    ASSERT(sk_ecs_service_parse(doc, &svc, &err) == 0 && svc.nevents == 5);
+    n = sk_explain_events(svc.events, svc.nevents, 1700000000, out, 4);
     ASSERT(n == 2);
     if (n == 2) {
         ASSERT(out[0].kind == SK_EXPLAIN_NO_CAPACITY);
@@ -283,14 +292,15 @@ TEST(service_events)
     }
     for (i = 0; i < n; i++)
         sk_explain_release(&out[i]);
-    n = sk_explain_events(events, 0, out, 4);
+    n = sk_explain_events(svc.events, svc.nevents, 0, out, 4);
     ASSERT(n == 3 && out[2].kind == SK_EXPLAIN_SECRET_NOT_FOUND);
     for (i = 0; i < n; i++)
         sk_explain_release(&out[i]);
-    ASSERT(sk_explain_events(events, 1700000000, out, 1) == 1);
+    ASSERT(sk_explain_events(svc.events, svc.nevents, 1700000000, out, 1) == 1);
     sk_explain_release(&out[0]);
-    ASSERT(sk_explain_events(jv_null(), 0, out, 4) == 0);
-    jv_free(events);
+    ASSERT(sk_explain_events(NULL, 0, 0, out, 4) == 0);
+    sk_ecs_service_release(&svc);
+    jv_free(doc);
 }
 
 TEST(hostile_text_kept_whole)
