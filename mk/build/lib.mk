@@ -15,6 +15,7 @@ LIB_OBJS += lib/image.o
 LIB_OBJS += lib/json.o
 LIB_OBJS += lib/jsonw.o
 LIB_OBJS += lib/mem.o
+LIB_OBJS += lib/pace.o
 LIB_OBJS += lib/rds.o
 LIB_OBJS += lib/redact.o
 LIB_OBJS += lib/registry.o
