@@ -33,6 +33,7 @@
 #include "json.h"
 #include "jsonw.h"
 #include "mem.h"
+#include "pace.h"
 #include "registry.h"
 #include "tool.h"
 
@@ -569,12 +570,20 @@ static void trace_stderr(void *ctx, const char *line)
     pthread_mutex_unlock(&out_lock);
 }
 
-/* SK_POLL_SCALE (0 < x <= 10, as ecs-roll's) scales our own waits; tests make them short. */
+/* SK_POLL_SCALE (lib/pace.h: 0.001 to 1, as every tool's) scales our own waits; tests make them
+ * short. run() checks it before anything else, so a bad one stops the push before it starts. */
+static int check_wait_scale(struct sk_err *err)
+{
+    double v;
+
+    return sk_scale_env("SK_POLL_SCALE", &v, err);
+}
+
 static double wait_scale(void)
 {
-    const char *s = getenv("SK_POLL_SCALE");
-    double v = s ? strtod(s, NULL) : 1.0;
-    return v > 0 && v <= 10 ? v : 1.0;
+    double v;
+
+    return sk_scale_env("SK_POLL_SCALE", &v, NULL) == 0 ? v : 1.0;
 }
 
 /* How long to wait before the attempt after `attempt` (1-based): the registry's Retry-After as it
@@ -1072,6 +1081,8 @@ static int run(struct opts *o, struct sk_err *err)
     memset(&reg, 0, sizeof(reg));
     memset(&lc, 0, sizeof(lc));
 
+    if (check_wait_scale(err) < 0)
+        goto out;
     if (sk_getenv(stall_env) && tool_parse_duration(sk_getenv(stall_env), &timeout_s) < 0) {
         sk_errf(err, SK_E_USAGE, "%s must be a duration (30s, 2m), not '%s'", stall_env, sk_getenv(stall_env));
         goto out;

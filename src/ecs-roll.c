@@ -24,6 +24,7 @@
 #include "explain.h"
 #include "json.h"
 #include "mem.h"
+#include "pace.h"
 #include "text.h"
 #include "tool.h"
 #include "yamljv.h"
@@ -188,11 +189,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
 /* ---- small helpers --------------------------------------------------------------------------- */
 
+/* SK_POLL_SCALE (lib/pace.h: 0.001 to 1): main checks it before anything else, so here it is valid. */
 static double poll_scale(void)
 {
-    const char *s = getenv("SK_POLL_SCALE");
-    double v = s ? strtod(s, NULL) : 1.0;
-    return v > 0 && v <= 10 ? v : 1.0;
+    double v;
+
+    return sk_scale_env("SK_POLL_SCALE", &v, NULL) == 0 ? v : 1.0;
 }
 
 /* "arn:aws:ecs:...:task-definition/family:12" -> "family:12" (borrowed). */
@@ -1682,7 +1684,7 @@ int main(int argc, char **argv)
     tool_init("ecs-roll");
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     parse_args(argc, argv, &o);
-    if (tool_client_init(&c, &o.c, &err) == 0) {
+    if (sk_scale_env("SK_POLL_SCALE", &(double){ 1 }, &err) == 0 && tool_client_init(&c, &o.c, &err) == 0) {
         switch (o.mode) {
         case MODE_DEPLOY: rc = deploy(&o, &c, &code, &err); break;
         case MODE_STATUS: rc = status(&o, &c, &err); break;
