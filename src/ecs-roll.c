@@ -972,9 +972,10 @@ out:
 static int wait_deployment(struct watch *w, const char *dep_id, const char *td_arn, const char *prev_td,
                            double deadline, int healthy, struct outcome *oc, struct sk_err *err)
 {
-    double interval = 2.0 * poll_scale(), backoff = 1.0; /* exits within ~2.4 s of completion */
+    struct sk_pace pace;
     int failed = 0;
 
+    sk_pace_start(&pace, 1.6, 2.4, poll_scale(), 0); /* 2 s +-20%: exits within ~2.4 s of completion */
     stall_reset(w);
     for (;;) {
         jv svc;
@@ -985,11 +986,11 @@ static int wait_deployment(struct watch *w, const char *dep_id, const char *td_a
              * anything else at once. */
             if (err->retryable == SK_RETRY_NO || (err->retryable != SK_RETRY_THROTTLE && ++failed >= WAIT_MAX_FAILED))
                 return -1;
-            backoff = backoff < 8 ? backoff * 2 : backoff;
+            sk_pace_failed(&pace);
         } else {
             enum verdict v;
             failed = 0;
-            backoff = 1.0;
+            sk_pace_ok(&pace);
             print_events(w, svc, 0);
             print_table_if_changed(w, svc);
             v = judge(svc, dep_id, td_arn, prev_td, oc);
@@ -1015,8 +1016,7 @@ static int wait_deployment(struct watch *w, const char *dep_id, const char *td_a
             oc->v = V_TIMEOUT;
             return 0;
         }
-        /* A few seconds, with jitter so many deploys do not poll in step. */
-        tool_sleep_s(interval * backoff * (0.8 + 0.4 * ((double)rand() / RAND_MAX)));
+        sk_pace_wait(&pace); /* a few seconds, with jitter so many deploys do not poll in step */
     }
 }
 
@@ -1682,7 +1682,6 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof(o));
     sk_err_clear(&err);
     tool_init("ecs-roll");
-    srand((unsigned)time(NULL) ^ (unsigned)getpid());
     parse_args(argc, argv, &o);
     if (sk_scale_env("SK_POLL_SCALE", &(double){ 1 }, &err) == 0 && tool_client_init(&c, &o.c, &err) == 0) {
         switch (o.mode) {
