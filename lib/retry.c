@@ -2,6 +2,7 @@
  * The SDKs' standard retry mode (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html)
  * and the one loop that applies it.
  */
+#include "pace.h"
 #include "retry.h"
 
 #include <errno.h>
@@ -76,7 +77,7 @@ static int parse_positive(const char *s, int *out)
 
 int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_err *err)
 {
-    const char *mode = sk_getenv("AWS_RETRY_MODE"), *max = sk_getenv("AWS_MAX_ATTEMPTS"), *scale;
+    const char *mode = sk_getenv("AWS_RETRY_MODE"), *max = sk_getenv("AWS_MAX_ATTEMPTS");
 
     memset(r, 0, sizeof(*r));
     r->max_attempts = 3;
@@ -92,15 +93,7 @@ int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_er
         return sk_errf(err, SK_E_CONFIG, "invalid retry mode '%s': use standard, adaptive or legacy", mode);
     if (max && parse_positive(max, &r->max_attempts) < 0)
         return sk_errf(err, SK_E_CONFIG, "invalid max attempts '%s': use a whole number from 1 to 100", max);
-    r->scale = 1.0;
-    if ((scale = sk_getenv("SK_RETRY_SCALE")) != NULL) {
-        char *end;
-        errno = 0;
-        r->scale = strtod(scale, &end);
-        if (errno || end == scale || *end || !(r->scale >= 0.001 && r->scale <= 1))
-            return sk_errf(err, SK_E_CONFIG, "invalid SK_RETRY_SCALE '%s': use a number from 0.001 to 1", scale);
-    }
-    return 0;
+    return sk_scale_env("SK_RETRY_SCALE", &r->scale, err);
 }
 
 /* xorshift64*: jitter only, not security. */

@@ -22,6 +22,7 @@
 #include "json.h"
 #include "logs.h"
 #include "mem.h"
+#include "pace.h"
 #include "text.h"
 #include "tool.h"
 
@@ -188,11 +189,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 }
 /* ---- small helpers --------------------------------------------------------------------------- */
 
+/* SK_POLL_SCALE (lib/pace.h: 0.001 to 1): run() checks it before anything else, so here it is valid. */
 static double poll_scale(void)
 {
-    const char *s = getenv("SK_POLL_SCALE");
-    double v = s ? strtod(s, NULL) : 1.0;
-    return v > 0 && v <= 10 ? v : 1.0;
+    double v;
+
+    return sk_scale_env("SK_POLL_SCALE", &v, NULL) == 0 ? v : 1.0;
 }
 
 /* A readable diff: line by line over the pretty JSON of both (they share most lines). */
@@ -964,7 +966,7 @@ static int run(const struct opts *o)
     int code = -1;
 
     sk_err_clear(&err);
-    if (tool_client_init(&c, &o->c, &err) == 0) {
+    if (sk_scale_env("SK_POLL_SCALE", &(double){ 1 }, &err) == 0 && tool_client_init(&c, &o->c, &err) == 0) {
         switch (o->mode) {
         case MODE_DEPLOY: code = deploy(o, &c, &err); break;
         case MODE_STATUS: code = status(o, &c, &err); break;

@@ -248,7 +248,7 @@ static int load_file(const char *file, struct spec **out, size_t *nout, struct s
 
     *out = NULL;
     *nout = 0;
-    if (tool_read_input(file, &text, (size_t)1 << 20, err) < 0)
+    if (tool_read_input(file, &text, SK_YAML_MAX, err) < 0)
         return -1;
     if (sk_yaml_to_jv(text.p, text.len, file, &doc, err) < 0)
         goto out;

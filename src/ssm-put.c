@@ -7,14 +7,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include <yaml.h>
-
 #include "api.h"
 #include "client.h"
 #include "json.h"
 #include "jsonw.h"
 #include "mem.h"
 #include "tool.h"
+#include "yamljv.h"
 
 static const char usage_text[] =
     "usage: ssm-put [--type String|StringList|SecureString] [--key-id ID] [--description TEXT]\n"
@@ -251,43 +250,43 @@ static int check_param(const struct param *p, struct sk_err *err)
 
 /* ---- YAML ---------------------------------------------------------------------------------- */
 
-static const char *scalar(yaml_node_t *n)
-{
-    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static int load_yaml_entry(yaml_document_t *doc, yaml_node_t *key, yaml_node_t *val, const char *file, struct param *p,
+/* One entry of the file: NAME (at line) with val, a string (the value) or a map of settings. val is
+ * borrowed and every string of it is a scalar as written (SK_YAML_STRINGS). */
+static int load_yaml_entry(const char *name, jv val, const char *file, unsigned long line, struct param *p,
                            struct sk_err *err)
 {
     struct sk_buf origin = SK_BUF_INIT;
     const char *value = NULL, *value_file = NULL, *value_env = NULL;
     size_t value_len = 0;
-    int sources = 0, rc = -1;
-    yaml_node_pair_t *pair;
+    int sources = 0, rc = 0, i, n;
+    jv keys;
 
-    sk_buf_addf(&origin, "%s:%lu", file, (unsigned long)key->start_mark.line + 1);
+    sk_buf_addf(&origin, "%s:%lu", file, line);
     p->origin = sk_buf_detach(&origin, NULL);
     sk_buf_init_secret(&p->value);
-    if (!scalar(key) || !*scalar(key))
+    if (!*name)
         return sk_errf(err, SK_E_USAGE, "%s: parameter names must be strings", p->origin);
-    p->name = xstrdup(scalar(key));
-    if (val->type == YAML_SCALAR_NODE) {
+    p->name = xstrdup(name);
+    if (jv_get_kind(val) == JV_KIND_STRING) {
         /* By length: a YAML "\0" escape must not silently cut the value (check_param refuses NUL). */
-        sk_buf_add(&p->value, val->data.scalar.value, val->data.scalar.length);
+        sk_buf_add(&p->value, jv_string_value(val), (size_t)jv_string_length_bytes(jv_copy(val)));
         p->literal = 1;
         return check_param(p, err);
     }
-    if (val->type != YAML_MAPPING_NODE)
+    if (jv_get_kind(val) != JV_KIND_OBJECT)
         return sk_errf(err, SK_E_USAGE, "%s: '%s' must be a value or a map", p->origin, p->name);
-    for (pair = val->data.mapping.pairs.start; pair < val->data.mapping.pairs.top; pair++) {
-        const char *k = scalar(yaml_document_get_node(doc, pair->key));
-        yaml_node_t *vn = yaml_document_get_node(doc, pair->value);
-        const char *v = scalar(vn);
-        if (!k || !v)
-            return sk_errf(err, SK_E_USAGE, "%s: '%s': every setting must be 'key: value'", p->origin, p->name);
-        if (strcmp(k, "value") == 0) {
+    keys = jv_keys_unsorted(jv_copy(val)); /* the file's order */
+    n = jv_array_length(jv_copy(keys));
+    for (i = 0; i < n && rc == 0; i++) {
+        jv kj = jv_array_get(jv_copy(keys), i), vj = jv_object_get(jv_copy(val), jv_copy(kj));
+        const char *k = jv_string_value(kj);
+        /* Borrowed: val and keys hold their own references. */
+        const char *v = jv_get_kind(vj) == JV_KIND_STRING ? jv_string_value(vj) : NULL;
+        if (!v) {
+            rc = sk_errf(err, SK_E_USAGE, "%s: '%s': every setting must be 'key: value'", p->origin, p->name);
+        } else if (strcmp(k, "value") == 0) {
             value = v;
-            value_len = vn->data.scalar.length;
+            value_len = (size_t)jv_string_length_bytes(jv_copy(vj));
             sources++;
         } else if (strcmp(k, "value_file") == 0) {
             value_file = v;
@@ -296,11 +295,13 @@ static int load_yaml_entry(yaml_document_t *doc, yaml_node_t *key, yaml_node_t *
             value_env = v;
             sources++;
         } else if (strcmp(k, "type") == 0) {
-            if (!valid_type(v))
-                return sk_errf(err, SK_E_USAGE, "%s: '%s': type must be String, StringList or SecureString, not '%s'",
-                               p->origin, p->name, v);
-            free(p->type);
-            p->type = xstrdup(v);
+            if (!valid_type(v)) {
+                rc = sk_errf(err, SK_E_USAGE, "%s: '%s': type must be String, StringList or SecureString, not '%s'",
+                             p->origin, p->name, v);
+            } else {
+                free(p->type);
+                p->type = xstrdup(v);
+            }
         } else if (strcmp(k, "description") == 0) {
             free(p->description);
             p->description = xstrdup(v);
@@ -308,18 +309,25 @@ static int load_yaml_entry(yaml_document_t *doc, yaml_node_t *key, yaml_node_t *
             free(p->key_id);
             p->key_id = xstrdup(v);
         } else if (strcmp(k, "tier") == 0) {
-            if (!valid_tier(v))
-                return sk_errf(err, SK_E_USAGE, "%s: '%s': tier must be Standard, Advanced or Intelligent-Tiering",
-                               p->origin, p->name);
-            free(p->tier);
-            p->tier = xstrdup(v);
+            if (!valid_tier(v)) {
+                rc = sk_errf(err, SK_E_USAGE, "%s: '%s': tier must be Standard, Advanced or Intelligent-Tiering",
+                             p->origin, p->name);
+            } else {
+                free(p->tier);
+                p->tier = xstrdup(v);
+            }
         } else {
-            return sk_errf(err, SK_E_USAGE,
-                           "%s: '%s': unknown setting '%s' (use value, value_file, value_env, type, description, "
-                           "key_id, tier)",
-                           p->origin, p->name, k);
+            rc = sk_errf(err, SK_E_USAGE,
+                         "%s: '%s': unknown setting '%s' (use value, value_file, value_env, type, description, "
+                         "key_id, tier)",
+                         p->origin, p->name, k);
         }
+        jv_free(vj);
+        jv_free(kj);
     }
+    jv_free(keys);
+    if (rc < 0)
+        return -1;
     if (sources != 1)
         return sk_errf(err, SK_E_USAGE, "%s: '%s' needs exactly one of value, value_file, value_env", p->origin,
                        p->name);
@@ -341,81 +349,48 @@ static int load_yaml_entry(yaml_document_t *doc, yaml_node_t *key, yaml_node_t *
                            value_env);
         sk_buf_adds(&p->value, e);
     }
-    rc = check_param(p, err);
-    return rc;
+    return check_param(p, err);
 }
 
+/* The parameters of a YAML file (lib/yamljv.c: at most 1 MiB, no aliases, no key twice, one
+ * document), every entry read and checked before anything is written. */
 static int load_yaml(const char *file, struct param **out, size_t *nout, struct sk_err *err)
 {
     struct sk_buf text = SK_BUF_INIT;
-    yaml_parser_t parser;
-    yaml_document_t doc;
-    yaml_node_t *root;
-    yaml_node_pair_t *pair;
+    jv doc = jv_invalid(), lines = jv_invalid(), map = jv_invalid(), map_lines = jv_invalid(), keys = jv_invalid();
     struct param *ps = NULL;
-    size_t n = 0, i, j;
-    int have_doc = 0, rc = -1;
+    size_t n = 0, i;
+    int rc = -1;
 
-    if (tool_read_input(file, &text, (size_t)4 << 20, err) < 0)
-        return -1;
-    yaml_parser_initialize(&parser);
-    yaml_parser_set_input_string(&parser, (const unsigned char *)text.p, text.len);
-    if (!yaml_parser_load(&parser, &doc)) {
-        sk_errf(err, SK_E_USAGE, "%s:%lu: invalid YAML: %s", file, (unsigned long)parser.problem_mark.line + 1,
-                parser.problem ? parser.problem : "parse error");
+    *out = NULL;
+    *nout = 0;
+    if (tool_read_input(file, &text, SK_YAML_MAX, err) < 0)
         goto out;
-    }
-    have_doc = 1;
-    {
-        /* One document only: parameters in a second one ("---") would be silently ignored. */
-        yaml_document_t next;
-        if (!yaml_parser_load(&parser, &next)) {
-            sk_errf(err, SK_E_USAGE, "%s:%lu: invalid YAML: %s", file, (unsigned long)parser.problem_mark.line + 1,
-                    parser.problem ? parser.problem : "parse error");
-            goto out;
-        }
-        if (yaml_document_get_root_node(&next)) {
-            yaml_document_delete(&next);
-            sk_errf(err, SK_E_USAGE, "%s: more than one YAML document: put every parameter in one map", file);
-            goto out;
-        }
-        yaml_document_delete(&next);
-    }
-    root = yaml_document_get_root_node(&doc);
-    if (!root || root->type != YAML_MAPPING_NODE) {
+    if (sk_yaml_parse(text.p, text.len, file, SK_YAML_STRINGS, &doc, &lines, err) < 0)
+        goto out;
+    if (jv_get_kind(doc) != JV_KIND_OBJECT) {
         sk_errf(err, SK_E_USAGE, "%s: expected a map of parameter names", file);
         goto out;
     }
     /* A whole configuration file (config-aws): parameters: {...} and secrets: {...} sections; the
      * secrets are secret-put's. Otherwise the file is the map of parameters itself. */
-    {
-        yaml_node_t *params = NULL;
-        int sections = 0;
-        for (pair = root->data.mapping.pairs.start; pair < root->data.mapping.pairs.top; pair++) {
-            const char *k = scalar(yaml_document_get_node(&doc, pair->key));
-            if (k && (strcmp(k, "parameters") == 0 || strcmp(k, "secrets") == 0)) {
-                sections++;
-                if (strcmp(k, "parameters") == 0)
-                    params = yaml_document_get_node(&doc, pair->value);
-            }
+    if (jv_object_has(jv_copy(doc), jv_string("parameters")) || jv_object_has(jv_copy(doc), jv_string("secrets"))) {
+        map = sk_json_get(doc, "parameters");
+        map_lines = sk_yaml_value_lines(lines, "parameters");
+        if (!jv_is_valid(map) || (jv_get_kind(map) == JV_KIND_STRING && !*jv_string_value(map))) {
+            rc = 0; /* no parameters: or "parameters:" with nothing under it */
+            goto out;
         }
-        if (sections) {
-            if (params && params->type == YAML_SCALAR_NODE && !*scalar(params))
-                params = NULL; /* "parameters:" with nothing under it */
-            if (params && params->type != YAML_MAPPING_NODE) {
-                sk_errf(err, SK_E_USAGE, "%s: parameters must be a map of parameter names", file);
-                goto out;
-            }
-            if (!params) {
-                *out = NULL;
-                *nout = 0;
-                rc = 0;
-                goto out;
-            }
-            root = params;
+        if (jv_get_kind(map) != JV_KIND_OBJECT) {
+            sk_errf(err, SK_E_USAGE, "%s: parameters must be a map of parameter names", file);
+            goto out;
         }
+    } else {
+        map = jv_copy(doc);
+        map_lines = jv_copy(lines);
     }
-    n = (size_t)(root->data.mapping.pairs.top - root->data.mapping.pairs.start);
+    keys = jv_keys_unsorted(jv_copy(map)); /* the file's order */
+    n = (size_t)jv_array_length(jv_copy(keys));
     if (n == 0) {
         sk_errf(err, SK_E_USAGE, "%s: no parameters", file);
         goto out;
@@ -423,15 +398,14 @@ static int load_yaml(const char *file, struct param **out, size_t *nout, struct 
     ps = xcalloc(n, sizeof(*ps));
     for (i = 0; i < n; i++)
         sk_buf_init_secret(&ps[i].value);
-    for (i = 0, pair = root->data.mapping.pairs.start; pair < root->data.mapping.pairs.top; pair++, i++) {
-        if (load_yaml_entry(&doc, yaml_document_get_node(&doc, pair->key), yaml_document_get_node(&doc, pair->value),
-                            file, &ps[i], err) < 0)
+    for (i = 0; i < n; i++) {
+        jv k = jv_array_get(jv_copy(keys), (int)i), v = jv_object_get(jv_copy(map), jv_copy(k));
+        int bad = load_yaml_entry(jv_string_value(k), v, file, sk_yaml_key_line(map_lines, jv_string_value(k)), &ps[i],
+                                  err) < 0;
+        jv_free(v);
+        jv_free(k);
+        if (bad)
             goto out;
-        for (j = 0; j < i; j++)
-            if (strcmp(ps[j].name, ps[i].name) == 0) {
-                sk_errf(err, SK_E_USAGE, "%s: '%s' appears twice", ps[i].origin, ps[i].name);
-                goto out;
-            }
     }
     *out = ps;
     *nout = n;
@@ -443,9 +417,13 @@ out:
             param_release(&ps[i]);
         free(ps);
     }
-    if (have_doc)
-        yaml_document_delete(&doc);
-    yaml_parser_delete(&parser);
+    jv_free(keys);
+    jv_free(map);
+    jv_free(map_lines);
+    if (jv_is_valid(doc))
+        sk_json_wipe_strings(doc); /* the values written out in the file */
+    jv_free(doc);
+    jv_free(lines);
     sk_wipe(text.p, text.len);
     sk_buf_release(&text);
     return rc;

@@ -8,11 +8,8 @@
  * waiting"; unhealthy fails fast once the grace period is over. Unlike the botocore TargetInService waiter,
  * InvalidTarget is an error, not a retry, and old tasks draining out of an ECS service's target group do not block.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "client.h"
 #include "config.h"
@@ -20,6 +17,7 @@
 #include "elbv2.h"
 #include "json.h"
 #include "mem.h"
+#include "pace.h"
 #include "tool.h"
 
 static const char usage_text[] =
@@ -44,9 +42,9 @@ static const char help_text[] =
 
 #define DEFAULT_TIMEOUT 600
 #define MAX_TARGETS 100
-#define POLL_MS 3000 /* each poll waits 2.5 to 4 s (times SK_POLL_SCALE) */
-
-static const char poll_scale_env[] = "SK_POLL_SCALE";
+/* Each poll waits 2.5 to 4 s (times SK_POLL_SCALE). */
+#define POLL_MIN_S 2.5
+#define POLL_MAX_S 4.0
 
 enum { OPT_GRACE = OPT_TOOL_BASE, OPT_NAME, OPT_SERVICE, OPT_TARGET, OPT_TIMEOUT, OPT_WAIT };
 
@@ -63,7 +61,6 @@ struct opts {
     int wait;
     long timeout, grace; /* seconds */
     int have_timeout, have_grace;
-    double poll_scale;
 };
 
 static void opts_release(struct opts *o)
@@ -116,20 +113,6 @@ static int parse_duration0(const char *s, long *seconds)
         return 0;
     }
     return tool_parse_duration(s, seconds);
-}
-
-static void parse_poll_scale(struct opts *o)
-{
-    const char *s = sk_getenv(poll_scale_env);
-    char *end;
-
-    o->poll_scale = 1;
-    if (!s)
-        return;
-    errno = 0;
-    o->poll_scale = strtod(s, &end);
-    if (errno || end == s || *end || !(o->poll_scale > 0 && o->poll_scale <= 100))
-        tool_usage("%s must be a number above 0 and at most 100, not '%s'", poll_scale_env, s);
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -198,7 +181,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
     }
     if ((o->have_timeout || o->have_grace) && !o->wait)
         tool_usage("--timeout and --grace apply only with --wait");
-    parse_poll_scale(o);
 }
 
 /* ---- one look at the targets -------------------------------------------------------------- */
@@ -661,16 +643,6 @@ static jv with_verdict(jv result, enum verdict v)
 
 /* ---- waiting ------------------------------------------------------------------------------- */
 
-/* The next poll's delay in seconds: POLL_MS -500/+1000 ms of jitter, times SK_POLL_SCALE. */
-static double poll_delay(const struct opts *o, unsigned long *seed)
-{
-    long ms;
-
-    *seed = *seed * 6364136223846793005UL + 1442695040888963407UL;
-    ms = POLL_MS - 500 + (long)((*seed >> 33) % 1501);
-    return (double)ms / 1000.0 * o->poll_scale;
-}
-
 /* Print "ID:PORT old -> new" on stderr for every judged target whose state changed since the last
  * look (seen maps "arn ID:PORT" to the last state; updated). */
 static void note_changes(const struct opts *o, jv result, jv *seen)
@@ -747,13 +719,13 @@ static int run(const struct opts *o, struct sk_err *err)
     struct sk_buf why = SK_BUF_INIT, general = SK_BUF_INIT, last_general = SK_BUF_INIT;
     jv seen = jv_object(), result = jv_invalid();
     char *arn = NULL, dur[32];
-    double start, elapsed, delay;
-    unsigned long seed;
+    double scale;
+    struct sk_pace pace;
     enum verdict v = V_WAITING;
     struct look lk;
     int have_client = 0, timed_out = 0, failed = 0, rc = -1;
 
-    if (tool_client_init(&c, &o->c, err) < 0)
+    if (sk_scale_env("SK_POLL_SCALE", &scale, err) < 0 || tool_client_init(&c, &o->c, err) < 0)
         goto out;
     have_client = 1;
     if (o->name) {
@@ -771,23 +743,18 @@ static int run(const struct opts *o, struct sk_err *err)
     } else if (o->arn) {
         arn = xstrdup(o->arn);
     }
-    start = tool_now_s();
-    seed = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16);
+    sk_pace_start(&pace, POLL_MIN_S, POLL_MAX_S, scale, o->wait ? (double)o->timeout : 0);
     for (;;) {
         if (look(&c, o, arn, &result, &lk, err) < 0) {
             /* --wait: a look that failed after its retries is repeated, throttling until the
              * deadline, other transient failures (5xx, resets, timeouts) up to WAIT_MAX_FAILED
              * looks in a row; anything else ends the wait. */
-            elapsed = tool_now_s() - start;
-            if (!o->wait || err->retryable == SK_RETRY_NO || elapsed >= (double)o->timeout ||
+            if (!o->wait || err->retryable == SK_RETRY_NO || sk_pace_expired(&pace) ||
                 (err->retryable != SK_RETRY_THROTTLE && ++failed >= WAIT_MAX_FAILED))
                 goto out;
             tool_note(&o->c, "waiting: %s; looking again", err->msg);
             sk_err_clear(err);
-            delay = poll_delay(o, &seed);
-            if (elapsed + delay > (double)o->timeout)
-                delay = (double)o->timeout - elapsed;
-            tool_sleep_s(delay);
+            sk_pace_wait(&pace); /* at most until the deadline */
             continue;
         }
         failed = 0;
@@ -806,21 +773,17 @@ static int run(const struct opts *o, struct sk_err *err)
             tool_note(&o->c, "waiting: %s", general.p);
         sk_buf_reset(&last_general);
         sk_buf_add(&last_general, general.p, general.len);
-        elapsed = tool_now_s() - start;
         if (v == V_HEALTHY || lk.service_why[0])
             break;
-        if (v == V_UNHEALTHY && elapsed >= (double)o->grace)
+        if (v == V_UNHEALTHY && sk_pace_elapsed(&pace) >= (double)o->grace)
             break;
-        if (elapsed >= (double)o->timeout) {
+        if (sk_pace_expired(&pace)) {
             timed_out = 1;
             break;
         }
-        delay = poll_delay(o, &seed);
-        if (elapsed + delay > (double)o->timeout)
-            delay = (double)o->timeout - elapsed; /* one last look at the deadline */
         jv_free(result);
         result = jv_invalid();
-        tool_sleep_s(delay);
+        sk_pace_wait(&pace); /* the last one ends at the deadline: one last look then */
     }
     rc = tool_emit(&o->c, with_verdict(result, v), print_text, err);
     result = jv_invalid();

@@ -28,6 +28,7 @@ LIB_OBJS += lib/json.o
 LIB_OBJS += lib/jsonw.o
 LIB_OBJS += lib/logs.o
 LIB_OBJS += lib/mem.o
+LIB_OBJS += lib/pace.o
 LIB_OBJS += lib/proc.o
 LIB_OBJS += lib/rds.o
 LIB_OBJS += lib/redact.o

@@ -393,6 +393,21 @@ yaml_refused() {
   value_env: SK_BATS_SECRET"
 }
 
+@test "--from-file: YAML aliases and a name twice are refused (lib/yamljv's rules), nothing written" {
+    yaml_refused "$N/c: &v x
+$N/d: *v"
+    assert_error_line ssm-put "bad.yaml:5: YAML aliases"
+    yaml_refused "$N/a: again"
+    assert_error_line ssm-put "bad.yaml:4: '$N/a' appears twice"
+}
+
+@test "--from-file: values are taken as written" {
+    printf '%s: 0123\n%s: true\n' "$N/n" "$N/b" >"$BATS_TEST_TMPDIR/p.yaml"
+    run -0 --separate-stderr ssm-put --from-file "$BATS_TEST_TMPDIR/p.yaml"
+    assert_equal "$(ref_get "$N/n")" "0123	String"
+    assert_equal "$(ref_get "$N/b")" "true	String"
+}
+
 @test "--from-file: an unreadable YAML file exits 2" {
     run -2 --separate-stderr ssm-put --from-file "$BATS_TEST_TMPDIR/none.yaml"
     assert_error_line ssm-put

@@ -95,7 +95,7 @@ sim_service() {
     assert_output ""
 }
 
-@test "tg-health: bad --target, --service, durations and SK_POLL_SCALE are usage errors" {
+@test "tg-health: bad --target, --service and durations are usage errors" {
     local arn=arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/x/0123456789abcdef
     run -2 --separate-stderr tg-health --target 10.0.0.1:0 "$arn"
     assert_error_line tg-health "port must be 1 to 65535"
@@ -111,8 +111,6 @@ sim_service() {
     assert_error_line tg-health "--timeout"
     run -2 --separate-stderr tg-health --wait --grace -1 "$arn"
     assert_error_line tg-health "--grace"
-    SK_POLL_SCALE=fast run -2 --separate-stderr tg-health "$arn"
-    assert_error_line tg-health "SK_POLL_SCALE"
 }
 
 # ---- one look (moto) ------------------------------------------------------------------------
