@@ -32,6 +32,7 @@
 #include "ecr.h"
 #include "image.h"
 #include "json.h"
+#include "layer_cache.h"
 #include "jsonw.h"
 #include "mem.h"
 #include "ref.h"

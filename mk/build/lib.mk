@@ -26,6 +26,7 @@ LIB_OBJS += lib/image_docker.o
 LIB_OBJS += lib/image_oci.o
 LIB_OBJS += lib/json.o
 LIB_OBJS += lib/jsonw.o
+LIB_OBJS += lib/layer_cache.o
 LIB_OBJS += lib/logs.o
 LIB_OBJS += lib/mem.o
 LIB_OBJS += lib/pace.o

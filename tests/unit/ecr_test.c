@@ -20,6 +20,7 @@
 #include "ecr.h"
 #include "fake_aws.h"
 #include "harness.h"
+#include "layer_cache.h"
 #include "mem.h"
 
 static char dir[] = "/tmp/sk-ecr-test-XXXXXX";
