@@ -37,7 +37,7 @@ bench:
 	@$(MAKE) --no-print-directory tools
 	@tests/bench/run
 
-FMT_FILES = $(wildcard lib/*.[ch] src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/hygiene/*.c tests/bench/*.c examples/model-server/*.c)
+FMT_FILES = $(wildcard lib/*/*.[ch] src/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/hygiene/*.c tests/bench/*.c examples/model-server/*.c)
 
 fmt:
 	clang-format -i $(FMT_FILES)
@@ -46,6 +46,6 @@ fmt-check:
 	@clang-format --dry-run --Werror $(FMT_FILES)
 
 clean:
-	$(RM) lib/*.o lib/*.d lib/*.a src/*.o src/*.d tests/unit/*.o tests/unit/*.d .build-flags
+	$(RM) lib/*/*.o lib/*/*.d lib/*.a src/*.o src/*.d tests/unit/*.o tests/unit/*.d .build-flags
 	$(RM) $(TOOLS:%=bin/%) $(UNIT_BINS) $(FUZZ_BINS) $(REPLAY_BINS) $(BENCH_BINS)
 	$(RM) -r build

@@ -9,12 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "client.h"
-#include "mem.h"
-#include "sigv4.h"
+#include "aws/api.h"
+#include "aws/client.h"
+#include "core/mem.h"
+#include "aws/sigv4.h"
 #include "tool.h"
-#include "uri.h"
+#include "core/uri.h"
 
 static const char usage_text[] =
     "usage: aws-sign [-X METHOD] [-H 'Name: value']... [-d DATA | -d @FILE | -d @-] [--service NAME]\n"
@@ -220,7 +220,7 @@ static int to_stdout(void *ctx, const void *p, size_t n)
 }
 
 /* One attempt. *asked: the delay an error response asked for (Retry-After), in ms; *skew: 1 when
- * the error is one a wrong clock causes and the server's Date says by how much (*skew_s, lib/api.h
+ * the error is one a wrong clock causes and the server's Date says by how much (*skew_s, lib/aws/api.h
  * "clock skew"; never with --date, which fixes the signing time). */
 static int send_once(const struct opts *o, struct sk_client *c, const struct sk_url *u, const char *host,
                      const struct sk_sigv4_result *sig, const struct sk_buf *body, struct out *ob, long *asked,
@@ -313,7 +313,7 @@ static enum sk_attempt send_attempt(void *ctx, int n, long *asked, struct sk_err
         return SK_ATTEMPT_FINAL;
     }
     /* Our clock is off: sign again at the server's time, once, at once, as the SDKs and the other
-     * tools do (lib/api.c); not one of the standard mode's attempts. */
+     * tools do (lib/aws/api.c); not one of the standard mode's attempts. */
     if (s->skewed && !s->skew_retried) {
         s->skew_retried = 1;
         c->t.skew_s = s->skew;
@@ -336,7 +336,7 @@ static void send_waiting(void *ctx, int n, int max, long delay, const struct sk_
 }
 
 /*
- * Send with the SDKs' standard-mode retries (lib/retry.h: AWS_MAX_ATTEMPTS, backoff, quota,
+ * Send with the SDKs' standard-mode retries (lib/aws/retry.h: AWS_MAX_ATTEMPTS, backoff, quota,
  * Retry-After), each attempt signed afresh (at --date when given). Like the SDKs it retries
  * whatever the method: a request that is not idempotent may then be applied twice. Nothing reaches
  * stdout before a whole 2xx body has arrived, unless it is over HOLD_MAX: then a cut-off transfer

@@ -26,18 +26,18 @@
 #include <openssl/evp.h>
 #include <libdeflate.h>
 
-#include "cache.h"
-#include "client.h"
-#include "config.h"
-#include "ecr.h"
-#include "image.h"
-#include "json.h"
-#include "layer_cache.h"
-#include "jsonw.h"
-#include "mem.h"
-#include "ref.h"
-#include "registry.h"
-#include "retry.h"
+#include "core/cache.h"
+#include "aws/client.h"
+#include "aws/config.h"
+#include "svc/ecr.h"
+#include "oci/image.h"
+#include "core/json.h"
+#include "oci/layer_cache.h"
+#include "core/jsonw.h"
+#include "core/mem.h"
+#include "oci/ref.h"
+#include "oci/registry.h"
+#include "aws/retry.h"
 #include "tool.h"
 
 static const char usage_text[] =
@@ -65,7 +65,7 @@ static const char help_text[] =
 
 #define MAX_DESTS 64
 /* Attempts per request kind, for failures that may pass (429, 5xx, resets, timeouts). The waits
- * between them are the standard retry mode's (lib/retry.h: full-jitter backoff, the retry quota, at
+ * between them are the standard retry mode's (lib/aws/retry.h: full-jitter backoff, the retry quota, at
  * least the registry's Retry-After). */
 #define PING_ATTEMPTS 3
 #define BLOB_ATTEMPTS 3
@@ -107,7 +107,7 @@ struct opts {
 
 /* ---- arguments ----------------------------------------------------------------------------- */
 
-/* DEST: a reference by tag (lib/ref.h); the tag defaults to "latest". */
+/* DEST: a reference by tag (lib/oci/ref.h); the tag defaults to "latest". */
 static void parse_dest(const char *arg, struct dest *d)
 {
     struct sk_ref ref;

@@ -3,9 +3,9 @@
  * the service, watch the deployment it started, and say plainly whether it worked and why not.
  *
  * The flow: options, calls, output. The rules are the library's: the verdict on a deployment, the
- * stall rule and why a deployment failed (lib/deploy.h, lib/explain.h), the service and its tasks
- * (lib/ecs.h), the task-definition revision to register (sk_ecs_taskdef_with_images), the log lines
- * (lib/logs.h). On failure: the stopped tasks and their last log lines, then a rollback to the
+ * stall rule and why a deployment failed (lib/svc/deploy.h, lib/svc/explain.h), the service and its tasks
+ * (lib/svc/ecs.h), the task-definition revision to register (sk_ecs_taskdef_with_images), the log lines
+ * (lib/svc/logs.h). On failure: the stopped tasks and their last log lines, then a rollback to the
  * task definition that ran before.
  */
 #include <math.h>
@@ -14,16 +14,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client.h"
-#include "config.h"
-#include "deploy.h"
-#include "ecs.h"
-#include "explain.h"
-#include "json.h"
-#include "logs.h"
-#include "mem.h"
-#include "pace.h"
-#include "text.h"
+#include "aws/client.h"
+#include "aws/config.h"
+#include "svc/deploy.h"
+#include "svc/ecs.h"
+#include "svc/explain.h"
+#include "core/json.h"
+#include "svc/logs.h"
+#include "core/mem.h"
+#include "aws/pace.h"
+#include "core/text.h"
 #include "tool.h"
 
 static const char usage_text[] =
@@ -189,7 +189,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 }
 /* ---- small helpers --------------------------------------------------------------------------- */
 
-/* SK_POLL_SCALE (lib/pace.h: 0.001 to 1): run() checks it before anything else, so here it is valid. */
+/* SK_POLL_SCALE (lib/aws/pace.h: 0.001 to 1): run() checks it before anything else, so here it is valid. */
 static double poll_scale(void)
 {
     double v;
@@ -288,7 +288,7 @@ static int load_task_def_file(const char *path, jv *td, jv *tags, struct sk_err 
     return rc;
 }
 
-/* A client for CloudWatch Logs in another region, set up as the tool's own is (lib/logs.h). */
+/* A client for CloudWatch Logs in another region, set up as the tool's own is (lib/svc/logs.h). */
 static int region_client(void *ctx, const char *region, struct sk_client *out, struct sk_err *err)
 {
     struct common_opts co = *(const struct common_opts *)ctx;
@@ -365,7 +365,7 @@ static void deployment_table(const struct sk_ecs_service *svc, struct sk_buf *ou
     for (i = 0; i < svc->ndeployments; i++) {
         const struct sk_ecs_deployment *d = &svc->deployments[i];
         struct sk_buf st = SK_BUF_INIT, td = SK_BUF_INIT, rs = SK_BUF_INIT;
-        /* ECS's words, escaped (lib/text.h) */
+        /* ECS's words, escaped (lib/core/text.h) */
         sk_text_escapes(&st, or (d->status, "?"));
         sk_text_escapes(&td, td_name(d->task_definition));
         sk_text_escapes(&rs, or (d->rollout_state, ""));
@@ -533,7 +533,7 @@ static jv why_json(const struct sk_deploy_failure *f)
 }
 
 /* Why deployment dep_id failed, as people otherwise dig it out of the console: one line per distinct
- * cause (lib/deploy.h) with what to do; then the first failed tasks with their stop code, reason,
+ * cause (lib/svc/deploy.h) with what to do; then the first failed tasks with their stop code, reason,
  * container exit codes and last log lines (logs: the new task definition's). Returns the causes as
  * the result's "why". */
 static jv explain_failure(struct watch *w, const char *dep_id, const struct sk_ecs_log_config *logs, size_t nlogs)

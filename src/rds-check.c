@@ -21,12 +21,12 @@
 
 #include <libpq-fe.h>
 
-#include "api.h"
-#include "client.h"
-#include "config.h"
-#include "json.h"
-#include "mem.h"
-#include "rds.h"
+#include "aws/api.h"
+#include "aws/client.h"
+#include "aws/config.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "svc/rds.h"
 #include "tool.h"
 
 static const char usage_text[] =
@@ -98,7 +98,7 @@ struct run {
     char *user, *secret_dbname;
     struct sk_buf password; /* secret */
     int have_creds;
-    const struct sk_secrets *secrets; /* the client's: the password among them (lib/redact.h) */
+    const struct sk_secrets *secrets; /* the client's: the password among them (lib/core/redact.h) */
     const char *ca_bundle;            /* the client's (sk_client_ca_bundle), NULL: the system's */
     /* The address TCP reached: what libpq connects to. */
     char addr[INET6_ADDRSTRLEN];

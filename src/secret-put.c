@@ -8,13 +8,13 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
-#include "api.h"
-#include "client.h"
-#include "json.h"
-#include "jsonw.h"
-#include "mem.h"
+#include "aws/api.h"
+#include "aws/client.h"
+#include "core/json.h"
+#include "core/jsonw.h"
+#include "core/mem.h"
 #include "tool.h"
-#include "yamljv.h"
+#include "core/yamljv.h"
 
 static const char usage_text[] =
     "usage: secret-put [--description TEXT] [--kms-key-id ID] [--tag KEY=VALUE]... [--skip-unchanged]\n"

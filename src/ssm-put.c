@@ -7,13 +7,13 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api.h"
-#include "client.h"
-#include "json.h"
-#include "jsonw.h"
-#include "mem.h"
+#include "aws/api.h"
+#include "aws/client.h"
+#include "core/json.h"
+#include "core/jsonw.h"
+#include "core/mem.h"
 #include "tool.h"
-#include "yamljv.h"
+#include "core/yamljv.h"
 
 static const char usage_text[] =
     "usage: ssm-put [--type String|StringList|SecureString] [--key-id ID] [--description TEXT]\n"
@@ -352,7 +352,7 @@ static int load_yaml_entry(const char *name, jv val, const char *file, unsigned 
     return check_param(p, err);
 }
 
-/* The parameters of a YAML file (lib/yamljv.c: at most 1 MiB, no aliases, no key twice, one
+/* The parameters of a YAML file (lib/core/yamljv.c: at most 1 MiB, no aliases, no key twice, one
  * document), every entry read and checked before anything is written. */
 static int load_yaml(const char *file, struct param **out, size_t *nout, struct sk_err *err)
 {

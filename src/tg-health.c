@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "client.h"
-#include "config.h"
-#include "ecs.h"
-#include "elbv2.h"
-#include "json.h"
-#include "mem.h"
-#include "pace.h"
+#include "aws/client.h"
+#include "aws/config.h"
+#include "svc/ecs.h"
+#include "svc/elbv2.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "aws/pace.h"
 #include "tool.h"
 
 static const char usage_text[] =

@@ -9,11 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "json.h"
-#include "jsonw.h"
-#include "mem.h"
-#include "text.h"
-#include "version.h"
+#include "core/json.h"
+#include "core/jsonw.h"
+#include "core/mem.h"
+#include "core/text.h"
+#include "core/version.h"
 
 const char *progname = "shipkit";
 
@@ -46,7 +46,7 @@ void tool_init(const char *name)
     } while (fd >= 0 && fd <= 2);
 }
 
-/* "prefix: " (when prefix) and fmt's expansion escaped (lib/text.h) as one line on out: every line
+/* "prefix: " (when prefix) and fmt's expansion escaped (lib/core/text.h) as one line on out: every line
  * a tool prints about what it did may quote text from outside (a server's message, a log line). */
 static void vline(FILE *out, const char *prefix, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 static void vline(FILE *out, const char *prefix, const char *fmt, va_list ap)
@@ -224,14 +224,14 @@ void tool_verbose(const struct common_opts *o, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The library hands over lines already redacted and escaped (lib/http.h). */
+/* The library hands over lines already redacted and escaped (lib/aws/http.h). */
 static void trace_to_stderr(void *ctx, const char *line)
 {
     (void)ctx;
     fprintf(stderr, "%s: debug: %s\n", progname, line);
 }
 
-/* The library moved the signing clock to the server's (lib/api.h, "clock skew"): a clock more than
+/* The library moved the signing clock to the server's (lib/aws/api.h, "clock skew"): a clock more than
  * a minute off is worth fixing, so say so, once per correction. ctx is a copy of the options the
  * client was made with (callers may pass options that do not outlive the client). */
 static struct common_opts skew_opts;
@@ -281,7 +281,7 @@ int tool_client_init(struct sk_client *c, const struct common_opts *o, struct sk
     return 0;
 }
 
-/* One result: in text mode a string escaped (lib/text.h), anything else as JSON with what jq leaves
+/* One result: in text mode a string escaped (lib/core/text.h), anything else as JSON with what jq leaves
  * raw escaped too (sk_text_json_safe): either way nothing a terminal or a CI runner acts on. */
 static void print_value(jv v, int pretty, FILE *out)
 {
@@ -298,7 +298,7 @@ static void print_value(jv v, int pretty, FILE *out)
     sk_buf_release(&b);
 }
 
-/* v (consumed) with every string value escaped (lib/text.h), for a tool's text printer: it prints
+/* v (consumed) with every string value escaped (lib/core/text.h), for a tool's text printer: it prints
  * the fields it knows as they are, so they are made safe here once. Keys are the tools' own. */
 static jv escaped(jv v)
 {

@@ -11,9 +11,9 @@
 
 #include <jv.h>
 
-#include "client.h"
-#include "buf.h"
-#include "err.h"
+#include "aws/client.h"
+#include "core/buf.h"
+#include "core/err.h"
 
 /* Exit codes, all tools. */
 enum {
@@ -96,7 +96,7 @@ int tool_outcome(const struct common_opts *o, int rc, const struct sk_err *err);
 /* Append suffix (printf-style) to err's message whole: what state a failure left matters more than
  * the end of a long AWS message, which is shortened to "..." to make room. */
 void tool_err_append(struct sk_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Print fmt's expansion as one line on out, escaped (lib/text.h): for every line that shows text
+/* Print fmt's expansion as one line on out, escaped (lib/core/text.h): for every line that shows text
  * from outside (an ECS event, a log line, a stopped reason, a server's message). Control
  * characters and escape sequences become visible escapes, a newline inside a value "\n", and a
  * line cannot start a CI workflow command ("::" at its start, "##[" anywhere). */

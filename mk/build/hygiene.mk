@@ -26,7 +26,7 @@ hygiene: tools hygiene-bins
 	@tests/hygiene/run-with-watch $(HYGIENE_BATS)
 
 $(PLAIN_DIR)/.build-flags: FORCE
-	@mkdir -p $(PLAIN_DIR)/lib $(PLAIN_DIR)/src $(PLAIN_DIR)/bin
+	@mkdir -p $(addprefix $(PLAIN_DIR)/lib/,core aws svc oci) $(PLAIN_DIR)/src $(PLAIN_DIR)/bin
 	@echo '$(PLAIN_FLAGS_NOW)' | cmp -s - $@ || echo '$(PLAIN_FLAGS_NOW)' > $@
 
 $(PLAIN_DIR)/lib/%.o: lib/%.c $(PLAIN_DIR)/.build-flags
@@ -49,5 +49,5 @@ $(HYGIENE_DIR)/freescan.so: tests/hygiene/freescan.c
 	@mkdir -p $(HYGIENE_DIR)
 	$(QUIET_LINK)$(CC) -std=c11 -Wall -Wextra -Werror -O1 -g -shared -fPIC -o $@ $< -ldl
 
--include $(wildcard $(PLAIN_DIR)/lib/*.d $(PLAIN_DIR)/src/*.d)
+-include $(wildcard $(PLAIN_DIR)/lib/*/*.d $(PLAIN_DIR)/src/*.d)
 .SECONDARY: $(PLAIN_LIB_OBJS) $(TOOLS:%=$(PLAIN_DIR)/src/%.o) $(PLAIN_DIR)/src/tool.o

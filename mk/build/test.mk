@@ -53,7 +53,7 @@ check:
 #  - tests/fuzz/NAME_replay: tests/fuzz/replay.c with the normal compiler and flags (part of
 #    unit-bins), replaying the committed corpus and regression inputs (tests/fuzz/run-replay).
 # Targets call the library only; FUZZ_EXTRA_<name> / FUZZ_LDFLAGS_<name> add sources or link flags.
-FUZZ_DEPS := tests/fuzz/fuzz_tar.h $(wildcard lib/*.h)
+FUZZ_DEPS := tests/fuzz/fuzz_tar.h $(wildcard lib/*/*.h)
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS = -g -O1 $(FUZZ_SAN) -std=c11 $(SK_CPPFLAGS) $(PKG_CFLAGS)
 # The library compiled once for all fuzz targets, with coverage instrumentation (fuzzer-no-link).
@@ -61,7 +61,7 @@ FUZZ_OBJS := $(patsubst lib/%.o,build/fuzz-obj/%.o,$(LIB_OBJS))
 # kept between builds (make would delete them as intermediate files of the pattern rule below)
 .SECONDARY: $(FUZZ_OBJS)
 
-build/fuzz-obj/%.o: lib/%.c $(wildcard lib/*.h)
+build/fuzz-obj/%.o: lib/%.c $(wildcard lib/*/*.h)
 	@mkdir -p $(@D)
 	$(QUIET_CC)clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # SK_POLL_SCALE, the tests' multiplier of the tools' own waits, is read by one parser
-# (lib/pace.c): a number from 0.001 to 1, anything else a configuration error (exit 3, one line)
+# (lib/aws/pace.c): a number from 0.001 to 1, anything else a configuration error (exit 3, one line)
 # before the tool does anything, the same for every tool that waits. No stack needed.
 
 load helpers/common
@@ -39,7 +39,7 @@ bad_scale() {
     bad_scale ecs-roll --cluster c --service s --status
 }
 
-# SK_RETRY_SCALE scales the retry driver's backoff (lib/retry.c), for AWS calls and for ecr-push's
+# SK_RETRY_SCALE scales the retry driver's backoff (lib/aws/retry.c), for AWS calls and for ecr-push's
 # registry requests alike, through the same parser.
 @test "scale: a bad SK_RETRY_SCALE stops an AWS call (exit 3, one line)" {
     bad_scale SK_RETRY_SCALE ssm-put /x v

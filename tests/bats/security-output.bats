@@ -2,9 +2,9 @@
 # What servers send is hostile. Against servers on 127.0.0.1 that answer as an attacker would
 # (helpers/hostile_server.py: each stops by itself after 60 s) and against the stack's ECS
 # simulator fed hostile text: secrets are never shown, in --debug traces or in error messages that
-# quote the request (lib/redact.h), and text from outside (AWS error messages, ECS events, log
+# quote the request (lib/core/redact.h), and text from outside (AWS error messages, ECS events, log
 # lines, stopped reasons, target health, PostgreSQL errors) never reaches a terminal or a CI log
-# with an escape sequence, a line break or a GitHub Actions workflow command in it (lib/text.h).
+# with an escape sequence, a line break or a GitHub Actions workflow command in it (lib/core/text.h).
 
 load helpers/common
 

@@ -12,10 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "creds.h"
-#include "err.h"
-#include "hdr.h"
-#include "sigv4.h"
+#include "aws/creds.h"
+#include "core/err.h"
+#include "core/hdr.h"
+#include "aws/sigv4.h"
 
 static double now_seconds(void)
 {

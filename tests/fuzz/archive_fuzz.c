@@ -1,6 +1,6 @@
 /*
- * archive_fuzz.c - the tar index (lib/tar.c) and the docker-archive / oci-archive reader
- * (lib/image.c) on arbitrary input.
+ * archive_fuzz.c - the tar index (lib/oci/tar.c) and the docker-archive / oci-archive reader
+ * (lib/oci/image.c) on arbitrary input.
  *
  * Input starting with "=== " or "REF " is structured archive text (see fuzz_tar.h) turned into a
  * tar with valid checksums and digests; anything else is the tar file itself. Either way it is
@@ -24,13 +24,13 @@
 
 #include <jv.h>
 
-#include "buf.h"
-#include "err.h"
+#include "core/buf.h"
+#include "core/err.h"
 #include "fuzz_tar.h"
-#include "image.h"
-#include "json.h"
-#include "mem.h"
-#include "tar.h"
+#include "oci/image.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "oci/tar.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

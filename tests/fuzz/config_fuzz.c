@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <strings.h>
 
-#include "config.h"
-#include "service.h"
-#include "uri.h"
+#include "aws/config.h"
+#include "aws/service.h"
+#include "core/uri.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -31,9 +31,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "mem.h"
-#include "sigv4.h"
+#include "core/buf.h"
+#include "core/mem.h"
+#include "aws/sigv4.h"
 
 #define FT_BLOCK 512
 #define FT_MAX_ENTRIES 64

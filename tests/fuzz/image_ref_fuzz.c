@@ -1,7 +1,7 @@
 /*
  * image_ref_fuzz.c - image references as ecr-push reads them, on arbitrary strings:
  *
- *  - DEST, "[REGISTRY/]REPO[:TAG][@DIGEST]": sk_ref_split() and sk_ref_parse() of lib/ref.c. The
+ *  - DEST, "[REGISTRY/]REPO[:TAG][@DIGEST]": sk_ref_split() and sk_ref_parse() of lib/oci/ref.c. The
  *    split parts put back together give the input, the registry looks like a host and no part
  *    holds a separator it was split at; sk_ref_parse() succeeds exactly when sk_ref_check() passes
  *    the split, with a valid repository, tag and digest, and otherwise fails with a usage error and
@@ -21,13 +21,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "ecr.h"
-#include "err.h"
+#include "core/buf.h"
+#include "svc/ecr.h"
+#include "core/err.h"
 #include "fuzz_tar.h"
-#include "image.h"
-#include "mem.h"
-#include "ref.h"
+#include "oci/image.h"
+#include "core/mem.h"
+#include "oci/ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -14,9 +14,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "buf.h"
-#include "err.h"
-#include "json.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 /*
- * registry_fuzz.c - what lib/registry.c reads from a registry's answers, on arbitrary answers:
+ * registry_fuzz.c - what lib/oci/registry.c reads from a registry's answers, on arbitrary answers:
  *
  * The input is an answer in this text form (tests/fuzz/corpus/registry_fuzz/):
  *
@@ -30,13 +30,13 @@
 
 #include <curl/curl.h>
 
-#include "buf.h"
-#include "err.h"
-#include "hdr.h"
-#include "http.h"
-#include "image.h"
-#include "mem.h"
-#include "registry.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/hdr.h"
+#include "aws/http.h"
+#include "oci/image.h"
+#include "core/mem.h"
+#include "oci/registry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -20,12 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "creds.h"
-#include "err.h"
-#include "hdr.h"
-#include "mem.h"
-#include "sigv4.h"
+#include "core/buf.h"
+#include "aws/creds.h"
+#include "core/err.h"
+#include "core/hdr.h"
+#include "core/mem.h"
+#include "aws/sigv4.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "err.h"
-#include "mem.h"
-#include "uri.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/mem.h"
+#include "core/uri.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,10 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "err.h"
-#include "json.h"
-#include "xml.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/xml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

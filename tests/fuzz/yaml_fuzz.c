@@ -1,5 +1,5 @@
 /*
- * yaml_fuzz.c - sk_yaml_parse (lib/yamljv.c) on arbitrary bytes, typed and with every scalar as
+ * yaml_fuzz.c - sk_yaml_parse (lib/core/yamljv.c) on arbitrary bytes, typed and with every scalar as
  * its text, with and without lines: never crash or leak; a failure is SK_E_USAGE with a message
  * and no value; the modes agree on success and on the shape (same keys in the same order, same
  * list lengths); in the strings mode every scalar is a string; the lines have the document's
@@ -8,10 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "err.h"
-#include "json.h"
-#include "yamljv.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/json.h"
+#include "core/yamljv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

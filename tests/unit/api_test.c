@@ -8,13 +8,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "client.h"
+#include "aws/api.h"
+#include "aws/client.h"
 #include "harness.h"
-#include "json.h"
-#include "jsonw.h"
-#include "mem.h"
-#include "sigv4.h"
+#include "core/json.h"
+#include "core/jsonw.h"
+#include "core/mem.h"
+#include "aws/sigv4.h"
 
 #define MAX_STEPS 16
 

@@ -5,10 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "aws/config.h"
 #include "harness.h"
-#include "mem.h"
-#include "service.h"
+#include "core/mem.h"
+#include "aws/service.h"
 
 static struct sk_err err;
 static char dir[] = "/tmp/sk_config_test.XXXXXX";

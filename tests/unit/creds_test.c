@@ -17,15 +17,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "buf.h"
-#include "config.h"
-#include "creds.h"
+#include "aws/api.h"
+#include "core/buf.h"
+#include "aws/config.h"
+#include "aws/creds.h"
 #include "harness.h"
-#include "hdr.h"
-#include "http.h"
-#include "mem.h"
-#include "redact.h"
+#include "core/hdr.h"
+#include "aws/http.h"
+#include "core/mem.h"
+#include "core/redact.h"
 
 static struct sk_err err;
 static char dir[] = "/tmp/sk_creds_test.XXXXXX";

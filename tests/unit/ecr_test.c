@@ -1,5 +1,5 @@
 /*
- * ecr_test.c - lib/ecr.c: whom the ECR token may go to (sk_ecr_token_for_host), ECR host names, the
+ * ecr_test.c - lib/svc/ecr.c: whom the ECR token may go to (sk_ecr_token_for_host), ECR host names, the
  * private cache files (sk_cache_open / sk_cache_write: no links, owner and mode checked), the
  * layer cache (an entry counts only with the MAC of this user's key), and the ECR token
  * (sk_ecr_token_get against canned GetAuthorizationToken answers: fetched, cached per key, region,
@@ -16,12 +16,12 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include "cache.h"
-#include "ecr.h"
+#include "core/cache.h"
+#include "svc/ecr.h"
 #include "fake_aws.h"
 #include "harness.h"
-#include "layer_cache.h"
-#include "mem.h"
+#include "oci/layer_cache.h"
+#include "core/mem.h"
 
 static char dir[] = "/tmp/sk-ecr-test-XXXXXX";
 static char cache[1100];

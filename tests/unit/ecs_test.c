@@ -1,7 +1,7 @@
 /*
- * ecs_test - the ECS service module (lib/ecs.c) parsing DescribeServices and DescribeTasks answers
- * into its structs, the deployment verdict and the failure explanation (lib/deploy.c), and the
- * CloudWatch Logs paging (lib/logs.c), over canned answers as ECS and CloudWatch Logs give them
+ * ecs_test - the ECS service module (lib/svc/ecs.c) parsing DescribeServices and DescribeTasks answers
+ * into its structs, the deployment verdict and the failure explanation (lib/svc/deploy.c), and the
+ * CloudWatch Logs paging (lib/svc/logs.c), over canned answers as ECS and CloudWatch Logs give them
  * (the ECS API reference: https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html,
  * API_Task.html; FilterLogEvents and GetLogEvents in the CloudWatch Logs API reference).
  */
@@ -10,13 +10,13 @@
 
 #include <jv.h>
 
-#include "api.h"
-#include "deploy.h"
-#include "ecs.h"
+#include "aws/api.h"
+#include "svc/deploy.h"
+#include "svc/ecs.h"
 #include "harness.h"
-#include "http.h"
-#include "json.h"
-#include "logs.h"
+#include "aws/http.h"
+#include "core/json.h"
+#include "svc/logs.h"
 
 static jv parse(const char *text)
 {

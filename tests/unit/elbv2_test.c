@@ -1,12 +1,12 @@
 /*
- * elbv2_test - lib/elbv2.c against canned ELBv2 answers (awsQuery XML, API 2015-12-01): the form
+ * elbv2_test - lib/svc/elbv2.c against canned ELBv2 answers (awsQuery XML, API 2015-12-01): the form
  * each call sends, the structs it fills (absent fields absent), and its errors.
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetGroups.html
  * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_DescribeTargetHealth.html
  */
 #include <string.h>
 
-#include "elbv2.h"
+#include "svc/elbv2.h"
 #include "fake_aws.h"
 #include "harness.h"
 

@@ -1,8 +1,8 @@
 /*
- * endpoints_test.c - lib/endpoints.c and lib/service.c: the generated tables are sound, the
+ * endpoints_test.c - lib/aws/endpoints.c and lib/aws/service.c: the generated tables are sound, the
  * endpoints agree with botocore's own resolution for every region it knows in every mode
  * (tests/endpoints/compare gives botocore's answers), what aws-sign infers from a host, and ECR's
- * registry hosts in every partition and variant (lib/ecr.c).
+ * registry hosts in every partition and variant (lib/svc/ecr.c).
  */
 #include <errno.h>
 #include <libgen.h>
@@ -13,12 +13,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "ecr.h"
-#include "endpoints.h"
+#include "aws/config.h"
+#include "svc/ecr.h"
+#include "aws/endpoints.h"
 #include "harness.h"
-#include "mem.h"
-#include "service.h"
+#include "core/mem.h"
+#include "aws/service.h"
 
 static struct sk_err err;
 static const char *argv0;

@@ -1,5 +1,5 @@
 /*
- * explain_test - why a task stopped (lib/explain.c), from DescribeTasks answers and service events
+ * explain_test - why a task stopped (lib/svc/explain.c), from DescribeTasks answers and service events
  * as ECS gives them: each failure kind of the ECS Developer Guide's stopped-task pages, in the
  * words the Fargate agent uses today and in older ones.
  */
@@ -8,9 +8,9 @@
 
 #include <jv.h>
 
-#include "explain.h"
+#include "svc/explain.h"
 #include "harness.h"
-#include "json.h"
+#include "core/json.h"
 
 static jv parse(const char *text)
 {
@@ -305,7 +305,7 @@ TEST(service_events)
 
 TEST(hostile_text_kept_whole)
 {
-    /* The reason quotes what AWS said; escaping is the printer's job (lib/text.h), nothing is lost. */
+    /* The reason quotes what AWS said; escaping is the printer's job (lib/core/text.h), nothing is lost. */
     check_message("CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref "
                   "x/\x1b]0;pwned\x07:v1: x/\x1b]0;pwned\x07:v1: not found",
                   SK_EXPLAIN_IMAGE_NOT_FOUND, "image not found: x/\x1b]0;pwned\x07:v1");

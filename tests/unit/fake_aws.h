@@ -1,5 +1,5 @@
 /*
- * fake_aws.h - a client (lib/api.h) whose requests go to a script of canned AWS answers instead of
+ * fake_aws.h - a client (lib/aws/api.h) whose requests go to a script of canned AWS answers instead of
  * the network, through the HTTP ops seam (sk_http_set_ops) that api_test and creds_test use: the
  * service-client tests (elbv2_test, rds_test, ecr_test) call the library as a tool does and read
  * what it sent. Static credentials from the environment, one attempt per call (no retries), and a
@@ -13,9 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "client.h"
+#include "aws/client.h"
 #include "harness.h"
-#include "http.h"
+#include "aws/http.h"
 
 #define FAKE_MAX 8
 

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
+#include "core/err.h"
 
 static int h_tests, h_failed, h_cur_failed;
 

@@ -1,5 +1,5 @@
 /*
- * http_test.c - lib/http.c against a loopback HTTP/1.1 responder forked by the test itself.
+ * http_test.c - lib/aws/http.c against a loopback HTTP/1.1 responder forked by the test itself.
  *
  * The responder listens on 127.0.0.1 (port 0, read back with getsockname), serves keep-alive
  * connections with poll(), counts accepted connections, and exits when the parent closes the
@@ -18,10 +18,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "core/buf.h"
 #include "harness.h"
-#include "hdr.h"
-#include "http.h"
+#include "core/hdr.h"
+#include "aws/http.h"
 
 #define MAX_CONNS 32
 

@@ -1,5 +1,5 @@
 /*
- * image_test.c - lib/image.c over the fixtures written by tests/fixtures/make-images: every source
+ * image_test.c - lib/oci/image.c over the fixtures written by tests/fixtures/make-images: every source
  * kind, REF and platform selection, auto-detection, the bad fixtures, docker-archive manifests.
  */
 #include <fcntl.h>
@@ -13,8 +13,8 @@
 #include <openssl/evp.h>
 
 #include "harness.h"
-#include "image.h"
-#include "json.h"
+#include "oci/image.h"
+#include "core/json.h"
 
 static char fx[] = "/tmp/sk-image-test-XXXXXX";
 static const struct sk_image_opts gzip_opts = { NULL, 1 }, plain_opts = { NULL, 0 };

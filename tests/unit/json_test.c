@@ -1,12 +1,12 @@
 /*
- * json_test.c - lib/json.c: parsing, kind-checked helpers, dumping, jq programs.
+ * json_test.c - lib/core/json.c: parsing, kind-checked helpers, dumping, jq programs.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "harness.h"
-#include "json.h"
+#include "core/json.h"
 
 static jv parse_ok(const char *s)
 {

@@ -14,9 +14,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "core/buf.h"
 #include "harness.h"
-#include "mem.h"
+#include "core/mem.h"
 
 /* 1 if the mapping holding p is marked dd in /proc/self/smaps, 0 if not, -1 if p is in none. */
 static int dontdump(const void *p)

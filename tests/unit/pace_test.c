@@ -1,12 +1,12 @@
 /*
  * pace_test - the SK_*_SCALE parser (one range, one message, SK_E_CONFIG) and the poll pacer
- * (lib/pace.c): jitter bounds, scale, backoff, the deadline.
+ * (lib/aws/pace.c): jitter bounds, scale, backoff, the deadline.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
-#include "pace.h"
+#include "aws/pace.h"
 
 /* Every value outside 0.001..1, and text that is not a number, is refused the same way. */
 TEST(scale_env_values)

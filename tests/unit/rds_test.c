@@ -1,5 +1,5 @@
 /*
- * rds_test - lib/rds.c against canned RDS answers (awsQuery XML, API 2014-10-31): the form each
+ * rds_test - lib/svc/rds.c against canned RDS answers (awsQuery XML, API 2014-10-31): the form each
  * call sends, the structs it fills (flags and counts the answer leaves out are SK_RDS_UNSET),
  * Marker paging, and its errors.
  * https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DescribeDBInstances.html
@@ -9,7 +9,7 @@
 
 #include "fake_aws.h"
 #include "harness.h"
-#include "rds.h"
+#include "svc/rds.h"
 
 #define NS "xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\""
 #define KMS "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"

@@ -1,5 +1,5 @@
 /*
- * ref_test.c - lib/ref.c: image references "[REGISTRY/]REPOSITORY[:TAG][@DIGEST]", split as
+ * ref_test.c - lib/oci/ref.c: image references "[REGISTRY/]REPOSITORY[:TAG][@DIGEST]", split as
  * written and checked part by part; the forms ecr-push takes as DEST and those it refuses
  * (tests/bats/ecr-push.bats, "bad DEST syntax").
  */
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "ref.h"
+#include "oci/ref.h"
 
 #define D64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 

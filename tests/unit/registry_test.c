@@ -1,5 +1,5 @@
 /*
- * registry_test.c - lib/registry.c's credentials for registries other than ECR: HTTP Basic from
+ * registry_test.c - lib/oci/registry.c's credentials for registries other than ECR: HTTP Basic from
  * USER:PASSWORD (sk_registry_basic), and Docker's config.json (sk_registry_docker_auth): which entry
  * is the host's, what Docker would ask a credential helper for, and what is refused.
  */
@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "harness.h"
-#include "mem.h"
-#include "registry.h"
+#include "core/mem.h"
+#include "oci/registry.h"
 
 /* base64("user:pa ss") */
 #define USERPASS_B64 "dXNlcjpwYSBzcw=="

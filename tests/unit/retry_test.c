@@ -1,10 +1,10 @@
-/* lib/retry.c: the standard mode's rules and the driver every retried request goes through. */
+/* lib/aws/retry.c: the standard mode's rules and the driver every retried request goes through. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
-#include "hdr.h"
-#include "retry.h"
+#include "core/hdr.h"
+#include "aws/retry.h"
 
 struct rec {
     long sleeps[16];

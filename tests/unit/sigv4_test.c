@@ -9,12 +9,12 @@
 
 #include <jv.h>
 
-#include "buf.h"
+#include "core/buf.h"
 #include "harness.h"
-#include "hdr.h"
-#include "mem.h"
-#include "sigv4.h"
-#include "uri.h"
+#include "core/hdr.h"
+#include "core/mem.h"
+#include "aws/sigv4.h"
+#include "core/uri.h"
 
 static const char *suite_dir(void)
 {

@@ -1,5 +1,5 @@
 /*
- * tar_test.c - lib/tar.c: ustar/GNU/pax names, links, sizes, and broken archives.
+ * tar_test.c - lib/oci/tar.c: ustar/GNU/pax names, links, sizes, and broken archives.
  *
  * Archives in the usual formats are written by python3's tarfile; edge cases (base-256 and pax
  * sizes, bad checksums, truncation) are built by hand below.
@@ -9,9 +9,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
+#include "core/buf.h"
 #include "harness.h"
-#include "tar.h"
+#include "oci/tar.h"
 
 static char tmpdir[] = "/tmp/sk-tar-test-XXXXXX";
 

@@ -1,6 +1,6 @@
 /*
- * text_test - untrusted text escaped for terminals and CI logs (lib/text.c), and secret values
- * kept out of what is shown (lib/redact.c): the sensitive-member table, bodies as --debug shows
+ * text_test - untrusted text escaped for terminals and CI logs (lib/core/text.c), and secret values
+ * kept out of what is shown (lib/core/redact.c): the sensitive-member table, bodies as --debug shows
  * them, and registered values scrubbed in every wire form.
  */
 #include <stdlib.h>
@@ -8,12 +8,12 @@
 
 #include <jv.h>
 
-#include "buf.h"
+#include "core/buf.h"
 #include "harness.h"
-#include "json.h"
-#include "jsonw.h"
-#include "redact.h"
-#include "text.h"
+#include "core/json.h"
+#include "core/jsonw.h"
+#include "core/redact.h"
+#include "core/text.h"
 
 /* The escaping of s[0..n) as a heap string (free it). */
 static char *esc(const char *s, size_t n)

@@ -7,14 +7,14 @@
 
 #include <jv.h>
 
-#include "buf.h"
-#include "ecr.h"
-#include "err.h"
+#include "core/buf.h"
+#include "svc/ecr.h"
+#include "core/err.h"
 #include "harness.h"
-#include "hdr.h"
-#include "jsonw.h"
-#include "mem.h"
-#include "service.h"
+#include "core/hdr.h"
+#include "core/jsonw.h"
+#include "core/mem.h"
+#include "aws/service.h"
 
 TEST(buf_grows_and_formats)
 {

@@ -1,13 +1,13 @@
 /*
- * xml_test.c - lib/xml.c: the Query-protocol XML to jv mapping and its refusals.
+ * xml_test.c - lib/core/xml.c: the Query-protocol XML to jv mapping and its refusals.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "core/buf.h"
 #include "harness.h"
-#include "json.h"
-#include "xml.h"
+#include "core/json.h"
+#include "core/xml.h"
 
 /* Parse s and compare the compact JSON dump of the result with want. */
 static void check_xml(const char *s, const char *const *items, const char *want)

@@ -1,5 +1,5 @@
 /*
- * yamljv_test - the one YAML reader (lib/yamljv.c): core-schema scalars or every scalar as its
+ * yamljv_test - the one YAML reader (lib/core/yamljv.c): core-schema scalars or every scalar as its
  * text, maps and lists, where each thing is (lines), and its rules: no aliases, no key twice, one
  * document, at most SK_YAML_MAX bytes, errors with file:line.
  */
@@ -9,8 +9,8 @@
 #include <jv.h>
 
 #include "harness.h"
-#include "json.h"
-#include "yamljv.h"
+#include "core/json.h"
+#include "core/yamljv.h"
 
 /* Parse s with flags and compare the compact JSON of the result with want. */
 static void check_json(const char *s, unsigned flags, const char *want)

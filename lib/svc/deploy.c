@@ -1,0 +1,481 @@
+#include "svc/deploy.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "svc/elbv2.h"
+#include "core/json.h"
+#include "core/mem.h"
+
+static const char * or (const char *s, const char *dflt)
+{
+    return s ? s : dflt;
+}
+
+static long count_or(long v, long dflt)
+{
+    return v == SK_ECS_ABSENT ? dflt : v;
+}
+
+static int str_is(const char *s, const char *want)
+{
+    return strcmp(or (s, ""), want) == 0;
+}
+
+/* ---- the verdict --------------------------------------------------------------------------------- */
+
+/* Ours is gone or demoted: ECS rolled back to what ran before, or someone else deployed. */
+static enum sk_deploy_verdict judge_gone(const struct sk_ecs_deployment *mine, const struct sk_ecs_deployment *primary,
+                                         const char *prev_td, struct sk_deploy_outcome *oc)
+{
+    const char *ptd = primary ? primary->task_definition : NULL;
+    const char *why = mine ? mine->rollout_state_reason : NULL;
+
+    snprintf(oc->other_td, sizeof(oc->other_td), "%s", or (ptd, ""));
+    snprintf(oc->other_dep, sizeof(oc->other_dep), "%s", primary ? or (primary->id, "") : "");
+    if (ptd && prev_td && strcmp(ptd, prev_td) == 0) {
+        snprintf(oc->reason, sizeof(oc->reason),
+                 "ECS rolled the deployment back to %s (deployment circuit breaker)%s%s", sk_ecs_arn_name(ptd),
+                 why ? ": " : "", or (why, ""));
+        return SK_DEPLOY_ROLLED_BACK;
+    }
+    snprintf(oc->reason, sizeof(oc->reason), "another deployment replaced ours: %s now runs %s",
+             primary ? or (primary->id, "?") : "?", sk_ecs_arn_name(ptd));
+    return SK_DEPLOY_REPLACED;
+}
+
+enum sk_deploy_verdict sk_deploy_judge(const struct sk_ecs_service *svc, const char *dep_id, const char *td_arn,
+                                       const char *prev_td, struct sk_deploy_outcome *oc)
+{
+    const struct sk_ecs_deployment *mine = sk_ecs_find_deployment(svc, dep_id, NULL),
+                                   *primary = sk_ecs_find_deployment(svc, NULL, "PRIMARY");
+    const char *st = or (svc->status, "?");
+    enum sk_deploy_verdict v = SK_DEPLOY_WAIT;
+
+    if (strcmp(st, "ACTIVE") != 0) {
+        snprintf(oc->reason, sizeof(oc->reason), "the service is %s", st);
+        v = SK_DEPLOY_FAILED;
+    } else if (!mine || !str_is(mine->status, "PRIMARY")) {
+        v = judge_gone(mine, primary, prev_td, oc);
+    } else if (str_is(mine->rollout_state, "FAILED")) {
+        snprintf(oc->reason, sizeof(oc->reason), "%s", or (mine->rollout_state_reason, "the rollout failed"));
+        v = SK_DEPLOY_FAILED;
+    } else if (!str_is(mine->task_definition, td_arn)) {
+        snprintf(oc->reason, sizeof(oc->reason), "our deployment runs %s, not %s",
+                 sk_ecs_arn_name(mine->task_definition), sk_ecs_arn_name(td_arn));
+        v = SK_DEPLOY_FAILED;
+    } else if (mine->rollout_state
+                   ? strcmp(mine->rollout_state, "COMPLETED") == 0
+                   : mine->running_count != SK_ECS_ABSENT && mine->running_count == mine->desired_count &&
+                         count_or(mine->pending_count, 0) == 0) {
+        v = SK_DEPLOY_DONE;
+    }
+    oc->v = v;
+    return v;
+}
+
+int sk_deploy_steady_on(const struct sk_ecs_service *svc, const char *td)
+{
+    const struct sk_ecs_deployment *d = svc->ndeployments == 1 ? &svc->deployments[0] : NULL;
+
+    return d && str_is(d->status, "PRIMARY") && str_is(d->task_definition, td) &&
+           str_is(d->rollout_state, "COMPLETED") && svc->running_count != SK_ECS_ABSENT &&
+           svc->running_count == svc->desired_count;
+}
+
+/* ---- the watch ------------------------------------------------------------------------------------ */
+
+void sk_deploy_watch_init(struct sk_deploy_watch *w, struct sk_client *c, const char *cluster, const char *service,
+                          double scale)
+{
+    memset(w, 0, sizeof(*w));
+    w->c = c;
+    w->cluster = cluster;
+    w->service = service;
+    w->scale = scale;
+}
+
+void sk_deploy_stall_reset(struct sk_deploy_watch *w)
+{
+    size_t i;
+
+    for (i = 0; i < w->st.nseen; i++)
+        free(w->st.seen[i]);
+    free(w->st.seen);
+    memset(&w->st, 0, sizeof(w->st));
+}
+
+void sk_deploy_watch_release(struct sk_deploy_watch *w)
+{
+    sk_deploy_stall_reset(w);
+}
+
+/* The service's load balancer lb's targets for tasks (those with an IP yet), borrowed from tasks:
+ * how many, into out (room for n). */
+static size_t lb_targets(const struct sk_ecs_load_balancer *lb, const struct sk_ecs_task *tasks, size_t n,
+                         struct sk_elbv2_target *out)
+{
+    size_t j, nt = 0;
+
+    for (j = 0; j < n; j++)
+        if (tasks[j].ip) {
+            out[nt].id = tasks[j].ip;
+            out[nt++].port = lb->container_port;
+        }
+    return nt;
+}
+
+/* One TargetHealthDescription: its target's id and state (borrowed from d). */
+static void target_state(jv d, const char **id, const char **state, const char **reason, const char **desc)
+{
+    jv th = sk_json_get(d, "TargetHealth"), tgt = sk_json_get(d, "Target");
+
+    /* Borrowed: th and tgt share d's storage. */
+    *id = sk_json_str(tgt, "Id");
+    *state = sk_json_str(th, "State");
+    *reason = sk_json_str(th, "Reason");
+    *desc = sk_json_str(th, "Description");
+    jv_free(th);
+    jv_free(tgt);
+}
+
+/* One target group's answer for targets_healthy: 1, 0 or 2 as there. */
+static int group_healthy(jv descs, size_t ntasks, const char *tg, struct sk_deploy_outcome *oc)
+{
+    int j, m = jv_get_kind(descs) == JV_KIND_ARRAY ? jv_array_length(jv_copy(descs)) : 0, rc = 1;
+
+    if ((size_t)m < ntasks)
+        rc = 0;
+    for (j = 0; j < m && rc == 1; j++) {
+        jv d = jv_array_get(jv_copy(descs), j);
+        const char *id, *state, *reason, *desc;
+        target_state(d, &id, &state, &reason, &desc);
+        if (strcmp(or (state, "?"), "unhealthy") == 0) {
+            snprintf(oc->reason, sizeof(oc->reason), "target %s is unhealthy in %s: %s: %s", or (id, "?"),
+                     sk_ecs_arn_name(tg), or (reason, "?"), or (desc, ""));
+            rc = 2;
+        } else if (strcmp(or (state, "?"), "healthy") != 0) {
+            rc = 0;
+        }
+        jv_free(d);
+    }
+    return rc;
+}
+
+int sk_deploy_targets_healthy(struct sk_deploy_watch *w, const struct sk_ecs_service *svc, const char *dep_id,
+                              struct sk_deploy_outcome *oc, struct sk_err *err)
+{
+    struct sk_ecs_task *tasks = NULL;
+    size_t i, ntasks = 0;
+    int rc = 1;
+
+    if (svc->nload_balancers == 0)
+        return 1; /* nothing to be healthy in */
+    if (sk_ecs_deployment_tasks(w->c, w->cluster, w->service, "RUNNING", dep_id, &tasks, &ntasks, &w->calls, err) < 0)
+        return -1;
+    if (ntasks == 0)
+        rc = 0;
+    for (i = 0; i < svc->nload_balancers && rc == 1; i++) {
+        const struct sk_ecs_load_balancer *lb = &svc->load_balancers[i];
+        struct sk_elbv2_target *targets;
+        size_t nt;
+        jv descs;
+        if (!lb->target_group_arn)
+            continue;
+        targets = xcalloc(ntasks, sizeof(*targets));
+        nt = lb_targets(lb, tasks, ntasks, targets);
+        if (nt < ntasks)
+            rc = 0; /* no IP yet: not registered yet */
+        w->calls++;
+        if (sk_elbv2_describe_target_health(w->c, lb->target_group_arn, targets, nt, &descs, err) < 0) {
+            rc = -1;
+        } else {
+            int g = group_healthy(descs, ntasks, lb->target_group_arn, oc);
+            if (rc == 1)
+                rc = g;
+            jv_free(descs);
+        }
+        free(targets);
+    }
+    sk_ecs_tasks_free(tasks, ntasks);
+    return rc;
+}
+
+/* ---- no progress ------------------------------------------------------------------------------------ */
+
+/* A number of an answer, given as a number or (awsQuery) as a numeric string; dflt otherwise. */
+static double num_any(jv obj, const char *key, double dflt)
+{
+    const char *s = sk_json_str(obj, key);
+    double d;
+    char *end;
+
+    if (sk_json_num(obj, key, &d) == 0)
+        return d;
+    if (s && *s) {
+        d = strtod(s, &end);
+        if (*end == '\0')
+            return d;
+    }
+    return dflt;
+}
+
+/* The settings' part of the stall period, in AWS seconds: the service's healthCheckGracePeriodSeconds,
+ * twice the longest a target group takes to call a new target healthy (HealthCheckIntervalSeconds x
+ * HealthyThresholdCount + HealthCheckTimeoutSeconds; ELB's defaults 30 x 5 + 5 when it cannot be read),
+ * a minute, and ELB's default deregistration delay (300 s) when maximumPercent leaves no room to start
+ * new tasks before old ones have stopped. */
+static void stall_settings(struct sk_deploy_watch *w, const struct sk_ecs_service *svc)
+{
+    double grace = svc->grace_period_s, hc = 0, drain = 0;
+    size_t i;
+
+    for (i = 0; i < svc->nload_balancers; i++) {
+        const char *arn = svc->load_balancers[i].target_group_arn;
+        jv tg = jv_invalid();
+        double t = 30 * 5 + 5;
+        struct sk_err e;
+        sk_err_clear(&e);
+        w->calls++;
+        if (arn && sk_elbv2_describe_target_group(w->c, arn, &tg, &e) == 0)
+            t = num_any(tg, "HealthCheckIntervalSeconds", 30) * num_any(tg, "HealthyThresholdCount", 5) +
+                num_any(tg, "HealthCheckTimeoutSeconds", 5);
+        if (t > hc)
+            hc = t;
+        jv_free(tg);
+    }
+    if (svc->maximum_percent <= 100)
+        drain = 300;
+    w->st.settings_s = grace + 2 * hc + 60 + drain;
+    snprintf(w->st.rule, sizeof(w->st.rule), "grace %.0fs + 2 x health check %.0fs + 60s%s", grace, hc,
+             drain > 0 ? " + deregistration 300s" : "");
+    w->st.ready = 1;
+}
+
+/* The period in real seconds: the settings' part (scaled, as the simulator's clock is in tests) plus
+ * twice the longest start seen (a minute, scaled, until one has started). */
+static void stall_period(struct sk_deploy_watch *w)
+{
+    double start = w->st.start_s > 0 ? w->st.start_s : 60 * w->scale;
+
+    w->st.period = w->st.settings_s * w->scale + 2 * start;
+}
+
+static int seen_healthy(struct sk_deploy_stall *st, const char *arn)
+{
+    size_t i;
+
+    for (i = 0; i < st->nseen; i++)
+        if (strcmp(st->seen[i], arn) == 0)
+            return 1;
+    st->seen = xrealloc(st->seen, (st->nseen + 1) * sizeof(*st->seen));
+    st->seen[st->nseen++] = xstrdup(arn);
+    return 0;
+}
+
+/* Count, per task, the target groups of the service it is healthy in (groups[] has n entries). */
+static int healthy_groups(struct sk_deploy_watch *w, const struct sk_ecs_service *svc, const struct sk_ecs_task *tasks,
+                          size_t n, int *groups, struct sk_err *err)
+{
+    size_t i, j;
+
+    for (i = 0; i < svc->nload_balancers; i++) {
+        const struct sk_ecs_load_balancer *lb = &svc->load_balancers[i];
+        struct sk_elbv2_target *targets = xcalloc(n + 1, sizeof(*targets));
+        size_t nt = lb_targets(lb, tasks, n, targets);
+        jv descs = jv_invalid();
+        int k, m;
+        w->calls += lb->target_group_arn && nt ? 1 : 0;
+        if (lb->target_group_arn && nt &&
+            sk_elbv2_describe_target_health(w->c, lb->target_group_arn, targets, nt, &descs, err) < 0) {
+            free(targets);
+            return -1;
+        }
+        free(targets);
+        m = jv_get_kind(descs) == JV_KIND_ARRAY ? jv_array_length(jv_copy(descs)) : 0;
+        for (k = 0; k < m; k++) {
+            jv d = jv_array_get(jv_copy(descs), k);
+            const char *id, *state, *reason, *desc;
+            target_state(d, &id, &state, &reason, &desc);
+            for (j = 0; id && state && strcmp(state, "healthy") == 0 && j < n; j++)
+                groups[j] += tasks[j].ip && strcmp(tasks[j].ip, id) == 0;
+            jv_free(d);
+        }
+        jv_free(descs);
+    }
+    return 0;
+}
+
+/* Look at tasks (RUNNING, of the deployment): note how long they took to start, and count those that
+ * are healthy (every target in the service's target groups healthy; without target groups, RUNNING
+ * and not UNHEALTHY by its container health check). A task seen healthy for the first time is
+ * progress. */
+static int note_healthy(struct sk_deploy_watch *w, const struct sk_ecs_service *svc, const struct sk_ecs_task *tasks,
+                        size_t n, double now, struct sk_err *err)
+{
+    int *groups = xcalloc(n + 1, sizeof(*groups));
+    size_t j;
+
+    w->st.healthy_now = 0;
+    for (j = 0; j < n; j++)
+        if (tasks[j].has_created_at && tasks[j].has_started_at &&
+            tasks[j].started_at - tasks[j].created_at > w->st.start_s)
+            w->st.start_s = tasks[j].started_at - tasks[j].created_at;
+    if (healthy_groups(w, svc, tasks, n, groups, err) < 0) {
+        free(groups);
+        return -1;
+    }
+    for (j = 0; j < n; j++) {
+        int ok = str_is(tasks[j].last_status, "RUNNING");
+        if (svc->nload_balancers > 0)
+            ok = ok && tasks[j].ip && groups[j] >= (int)svc->nload_balancers;
+        else
+            ok = ok && strcmp(or (tasks[j].health_status, "UNKNOWN"), "UNHEALTHY") != 0;
+        w->st.healthy_now += ok;
+        if (ok && tasks[j].arn && !seen_healthy(&w->st, tasks[j].arn)) {
+            w->st.healthy++;
+            w->st.since = now;
+        }
+    }
+    free(groups);
+    return 0;
+}
+
+/* A look at the deployment's tasks: progress noted; -1 when it could not be made. */
+static int look(struct sk_deploy_watch *w, const struct sk_ecs_service *svc, const char *dep_id, double now)
+{
+    struct sk_ecs_task *tasks = NULL;
+    size_t n = 0;
+    struct sk_err e;
+    int rc;
+
+    sk_err_clear(&e);
+    if (sk_ecs_deployment_tasks(w->c, w->cluster, w->service, "RUNNING", dep_id, &tasks, &n, &w->calls, &e) < 0)
+        return -1;
+    rc = note_healthy(w, svc, tasks, n, now, &e);
+    sk_ecs_tasks_free(tasks, n);
+    return rc;
+}
+
+int sk_deploy_stalled(struct sk_deploy_watch *w, const struct sk_ecs_service *svc, const char *dep_id, double now,
+                      struct sk_deploy_outcome *oc)
+{
+    const struct sk_ecs_deployment *dep = sk_ecs_find_deployment(svc, dep_id, NULL);
+    long running = dep ? count_or(dep->running_count, 0) : 0, desired = dep ? count_or(dep->desired_count, 0) : 0;
+
+    if (!w->st.ready) {
+        stall_settings(w, svc);
+        w->st.since = now;
+        stall_period(w);
+    }
+    if (!(now - w->st.since >= w->st.period || (running > w->st.healthy && now - w->st.last_check >= w->st.period / 6)))
+        return 0;
+    w->st.last_check = now;
+    if (look(w, svc, dep_id, now) < 0)
+        return 0;
+    /* All its tasks healthy: what is left is ECS's (old tasks draining), not a stall. */
+    if (w->st.healthy_now > 0 && w->st.healthy_now >= desired)
+        w->st.since = now;
+    stall_period(w);
+    if (now - w->st.since < w->st.period)
+        return 0;
+    snprintf(oc->reason, sizeof(oc->reason),
+             "no progress for %.0fs: no new task of deployment %s became RUNNING and healthy, and ECS gave no "
+             "verdict (stall period %.0fs: %s, 2 x start %.0fs)",
+             now - w->st.since, dep_id, w->st.period, w->st.rule, w->st.start_s > 0 ? w->st.start_s : 60 * w->scale);
+    oc->v = SK_DEPLOY_STALLED;
+    return 1;
+}
+
+/* ---- why it failed ------------------------------------------------------------------------------------ */
+
+int sk_deploy_task_ran(const struct sk_ecs_task *t)
+{
+    size_t i;
+
+    for (i = 0; i < t->ncontainers; i++)
+        if (t->containers[i].has_exit_code || t->containers[i].runtime_id)
+            return 1;
+    return 0;
+}
+
+/* Keep e (taken over) unless an explanation with its reason is there already. */
+static void why_add(struct sk_deploy_failure *f, struct sk_explain *e, int tasks)
+{
+    int i;
+
+    for (i = 0; i < f->nwhy; i++)
+        if (strcmp(f->why[i].reason, e->reason) == 0) {
+            f->why_tasks[i] += tasks;
+            sk_explain_release(e);
+            return;
+        }
+    if (f->nwhy == SK_DEPLOY_MAX_WHY) {
+        sk_explain_release(e);
+        return;
+    }
+    f->why[f->nwhy] = *e;
+    f->why_tasks[f->nwhy++] = tasks;
+    sk_explain_init(e);
+}
+
+/* Placement failures leave no task, only events: those since the deployment began (none when the
+ * service no longer shows it), unless a stopped task told the same kind already. */
+static void why_from_events(struct sk_deploy_failure *f, const struct sk_ecs_service *svc, const char *dep_id)
+{
+    const struct sk_ecs_deployment *dep = sk_ecs_find_deployment(svc, dep_id, NULL);
+    struct sk_explain ev[4];
+    size_t k, nev;
+    int i;
+
+    nev = dep && dep->has_created_at ? sk_explain_events(svc->events, svc->nevents, dep->created_at, ev, 4) : 0;
+    for (k = 0; k < nev; k++) {
+        int told = 0;
+        for (i = 0; i < f->nwhy && !told; i++)
+            told = f->why[i].kind == ev[k].kind && f->why_tasks[i] > 0;
+        if (told)
+            sk_explain_release(&ev[k]);
+        else
+            why_add(f, &ev[k], 0);
+    }
+}
+
+int sk_deploy_explain(struct sk_deploy_watch *w, const struct sk_ecs_service *svc, const char *dep_id,
+                      struct sk_deploy_failure *f, struct sk_err *err)
+{
+    struct sk_explain e;
+    size_t i;
+    int pass, rc = 0;
+
+    memset(f, 0, sizeof(*f));
+    sk_explain_init(&e);
+    if (sk_ecs_deployment_tasks(w->c, w->cluster, w->service, "STOPPED", dep_id, &f->tasks, &f->ntasks, &w->calls,
+                                err) < 0)
+        rc = -1;
+    for (i = 0; i < f->ntasks; i++) {
+        sk_explain_task(&f->tasks[i], &e);
+        if (e.kind != SK_EXPLAIN_NONE)
+            why_add(f, &e, 1);
+        sk_explain_release(&e);
+    }
+    why_from_events(f, svc, dep_id);
+    /* The first tasks that failed (then any) are the ones to show. */
+    for (pass = 0; pass < 2; pass++)
+        for (i = 0; i < f->ntasks && f->nshown < SK_DEPLOY_MAX_SHOWN; i++) {
+            sk_explain_task(&f->tasks[i], &e);
+            if ((pass == 0) == (e.failure != 0))
+                f->shown[f->nshown++] = i;
+            sk_explain_release(&e);
+        }
+    return rc;
+}
+
+void sk_deploy_failure_release(struct sk_deploy_failure *f)
+{
+    int i;
+
+    for (i = 0; i < f->nwhy; i++)
+        sk_explain_release(&f->why[i]);
+    sk_ecs_tasks_free(f->tasks, f->ntasks);
+    memset(f, 0, sizeof(*f));
+}
