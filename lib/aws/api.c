@@ -52,18 +52,6 @@ static const char *const skew_codes[] = {
     "InvalidSignatureException", "SignatureDoesNotMatch", "AuthFailure",
 };
 
-static int code_in(const char *code, const char *const *list, size_t n)
-{
-    size_t i;
-
-    if (!code || !*code)
-        return 0;
-    for (i = 0; i < n; i++)
-        if (strcmp(code, list[i]) == 0)
-            return 1;
-    return 0;
-}
-
 time_t sk_transport_now(const struct sk_transport *t)
 {
     return t->now ? t->now(t->now_ctx) : time(NULL);
@@ -81,7 +69,7 @@ int sk_clock_skew(const char *aws_code, const char *date, time_t local_now, long
     time_t server;
     long skew, moved;
 
-    if (!code_in(aws_code, skew_codes, NELEM(skew_codes)) || !date)
+    if (!sk_code_in(aws_code, skew_codes, NELEM(skew_codes)) || !date)
         return 0;
     server = curl_getdate(date, NULL); /* RFC 7231 IMF-fixdate and the obsolete forms; -1 when none */
     if (server == (time_t)-1)
@@ -174,7 +162,7 @@ static int fail_from_error(const struct sk_secrets *secrets, struct sk_err *err,
         snprintf(err->aws_code, sizeof(err->aws_code), "HTTP%ld", status);
     if (request_id)
         clean_into(secrets, err->request_id, sizeof(err->request_id), request_id, strlen(request_id));
-    if (code_in(err->aws_code, credential_codes, NELEM(credential_codes))) {
+    if (sk_code_in(err->aws_code, credential_codes, NELEM(credential_codes))) {
         kind = SK_E_CONFIG;
         used = (size_t)snprintf(err->msg, sizeof(err->msg), "credentials rejected: ");
     }

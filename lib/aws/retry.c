@@ -37,7 +37,7 @@ static const char *const transient_codes[] = {
     "InvalidIdentityToken", /* STS web identity, retried by aws-c-auth (a token just issued) */
 };
 
-static int code_in(const char *code, const char *const *list, size_t n)
+int sk_code_in(const char *code, const char *const *list, size_t n)
 {
     size_t i;
 
@@ -51,9 +51,9 @@ static int code_in(const char *code, const char *const *list, size_t n)
 
 enum sk_retry_class sk_retry_classify(long http_status, const char *aws_code)
 {
-    if (code_in(aws_code, throttling_codes, NELEM(throttling_codes)))
+    if (sk_code_in(aws_code, throttling_codes, NELEM(throttling_codes)))
         return SK_RETRY_THROTTLE;
-    if (code_in(aws_code, transient_codes, NELEM(transient_codes)))
+    if (sk_code_in(aws_code, transient_codes, NELEM(transient_codes)))
         return SK_RETRY_TRANSIENT;
     if (http_status == 500 || http_status == 502 || http_status == 503 || http_status == 504)
         return SK_RETRY_TRANSIENT;

@@ -37,6 +37,8 @@ int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_er
 /* A retry state for another thread: from's settings and sleep hook, a full quota, and a jitter
  * sequence of its own (seeded from from's, which moves on). */
 void sk_retry_split(struct sk_retry *from, struct sk_retry *to);
+/* 1 when the AWS error code is one of list[0..n) (an empty or NULL code is none). */
+int sk_code_in(const char *code, const char *const *list, size_t n);
 /* Classify an AWS error code / HTTP status (sets err->retryable). Exposed for tests. */
 enum sk_retry_class sk_retry_classify(long http_status, const char *aws_code);
 /* Delay before attempt number `attempt` (2 = first retry): rand[0,1) * min(base * 2^(attempt-2), cap),

@@ -257,6 +257,22 @@ int sk_json_num(jv obj, const char *key, double *out)
     return rc;
 }
 
+double sk_json_num_any(jv obj, const char *key, double dflt)
+{
+    const char *s = sk_json_str(obj, key);
+    double d;
+    char *end;
+
+    if (sk_json_num(obj, key, &d) == 0)
+        return d;
+    if (s && *s) {
+        d = strtod(s, &end);
+        if (*end == '\0')
+            return d;
+    }
+    return dflt;
+}
+
 jv sk_json_path(jv obj, const char *const *keys)
 {
     jv cur = jv_copy(obj), next;

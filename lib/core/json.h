@@ -25,6 +25,8 @@ jv sk_json_get(jv obj, const char *key);
 const char *sk_json_str(jv obj, const char *key);
 /* obj[key] as a number: 0 and *out set, or -1 if absent or not a number. */
 int sk_json_num(jv obj, const char *key, double *out);
+/* obj[key] as a number, given as a number or (awsQuery answers) as a numeric string; dflt otherwise. */
+double sk_json_num_any(jv obj, const char *key, double dflt);
 /* Follow a path of keys ("a", "b", NULL) through nested objects; new reference or jv_invalid(). */
 jv sk_json_path(jv obj, const char *const *keys);
 

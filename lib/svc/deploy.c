@@ -203,23 +203,6 @@ int sk_deploy_targets_healthy(struct sk_deploy_watch *w, const struct sk_ecs_ser
 
 /* ---- no progress ------------------------------------------------------------------------------------ */
 
-/* A number of an answer, given as a number or (awsQuery) as a numeric string; dflt otherwise. */
-static double num_any(jv obj, const char *key, double dflt)
-{
-    const char *s = sk_json_str(obj, key);
-    double d;
-    char *end;
-
-    if (sk_json_num(obj, key, &d) == 0)
-        return d;
-    if (s && *s) {
-        d = strtod(s, &end);
-        if (*end == '\0')
-            return d;
-    }
-    return dflt;
-}
-
 /* The settings' part of the stall period, in AWS seconds: the service's healthCheckGracePeriodSeconds,
  * twice the longest a target group takes to call a new target healthy (HealthCheckIntervalSeconds x
  * HealthyThresholdCount + HealthCheckTimeoutSeconds; ELB's defaults 30 x 5 + 5 when it cannot be read),
@@ -238,8 +221,9 @@ static void stall_settings(struct sk_deploy_watch *w, const struct sk_ecs_servic
         sk_err_clear(&e);
         w->calls++;
         if (arn && sk_elbv2_describe_target_group(w->c, arn, &tg, &e) == 0)
-            t = num_any(tg, "HealthCheckIntervalSeconds", 30) * num_any(tg, "HealthyThresholdCount", 5) +
-                num_any(tg, "HealthCheckTimeoutSeconds", 5);
+            t = sk_json_num_any(tg, "HealthCheckIntervalSeconds", 30) *
+                    sk_json_num_any(tg, "HealthyThresholdCount", 5) +
+                sk_json_num_any(tg, "HealthCheckTimeoutSeconds", 5);
         if (t > hc)
             hc = t;
         jv_free(tg);

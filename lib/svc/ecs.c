@@ -205,23 +205,6 @@ static int when(jv obj, const char *key, double *out)
     return sk_json_num(obj, key, out) == 0;
 }
 
-/* A number of an answer, given as a number or as a numeric string; dflt otherwise. */
-static double num_any(jv obj, const char *key, double dflt)
-{
-    const char *s = sk_json_str(obj, key);
-    double d;
-    char *end;
-
-    if (sk_json_num(obj, key, &d) == 0)
-        return d;
-    if (s && *s) {
-        d = strtod(s, &end);
-        if (*end == '\0')
-            return d;
-    }
-    return dflt;
-}
-
 /* The n elements of array key of obj, each parsed by fn into an array of size elements. */
 static void *parse_array(jv obj, const char *key, size_t size, void (*fn)(jv, void *), size_t *n)
 {
@@ -293,9 +276,9 @@ int sk_ecs_service_parse(jv svc, struct sk_ecs_service *out, struct sk_err *err)
     out->desired_count = count(svc, "desiredCount");
     out->running_count = count(svc, "runningCount");
     out->pending_count = count(svc, "pendingCount");
-    out->grace_period_s = num_any(svc, "healthCheckGracePeriodSeconds", 0);
+    out->grace_period_s = sk_json_num_any(svc, "healthCheckGracePeriodSeconds", 0);
     dc = sk_json_get(svc, "deploymentConfiguration");
-    out->maximum_percent = num_any(dc, "maximumPercent", 200);
+    out->maximum_percent = sk_json_num_any(dc, "maximumPercent", 200);
     jv_free(dc);
     out->deployments = parse_array(svc, "deployments", sizeof(*out->deployments), parse_deployment, &out->ndeployments);
     out->events = parse_array(svc, "events", sizeof(*out->events), parse_event, &out->nevents);
