@@ -41,17 +41,34 @@ static jv scalar(yaml_node_t *n, unsigned flags)
     return jv_string_sized(v, (int)n->data.scalar.length);
 }
 
-static jv line_of(yaml_node_t *n)
-{
-    return jv_number((double)n->start_mark.line + 1);
-}
-
 struct conv {
     yaml_document_t *doc;
     const char *origin;
     unsigned flags;
     int want_lines;
+    unsigned long last_line; /* the text's last line (counting every byte that may break one) */
 };
+
+/* A node's line. An empty value at the end of a text without a final line break starts, for
+ * libyaml, on the line after the last (its scanner opens one at the stream's end): that is the
+ * last line. */
+static jv line_of(const struct conv *c, yaml_node_t *n)
+{
+    unsigned long line = (unsigned long)n->start_mark.line + 1;
+
+    return jv_number((double)(line < c->last_line ? line : c->last_line));
+}
+
+/* libyaml's line breaks are LF, CR, NEL and LS/PS (E2 80 A8/A9): an upper bound of the lines. */
+static unsigned long last_line(const char *text, size_t len)
+{
+    unsigned long n = 1;
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        n += text[i] == '\n' || text[i] == '\r' || (unsigned char)text[i] == 0x85 || (unsigned char)text[i] == 0xe2;
+    return n;
+}
 
 /* n to *out and, when c->want_lines, its lines to *lines. On failure nothing is left in either. */
 static int convert(const struct conv *c, yaml_node_t *n, int depth, jv *out, jv *lines, struct sk_err *err)
@@ -65,7 +82,7 @@ static int convert(const struct conv *c, yaml_node_t *n, int depth, jv *out, jv 
     case YAML_SCALAR_NODE:
         v = scalar(n, c->flags);
         if (c->want_lines)
-            l = line_of(n);
+            l = line_of(c, n);
         break;
     case YAML_SEQUENCE_NODE: {
         yaml_node_item_t *it;
@@ -116,7 +133,7 @@ static int convert(const struct conv *c, yaml_node_t *n, int depth, jv *out, jv 
                 return -1;
             }
             if (c->want_lines)
-                l = jv_object_set(l, jv_copy(key), JV_ARRAY(line_of(k), kl));
+                l = jv_object_set(l, jv_copy(key), JV_ARRAY(line_of(c, k), kl));
             v = jv_object_set(v, key, kv);
         }
         break;
@@ -215,6 +232,7 @@ int sk_yaml_parse(const char *text, size_t len, const char *origin, unsigned fla
     c.origin = origin;
     c.flags = flags;
     c.want_lines = lines != NULL;
+    c.last_line = last_line(text, len);
     rc = convert(&c, root, 0, out, &l, err);
     if (rc == 0 && lines)
         *lines = l;
