@@ -222,6 +222,17 @@ static int to_stdout(void *ctx, const void *p, size_t n)
 /* One attempt. *asked: the delay an error response asked for (Retry-After), in ms; *skew: 1 when
  * the error is one a wrong clock causes and the server's Date says by how much (*skew_s, lib/aws/api.h
  * "clock skew"; never with --date, which fixes the signing time). */
+/* The headers the request is signed and sent with: -H's, and Host unless -H names one. */
+static void given_headers(const struct opts *o, const char *host, struct sk_headers *h)
+{
+    size_t i;
+
+    if (!sk_headers_get(&o->headers, "Host"))
+        sk_headers_add(h, "Host", host);
+    for (i = 0; i < o->headers.n; i++)
+        sk_headers_add(h, o->headers.v[i].name, o->headers.v[i].value);
+}
+
 static int send_once(const struct opts *o, struct sk_client *c, const struct sk_url *u, const char *host,
                      const struct sk_sigv4_result *sig, const struct sk_buf *body, struct out *ob, long *asked,
                      int *skew, long *skew_s, struct sk_err *err)
@@ -236,10 +247,7 @@ static int send_once(const struct opts *o, struct sk_client *c, const struct sk_
     *asked = 0;
     *skew = 0;
     sk_http_resp_init(&resp);
-    if (!sk_headers_get(&o->headers, "Host"))
-        sk_headers_add(&h, "Host", host);
-    for (i = 0; i < o->headers.n; i++)
-        sk_headers_add(&h, o->headers.v[i].name, o->headers.v[i].value);
+    given_headers(o, host, &h);
     for (i = 0; i < sig->add.n; i++)
         sk_headers_add(&h, sig->add.v[i].name, sig->add.v[i].value);
     sk_buf_addf(&url, "%s://%s%s%s%s", u->scheme, host, u->path, u->query ? "?" : "", u->query ? u->query : "");
@@ -367,6 +375,73 @@ static int send_request(const struct opts *o, struct sk_client *c, const struct 
     return rc;
 }
 
+/* A URL that is only a path: the service's configured endpoint (--endpoint-url, AWS_ENDPOINT_URL_*,
+ * the profile's, else the partition's), the path appended; *region becomes the endpoint's signing
+ * region unless --region names one. */
+static int resolve_path(const struct opts *o, const char *service, char **region, struct sk_endpoint *ep,
+                        struct sk_buf *url, struct sk_err *err)
+{
+    struct sk_config conf;
+    struct sk_service svc = { 0 };
+    struct sk_buf env = SK_BUF_INIT;
+    const struct sk_service *known;
+    size_t i;
+    int rc;
+
+    if (!service)
+        return sk_errf(err, SK_E_USAGE, "a URL that is only a path needs --service");
+    if (sk_config_load(&conf, o->c.profile, err) < 0)
+        return -1;
+    if (!*region && sk_config_region(&conf, NULL, region, err) < 0) {
+        sk_config_release(&conf);
+        return -1;
+    }
+    known = sk_service_find(service);
+    if (!known) {
+        for (i = 0; service[i]; i++)
+            sk_buf_addch(&env, service[i] == '-' ? '_' : (char)toupper((unsigned char)service[i]));
+        svc.name = svc.config_key = svc.endpoint_prefix = svc.signing_name = service;
+        svc.env_suffix = env.p;
+        known = &svc;
+    }
+    rc = sk_config_resolve_endpoint(&conf, known, o->c.endpoint_url, *region, ep, err);
+    sk_config_release(&conf);
+    sk_buf_release(&env);
+    if (rc < 0)
+        return -1;
+    /* e.g. STS in aws-global is sts.amazonaws.com, signed for us-east-1 */
+    if (ep->signing_region && !o->c.region) {
+        free(*region);
+        *region = xstrdup(ep->signing_region);
+    }
+    sk_buf_adds(url, ep->url);
+    while (url->len && url->p[url->len - 1] == '/')
+        sk_buf_truncate(url, url->len - 1);
+    sk_buf_adds(url, o->url);
+    return 0;
+}
+
+/* The request as given, signed in its headers or (--presign) its query. */
+static int sign(const struct opts *o, const struct sk_url *u, const char *host, const struct sk_buf *body,
+                const struct sk_creds *creds, struct sk_headers *h, struct sk_sigv4_req *req, struct sk_sigv4_params *p,
+                struct sk_sigv4_result *sig, struct sk_err *err)
+{
+    given_headers(o, host, h);
+    if (o->mode == MODE_PRESIGN) {
+        p->mode = SK_SIGV4_QUERY;
+        p->expires = o->presign;
+        if (strcmp(p->service, "s3") == 0)
+            p->payload_hash = SK_SIGV4_UNSIGNED_PAYLOAD;
+    }
+    req->method = o->method;
+    req->path = u->path;
+    req->query = u->query;
+    req->headers = h;
+    req->body = body->p;
+    req->body_len = body->len;
+    return sk_sigv4_sign(req, p, creds, sig, err);
+}
+
 static int run(struct opts *o, struct sk_err *err)
 {
     struct sk_url u = { 0 };
@@ -381,7 +456,6 @@ static int run(struct opts *o, struct sk_err *err)
     struct sk_endpoint ep = { NULL, NULL };
     time_t when = time(NULL);
     int have_client = 0, rc = -1;
-    size_t i;
 
     sk_sigv4_result_init(&sig);
     sk_buf_init_secret(&body); /* a PutSecretValue, a ChangePassword... */
@@ -390,60 +464,18 @@ static int run(struct opts *o, struct sk_err *err)
         sk_errf(err, SK_E_USAGE, "--date must look like 20260102T030405Z, not '%s'", o->date);
         goto out;
     }
-    if (o->data) {
-        if (o->data[0] == '@') {
-            if (tool_read_input(o->data + 1, &body, (size_t)64 << 20, err) < 0)
-                goto out;
-        } else {
-            sk_buf_adds(&body, o->data);
-        }
-    }
+    if (o->data && o->data[0] == '@' && tool_read_input(o->data + 1, &body, (size_t)64 << 20, err) < 0)
+        goto out;
+    if (o->data && o->data[0] != '@')
+        sk_buf_adds(&body, o->data);
     if (o->c.region)
         region = xstrdup(o->c.region);
     if (o->service)
         service = xstrdup(o->service);
-    if (o->url[0] == '/') {
-        /* A path: resolve against the service's configured endpoint. */
-        struct sk_config conf;
-        struct sk_service svc = { 0 };
-        struct sk_buf env = SK_BUF_INIT;
-        const struct sk_service *known;
-        if (!service) {
-            sk_errf(err, SK_E_USAGE, "a URL that is only a path needs --service");
-            goto out;
-        }
-        if (sk_config_load(&conf, o->c.profile, err) < 0)
-            goto out;
-        if (!region && sk_config_region(&conf, NULL, &region, err) < 0) {
-            sk_config_release(&conf);
-            goto out;
-        }
-        known = sk_service_find(service);
-        if (!known) {
-            for (i = 0; service[i]; i++)
-                sk_buf_addch(&env, service[i] == '-' ? '_' : (char)toupper((unsigned char)service[i]));
-            svc.name = svc.config_key = svc.endpoint_prefix = svc.signing_name = service;
-            svc.env_suffix = env.p;
-            known = &svc;
-        }
-        rc = sk_config_resolve_endpoint(&conf, known, o->c.endpoint_url, region, &ep, err);
-        sk_config_release(&conf);
-        sk_buf_release(&env);
-        if (rc < 0)
-            goto out;
-        rc = -1;
-        /* e.g. STS in aws-global is sts.amazonaws.com, signed for us-east-1 */
-        if (ep.signing_region && !o->c.region) {
-            free(region);
-            region = xstrdup(ep.signing_region);
-        }
-        sk_buf_adds(&url, ep.url);
-        while (url.len && url.p[url.len - 1] == '/')
-            sk_buf_truncate(&url, url.len - 1);
+    if (o->url[0] != '/')
         sk_buf_adds(&url, o->url);
-    } else {
-        sk_buf_adds(&url, o->url);
-    }
+    else if (resolve_path(o, service, &region, &ep, &url, err) < 0)
+        goto out;
     if (sk_url_parse(url.p, &u, err) < 0)
         goto out;
     if (o->mode == MODE_SEND && o->url[0] != '/' && sk_config_check_cleartext(url.p, "the URL", err) < 0)
@@ -469,24 +501,8 @@ static int run(struct opts *o, struct sk_err *err)
         goto out;
     tool_verbose(&o->c, "signing for service %s in %s with credentials from %s", service, c.region, creds->source);
 
-    if (!sk_headers_get(&o->headers, "Host"))
-        sk_headers_add(&h, "Host", host.p);
-    for (i = 0; i < o->headers.n; i++)
-        sk_headers_add(&h, o->headers.v[i].name, o->headers.v[i].value);
     sk_sigv4_params_init(&p, service, c.region, when);
-    if (o->mode == MODE_PRESIGN) {
-        p.mode = SK_SIGV4_QUERY;
-        p.expires = o->presign;
-        if (strcmp(service, "s3") == 0)
-            p.payload_hash = SK_SIGV4_UNSIGNED_PAYLOAD;
-    }
-    req.method = o->method;
-    req.path = u.path;
-    req.query = u.query;
-    req.headers = &h;
-    req.body = body.p;
-    req.body_len = body.len;
-    if (sk_sigv4_sign(&req, &p, creds, &sig, err) < 0)
+    if (sign(o, &u, host.p, &body, creds, &h, &req, &p, &sig, err) < 0)
         goto out;
 
     switch (o->mode) {

@@ -1100,228 +1100,270 @@ static void release_digest_file(struct digest_file *df)
     sk_buf_release(&df->tmp);
 }
 
-static int run(struct opts *o, struct sk_err *err)
-{
+/* One push, start to end: what each stage of run() makes and the next one uses. */
+struct session {
+    struct opts *o;
+    struct common_opts co; /* o->c, with the region an ECR host names */
     struct sk_image img;
-    struct sk_image_opts io = { 0 };
     struct sk_client c;
     struct sk_ecr_token tok;
     struct sk_registry reg;
-    char *cache_dir = NULL, *default_host = NULL, *account = NULL, *region = NULL;
-    struct creds cr = { 0 };
     struct sk_layer_cache lc;
-    const char *host = NULL;
-    char *ca_bundle = NULL;
-    const struct sk_manifest *top;
     struct sk_retry retry;
-    int have_client = 0, have_reg = 0, ecr_host, i, j, rc = -1;
-    long timeout_s = 0;
+    struct creds cr;
+    struct digest_file df;
+    const char *host; /* the registry: the DESTs' host, or the account's ECR registry */
+    char *cache_dir, *default_host, *account, *region, *ca_bundle;
+    int ecr_host, have_client, have_reg;
+    long timeout_s;
+    size_t uploaded, existing;
+    uint64_t bytes;
+};
+
+/* Whether DEST i is the first one naming its repository (several tags of one repository share its
+ * blobs and its by-digest manifests). */
+static int first_of_repo(const struct opts *o, int i)
+{
+    int j;
+
+    for (j = 0; j < i; j++)
+        if (strcmp(o->dests[j].repo, o->dests[i].repo) == 0)
+            return 0;
+    return 1;
+}
+
+/* 1. The source, checked in full before anything touches the network. */
+static int open_source(struct session *s, struct sk_err *err)
+{
+    struct sk_image_opts io = { 0 };
     size_t k;
-    struct common_opts co = o->c;
-    jv refs = jv_array(), result;
-    struct digest_file df = { SK_BUF_INIT, -1 };
-    time_t start = time(NULL);
-    size_t uploaded = 0, existing = 0;
-    uint64_t bytes = 0;
 
-    memset(&img, 0, sizeof(img));
-    memset(&tok, 0, sizeof(tok));
-    memset(&reg, 0, sizeof(reg));
-    memset(&lc, 0, sizeof(lc));
+    io.platform = s->o->platform;
+    io.compress = s->o->compress;
+    if (sk_image_open(s->o->source, &io, &s->img, err) < 0)
+        return -1;
+    for (k = 0; k < s->img.nblobs; k++)
+        if (s->img.blobs[k].kind != SK_BLOB_GZIP && s->img.blobs[k].size == 0)
+            return sk_errf(err, SK_E_USAGE, "blob %s is empty: ECR refuses zero-length blobs", s->img.blobs[k].digest);
+    return 0;
+}
 
-    if (sk_getenv(stall_env) && tool_parse_duration(sk_getenv(stall_env), &timeout_s) < 0) {
-        sk_errf(err, SK_E_USAGE, "%s must be a duration (30s, 2m), not '%s'", stall_env, sk_getenv(stall_env));
-        goto out;
-    }
+/* 2. One registry per run, and its own credentials; an ECR host names its region (and account). */
+static int find_credentials(struct session *s, struct sk_err *err)
+{
+    const struct opts *o = s->o;
+    int i;
 
-    if (o->digest_file && open_digest_file(o->digest_file, &df, err) < 0)
-        goto out;
-
-    /* 1. The source, checked in full before anything touches the network. */
-    io.platform = o->platform;
-    io.compress = o->compress;
-    if (sk_image_open(o->source, &io, &img, err) < 0)
-        goto out;
-    for (k = 0; k < img.nblobs; k++) {
-        if (img.blobs[k].kind != SK_BLOB_GZIP && img.blobs[k].size == 0) {
-            sk_errf(err, SK_E_USAGE, "blob %s is empty: ECR refuses zero-length blobs", img.blobs[k].digest);
-            goto out;
-        }
-    }
-
-    /* 2. One registry per run, and its own credentials; an ECR host names its region (and account). */
-    host = o->dests[0].host;
+    s->host = o->dests[0].host;
     for (i = 1; i < o->ndests; i++) {
         const char *h = o->dests[i].host;
-        if ((h == NULL) != (host == NULL) || (h && strcasecmp(h, host) != 0)) {
-            sk_errf(err, SK_E_USAGE, "all DESTs must be in one registry (got '%s' and '%s')", host ? host : "(ECR)",
-                    h ? h : "(ECR)");
-            goto out;
-        }
+        if ((h == NULL) != (s->host == NULL) || (h && strcasecmp(h, s->host) != 0))
+            return sk_errf(err, SK_E_USAGE, "all DESTs must be in one registry (got '%s' and '%s')",
+                           s->host ? s->host : "(ECR)", h ? h : "(ECR)");
     }
-    ecr_host = host && sk_ecr_parse_host(host, &account, &region);
-    if (ecr_host && !co.region)
-        co.region = region;
-    cache_dir = sk_cache_dir();
+    s->ecr_host = s->host && sk_ecr_parse_host(s->host, &s->account, &s->region);
+    if (s->ecr_host && !s->co.region)
+        s->co.region = s->region;
+    s->cache_dir = sk_cache_dir();
     if (o->registry_auth) {
         /* The user's own, for the registry DEST names. */
-        if (creds_from_file(o->registry_auth, &cr, err) < 0)
-            goto out;
-    } else if (!host || ecr_host) {
+        if (creds_from_file(o->registry_auth, &s->cr, err) < 0)
+            return -1;
+    } else if (!s->host || s->ecr_host) {
         /* The account's ECR registry (or another account's, whose token we ask for): the token. */
-        if (tool_client_init(&c, &co, err) < 0)
-            goto out;
-        have_client = 1;
-        if (sk_ecr_token_get(&c, account, cache_dir, &tok, err) < 0)
-            goto out;
-        if (!host)
-            host = default_host = sk_ecr_proxy_host(tok.proxy_endpoint);
-        if (creds_from_ecr(o, host, &tok, &cr, err) < 0)
-            goto out;
+        if (tool_client_init(&s->c, &s->co, err) < 0)
+            return -1;
+        s->have_client = 1;
+        if (sk_ecr_token_get(&s->c, s->account, s->cache_dir, &s->tok, err) < 0)
+            return -1;
+        if (!s->host)
+            s->host = s->default_host = sk_ecr_proxy_host(s->tok.proxy_endpoint);
+        if (creds_from_ecr(o, s->host, &s->tok, &s->cr, err) < 0)
+            return -1;
     } else {
         /* Another registry: what `docker login` stored for it. Else it may still be the account's
          * registry under a name that is not an ECR host (GetAuthorizationToken's proxyEndpoint
          * tells); failing to find out means it is not, and the push goes without credentials. */
-        if (creds_from_docker(host, &cr, err) < 0)
-            goto out;
-        if (!cr.basic) {
+        if (creds_from_docker(s->host, &s->cr, err) < 0)
+            return -1;
+        if (!s->cr.basic) {
             struct sk_err terr;
             sk_err_clear(&terr);
-            if (tool_client_init(&c, &co, &terr) == 0) {
-                have_client = 1;
-                if (sk_ecr_token_get(&c, NULL, cache_dir, &tok, &terr) == 0)
-                    creds_from_ecr(o, host, &tok, &cr, &terr);
+            if (tool_client_init(&s->c, &s->co, &terr) == 0) {
+                s->have_client = 1;
+                if (sk_ecr_token_get(&s->c, NULL, s->cache_dir, &s->tok, &terr) == 0)
+                    creds_from_ecr(o, s->host, &s->tok, &s->cr, &terr);
             }
             if (terr.kind != SK_E_NONE)
                 tool_verbose(&o->c, "%s", terr.msg);
         }
     }
-    if (cr.basic)
-        tool_verbose(&o->c, "registry %s: credentials from %s", host, cr.from);
+    if (s->cr.basic)
+        tool_verbose(&o->c, "registry %s: credentials from %s", s->host, s->cr.from);
     else
         tool_verbose(&o->c, "registry %s: no credentials for it (none in --registry-auth or Docker's config.json%s)",
-                     host, cr.helper ? ", whose credential helper is not run" : "");
-    if (o->create_repo && !cr.ecr) {
-        sk_errf(err, SK_E_USAGE, "--create-repo creates ECR repositories: %s is not the account's ECR registry", host);
-        goto out;
-    }
-    if (o->create_repo) {
-        for (i = 0; i < o->ndests; i++) {
-            for (j = 0; j < i; j++)
-                if (strcmp(o->dests[j].repo, o->dests[i].repo) == 0)
-                    break;
-            if (j == i && create_repo(&c, o, o->dests[i].repo, account, err) < 0)
-                goto out;
-        }
-    }
-    if (sk_retry_init(&retry, have_client ? &c.conf : NULL, err) < 0)
-        goto out;
-    /* The registry's TLS trusts what the AWS calls trust: --ca-bundle, AWS_CA_BUNDLE, the profile's. */
-    if (sk_client_ca_bundle(have_client ? &c.conf : NULL, o->c.profile, o->c.ca_bundle, &ca_bundle, err) < 0)
-        goto out;
-    if (sk_registry_init(&reg, host, cr.basic, ca_bundle, o->c.debug ? trace_stderr : NULL, NULL, err) < 0)
-        goto out;
-    have_reg = 1;
-    reg.timeout_s = timeout_s;
-    if (ping(o, &reg, &retry, host, err) < 0)
-        goto out;
+                     s->host, s->cr.helper ? ", whose credential helper is not run" : "");
+    return 0;
+}
 
-    /* 3. Blobs, per repository (several tags of one repository share them). docker-archive layers
-     * are compressed here; the layer cache remembers their digests (a cache that cannot be trusted
-     * or written is off: only slower). */
-    for (k = 0; k < img.nblobs && img.blobs[k].kind != SK_BLOB_GZIP; k++)
+/* The repositories --create-repo asks for, then the registry itself: its retry rules, the TLS the
+ * AWS calls trust (--ca-bundle, AWS_CA_BUNDLE, the profile's), and a first request. */
+static int open_registry(struct session *s, struct sk_err *err)
+{
+    const struct opts *o = s->o;
+    struct sk_client *c = s->have_client ? &s->c : NULL;
+    int i;
+
+    if (o->create_repo && !s->cr.ecr)
+        return sk_errf(err, SK_E_USAGE, "--create-repo creates ECR repositories: %s is not the account's ECR registry",
+                       s->host);
+    for (i = 0; o->create_repo && i < o->ndests; i++)
+        if (first_of_repo(o, i) && create_repo(&s->c, o, o->dests[i].repo, s->account, err) < 0)
+            return -1;
+    if (sk_retry_init(&s->retry, c ? &c->conf : NULL, err) < 0)
+        return -1;
+    if (sk_client_ca_bundle(c ? &c->conf : NULL, o->c.profile, o->c.ca_bundle, &s->ca_bundle, err) < 0)
+        return -1;
+    if (sk_registry_init(&s->reg, s->host, s->cr.basic, s->ca_bundle, o->c.debug ? trace_stderr : NULL, NULL, err) < 0)
+        return -1;
+    s->have_reg = 1;
+    s->reg.timeout_s = s->timeout_s;
+    return ping(o, &s->reg, &s->retry, s->host, err);
+}
+
+/* 3. Blobs, per repository. docker-archive layers are compressed here; the layer cache remembers
+ * their digests (a cache that cannot be trusted or written is off: only slower). */
+static int push_all_blobs(struct session *s, struct sk_err *err)
+{
+    size_t k;
+    int i;
+
+    for (k = 0; k < s->img.nblobs && s->img.blobs[k].kind != SK_BLOB_GZIP; k++)
         ;
-    if (k < img.nblobs) {
+    if (k < s->img.nblobs) {
         struct sk_err cerr;
         sk_err_clear(&cerr);
-        if (sk_layer_cache_init(&lc, cache_dir, o->level, &cerr) < 0)
-            tool_verbose(&o->c, "layer cache off: %s", cerr.msg);
+        if (sk_layer_cache_init(&s->lc, s->cache_dir, s->o->level, &cerr) < 0)
+            tool_verbose(&s->o->c, "layer cache off: %s", cerr.msg);
     }
-    for (i = 0; i < o->ndests; i++) {
+    for (i = 0; i < s->o->ndests; i++) {
         struct push p;
-        for (j = 0; j < i; j++)
-            if (strcmp(o->dests[j].repo, o->dests[i].repo) == 0)
-                break;
-        if (j < i)
+        if (!first_of_repo(s->o, i))
             continue;
         memset(&p, 0, sizeof(p));
-        p.o = o;
-        p.img = &img;
-        p.host = host;
-        p.repo = o->dests[i].repo;
-        p.token = cr.basic;
-        p.ca_bundle = ca_bundle;
-        p.lc = &lc;
-        p.debug = o->c.debug;
-        p.timeout_s = timeout_s;
-        p.retry = &retry;
+        p.o = s->o;
+        p.img = &s->img;
+        p.host = s->host;
+        p.repo = s->o->dests[i].repo;
+        p.token = s->cr.basic;
+        p.ca_bundle = s->ca_bundle;
+        p.lc = &s->lc;
+        p.debug = s->o->c.debug;
+        p.timeout_s = s->timeout_s;
+        p.retry = &s->retry;
         if (push_blobs(&p, err) < 0)
-            goto out;
-        uploaded += p.uploaded;
-        existing += p.existing;
-        bytes += p.bytes;
+            return -1;
+        s->uploaded += p.uploaded;
+        s->existing += p.existing;
+        s->bytes += p.bytes;
     }
+    return 0;
+}
 
-    /* 4. Every blob is in: now, and only now, the manifests. */
-    if (sk_image_finalize(&img, err) < 0)
-        goto out;
-    top = &img.manifests[img.nmanifests - 1];
+/* 4. Every blob is in: now, and only now, the manifests (an index's by digest first, then the tag). */
+static int put_manifests(struct session *s, struct sk_err *err)
+{
+    const struct opts *o = s->o;
+    const struct sk_manifest *top;
+    size_t k;
+    int i;
+
+    if (sk_image_finalize(&s->img, err) < 0)
+        return -1;
+    top = &s->img.manifests[s->img.nmanifests - 1];
     for (i = 0; i < o->ndests; i++) {
-        for (j = 0; j < i; j++)
-            if (strcmp(o->dests[j].repo, o->dests[i].repo) == 0)
-                break;
-        if (j == i) {
-            for (k = 0; k + 1 < img.nmanifests; k++)
-                if (put_manifest(o, &reg, &retry, o->dests[i].repo, img.manifests[k].digest, &img.manifests[k], err) <
-                    0)
-                    goto out;
-        }
-        if (put_manifest(o, &reg, &retry, o->dests[i].repo, o->dests[i].tag, top, err) < 0)
-            goto out;
+        const char *repo = o->dests[i].repo;
+        for (k = 0; first_of_repo(o, i) && k + 1 < s->img.nmanifests; k++)
+            if (put_manifest(o, &s->reg, &s->retry, repo, s->img.manifests[k].digest, &s->img.manifests[k], err) < 0)
+                return -1;
+        if (put_manifest(o, &s->reg, &s->retry, repo, o->dests[i].tag, top, err) < 0)
+            return -1;
     }
+    return 0;
+}
+
+/* 5. The digest file, the note on stderr and the result. */
+static int report(struct session *s, time_t start, struct sk_err *err)
+{
+    const struct opts *o = s->o;
+    const struct sk_manifest *top = &s->img.manifests[s->img.nmanifests - 1];
+    jv refs = jv_array(), result;
+    char b[32];
+    int i;
+
     for (i = 0; i < o->ndests; i++) {
         struct sk_buf line = SK_BUF_INIT;
-        sk_buf_addf(&line, "%s/%s@%s", host, o->dests[i].repo, top->digest);
+        sk_buf_addf(&line, "%s/%s@%s", s->host, o->dests[i].repo, top->digest);
         refs = jv_array_append(refs, jv_string(line.p));
         sk_buf_release(&line);
     }
-    if (o->digest_file && commit_digest_file(o->digest_file, &df, top->digest, err) < 0)
-        goto out;
-    {
-        char b[32];
-        human(bytes, b, sizeof(b));
-        note(o, "pushed %s: %zu blobs uploaded (%s), %zu already there, %lds", top->digest, uploaded, b, existing,
-             (long)(time(NULL) - start));
+    if (o->digest_file && commit_digest_file(o->digest_file, &s->df, top->digest, err) < 0) {
+        jv_free(refs);
+        return -1;
     }
+    human(s->bytes, b, sizeof(b));
+    note(o, "pushed %s: %zu blobs uploaded (%s), %zu already there, %lds", top->digest, s->uploaded, b, s->existing,
+         (long)(time(NULL) - start));
     result = jv_object();
     result = jv_object_set(result, jv_string("digest"), jv_string(top->digest));
     result = jv_object_set(result, jv_string("mediaType"), jv_string(top->media_type));
-    result = jv_object_set(result, jv_string("references"), jv_copy(refs));
-    result = jv_object_set(result, jv_string("uploaded"), jv_number((double)uploaded));
-    result = jv_object_set(result, jv_string("existing"), jv_number((double)existing));
-    result = jv_object_set(result, jv_string("bytes"), jv_number((double)bytes));
-    if (tool_emit(&o->c, result, print_text, err) < 0)
-        goto out;
-    rc = 0;
-out:
-    if (rc < 0 && !cr.basic && err->kind == SK_E_CONFIG && err->http_status == 401)
+    result = jv_object_set(result, jv_string("references"), refs);
+    result = jv_object_set(result, jv_string("uploaded"), jv_number((double)s->uploaded));
+    result = jv_object_set(result, jv_string("existing"), jv_number((double)s->existing));
+    result = jv_object_set(result, jv_string("bytes"), jv_number((double)s->bytes));
+    return tool_emit(&o->c, result, print_text, err);
+}
+
+static void session_release(struct session *s)
+{
+    release_digest_file(&s->df);
+    if (s->have_reg)
+        sk_registry_release(&s->reg);
+    sk_ecr_token_release(&s->tok);
+    creds_release(&s->cr);
+    sk_layer_cache_release(&s->lc);
+    if (s->have_client)
+        sk_client_release(&s->c);
+    sk_image_release(&s->img);
+    free(s->ca_bundle);
+    free(s->cache_dir);
+    free(s->default_host);
+    free(s->account);
+    free(s->region);
+}
+
+static int run(struct opts *o, struct sk_err *err)
+{
+    struct session s;
+    time_t start = time(NULL);
+    const char *stall = sk_getenv(stall_env);
+    int rc = -1;
+
+    memset(&s, 0, sizeof(s));
+    s.o = o;
+    s.co = o->c;
+    sk_buf_init(&s.df.tmp);
+    s.df.fd = -1;
+    if (stall && tool_parse_duration(stall, &s.timeout_s) < 0)
+        sk_errf(err, SK_E_USAGE, "%s must be a duration (30s, 2m), not '%s'", stall_env, stall);
+    else if ((!o->digest_file || open_digest_file(o->digest_file, &s.df, err) == 0) && open_source(&s, err) == 0 &&
+             find_credentials(&s, err) == 0 && open_registry(&s, err) == 0 && push_all_blobs(&s, err) == 0 &&
+             put_manifests(&s, err) == 0 && report(&s, start, err) == 0)
+        rc = 0;
+    if (rc < 0 && !s.cr.basic && err->kind == SK_E_CONFIG && err->http_status == 401)
         tool_err_append(err, ": give them with --registry-auth FILE or in Docker's config.json (docker login %s)%s",
-                        host ? host : "", cr.helper ? "; its credential helpers are not run" : "");
-    release_digest_file(&df);
-    jv_free(refs);
-    if (have_reg)
-        sk_registry_release(&reg);
-    sk_ecr_token_release(&tok);
-    creds_release(&cr);
-    sk_layer_cache_release(&lc);
-    if (have_client)
-        sk_client_release(&c);
-    sk_image_release(&img);
-    free(ca_bundle);
-    free(cache_dir);
-    free(default_host);
-    free(account);
-    free(region);
+                        s.host ? s.host : "", s.cr.helper ? "; its credential helpers are not run" : "");
+    session_release(&s);
     return tool_outcome(&o->c, rc, err);
 }
 

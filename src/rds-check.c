@@ -676,31 +676,14 @@ static void skip_rest(struct run *r, const char *from, const char *why)
 
 /* TLS and login, timed apart on one libpq connection, then SELECT version(). Without credentials
  * the connection is dropped once TLS is up, before the startup packet. */
-static void check_postgres(struct run *r)
+/* libpq's connection parameters, NULL-terminated; port and ms_s are their buffers. */
+static void conn_params(struct run *r, const char *dbname, const char *ca, char port[16], char ms_s[16],
+                        const char *keys[16], const char *vals[16])
 {
-    const char *keys[16], *vals[16];
-    char port[16], ms_s[16];
-    const char *dbname = r->o->database     ? r->o->database
-                         : r->secret_dbname ? r->secret_dbname
-                         : r->dbname        ? r->dbname
-                                            : "postgres";
-    const char *ca = ca_bundle(r);
-    int tls = strcmp(r->o->sslmode, "disable") != 0, k = 0, seen_ssl = 0, tls_done = !tls, w;
-    double start = now_ms(), deadline, t_tls = 0;
-    long timeout_ms = r->o->connect_timeout * 1000;
-    struct sk_buf msg = SK_BUF_INIT, detail = SK_BUF_INIT;
-    PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
-    PGconn *conn = NULL;
-    PGresult *res;
-    int timed_out = 0;
+    int k = 0;
 
-    if (!tls && !r->have_creds) {
-        add_check(r, "tls", R_SKIP, 0, "--sslmode disable: no TLS");
-        skip_rest(r, "login", "no credentials given (--secret, or --user with --password-file)");
-        return;
-    }
-    snprintf(port, sizeof(port), "%ld", r->port);
-    snprintf(ms_s, sizeof(ms_s), "%ld", r->o->connect_timeout);
+    snprintf(port, 16, "%ld", r->port);
+    snprintf(ms_s, 16, "%ld", r->o->connect_timeout);
     /* host = the endpoint name (verify-full checks the certificate against it), hostaddr = the
      * address the tcp check reached (no second lookup). */
     keys[k] = "host", vals[k++] = r->address;
@@ -720,6 +703,71 @@ static void check_postgres(struct run *r)
     if (r->have_creds)
         keys[k] = "password", vals[k++] = r->password.p;
     keys[k] = NULL, vals[k] = NULL;
+}
+
+/* SELECT version() on the connection, with the connection's time limit. */
+static void check_query(struct run *r, PGconn *conn, long timeout_ms)
+{
+    struct sk_buf msg = SK_BUF_INIT;
+    double start, deadline;
+    PGresult *res;
+    int w;
+
+    start = now_ms();
+    deadline = start + (double)timeout_ms;
+    if (!PQsendQuery(conn, version_query)) {
+        pq_message(PQerrorMessage(conn), r->secrets, &msg);
+        add_check(r, "query", R_FAIL, since_ms(start), "%s: %s", version_query, msg.p);
+        goto done;
+    }
+    while (PQisBusy(conn)) {
+        w = pq_wait(conn, 0, deadline);
+        if (w <= 0 || !PQconsumeInput(conn)) {
+            if (w == 0)
+                sk_buf_addf(&msg, "no answer within %lds", r->o->connect_timeout);
+            else
+                pq_message(PQerrorMessage(conn), r->secrets, &msg);
+            add_check(r, "query", R_FAIL, since_ms(start), "%s: %s", version_query, msg.p);
+            goto done;
+        }
+    }
+    res = PQgetResult(conn);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) == 1) {
+        add_check(r, "query", R_PASS, since_ms(start), "%s", PQgetvalue(res, 0, 0));
+    } else {
+        pq_message(PQresultErrorMessage(res), r->secrets, &msg);
+        add_check(r, "query", R_FAIL, since_ms(start), "%s: %s", version_query, msg.len ? msg.p : "no answer");
+    }
+    PQclear(res);
+    while ((res = PQgetResult(conn)))
+        PQclear(res);
+done:
+    sk_buf_release(&msg);
+}
+
+static void check_postgres(struct run *r)
+{
+    const char *keys[16], *vals[16];
+    char port[16], ms_s[16];
+    const char *dbname = r->o->database     ? r->o->database
+                         : r->secret_dbname ? r->secret_dbname
+                         : r->dbname        ? r->dbname
+                                            : "postgres";
+    const char *ca = ca_bundle(r);
+    int tls = strcmp(r->o->sslmode, "disable") != 0, seen_ssl = 0, tls_done = !tls, w;
+    double start = now_ms(), deadline, t_tls = 0;
+    long timeout_ms = r->o->connect_timeout * 1000;
+    struct sk_buf msg = SK_BUF_INIT, detail = SK_BUF_INIT;
+    PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
+    PGconn *conn = NULL;
+    int timed_out = 0;
+
+    if (!tls && !r->have_creds) {
+        add_check(r, "tls", R_SKIP, 0, "--sslmode disable: no TLS");
+        skip_rest(r, "login", "no credentials given (--secret, or --user with --password-file)");
+        return;
+    }
+    conn_params(r, dbname, ca, port, ms_s, keys, vals);
 
     deadline = start + (double)timeout_ms;
     conn = PQconnectStartParams(keys, vals, 0);
@@ -781,35 +829,7 @@ static void check_postgres(struct run *r)
     }
     add_check(r, "login", R_PASS, since_ms(t_tls), "logged in as %s to database %s", r->user, dbname);
 
-    /* SELECT version(), with the same time limit. */
-    start = now_ms();
-    deadline = start + (double)timeout_ms;
-    if (!PQsendQuery(conn, version_query)) {
-        pq_message(PQerrorMessage(conn), r->secrets, &msg);
-        add_check(r, "query", R_FAIL, since_ms(start), "%s: %s", version_query, msg.p);
-        goto out;
-    }
-    while (PQisBusy(conn)) {
-        w = pq_wait(conn, 0, deadline);
-        if (w <= 0 || !PQconsumeInput(conn)) {
-            if (w == 0)
-                sk_buf_addf(&msg, "no answer within %lds", r->o->connect_timeout);
-            else
-                pq_message(PQerrorMessage(conn), r->secrets, &msg);
-            add_check(r, "query", R_FAIL, since_ms(start), "%s: %s", version_query, msg.p);
-            goto out;
-        }
-    }
-    res = PQgetResult(conn);
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 && PQnfields(res) == 1) {
-        add_check(r, "query", R_PASS, since_ms(start), "%s", PQgetvalue(res, 0, 0));
-    } else {
-        pq_message(PQresultErrorMessage(res), r->secrets, &msg);
-        add_check(r, "query", R_FAIL, since_ms(start), "%s: %s", version_query, msg.len ? msg.p : "no answer");
-    }
-    PQclear(res);
-    while ((res = PQgetResult(conn)))
-        PQclear(res);
+    check_query(r, conn, timeout_ms);
 out:
     PQfinish(conn); /* libpq wipes its copy of the password */
     sk_buf_release(&msg);

@@ -239,6 +239,118 @@ static int check_value(const struct spec *sp, const char *from, struct sk_err *e
 
 /* The secrets: section of a configuration file (shared with ssm-put's parameters:). Everything is
  * read, generated and checked here, before anything is written. */
+/* Where a secret's value comes from, as its entry in the file says. */
+struct source {
+    const char *file, *env; /* value_file, value_env */
+    long length;            /* generate: */
+    int exclude_punctuation;
+    int n; /* how many of the three the entry names */
+};
+
+/* generate: true, or {length, exclude_punctuation}. */
+static int read_generate(const char *file, struct spec *sp, jv v, struct source *src, struct sk_err *err)
+{
+    double d;
+
+    src->n++;
+    sp->generated = 1;
+    if (jv_get_kind(v) == JV_KIND_OBJECT) {
+        jv ex = sk_json_get(v, "exclude_punctuation");
+        if (sk_json_num(v, "length", &d) == 0)
+            src->length = (long)d;
+        src->exclude_punctuation = jv_get_kind(ex) == JV_KIND_TRUE;
+        jv_free(ex);
+    } else if (jv_get_kind(v) != JV_KIND_TRUE) {
+        return sk_errf(err, SK_E_USAGE, "%s: secret '%s': generate is true or {length, exclude_punctuation}", file,
+                       sp->name);
+    }
+    if (src->length < 1 || src->length > 4096)
+        return sk_errf(err, SK_E_USAGE, "%s: secret '%s': length must be 1..4096", file, sp->name);
+    return 0;
+}
+
+/* One setting of a secret's entry; e is the entry, which keeps the strings src points at alive. */
+static int read_setting(const char *file, struct spec *sp, jv e, const char *key, jv v, struct source *src,
+                        struct sk_err *err)
+{
+    int is_str = jv_get_kind(v) == JV_KIND_STRING;
+
+    if (strcmp(key, "value") == 0)
+        return sk_errf(
+            err, SK_E_USAGE,
+            "%s: secret '%s': a secret's value never goes in the file: use value_file, value_env or generate", file,
+            sp->name);
+    if (strcmp(key, "generate") == 0)
+        return read_generate(file, sp, v, src, err);
+    if (strcmp(key, "value_file") == 0 && is_str) {
+        src->file = sk_json_str(e, "value_file");
+        src->n++;
+    } else if (strcmp(key, "value_env") == 0 && is_str) {
+        src->env = sk_json_str(e, "value_env");
+        src->n++;
+    } else if (strcmp(key, "description") == 0 && is_str) {
+        sp->description = xstrdup(jv_string_value(v));
+    } else if (strcmp(key, "kms_key_id") == 0 && is_str) {
+        sp->kms_key_id = xstrdup(jv_string_value(v));
+    } else {
+        return sk_errf(err, SK_E_USAGE,
+                       "%s: secret '%s': unknown or malformed setting '%s' (use value_file, value_env, generate, "
+                       "description, kms_key_id)",
+                       file, sp->name, key);
+    }
+    return 0;
+}
+
+/* The value, from its one source. */
+static int read_value(const char *file, struct spec *sp, const struct source *src, struct sk_err *err)
+{
+    if (src->n != 1)
+        return sk_errf(err, SK_E_USAGE, "%s: secret '%s' needs exactly one of value_file, value_env, generate", file,
+                       sp->name);
+    if (src->file) {
+        if (tool_read_input(src->file, &sp->value, MAX_SECRET + 2, err) < 0) {
+            sk_err_prefix(err, "%s: secret '%s'", file, sp->name);
+            return -1;
+        }
+        tool_chomp(&sp->value);
+        return check_value(sp, src->file, err);
+    }
+    if (src->env) {
+        const char *ev = getenv(src->env);
+        if (!ev)
+            return sk_errf(err, SK_E_USAGE, "%s: secret '%s': environment variable %s is not set", file, sp->name,
+                           src->env);
+        sk_buf_adds(&sp->value, ev);
+        return check_value(sp, src->env, err);
+    }
+    return generate(&sp->value, src->length, src->exclude_punctuation, err);
+}
+
+/* One secret's entry: its settings, then its value. */
+static int load_entry(const char *file, jv name, jv e, struct spec *sp, struct sk_err *err)
+{
+    struct source src = { NULL, NULL, 32, 0, 0 };
+    jv ek;
+    int j, m, rc = 0;
+
+    sk_buf_init_secret(&sp->value);
+    sp->name = xstrdup(jv_string_value(name));
+    if (jv_get_kind(e) != JV_KIND_OBJECT)
+        return sk_errf(err, SK_E_USAGE, "%s: secret '%s' must be a map (value_file, value_env or generate)", file,
+                       sp->name);
+    ek = jv_keys_unsorted(jv_copy(e));
+    m = jv_array_length(jv_copy(ek));
+    for (j = 0; j < m && rc == 0; j++) {
+        jv kk = jv_array_get(jv_copy(ek), j);
+        jv v = jv_object_get(jv_copy(e), jv_copy(kk));
+        rc = read_setting(file, sp, e, jv_string_value(kk), v, &src, err);
+        jv_free(v);
+        jv_free(kk);
+    }
+    jv_free(ek);
+    return rc < 0 ? -1 : read_value(file, sp, &src, err);
+}
+
 static int load_file(const char *file, struct spec **out, size_t *nout, struct sk_err *err)
 {
     struct sk_buf text = SK_BUF_INIT;
@@ -269,100 +381,9 @@ static int load_file(const char *file, struct spec **out, size_t *nout, struct s
     n = jv_array_length(jv_copy(keys));
     sps = xcalloc((size_t)(n ? n : 1), sizeof(*sps));
     for (i = 0; i < n; i++) {
-        jv k = jv_array_get(jv_copy(keys), i), e = jv_object_get(jv_copy(secrets), jv_copy(k)), ek;
-        struct spec *sp = &sps[i];
-        const char *vf = NULL, *venv = NULL;
-        int sources = 0, j, m, bad = 0;
-        long length = 32;
-        int excl = 0;
-        sk_buf_init_secret(&sp->value);
-        sp->name = xstrdup(jv_string_value(k));
+        jv k = jv_array_get(jv_copy(keys), i), e = jv_object_get(jv_copy(secrets), jv_copy(k));
+        int bad = load_entry(file, k, e, &sps[i], err) < 0;
         jv_free(k);
-        if (jv_get_kind(e) != JV_KIND_OBJECT) {
-            jv_free(e);
-            sk_errf(err, SK_E_USAGE, "%s: secret '%s' must be a map (value_file, value_env or generate)", file,
-                    sp->name);
-            n = i + 1;
-            goto out;
-        }
-        ek = jv_keys_unsorted(jv_copy(e));
-        m = jv_array_length(jv_copy(ek));
-        for (j = 0; j < m && !bad; j++) {
-            jv kk = jv_array_get(jv_copy(ek), j);
-            const char *key = jv_string_value(kk);
-            jv v = jv_object_get(jv_copy(e), jv_copy(kk));
-            int is_str = jv_get_kind(v) == JV_KIND_STRING;
-            if (strcmp(key, "value") == 0) {
-                sk_errf(err, SK_E_USAGE,
-                        "%s: secret '%s': a secret's value never goes in the file: use value_file, "
-                        "value_env or generate",
-                        file, sp->name);
-                bad = 1;
-            } else if (strcmp(key, "value_file") == 0 && is_str) {
-                vf = sk_json_str(e, "value_file");
-                sources++;
-            } else if (strcmp(key, "value_env") == 0 && is_str) {
-                venv = sk_json_str(e, "value_env");
-                sources++;
-            } else if (strcmp(key, "generate") == 0) {
-                double d;
-                sources++;
-                sp->generated = 1;
-                if (jv_get_kind(v) == JV_KIND_OBJECT) {
-                    if (sk_json_num(v, "length", &d) == 0)
-                        length = (long)d;
-                    jv ex = sk_json_get(v, "exclude_punctuation");
-                    excl = jv_get_kind(ex) == JV_KIND_TRUE;
-                    jv_free(ex);
-                } else if (jv_get_kind(v) != JV_KIND_TRUE) {
-                    sk_errf(err, SK_E_USAGE, "%s: secret '%s': generate is true or {length, exclude_punctuation}", file,
-                            sp->name);
-                    bad = 1;
-                }
-                if (length < 1 || length > 4096) {
-                    sk_errf(err, SK_E_USAGE, "%s: secret '%s': length must be 1..4096", file, sp->name);
-                    bad = 1;
-                }
-            } else if (strcmp(key, "description") == 0 && is_str) {
-                sp->description = xstrdup(jv_string_value(v));
-            } else if (strcmp(key, "kms_key_id") == 0 && is_str) {
-                sp->kms_key_id = xstrdup(jv_string_value(v));
-            } else {
-                sk_errf(err, SK_E_USAGE,
-                        "%s: secret '%s': unknown or malformed setting '%s' (use value_file, value_env, generate, "
-                        "description, kms_key_id)",
-                        file, sp->name, key);
-                bad = 1;
-            }
-            jv_free(v);
-            jv_free(kk);
-        }
-        if (!bad && sources != 1) {
-            sk_errf(err, SK_E_USAGE, "%s: secret '%s' needs exactly one of value_file, value_env, generate", file,
-                    sp->name);
-            bad = 1;
-        }
-        if (!bad && vf) {
-            if (tool_read_input(vf, &sp->value, MAX_SECRET + 2, err) < 0) {
-                sk_err_prefix(err, "%s: secret '%s'", file, sp->name);
-                bad = 1;
-            } else {
-                tool_chomp(&sp->value);
-                bad = check_value(sp, vf, err) < 0;
-            }
-        } else if (!bad && venv) {
-            const char *ev = getenv(venv);
-            if (!ev) {
-                sk_errf(err, SK_E_USAGE, "%s: secret '%s': environment variable %s is not set", file, sp->name, venv);
-                bad = 1;
-            } else {
-                sk_buf_adds(&sp->value, ev);
-                bad = check_value(sp, venv, err) < 0;
-            }
-        } else if (!bad && sp->generated) {
-            bad = generate(&sp->value, length, excl, err) < 0;
-        }
-        jv_free(ek);
         jv_free(e);
         if (bad) {
             n = i + 1;

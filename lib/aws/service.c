@@ -315,13 +315,101 @@ static int s3_host(const char *l, size_t n, char **name, int *global_region, int
     return 0;
 }
 
+/* The longest DNS suffix of any partition that host ends in (amazonaws.com.cn before
+ * amazonaws.com), after a dot; *sp its partition. NULL: none. */
+static const char *longest_suffix(const char *host, size_t hlen, const struct sk_partition **sp)
+{
+    const char *suffix = NULL;
+    size_t best = 0, i, k;
+
+    for (i = 0; i < sk_npartitions; i++) {
+        const char *sfx[3];
+        sfx[0] = sk_partitions[i].dns_suffix;
+        sfx[1] = sk_partitions[i].dualstack_dns_suffix;
+        sfx[2] = sk_partitions[i].registry_dualstack_suffix;
+        for (k = 0; k < 3; k++) {
+            size_t sl = strlen(sfx[k]);
+            if (sl > best && hlen > sl + 1 && host[hlen - sl - 1] == '.' && strcmp(host + hlen - sl, sfx[k]) == 0) {
+                best = sl;
+                suffix = sfx[k];
+                *sp = &sk_partitions[i];
+            }
+        }
+    }
+    return suffix;
+}
+
+/* The labels of host's first rest bytes (rest > 0); -1: an empty label, too many, or none. */
+static int split_labels(const char *host, size_t rest, struct labels *lab)
+{
+    const char *q;
+
+    if (host[0] == '.' || host[rest - 1] == '.')
+        return -1;
+    lab->count = 0;
+    for (q = host; q < host + rest;) {
+        size_t l = strcspn(q, ".");
+        if (q + l > host + rest)
+            l = (size_t)(host + rest - q);
+        if (lab->count == MAX_LABELS || l == 0)
+            return -1;
+        lab->p[lab->count] = q;
+        lab->n[lab->count++] = l;
+        q += l + 1;
+    }
+    return lab->count ? 0 : -1;
+}
+
+/* S3's legacy s3-<region>, s3-fips-<region> and s3-external-1 (us-east-1), in the label before
+ * the suffix. 1: name and region set. */
+static int s3_legacy_host(const char *l, size_t n, char **name, char **region)
+{
+    size_t skip = 0;
+
+    if (label_is(l, n, "s3-external-1")) {
+        *name = xstrdup("s3");
+        *region = xstrdup("us-east-1");
+        return 1;
+    }
+    if (label_starts(l, n, "s3-fips-"))
+        skip = 8;
+    else if (label_starts(l, n, "s3-"))
+        skip = 3;
+    if (!skip || !is_region(l + skip, n - skip))
+        return 0;
+    *name = xstrdup("s3");
+    *region = xstrndup(l + skip, n - skip);
+    return 1;
+}
+
+/* The service name the labels make once FIPS markers are gone: a "fips" label, a "-fips" suffix
+ * (api.ecr-fips, fips.batch, runtime-fips.lex). NULL: nothing is left. */
+static char *fips_free_name(const struct labels *lab)
+{
+    struct labels norm;
+    size_t i;
+
+    norm.count = 0;
+    for (i = 0; i < lab->count; i++) {
+        const char *l = lab->p[i];
+        size_t n = lab->n[i];
+        if (label_is(l, n, "fips"))
+            continue;
+        if (n > 5 && strncmp(l + n - 5, "-fips", 5) == 0)
+            n -= 5;
+        norm.p[norm.count] = l;
+        norm.n[norm.count++] = n;
+    }
+    return norm.count ? prefix_name(&norm) : NULL;
+}
+
 int sk_endpoint_infer(const char *host, char **name, char **region)
 {
     const struct sk_global_host *g;
     const struct sk_partition *sp = NULL;
-    const char *suffix = NULL, *q;
+    const char *suffix;
     struct labels lab;
-    size_t hlen = strlen(host), best = 0, rest, i;
+    size_t hlen = strlen(host), rest;
     int global_region = 0, no_region = 0;
 
     *name = *region = NULL;
@@ -331,63 +419,17 @@ int sk_endpoint_infer(const char *host, char **name, char **region)
         *region = xstrdup(g->signing_region);
         return 1;
     }
-    /* The longest suffix of any partition: amazonaws.com.cn before amazonaws.com. */
-    for (i = 0; i < sk_npartitions; i++) {
-        const char *sfx[3];
-        size_t k;
-
-        sfx[0] = sk_partitions[i].dns_suffix;
-        sfx[1] = sk_partitions[i].dualstack_dns_suffix;
-        sfx[2] = sk_partitions[i].registry_dualstack_suffix;
-        for (k = 0; k < 3; k++) {
-            size_t sl = strlen(sfx[k]);
-            if (sl > best && hlen > sl + 1 && host[hlen - sl - 1] == '.' && strcmp(host + hlen - sl, sfx[k]) == 0) {
-                best = sl;
-                suffix = sfx[k];
-                sp = &sk_partitions[i];
-            }
-        }
-    }
+    suffix = longest_suffix(host, hlen, &sp);
     if (!suffix)
         return 0;
-    rest = hlen - best - 1;
-    if (host[0] == '.' || host[rest - 1] == '.')
-        return 0; /* an empty label */
-    lab.count = 0;
-    for (q = host; q < host + rest;) {
-        size_t l = strcspn(q, ".");
-        if (q + l > host + rest)
-            l = (size_t)(host + rest - q);
-        if (lab.count == MAX_LABELS || l == 0)
-            return 0;
-        lab.p[lab.count] = q;
-        lab.n[lab.count++] = l;
-        q += l + 1;
-    }
-    if (!lab.count)
+    rest = hlen - strlen(suffix) - 1;
+    if (split_labels(host, rest, &lab) < 0)
         return 0;
     if (is_region(lab.p[lab.count - 1], lab.n[lab.count - 1])) {
         lab.count--;
         *region = xstrndup(lab.p[lab.count], lab.n[lab.count]);
-    } else {
-        /* S3's legacy s3-<region>, s3-fips-<region> and s3-external-1 (us-east-1). */
-        const char *l = lab.p[lab.count - 1];
-        size_t n = lab.n[lab.count - 1], skip = 0;
-
-        if (label_is(l, n, "s3-external-1")) {
-            *name = xstrdup("s3");
-            *region = xstrdup("us-east-1");
-            return 1;
-        }
-        if (label_starts(l, n, "s3-fips-"))
-            skip = 8;
-        else if (label_starts(l, n, "s3-"))
-            skip = 3;
-        if (skip && is_region(l + skip, n - skip)) {
-            *name = xstrdup("s3");
-            *region = xstrndup(l + skip, n - skip);
-            return 1;
-        }
+    } else if (s3_legacy_host(lab.p[lab.count - 1], lab.n[lab.count - 1], name, region)) {
+        return 1;
     }
     if (lab.count && label_is(lab.p[lab.count - 1], lab.n[lab.count - 1], "dualstack"))
         lab.count--;
@@ -411,24 +453,9 @@ int sk_endpoint_infer(const char *host, char **name, char **region)
     }
     if (suffix == sp->registry_dualstack_suffix && strcmp(suffix, sp->dualstack_dns_suffix) != 0)
         goto none; /* on.aws names only registries */
-    {
-        /* FIPS markers: a "fips" label, a "-fips" suffix (api.ecr-fips, fips.batch, runtime-fips.lex). */
-        struct labels norm;
-        norm.count = 0;
-        for (i = 0; i < lab.count; i++) {
-            const char *l = lab.p[i];
-            size_t n = lab.n[i];
-            if (label_is(l, n, "fips"))
-                continue;
-            if (n > 5 && strncmp(l + n - 5, "-fips", 5) == 0)
-                n -= 5;
-            norm.p[norm.count] = l;
-            norm.n[norm.count++] = n;
-        }
-        if (!norm.count)
-            goto none;
-        *name = prefix_name(&norm);
-    }
+    *name = fips_free_name(&lab);
+    if (!*name)
+        goto none;
     return 1;
 none:
     free(*region);

@@ -237,6 +237,80 @@ static void add_entry(struct sk_tar *t, size_t *cap, const char *name, const cha
     e->offset = offset;
 }
 
+/* An extended header's data: a pax record set ('x'), or a GNU long name ('L') or long link name
+ * ('K'); what it says applies to the next entry. */
+static int read_meta(struct sk_tar *t, char tf, uint64_t size, uint64_t off, struct sk_buf *meta, struct pending *pd,
+                     struct sk_err *err)
+{
+    struct sk_buf *dst;
+    size_t got;
+
+    if (size > MAX_META)
+        return sk_errf(err, SK_E_USAGE, "%s: bad tar header at byte %llu (%llu-byte extended header)", t->path,
+                       (unsigned long long)off, (unsigned long long)size);
+    sk_buf_reset(meta);
+    sk_buf_grow(meta, (size_t)size);
+    if (read_at(t->fd, meta->p, (size_t)size, off + BLOCK, &got) < 0)
+        return io_err(err, t->path);
+    if (got < size)
+        return sk_errf(err, SK_E_USAGE, "%s: truncated tar", t->path);
+    meta->len = (size_t)size;
+    meta->p[meta->len] = '\0';
+    if (tf == 'x') {
+        if (parse_pax(meta->p, meta->len, pd) < 0)
+            return sk_errf(err, SK_E_USAGE, "%s: bad tar header at byte %llu (pax record)", t->path,
+                           (unsigned long long)off);
+        return 0;
+    }
+    dst = tf == 'L' ? &pd->name : &pd->link;
+    sk_buf_reset(dst);
+    sk_buf_add(dst, meta->p, strnlen(meta->p, meta->len));
+    if (tf == 'L')
+        pd->has_name = 1;
+    else
+        pd->has_link = 1;
+    return 0;
+}
+
+/* The entry header h describes (its data at off + BLOCK), under the names extended headers gave it. */
+static void add_header_entry(struct sk_tar *t, size_t *cap, const unsigned char *h, uint64_t size, uint64_t off,
+                             struct pending *pd, struct sk_buf *name, struct sk_buf *link)
+{
+    enum sk_tar_type type;
+
+    sk_buf_reset(name);
+    sk_buf_reset(link);
+    if (pd->has_name) {
+        sk_buf_add(name, pd->name.p, pd->name.len);
+    } else {
+        /* POSIX ustar ("ustar\0"00) has a prefix; GNU ("ustar  \0") uses that area otherwise */
+        if (!memcmp(h + H_MAGIC, "ustar\0", 6) && h[H_PREFIX]) {
+            add_field(name, h + H_PREFIX, H_PREFIX_LEN);
+            sk_buf_addch(name, '/');
+        }
+        add_field(name, h + H_NAME, H_NAME_LEN);
+    }
+    if (pd->has_link)
+        sk_buf_add(link, pd->link.p, pd->link.len);
+    else
+        add_field(link, h + H_LINK, H_LINK_LEN);
+    switch ((char)h[H_TYPE]) {
+    case '0':
+    case '\0':
+    case '7': type = SK_TAR_FILE; break;
+    case '1': type = SK_TAR_HARDLINK; break;
+    case '2': type = SK_TAR_SYMLINK; break;
+    case '5': type = SK_TAR_DIR; break;
+    default: type = SK_TAR_OTHER; break;
+    }
+    /* pre-POSIX tars mark directories with a trailing '/' on a regular entry */
+    if (type == SK_TAR_FILE && name->len && name->p[name->len - 1] == '/')
+        type = SK_TAR_DIR;
+    add_entry(t, cap, name->p, type == SK_TAR_SYMLINK || type == SK_TAR_HARDLINK ? link->p : NULL, type, size,
+              off + BLOCK);
+    pd->has_name = pd->has_link = pd->has_size = 0;
+}
+
 int sk_tar_open(struct sk_tar *t, const char *path, struct sk_err *err)
 {
     unsigned char h[BLOCK];
@@ -245,7 +319,6 @@ int sk_tar_open(struct sk_tar *t, const char *path, struct sk_err *err)
     struct stat st;
     uint64_t off = 0, size, data_end;
     size_t got, cap = 0;
-    enum sk_tar_type type;
     char tf;
     int rc = -1;
 
@@ -311,72 +384,10 @@ int sk_tar_open(struct sk_tar *t, const char *path, struct sk_err *err)
             sk_errf(err, SK_E_USAGE, "%s: truncated tar", path);
             goto out;
         }
-        if (tf == 'L' || tf == 'K' || tf == 'x') {
-            if (size > MAX_META) {
-                sk_errf(err, SK_E_USAGE, "%s: bad tar header at byte %llu (%llu-byte extended header)", path,
-                        (unsigned long long)off, (unsigned long long)size);
-                goto out;
-            }
-            sk_buf_reset(&meta);
-            sk_buf_grow(&meta, (size_t)size);
-            if (read_at(t->fd, meta.p, (size_t)size, off + BLOCK, &got) < 0) {
-                io_err(err, path);
-                goto out;
-            }
-            if (got < size) {
-                sk_errf(err, SK_E_USAGE, "%s: truncated tar", path);
-                goto out;
-            }
-            meta.len = (size_t)size;
-            meta.p[meta.len] = '\0';
-            if (tf == 'x') {
-                if (parse_pax(meta.p, meta.len, &pd) < 0) {
-                    sk_errf(err, SK_E_USAGE, "%s: bad tar header at byte %llu (pax record)", path,
-                            (unsigned long long)off);
-                    goto out;
-                }
-            } else {
-                struct sk_buf *dst = tf == 'L' ? &pd.name : &pd.link;
-                sk_buf_reset(dst);
-                sk_buf_add(dst, meta.p, strnlen(meta.p, meta.len));
-                if (tf == 'L')
-                    pd.has_name = 1;
-                else
-                    pd.has_link = 1;
-            }
-        } else if (tf != 'g') {
-            sk_buf_reset(&name);
-            sk_buf_reset(&link);
-            if (pd.has_name) {
-                sk_buf_add(&name, pd.name.p, pd.name.len);
-            } else {
-                /* POSIX ustar ("ustar\0"00) has a prefix; GNU ("ustar  \0") uses that area otherwise */
-                if (!memcmp(h + H_MAGIC, "ustar\0", 6) && h[H_PREFIX]) {
-                    add_field(&name, h + H_PREFIX, H_PREFIX_LEN);
-                    sk_buf_addch(&name, '/');
-                }
-                add_field(&name, h + H_NAME, H_NAME_LEN);
-            }
-            if (pd.has_link)
-                sk_buf_add(&link, pd.link.p, pd.link.len);
-            else
-                add_field(&link, h + H_LINK, H_LINK_LEN);
-            switch (tf) {
-            case '0':
-            case '\0':
-            case '7': type = SK_TAR_FILE; break;
-            case '1': type = SK_TAR_HARDLINK; break;
-            case '2': type = SK_TAR_SYMLINK; break;
-            case '5': type = SK_TAR_DIR; break;
-            default: type = SK_TAR_OTHER; break;
-            }
-            /* pre-POSIX tars mark directories with a trailing '/' on a regular entry */
-            if (type == SK_TAR_FILE && name.len && name.p[name.len - 1] == '/')
-                type = SK_TAR_DIR;
-            add_entry(t, &cap, name.p, type == SK_TAR_SYMLINK || type == SK_TAR_HARDLINK ? link.p : NULL, type, size,
-                      off + BLOCK);
-            pd.has_name = pd.has_link = pd.has_size = 0;
-        }
+        if ((tf == 'L' || tf == 'K' || tf == 'x') && read_meta(t, tf, size, off, &meta, &pd, err) < 0)
+            goto out;
+        if (tf != 'L' && tf != 'K' && tf != 'x' && tf != 'g')
+            add_header_entry(t, &cap, h, size, off, &pd, &name, &link);
         /* the data is padded to a whole block */
         off = data_end + (BLOCK - size % BLOCK) % BLOCK;
     }
