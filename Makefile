@@ -1,5 +1,5 @@
 # shipkit: top-level build. Project build logic lives in mk/build/; mk/*.mk are the fragments users include.
-TOOLS := aws-sign ssm-put secret-put ecr-push ecs-roll tg-health rds-check
+TOOLS := aws-sign ssm-put secret-put ecr-push ecs-roll tg-health rds-check ecs-run
 
 all: tools
 

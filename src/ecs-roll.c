@@ -456,59 +456,18 @@ static int wait_deployment(struct watch *w, const char *dep_id, const char *td_a
 
 /* ---- explaining a failure ----------------------------------------------------------------------- */
 
-/* The last log lines of container of task task_id, from its awslogs settings in logs[]. */
-static void print_log_tail(struct watch *w, const struct sk_ecs_log_config *logs, size_t nlogs, const char *task_id,
-                           const char *container)
-{
-    size_t i, k, n;
-
-    for (i = 0; i < nlogs; i++) {
-        const struct sk_ecs_log_config *l = &logs[i];
-        struct sk_client *used;
-        struct sk_err e;
-        char **lines, *stream;
-        if (strcmp(l->container, container) != 0 || !l->driver || strcmp(l->driver, "awslogs") != 0 || !l->group ||
-            !l->stream_prefix)
-            continue;
-        sk_err_clear(&e);
-        w->d.calls++;
-        if (sk_logs_last_lines(&w->logs, l, task_id, 10, &lines, &n, &used, &e) < 0) {
-            tool_line(stderr, "%s:     (no log lines: %s)", progname, e.msg);
-            continue;
-        }
-        stream = sk_logs_stream(l, task_id);
-        if (n)
-            tool_line(stderr, "%s:     last log lines (%s %s%s%s):", progname, l->group, stream,
-                      used != w->c ? " in " : "", used != w->c ? used->region : "");
-        for (k = 0; k < n; k++)
-            tool_line(stderr, "%s:       %s", progname, lines[k]);
-        free(stream);
-        sk_logs_lines_free(lines, n);
-    }
-}
-
-/* One stopped task in detail: stop code, reason, its containers' exit codes and last log lines. */
+/* One stopped task in detail (lib/svc/deploy.h): stop code, reason, its containers' exit codes and
+ * last log lines. */
 static void print_stopped_task(struct watch *w, const struct sk_ecs_task *t, const struct sk_ecs_log_config *logs,
                                size_t nlogs)
 {
-    const char *id = sk_ecs_task_id(or (t->arn, "?"));
-    int ran = sk_deploy_task_ran(t);
-    size_t j;
+    char **lines;
+    size_t i, n;
 
-    tool_line(stderr, "%s: stopped task %s: %s: %s", progname, id, or (t->stop_code, "?"),
-              or (t->stopped_reason, "no reason given"));
-    for (j = 0; j < t->ncontainers; j++) {
-        const struct sk_ecs_container *ct = &t->containers[j];
-        if (ct->has_exit_code)
-            tool_line(stderr, "%s:   container %s exited with code %.0f%s%s", progname, or (ct->name, "?"),
-                      ct->exit_code, ct->reason ? ": " : "", or (ct->reason, ""));
-        else if (ct->reason && strcmp(ct->reason, or (t->stopped_reason, "")))
-            tool_line(stderr, "%s:   container %s: %s", progname, or (ct->name, "?"), ct->reason);
-        if (ran && ct->name)
-            print_log_tail(w, logs, nlogs, id, ct->name);
-    }
-    if (!ran)
-        tool_line(stderr, "%s:   no container ran (no exit code, no log lines)", progname);
+    sk_deploy_task_lines(&w->logs, t, logs, nlogs, 10, &lines, &n, &w->d.calls);
+    for (i = 0; i < n; i++)
+        tool_line(stderr, "%s: %s", progname, lines[i]);
+    sk_logs_lines_free(lines, n);
 }
 
 /* The causes as the result's "why": [{kind, reason, hint, subject, tasks}]. */

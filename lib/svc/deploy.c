@@ -1,9 +1,11 @@
 #include "svc/deploy.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "svc/elbv2.h"
+#include "core/buf.h"
 #include "core/json.h"
 #include "core/mem.h"
 
@@ -462,4 +464,90 @@ void sk_deploy_failure_release(struct sk_deploy_failure *f)
         sk_explain_release(&f->why[i]);
     sk_ecs_tasks_free(f->tasks, f->ntasks);
     memset(f, 0, sizeof(*f));
+}
+
+/* ---- what is said about a stopped task ----------------------------------------------------------- */
+
+struct lines {
+    char **v;
+    size_t n, cap;
+};
+
+static void line_add(struct lines *ls, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void line_add(struct lines *ls, const char *fmt, ...)
+{
+    struct sk_buf b = SK_BUF_INIT;
+    va_list ap;
+
+    va_start(ap, fmt);
+    sk_buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    if (ls->n == ls->cap) {
+        ls->cap = ls->cap ? ls->cap * 2 : 16;
+        ls->v = xrealloc(ls->v, ls->cap * sizeof(*ls->v));
+    }
+    ls->v[ls->n++] = sk_buf_detach(&b, NULL);
+}
+
+static const char *or_str(const char *s, const char *dflt)
+{
+    return s ? s : dflt;
+}
+
+/* The last log lines of container of task task_id, from its awslogs settings in logs[]. */
+static void log_tail(struct sk_logs *l, const struct sk_ecs_log_config *logs, size_t nlogs, const char *task_id,
+                     const char *container, int limit, struct lines *ls, int *calls)
+{
+    size_t i, k, n;
+
+    for (i = 0; i < nlogs; i++) {
+        const struct sk_ecs_log_config *lc = &logs[i];
+        struct sk_client *used;
+        struct sk_err e;
+        char **got, *stream;
+        if (!lc->container || strcmp(lc->container, container) != 0 || !lc->driver ||
+            strcmp(lc->driver, "awslogs") != 0 || !lc->group || !lc->stream_prefix)
+            continue;
+        sk_err_clear(&e);
+        if (calls)
+            (*calls)++;
+        if (sk_logs_last_lines(l, lc, task_id, limit, &got, &n, &used, &e) < 0) {
+            line_add(ls, "    (no log lines: %s)", e.msg);
+            continue;
+        }
+        stream = sk_logs_stream(lc, task_id);
+        if (n)
+            line_add(ls, "    last log lines (%s %s%s%s):", lc->group, stream, used != l->home ? " in " : "",
+                     used != l->home ? used->region : "");
+        for (k = 0; k < n; k++)
+            line_add(ls, "      %s", got[k]);
+        free(stream);
+        sk_logs_lines_free(got, n);
+    }
+}
+
+void sk_deploy_task_lines(struct sk_logs *l, const struct sk_ecs_task *t, const struct sk_ecs_log_config *logs,
+                          size_t nlogs, int limit, char ***lines, size_t *n, int *calls)
+{
+    const char *id = sk_ecs_task_id(or_str(t->arn, "?"));
+    struct lines ls = { NULL, 0, 0 };
+    int ran = sk_deploy_task_ran(t);
+    size_t j;
+
+    line_add(&ls, "stopped task %s: %s: %s", id, or_str(t->stop_code, "?"),
+             or_str(t->stopped_reason, "no reason given"));
+    for (j = 0; j < t->ncontainers; j++) {
+        const struct sk_ecs_container *ct = &t->containers[j];
+        if (ct->has_exit_code)
+            line_add(&ls, "  container %s exited with code %.0f%s%s", or_str(ct->name, "?"), ct->exit_code,
+                     ct->reason ? ": " : "", or_str(ct->reason, ""));
+        else if (ct->reason && strcmp(ct->reason, or_str(t->stopped_reason, "")))
+            line_add(&ls, "  container %s: %s", or_str(ct->name, "?"), ct->reason);
+        if (ran && ct->name)
+            log_tail(l, logs, nlogs, id, ct->name, limit, &ls, calls);
+    }
+    if (!ran)
+        line_add(&ls, "  no container ran (no exit code, no log lines)");
+    *lines = ls.v;
+    *n = ls.n;
 }

@@ -19,6 +19,7 @@
 #include "svc/ecs.h"
 #include "core/err.h"
 #include "svc/explain.h"
+#include "svc/logs.h"
 
 enum sk_deploy_verdict {
     SK_DEPLOY_WAIT,        /* no verdict yet */
@@ -113,5 +114,13 @@ void sk_deploy_failure_release(struct sk_deploy_failure *f);
 
 /* Did any container of the task run (it has an exit code, or a runtime id)? */
 int sk_deploy_task_ran(const struct sk_ecs_task *t);
+
+/* What ecs-roll and ecs-run say about one stopped task, as lines (owned: sk_logs_lines_free):
+ * "stopped task ID: STOPCODE: REASON"; each container's exit code and reason; the last limit log
+ * lines of each container, read through l from logs[0..nlogs) (its task definition's settings), when
+ * any container ran; else that none ran. The lines quote ECS and the workload: escape them before
+ * printing (lib/core/text.h). *calls (if not NULL) counts the log reads. */
+void sk_deploy_task_lines(struct sk_logs *l, const struct sk_ecs_task *t, const struct sk_ecs_log_config *logs,
+                          size_t nlogs, int limit, char ***lines, size_t *n, int *calls);
 
 #endif

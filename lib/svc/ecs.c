@@ -10,12 +10,15 @@
 #include "core/mem.h"
 #include "core/yamljv.h"
 
-int sk_ecs_describe_service(struct sk_client *c, const char *cluster, const char *service, jv *out, struct sk_err *err)
+static int describe_service(struct sk_client *c, const char *cluster, const char *service, int tags, jv *out,
+                            struct sk_err *err)
 {
     jv in = jv_object(), res, list, svc;
 
     in = jv_object_set(in, jv_string("cluster"), jv_string(cluster));
     in = jv_object_set(in, jv_string("services"), jv_array_append(jv_array(), jv_string(service)));
+    if (tags)
+        in = jv_object_set(in, jv_string("include"), jv_array_append(jv_array(), jv_string("TAGS")));
     if (sk_client_json(c, &sk_svc_ecs, "DescribeServices", in, 0, &res, err) < 0)
         return -1;
     list = sk_json_get(res, "services");
@@ -31,6 +34,17 @@ int sk_ecs_describe_service(struct sk_client *c, const char *cluster, const char
     }
     *out = svc;
     return 0;
+}
+
+int sk_ecs_describe_service(struct sk_client *c, const char *cluster, const char *service, jv *out, struct sk_err *err)
+{
+    return describe_service(c, cluster, service, 0, out, err);
+}
+
+int sk_ecs_describe_service_tags(struct sk_client *c, const char *cluster, const char *service, jv *out,
+                                 struct sk_err *err)
+{
+    return describe_service(c, cluster, service, 1, out, err);
 }
 
 /* ListTasks, all pages, filtered by service and desired status (either may be NULL). */

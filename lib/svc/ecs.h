@@ -20,6 +20,9 @@
  * (failures[].reason MISSING) fails with SK_E_AWS, aws_code "ServiceNotFoundException", and a
  * message naming cluster and service; an unknown cluster gives ECS's ClusterNotFoundException. */
 int sk_ecs_describe_service(struct sk_client *c, const char *cluster, const char *service, jv *out, struct sk_err *err);
+/* The same with the service's tags (include TAGS). */
+int sk_ecs_describe_service_tags(struct sk_client *c, const char *cluster, const char *service, jv *out,
+                                 struct sk_err *err);
 
 /* ListTasks (all pages) for a service; desired_status "RUNNING" or "STOPPED"; started_by may be
  * NULL (a deployment id selects that deployment's tasks). *arns is an array of strings. */

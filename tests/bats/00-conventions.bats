@@ -90,6 +90,7 @@ check_synopsis() {
 @test "tg-health --help: usage on stdout, exit 0" { check_help tg-health; }
 @test "rds-check --help: usage on stdout, exit 0" { check_help rds-check; }
 @test "ecs-roll --help: usage on stdout, exit 0" { check_help ecs-roll; }
+@test "ecs-run --help: usage on stdout, exit 0" { check_help ecs-run; }
 
 @test "aws-sign: unknown flag exits 2 with one stderr line" { check_unknown_flag aws-sign; }
 @test "ssm-put: unknown flag exits 2 with one stderr line" { check_unknown_flag ssm-put; }
@@ -98,6 +99,7 @@ check_synopsis() {
 @test "tg-health: unknown flag exits 2 with one stderr line" { check_unknown_flag tg-health; }
 @test "rds-check: unknown flag exits 2 with one stderr line" { check_unknown_flag rds-check; }
 @test "ecs-roll: unknown flag exits 2 with one stderr line" { check_unknown_flag ecs-roll; }
+@test "ecs-run: unknown flag exits 2 with one stderr line" { check_unknown_flag ecs-run; }
 
 @test "aws-sign --version" { check_version aws-sign; }
 @test "ssm-put --version" { check_version ssm-put; }
@@ -106,6 +108,7 @@ check_synopsis() {
 @test "tg-health --version" { check_version tg-health; }
 @test "rds-check --version" { check_version rds-check; }
 @test "ecs-roll --version" { check_version ecs-roll; }
+@test "ecs-run --version" { check_version ecs-run; }
 
 @test "aws-sign: a failed write to stdout (/dev/full) is an error" { check_dev_full aws-sign; }
 @test "ssm-put: a failed write to stdout (/dev/full) is an error" { check_dev_full ssm-put; }
@@ -114,6 +117,7 @@ check_synopsis() {
 @test "tg-health: a failed write to stdout (/dev/full) is an error" { check_dev_full tg-health; }
 @test "rds-check: a failed write to stdout (/dev/full) is an error" { check_dev_full rds-check; }
 @test "ecs-roll: a failed write to stdout (/dev/full) is an error" { check_dev_full ecs-roll; }
+@test "ecs-run: a failed write to stdout (/dev/full) is an error" { check_dev_full ecs-run; }
 
 @test "aws-sign: usage text matches the man page SYNOPSIS" { check_synopsis aws-sign; }
 @test "ssm-put: usage text matches the man page SYNOPSIS" { check_synopsis ssm-put; }
@@ -122,6 +126,7 @@ check_synopsis() {
 @test "tg-health: usage text matches the man page SYNOPSIS" { check_synopsis tg-health; }
 @test "rds-check: usage text matches the man page SYNOPSIS" { check_synopsis rds-check; }
 @test "ecs-roll: usage text matches the man page SYNOPSIS" { check_synopsis ecs-roll; }
+@test "ecs-run: usage text matches the man page SYNOPSIS" { check_synopsis ecs-run; }
 
 @test "every tool of the Makefile has each convention test here" {
     local tools t check

@@ -59,7 +59,7 @@ repo_copy() {
 
 @test "readme: every option given to a shipkit tool in a sh block is one its --help lists" {
     local t
-    for t in aws-sign ssm-put secret-put ecr-push ecs-roll tg-health rds-check; do
+    for t in aws-sign ssm-put secret-put ecr-push ecs-roll ecs-run tg-health rds-check; do
         need_tool "$t"
     done
     run -0 "$REPO/tests/readme/check-options" "$REPO/bin" "$README"

@@ -242,6 +242,7 @@ report() {
         secret-put) args=(--generate security/s) ;;
         ecr-push) args=(oci:img/oci 123456789012.dkr.ecr.us-east-1.amazonaws.com/security:t) ;;
         ecs-roll) args=(--cluster c --service s --status) ;;
+        ecs-run) args=(--cluster c --task-def web:1 --no-wait) ;;
         tg-health) args=(--name tg) ;;
         rds-check) args=(db1) ;;
         esac

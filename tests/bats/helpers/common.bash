@@ -63,7 +63,7 @@ fi
 (umask 077 && : >>"$SK_SECRETS_FILE")
 
 # shellcheck disable=SC2034 # used by the bats files
-TOOLS=(aws-sign ssm-put secret-put ecr-push ecs-roll tg-health rds-check)
+TOOLS=(aws-sign ssm-put secret-put ecr-push ecs-roll tg-health rds-check ecs-run)
 
 # use_stack: export the moto stack's endpoint and shipkit-ci credentials.
 use_stack() {
