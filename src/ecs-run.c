@@ -735,7 +735,14 @@ static int run(const struct opts *o, struct sk_err *err)
     have_client = 1;
     if (!o->no_wait)
         catch_signals();
-    if (prepare(&r, err) < 0 || start(&r, err) < 0)
+    if (prepare(&r, err) < 0)
+        goto out;
+    if (got_signal) { /* before anything started: nothing to stop */
+        sig = got_signal;
+        rc = EXIT_NO;
+        goto out;
+    }
+    if (start(&r, err) < 0)
         goto out;
     if (!o->no_wait) {
         how = follow(&r, err);

@@ -4,21 +4,11 @@
 # bats file_tags=ecs
 
 load helpers/common
+load helpers/ecs
 
 setup() {
     need_tool ecs-roll
-    use_stack
-    curl -sf --max-time 2 -o /dev/null "$AWS_ENDPOINT_URL/shipkit-sim/state" ||
-        skip "no ECS simulator in the stack"
-    curl -sf --max-time 2 -o /dev/null -H 'Content-Type: application/json' \
-        --data '{"time_scale": 0.1}' "$AWS_ENDPOINT_URL/shipkit-sim/config"
-    export SK_POLL_SCALE=0.1
-    C=c$(unique | tr -dc 'a-z0-9' | cut -c1-20)
-    awsref ecs create-cluster --cluster-name "$C" >/dev/null
-}
-
-net_field() {
-    curl -sf "$AWS_ENDPOINT_URL/shipkit-sim/network" | python3 -c "import json,sys; d=json.load(sys.stdin); v=d['$1']; print(v[0] if isinstance(v, list) else v)"
+    ecs_sim_setup
 }
 
 # task_def FAMILY IMAGE: register a Fargate task definition with one awslogs container "app".

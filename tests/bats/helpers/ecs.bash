@@ -1,0 +1,21 @@
+# helpers/ecs.bash: what the bats files that run tools against the simulated ECS share
+# (tests/stack/ecs_sim.py, docs/ecs-simulator.md). Load after helpers/common.
+
+# ecs_sim_setup: the stack, the simulator at a tenth of real time (the tools poll to match), and a
+# fresh cluster $C of this test.
+ecs_sim_setup() {
+    use_stack
+    curl -sf --max-time 2 -o /dev/null "$AWS_ENDPOINT_URL/shipkit-sim/state" ||
+        skip "no ECS simulator in the stack"
+    curl -sf --max-time 2 -o /dev/null -H 'Content-Type: application/json' \
+        --data '{"time_scale": 0.1}' "$AWS_ENDPOINT_URL/shipkit-sim/config"
+    export SK_POLL_SCALE=0.1
+    C=c$(unique | tr -dc 'a-z0-9' | cut -c1-20)
+    awsref ecs create-cluster --cluster-name "$C" >/dev/null
+}
+
+# net_field KEY: the stack's default VPC (vpcId), its first subnet (subnets) or its security group.
+net_field() {
+    curl -sf "$AWS_ENDPOINT_URL/shipkit-sim/network" |
+        python3 -c "import json,sys; d=json.load(sys.stdin); v=d['$1']; print(v[0] if isinstance(v, list) else v)"
+}
