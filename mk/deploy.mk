@@ -16,6 +16,10 @@
 #                  tg-health --service (target health): what to run first when a deploy is stuck
 #   logs-aws       the recent CloudWatch Logs lines of each service (ecs-roll --logs);
 #                  FOLLOW=1 keeps following, SINCE=30m looks further back
+#   run-aws        a one-off task (ecs-run): a migration, an evaluation, a check before a rollout;
+#                  its exit code is the verdict. With RUN_IMAGES, push-images runs first and the
+#                  task runs the pushed digests. For example
+#                    make run-aws RUN_NAME=migrate RUN_SERVICE=ml-model-service RUN_COMMAND='...'
 #
 # Variables (every one can also come from the environment; ?= defaults shown)
 #   ECS_CLUSTER              the cluster                                   (required)
@@ -28,7 +32,20 @@
 #   TG_HEALTH_FLAGS          extra tg-health flags
 #   SKIP_HEALTH=1            deploy without the target-health check (services without a load balancer)
 #   SINCE, FOLLOW            for logs-aws                                  (10m, unset)
-#   ECS_ROLL, TG_HEALTH      the tools (this checkout's bin/ when used from a shipkit tree)
+#   DEPLOY_PRE               targets each deploy-aws-SERVICE makes before it rolls out, e.g. a
+#                            migrate-aws of yours that runs run-aws (set it before the include)
+#   RUN_NAME                 names the run: the tasks' startedBy            (run)
+#   RUN_SERVICE              run what this service runs, in its network     (this or RUN_TASK_DEF)
+#   RUN_TASK_DEF             or this task definition: FAMILY[:REV], or a file
+#   RUN_COMMAND              a command line for the container's /bin/sh -c (one argument, as
+#                            written: the shell in the container reads it, not make's)
+#   RUN_ARGS                 or the command as words, split at blanks, each one argument
+#                            (for images without a shell); neither: the image's own command
+#   RUN_CONTAINER            the container they go to (default: the first essential one)
+#   RUN_IMAGES               IMAGE=CONTAINER pairs of pushed images to run (as ECS_IMAGES_)
+#   RUN_TIMEOUT              ecs-run --timeout                              (30m)
+#   ECS_RUN_FLAGS            extra ecs-run flags, e.g. --count 3, --env STAGE=eval
+#   ECS_ROLL, TG_HEALTH, ECS_RUN   the tools (this checkout's bin/ when used from a shipkit tree)
 #
 # Values from outside are data, never shell or make code (mk/checks.mk; docs/make-fragments.md,
 # "Hostile values"): values from the command line or the environment are taken as written (make
@@ -47,10 +64,15 @@ _sk_deploy_src := $(if $(wildcard $(_sk_deploy_dir)/build/tools.mk),$(patsubst %
 
 # Taken as written when they come from the command line or the environment (mk/checks.mk).
 $(call _sk_literal,ECS_CLUSTER ECS_SERVICES ECS_ROLL TG_HEALTH DEPLOY_TIMEOUT HEALTH_TIMEOUT HEALTH_GRACE \
-	ECS_ROLL_FLAGS TG_HEALTH_FLAGS SKIP_HEALTH SINCE FOLLOW BUILD_DIR)
+	ECS_ROLL_FLAGS TG_HEALTH_FLAGS SKIP_HEALTH SINCE FOLLOW BUILD_DIR DEPLOY_PRE ECS_RUN RUN_NAME RUN_SERVICE \
+	RUN_TASK_DEF RUN_COMMAND RUN_ARGS RUN_CONTAINER RUN_IMAGES RUN_TIMEOUT ECS_RUN_FLAGS)
 
 ECS_ROLL ?= $(if $(_sk_deploy_src),$(_sk_deploy_src)/bin/ecs-roll,ecs-roll)
 TG_HEALTH ?= $(if $(_sk_deploy_src),$(_sk_deploy_src)/bin/tg-health,tg-health)
+ECS_RUN ?= $(if $(_sk_deploy_src),$(_sk_deploy_src)/bin/ecs-run,ecs-run)
+RUN_NAME ?= run
+RUN_TIMEOUT ?= 30m
+ECS_RUN_FLAGS ?=
 DEPLOY_TIMEOUT ?= 15m
 HEALTH_TIMEOUT ?= 5m
 HEALTH_GRACE ?= 30s
@@ -66,7 +88,11 @@ $(call _sk_literal,$(addprefix ECS_IMAGES_,$(_sk_deploy_svcs)))
 
 # What is wrong, if anything: for every target, then for deploying service $(1).
 _sk_deploy_bad = $(or $(if $(strip $(ECS_CLUSTER)),,set ECS_CLUSTER),$(call _sk_bad,ecs,ECS_CLUSTER,$(ECS_CLUSTER)),\
-	$(if $(strip $(ECS_SERVICES)),,set ECS_SERVICES),$(call _sk_bad_list,ecs,ECS_SERVICES,$(ECS_SERVICES)))
+	$(if $(strip $(ECS_SERVICES)),,set ECS_SERVICES),$(call _sk_bad_list,ecs,ECS_SERVICES,$(ECS_SERVICES)),\
+	$(call _sk_bad_list,path,DEPLOY_PRE,$(DEPLOY_PRE)))
+# The targets deploy-aws makes first: only when every one is a plain name (checked again, with the
+# message, by _sk_deploy_bad).
+_sk_deploy_pre := $(if $(call _sk_bad_list,path,DEPLOY_PRE,$(DEPLOY_PRE)),,$(strip $(DEPLOY_PRE)))
 _sk_deploy_svc_bad_1 = $(or $(if $(strip $(ECS_IMAGES_$(1))),,set ECS_IMAGES_$(1) (IMAGE=CONTAINER pairs)),\
 	$(call _sk_first,_sk_deploy_pair_bad,$(ECS_IMAGES_$(1)),$(1)),$(call _sk_bad,path,BUILD_DIR,$(BUILD_DIR)))
 # $(call _sk_deploy_pair_bad,IMAGE=CONTAINER,SERVICE): a pushed image's name, then an ECS container name.
@@ -110,7 +136,7 @@ $(_sk_deploy_checks): _sk_deploy_check-%:
 	@$(call _sk_deploy_stop,$(or $(_sk_deploy_bad),$(call _sk_deploy_svc_bad_1,$*)))
 
 # One service: roll it out with the pushed digests, then wait for its targets.
-$(_sk_deploy_targets): deploy-aws-%: _sk_deploy_check-% push-images
+$(_sk_deploy_targets): deploy-aws-%: _sk_deploy_check-% push-images $(_sk_deploy_pre)
 	@$(call _sk_deploy_stop,$(or $(_sk_deploy_bad),$(call _sk_deploy_svc_bad_1,$*)))
 	@for r in $(call _sk_image_refs,$*); do test -s "$$r" || \
 		{ printf '%s\n' "deploy.mk: $$r missing: did push-images run?" >&2; exit 1; }; done
@@ -136,6 +162,47 @@ logs-aws:
 		$$_sk_dep_roll --cluster $(_sk_cluster) --service "$$s" --logs --since "$$_sk_dep_since" \
 			$(if $(FOLLOW),--follow) $$_sk_dep_roll_flags & \
 	done; wait
+
+# ---- run-aws: one one-off task --------------------------------------------------------------------
+# What is wrong with the run's settings, if anything (read when the recipe runs, so a target that
+# sets them for its run-aws prerequisite, such as a migrate-aws, is what is checked).
+_sk_run_bad = $(or $(if $(strip $(ECS_CLUSTER)),,set ECS_CLUSTER),$(call _sk_bad,ecs,ECS_CLUSTER,$(ECS_CLUSTER)),\
+	$(call _sk_bad,ecs,RUN_NAME,$(RUN_NAME)),\
+	$(if $(RUN_SERVICE),$(if $(RUN_TASK_DEF),RUN_SERVICE and RUN_TASK_DEF exclude each other)),\
+	$(if $(RUN_SERVICE)$(RUN_TASK_DEF),,set RUN_SERVICE or RUN_TASK_DEF),\
+	$(if $(RUN_SERVICE),$(call _sk_bad,ecs,RUN_SERVICE,$(RUN_SERVICE))),\
+	$(if $(RUN_CONTAINER),$(call _sk_bad,ecs,RUN_CONTAINER,$(RUN_CONTAINER))),\
+	$(if $(RUN_COMMAND),$(if $(RUN_ARGS),RUN_COMMAND and RUN_ARGS exclude each other)),\
+	$(call _sk_first,_sk_run_pair_bad,$(RUN_IMAGES)),$(if $(RUN_IMAGES),$(call _sk_bad,path,BUILD_DIR,$(BUILD_DIR))))
+_sk_run_pair_bad = $(if $(call _sk_same_pair,$(1)),$(or $(call _sk_bad,image,RUN_IMAGES: image,$(call _sk_pair_image,$(1))),\
+	$(call _sk_bad,ecs,RUN_IMAGES: container,$(call _sk_pair_container,$(1)))),RUN_IMAGES: '$(call _sk_show,$(1))' is not an IMAGE=CONTAINER pair)
+_sk_run_refs = $(foreach p,$(RUN_IMAGES),$(BUILD_DIR)/images/$(call _sk_pair_image,$(p)).ref)
+_sk_run_image_args = $(foreach p,$(RUN_IMAGES),--image \
+	"$(call _sk_pair_container,$(p))=$$(cat $(BUILD_DIR)/images/$(call _sk_pair_image,$(p)).ref)")
+_sk_run_stop = $(if $(1),$(error deploy.mk: $(1)))
+
+.PHONY: run-aws _sk_run_push
+# push-images only when the run takes pushed images (its prerequisites are read now: RUN_IMAGES
+# given on the command line or in the environment; a target of yours that sets RUN_IMAGES for
+# run-aws also names push-images first).
+run-aws: $(if $(RUN_IMAGES),push-images)
+run-aws: export _sk_run_tool = $(ECS_RUN)
+run-aws: export _sk_run_flags = $(ECS_RUN_FLAGS)
+run-aws: export _sk_run_name = $(RUN_NAME)
+run-aws: export _sk_run_what = $(or $(RUN_SERVICE),$(RUN_TASK_DEF))
+run-aws: export _sk_run_container = $(RUN_CONTAINER)
+run-aws: export _sk_run_timeout = $(RUN_TIMEOUT)
+run-aws: export _sk_run_command = $(RUN_COMMAND)
+run-aws: export _sk_run_args = $(RUN_ARGS)
+run-aws:
+	@$(call _sk_run_stop,$(_sk_run_bad))
+	@for r in $(_sk_run_refs); do test -s "$$r" || \
+		{ printf '%s\n' "deploy.mk: $$r missing: did push-images run?" >&2; exit 1; }; done
+	@echo '    RUN $(_sk_cluster) $(RUN_NAME)'
+	@set -f; $$_sk_run_tool --cluster $(_sk_cluster) $(if $(RUN_SERVICE),--service,--task-def) "$$_sk_run_what" \
+		--started-by "$$_sk_run_name" --timeout "$$_sk_run_timeout" \
+		$(if $(RUN_CONTAINER),--container "$$_sk_run_container") $(_sk_run_image_args) $$_sk_run_flags \
+		$(if $(RUN_COMMAND),-- /bin/sh -c "$$_sk_run_command",$(if $(RUN_ARGS),-- $$_sk_run_args))
 
 # Including this file must not change the includer's default goal.
 .DEFAULT_GOAL := $(_sk_deploy_saved_goal)

@@ -7,6 +7,9 @@
  *   GET  /predict?x=1,2,3     200 {"y":<bias + w.x>,"model":"<name>"}
  *   POST /predict             the same, the features in the body: {"x":[1,2,3]}, x=1,2,3 or 1,2,3
  *
+ * `model-server --check` loads the model, prints what it read and exits (0 if it loads, 1 if not):
+ * the one-off task a deploy runs first (ecs-run; examples/Makefile, migrate-aws).
+ *
  * Listens on $PORT (default 8080) on all IPv4 addresses, one request per connection
  * (Connection: close), one log line per request on stdout. SIGTERM (what ECS sends to stop a
  * task) and SIGINT finish the request in progress and exit 0. No threads, no DNS, no locale:
@@ -421,7 +424,7 @@ static void serve_one(int fd, const struct sockaddr_in *peer, const struct model
               (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     const char *model_path = getenv("MODEL_PATH");
     const char *port_s = getenv("PORT");
@@ -444,8 +447,16 @@ int main(void)
         fprintf(stderr, "model-server: invalid PORT '%s'\n", port_s);
         return 2;
     }
+    if (argc > 2 || (argc == 2 && strcmp(argv[1], "--check") != 0)) {
+        fprintf(stderr, "usage: model-server [--check]\n");
+        return 2;
+    }
     if (load_model(model_path, &m) < 0) {
         return 1;
+    }
+    if (argc == 2) {
+        logf_line("model %s: %zu features from %s: loads", m.name, m.n, model_path);
+        return 0;
     }
 
     /* SIGTERM/SIGINT are blocked except inside pselect(), so a signal can't slip in between the

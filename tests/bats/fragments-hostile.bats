@@ -38,7 +38,7 @@ hello:
 	@echo hello
 EOF
     local t
-    for t in ecs-roll tg-health ssm-put secret-put rds-check; do
+    for t in ecs-roll ecs-run tg-health ssm-put secret-put rds-check; do
         stub "$t" ''
     done
     for t in buildah podman docker; do
@@ -69,7 +69,7 @@ echo "${2%:*}@$d"'
  "deploy_role_arn": {"value": "arn:aws:iam::123456789012:role/ml-cicd-deployer"},
  "mlflow_artifact_root": {"value": "s3://ml-cicd-artifacts/artifacts"}}
 JSON'
-    STUB_ARGS=(ECR_PUSH="$W/bin/ecr-push" IMAGE_BUILDER="$W/bin/buildah" ECS_ROLL="$W/bin/ecs-roll"
+    STUB_ARGS=(ECR_PUSH="$W/bin/ecr-push" IMAGE_BUILDER="$W/bin/buildah" ECS_ROLL="$W/bin/ecs-roll" ECS_RUN="$W/bin/ecs-run"
         TG_HEALTH="$W/bin/tg-health" SSM_PUT="$W/bin/ssm-put" SECRET_PUT="$W/bin/secret-put"
         RDS_CHECK="$W/bin/rds-check" TERRAFORM="$W/bin/terraform")
     # build/infra.mk, as `make infra-outputs` leaves it (RDS_INSTANCE_ID, DB_SECRET_ARN, ...).
@@ -223,6 +223,40 @@ report() {
     attack SINCE 'logs-aws' '' logs-aws:ecs-roll:one:--since
     attack FOLLOW 'logs-aws' '' ''
     report
+}
+
+@test "deploy.mk: hostile values in every variable of run-aws, and DEPLOY_PRE" {
+    make -s -C "$P" "${STUB_ARGS[@]}" push-images >/dev/null
+    attack RUN_SERVICE 'run-aws' '' ''
+    attack RUN_TASK_DEF 'run-aws' '' run-aws:ecs-run:one:--task-def
+    attack RUN_NAME 'run-aws' '' '' RUN_SERVICE=web
+    attack RUN_CONTAINER 'run-aws' '' '' RUN_SERVICE=web
+    attack RUN_IMAGES 'run-aws' '' '' RUN_SERVICE=web
+    attack RUN_COMMAND 'run-aws' '' run-aws:ecs-run:one:-c RUN_SERVICE=web
+    attack RUN_ARGS 'run-aws' '' run-aws:ecs-run:words RUN_SERVICE=web
+    attack RUN_TIMEOUT 'run-aws' '' run-aws:ecs-run:one:--timeout RUN_SERVICE=web
+    attack ECS_RUN_FLAGS 'run-aws' '' run-aws:ecs-run:words RUN_SERVICE=web
+    attack ECS_RUN 'run-aws' '' run-aws:ecs-run:tool RUN_SERVICE=web
+    attack DEPLOY_PRE 'deploy-aws' 'deploy\.mk: .*DEPLOY_PRE|No rule to make target' ''
+    report
+}
+
+@test "run-aws: the command reaches ecs-run as one argument for the container's shell; the pushed images go with it" {
+    make -s -C "$P" "${STUB_ARGS[@]}" push-images >/dev/null
+    run -0 make -s -C "$P" "${STUB_ARGS[@]}" RUN_NAME=migrate RUN_SERVICE=web RUN_IMAGES=app=main \
+        RUN_COMMAND='mlflow db upgrade "$MLFLOW_BACKEND_STORE_URI"; echo done' run-aws
+    run -0 log_has ecs-run --cluster ml-cluster --service web --started-by migrate --timeout 30m
+    run -0 grep -q -- '^--image$' "$W/log/ecs-run"
+    run -0 grep -q '^main=.*@sha256:' "$W/log/ecs-run"
+    run -0 log_has ecs-run -- /bin/sh -c 'mlflow db upgrade "$MLFLOW_BACKEND_STORE_URI"; echo done' ::end::
+    rm -f "$W/log/"*
+    run -0 make -s -C "$P" "${STUB_ARGS[@]}" RUN_TASK_DEF=evaluate:3 RUN_ARGS='--check --fast' run-aws
+    run -0 log_has ecs-run --task-def evaluate:3
+    run -0 log_has ecs-run -- --check --fast ::end::
+    run -2 --separate-stderr make -s -C "$P" "${STUB_ARGS[@]}" RUN_SERVICE=web RUN_TASK_DEF=x run-aws
+    [[ $stderr == *"deploy.mk: RUN_SERVICE and RUN_TASK_DEF exclude each other"* ]] || fail "$stderr"
+    run -2 --separate-stderr make -s -C "$P" "${STUB_ARGS[@]}" run-aws
+    [[ $stderr == *"deploy.mk: set RUN_SERVICE or RUN_TASK_DEF"* ]] || fail "$stderr"
 }
 
 @test "config-aws.mk: hostile values in every variable of config-aws" {
