@@ -463,7 +463,11 @@ svc_field() {
 @test "capacity: no Fargate capacity leaves tasks unplaced, with ECS's event; counted by the breaker; restored" {
     td=$(task_def 127.0.0.1:5000/model:good)
     run -22 curl -sf -X POST --data '{"cluster": "c", "service": "s", "fargate": -1}' "$AWS_ENDPOINT_URL/shipkit-sim/capacity"
-    run -22 curl -sf -X POST --data '{"cluster": "c", "fargate": 1}' "$AWS_ENDPOINT_URL/shipkit-sim/capacity"
+    run -22 curl -sf -X POST --data '{"service": "s", "fargate": 1}' "$AWS_ENDPOINT_URL/shipkit-sim/capacity"
+    # Without a service: the cluster's one-off tasks (RunTask; ecs-run.bats)
+    run -0 curl -sf -X POST --data '{"cluster": "c", "fargate": 1}' "$AWS_ENDPOINT_URL/shipkit-sim/capacity"
+    assert_equal "$(jq -r '.fargate["c:"]' <<<"$output")" 1
+    run -0 curl -sf -X POST --data '{"cluster": "c", "fargate": null}' "$AWS_ENDPOINT_URL/shipkit-sim/capacity"
     run -0 curl -sf -X POST --data "{\"cluster\": \"$CLUSTER\", \"service\": \"$SVC\", \"fargate\": 0}" \
         "$AWS_ENDPOINT_URL/shipkit-sim/capacity"
     assert_equal "$(jq -r --arg k "$CLUSTER:$SVC" '.fargate[$k]' <<<"$output")" 0

@@ -18,18 +18,21 @@ import math
 import os
 import random
 import re
+import shlex
 import ssl
 import sys
 import threading
 import time
 import traceback
+import types
 import uuid
 
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.core.responses import BaseResponse
+from moto.core.responses import ActionResult, BaseResponse
 from moto.core.utils import utcnow
 from moto.ec2.models import ec2_backends
 from moto.ecr.models import ecr_backends
+from moto.ecs.exceptions import ClusterNotFoundException, InvalidParameterException
 from moto.ecs.models import EC2ContainerServiceBackend, Task
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup, elbv2_backends
@@ -57,9 +60,14 @@ PLACE_RETRY = 20  # after "unable to place a task", the scheduler tries again th
 SLOW = 5
 TICK = 0.1  # real seconds between ticks
 REGISTRY_TTL = 2.0  # real seconds an answer of the stack's registry is reused
-SCENARIOS = ("crash", "unhealthy", "slow", "singleton")
+SCENARIOS = ("crash", "unhealthy", "slow", "singleton", "oom")
 
 CB_REASON = "ECS deployment circuit breaker: tasks failed to start."
+ONEOFF_RUN = 2  # a one-off task's container without a script to run: this long, then exit 0
+OOM = 1  # an "oom" image is killed this long after it starts
+OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
+EXITED = "Essential container in task exited"
+CAPACITY_REASON = "Capacity is unavailable at this time. Please try again later or in a different availability zone"
 LOCK = threading.RLock()
 
 
@@ -437,6 +445,7 @@ class SimTask(Task):
         self._healthy = self._stop = self._failed = False
         self._targets = []  # (target group arn, port) this task registered
         self._start = None  # why it cannot start ({"reason", "container", "pull"}), found when it is PENDING
+        self._oneoff = None  # a RunTask task: its program (Simulator.run_task), else None
         if "singleton" in self._scn:  # the deployment's first task holds the lock; the others cannot
             self._holder = dep.setdefault("_holder", self.id) == self.id
 
@@ -489,6 +498,103 @@ class SimService:
         return [t for t in self.tasks if t.started_by == dep_id and (not alive or t.desired_status == "RUNNING")]
 
 
+class OneOffs(SimService):
+    """A cluster's one-off tasks (RunTask): a SimService without a service, so they move on the same task
+    model as a service's tasks (start failures, StopTask, the clock) but have no deployment, no targets
+    and no service events."""
+
+    def __init__(self, backend, cluster):  # noqa: super().__init__ wants a moto service
+        self.backend = backend
+        self.service = types.SimpleNamespace(cluster_name=cluster, name=None, launch_type=None,
+                                             network_configuration=None, load_balancers=[], deployments=[],
+                                             events=[], capacity_provider_strategy=None)
+        self.key = f"{cluster}:"
+        self.tasks = []
+        self.last_good = None
+        self.ev = None
+        self._reset_events()
+
+    def event(self, message):
+        pass
+
+
+# What a one-off task's container runs (docs/ecs-simulator.md, "One-off tasks"): `sh -c SCRIPT` is a
+# tiny shell of echo, sleep, exit, true and false joined by ";", "&&" or line breaks; any other
+# command runs ONEOFF_RUN seconds and exits 0, unless the image is a "crash" or "oom" one.
+TRACEBACK = ["Traceback (most recent call last):", '  File "/app/serve.py", line 4, in <module>', "    import mlflow",
+             "ModuleNotFoundError: No module named 'mlflow'"]
+
+
+def expand(text, env):
+    """$NAME and ${NAME} from the container's environment (unset: empty)."""
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: env.get(m.group(1) or m.group(2), ""), text)
+
+
+def script_steps(script):
+    lex = shlex.shlex(script, posix=True, punctuation_chars=";&\n")
+    lex.whitespace = " \t\r"
+    lex.whitespace_split = True
+    steps, words = [], []
+
+    def command():
+        if not words:
+            return
+        cmd, args = words[0], words[1:]
+        if cmd == "echo":
+            steps.append(("echo", " ".join(args)))
+        elif cmd == "sleep" and len(args) == 1 and re.fullmatch(r"[0-9]+(\.[0-9]*)?", args[0]):
+            steps.append(("sleep", float(args[0])))
+        elif cmd == "exit" and len(args) <= 1 and all(a.isdigit() for a in args):
+            steps.append(("exit", int(args[0]) % 256 if args else None))
+        elif cmd in ("true", ":"):
+            steps.append(("status", 0))
+        elif cmd == "false":
+            steps.append(("status", 1))
+        else:
+            steps.append(("notfound", cmd))
+        words.clear()
+
+    try:
+        tokens = list(lex)
+    except ValueError:  # an unterminated quote: what sh says, with sh's status
+        return [("lines", ["sh: syntax error: unterminated quoted string"]), ("exit", 2)]
+    for tok in tokens:
+        if tok in (";", "\n", ";;"):
+            command()
+        elif tok == "&&":
+            command()
+            steps.append(("and", None))
+        else:
+            words.append(tok)
+    command()
+    return steps
+
+
+def program_of(td, overrides):
+    """The program of a one-off task: the container with an overridden command, else the first essential
+    one; its argv (the override's command, else the definition's), environment and steps."""
+    conts = td.container_definitions
+    given = {o.get("name"): o for o in overrides.get("containerOverrides") or [] if isinstance(o, dict)}
+    name = next((n for n, o in given.items() if o.get("command") is not None), None)
+    if name is None:
+        name = next((c.get("name") for c in conts if c.get("essential", True) is not False), conts[0].get("name"))
+    cdef = next((c for c in conts if c.get("name") == name), conts[0])
+    ov = given.get(name) or {}
+    argv = [str(a) for a in (ov.get("command") if ov.get("command") is not None else cdef.get("command") or [])]
+    env = {e.get("name"): str(e.get("value", "")) for e in cdef.get("environment") or []}
+    env.update({e.get("name"): str(e.get("value", "")) for e in ov.get("environment") or []})
+    image, reason = str(cdef.get("image") or "").lower(), None
+    if len(argv) >= 3 and argv[0] in ("sh", "/bin/sh") and argv[1] == "-c":
+        steps = script_steps(argv[2])
+    elif "oom" in image:
+        steps, reason = [("sleep", OOM), ("exit", 137)], OOM_REASON
+    elif "crash" in image:
+        steps = [("lines", TRACEBACK), ("exit", 1)]
+    else:
+        steps = [("sleep", ONEOFF_RUN), ("exit", 0)]
+    return {"argv": argv, "env": env, "container": name, "steps": steps, "reason": reason}
+
+
 class Simulator:
     def __init__(self):
         self.config = _default_config()
@@ -498,6 +604,7 @@ class Simulator:
         self.ip_seq = 0
         self.queued = {}  # "cluster:service" -> event messages for its next deployment (POST /shipkit-sim/event)
         self.capacity = {}  # "cluster:service" -> Fargate tasks that can still be placed (POST /shipkit-sim/capacity)
+        self.standalone = {}  # (id(backend), cluster) -> OneOffs: the cluster's RunTask tasks
 
     def reset(self):
         for (tg_arn, ip), st in list(self.targets.items()):
@@ -506,6 +613,7 @@ class Simulator:
                 tg.targets.pop(ip, None)
         self.config = _default_config()
         self.services, self.targets, self.queued, self.capacity = {}, {}, {}, {}
+        self.standalone = {}
         REGISTRY.cache.clear()
 
     # --- hooks from the API handlers ---
@@ -715,8 +823,9 @@ class Simulator:
         """A "singleton" task that is not its deployment's first: it cannot take the lock and exits."""
         return "singleton" in t._scn and not t._holder
 
-    def write_logs(self, t, lines):
-        c = t._td.container_definitions[0]
+    def write_logs(self, t, lines, container=None):
+        c = next((d for d in t._td.container_definitions if d.get("name") == container),
+                 t._td.container_definitions[0])
         lc = c.get("logConfiguration") or {}
         opts = lc.get("options") or {}
         group = opts.get("awslogs-group")
@@ -737,6 +846,9 @@ class Simulator:
         if t.desired_status == "STOPPED" and not t._stop:  # StopTask from a client (moto said STOPPED)
             t._last = "RUNNING" if t._ran is not None else "PENDING"
             self.stop(svc, t, "UserInitiated", t.stopped_reason or "Task stopped by user")
+            if t._oneoff is not None and t._ran is not None:  # SIGTERM: a shell's 128 + 15
+                for c in t.containers:
+                    c.update(lastStatus="STOPPED", exitCode=143)
         if t._last == "PROVISIONING" and e >= PROVISION * f:
             t._last, t._t = "PENDING", self.clock
             t._start = self.start_failure(svc, t)
@@ -749,6 +861,9 @@ class Simulator:
             t.pull_stopped_at = t.started_at = now
             for c in t.containers:
                 c.update(lastStatus="RUNNING", runtimeId=f"{t.id}-{uuid.uuid4().hex[:10]}")
+            if t._oneoff is not None:
+                self.step_program(svc, t)
+                return
             image = t.containers[0]["image"]
             ports = t._td.container_definitions[0].get("portMappings") or [{}]
             lines = [f"Starting model server (image {image})",
@@ -757,6 +872,8 @@ class Simulator:
                 lines.append("Model not loaded: health checks will answer 503")
             self.write_logs(t, lines if "crash" not in t._scn and not self.locked_out(t) else lines[:1])
             self.register(svc, t)
+        elif t._last == "RUNNING" and t.desired_status == "RUNNING" and t._oneoff is not None:
+            self.step_program(svc, t)
         elif t._last == "RUNNING" and t.desired_status == "RUNNING":
             if self.locked_out(t) and e >= CRASH * f:
                 self.write_logs(t, ["Error: the model store is locked by another instance (lock model-store/leader); "
@@ -810,6 +927,107 @@ class Simulator:
             for c in t.containers:
                 if c["lastStatus"] != "STOPPED":
                     c.update(lastStatus="STOPPED", exitCode=0)
+
+    # --- one-off tasks (RunTask): docs/ecs-simulator.md, "One-off tasks" ---
+
+    def oneoffs(self, backend, cluster):
+        key = (id(backend), cluster)
+        if key not in self.standalone:
+            self.standalone[key] = OneOffs(backend, cluster)
+        return self.standalone[key]
+
+    def run_task(self, backend, cluster, td, count, req):
+        """RunTask: up to count tasks of td in cluster, each placed or not ("failures"), as ECS answers
+        (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html)."""
+        group = self.oneoffs(backend, cluster)
+        cl = backend.clusters[cluster]
+        cps = req.get("capacityProviderStrategy") or []
+        launch = req.get("launchType") or (None if cps else "EC2")
+        fargate = launch == "FARGATE" or any(str(c.get("capacityProvider", "")).startswith("FARGATE") for c in cps)
+        overrides = req.get("overrides") or {}
+        program = program_of(td, overrides)
+        tasks, failures = [], []
+        store = backend.tasks.setdefault(cluster, {})
+        for _ in range(count):
+            budget = self.capacity.get(group.key)
+            if fargate and budget is not None and budget <= 0:
+                failures.append({"arn": cl.arn, "reason": CAPACITY_REASON})
+                continue
+            if fargate and budget is not None:
+                self.capacity[group.key] = budget - 1
+            self.ip_seq += 1
+            ip = f"10.0.{(self.ip_seq // 250) % 256}.{self.ip_seq % 250 + 4}"
+            shape = types.SimpleNamespace(service=types.SimpleNamespace(
+                cluster_name=cluster, name=None, launch_type=launch,
+                network_configuration=req.get("networkConfiguration")), backend=backend)
+            t = SimTask(shape, {"id": req.get("startedBy") or ""}, td, ip, self.clock)
+            t.started_by = req.get("startedBy") or None
+            t.group = req.get("group") or f"family:{td.family}"
+            t.tags = list(req.get("tags") or [])
+            t.platform_version = req.get("platformVersion") or t.platform_version
+            names = [c.get("name") for c in td.container_definitions]
+            given = {o.get("name"): o for o in overrides.get("containerOverrides") or []}
+            t.overrides = dict(overrides, containerOverrides=[given.get(n, {"name": n}) for n in names])
+            t._oneoff = dict(program, pc=0, status=0, until=None, done=False, code=None)
+            store[t.task_arn] = t
+            group.tasks.append(t)
+            tasks.append(t)
+        return tasks, failures
+
+    def step_program(self, svc, t):
+        """Run a one-off task's program on the clock: its log lines as their time comes, sleeps, the exit."""
+        prog, f = t._oneoff, t._f
+        if prog["done"]:
+            return
+        if not prog.get("began"):
+            prog["began"] = True
+            self.write_logs(t, ["sim: exec " + json.dumps(prog["argv"], separators=(",", ":"), ensure_ascii=False)],
+                            prog["container"])
+        if prog["until"] is not None and self.clock < prog["until"]:
+            return
+        prog["until"] = None
+        steps = prog["steps"]
+        while prog["pc"] < len(steps):
+            op, arg = steps[prog["pc"]]
+            prog["pc"] += 1
+            if op == "and" and prog["status"] != 0:  # a && b: b only if a succeeded
+                prog["pc"] += 1
+                continue
+            if op == "and":
+                continue
+            if op == "echo":
+                self.write_logs(t, [expand(arg, prog["env"])], prog["container"])
+                prog["status"] = 0
+            elif op == "sleep":
+                prog["until"], prog["status"] = self.clock + arg * f, 0
+                return
+            elif op == "status":
+                prog["status"] = arg
+            elif op == "exit":
+                prog["code"] = prog["status"] if arg is None else arg
+                break
+            elif op == "notfound":
+                self.write_logs(t, [f"sh: {arg}: not found"], prog["container"])
+                prog["status"] = 127
+            elif op == "lines":
+                self.write_logs(t, arg, prog["container"])
+        code = prog["status"] if prog["code"] is None else prog["code"]
+        prog["done"] = True
+        self.program_exit(svc, t, code, prog.get("reason"))
+
+    def program_exit(self, svc, t, code, reason=None):
+        """The program's container exited with code: an essential one stops the task
+        (EssentialContainerExited, for exit 0 too); the others get exit code 0 as the task stops."""
+        name = t._oneoff["container"]
+        essential = next((d.get("essential", True) is not False for d in t._td.container_definitions
+                          if d.get("name") == name), True)
+        for c in t.containers:
+            if c["name"] == name:
+                c.update(lastStatus="STOPPED", exitCode=int(code))
+                if reason:
+                    c["reason"] = reason
+        if essential:
+            self.stop(svc, t, "EssentialContainerExited", EXITED)
 
     def tick_targets(self):
         for key, st in list(self.targets.items()):
@@ -910,6 +1128,13 @@ class Simulator:
             self.update_counts(svc)
             svc.flush_events()
             self.complete(svc)
+        for group in list(self.standalone.values()):
+            for t in list(group.tasks):
+                self.tick_task(group, t)
+                if t._last == "STOPPED" and self.clock - t._t > KEEP_STOPPED:
+                    group.tasks.remove(t)
+                    group.backend.tasks.get(t.cluster_name, {}).pop(t.task_arn, None)
+            group.flush_events()
         self.tick_targets()
 
     def dump(self):
@@ -926,6 +1151,12 @@ class Simulator:
                            "scenario": sorted(t._scn), "healthy": t._healthy, "stopCode": t.stop_code,
                            "stoppedReason": t.stopped_reason, "subnet": t._subnet} for t in svc.tasks],
                 "fargateCapacity": self.capacity.get(svc.key)})
+        out["oneOffTasks"] = [{"cluster": g.service.cluster_name, "taskId": t.id, "startedBy": t.started_by,
+                               "taskDefinitionArn": t.task_definition_arn, "lastStatus": t._last,
+                               "desiredStatus": t.desired_status, "stopCode": t.stop_code,
+                               "stoppedReason": t.stopped_reason, "argv": (t._oneoff or {}).get("argv"),
+                               "scenario": sorted(t._scn)}
+                              for g in self.standalone.values() for t in g.tasks]
         for (tg, ip), st in self.targets.items():
             out["targets"].append({"targetGroupArn": tg, "id": ip, "port": st["port"], "state": st["state"],
                                    "reason": st["reason"], "taskId": st["task"].id})
@@ -1001,11 +1232,13 @@ def _control(environ, start_response):
                 if method == "POST":
                     req = json.loads(raw or b"{}")
                     if not isinstance(req, dict) or set(req) - {"cluster", "service", "fargate"} or \
-                            not all(isinstance(req.get(k), str) for k in ("cluster", "service")) or \
+                            not isinstance(req.get("cluster"), str) or \
+                            not isinstance(req.get("service", ""), str) or \
                             not (req.get("fargate") is None or (type(req["fargate"]) is int and req["fargate"] >= 0)):
-                        raise ValueError("capacity takes cluster and service (strings) and fargate: the number of "
-                                         "tasks Fargate can still place for the service (>= 0), or null: no limit")
-                    key = f"{req['cluster'].split('/')[-1]}:{req['service'].split('/')[-1]}"
+                        raise ValueError("capacity takes cluster and service (strings; no service: the cluster's "
+                                         "one-off tasks) and fargate: the number of tasks Fargate can still place "
+                                         "(>= 0), or null: no limit")
+                    key = f"{req['cluster'].split('/')[-1]}:{req.get('service', '').split('/')[-1]}"
                     if req.get("fargate") is None:
                         SIM.capacity.pop(key, None)
                     else:
@@ -1066,6 +1299,67 @@ def install():
 
     EC2ContainerServiceResponse.create_service = create_service
     EC2ContainerServiceResponse.update_service = update_service
+
+    def run_task(self):
+        """RunTask as ECS runs it (moto's tasks would be RUNNING at once and never end)."""
+        backend = self.ecs_backend
+        cluster = str(self._get_param("cluster") or "default").split("/")[-1]
+        if cluster not in backend.clusters:
+            raise ClusterNotFoundException()
+        td = backend.describe_task_definition(str(self._get_param("taskDefinition") or ""))
+        net = self._get_param("networkConfiguration") or {}
+        if td.network_mode == "awsvpc" and not (net.get("awsvpcConfiguration") or {}).get("subnets"):
+            raise InvalidParameterException("Network Configuration must be provided when networkMode 'awsvpc' is "
+                                            "specified.")
+        req = {k: self._get_param(k) for k in ("launchType", "capacityProviderStrategy", "networkConfiguration",
+                                               "overrides", "startedBy", "group", "tags", "platformVersion")}
+        tasks, failures = SIM.run_task(backend, cluster, td, self._get_int_param("count", 1), req)
+        return ActionResult({"tasks": tasks, "failures": failures})
+
+    EC2ContainerServiceResponse.run_task = run_task
+
+    stop_task = EC2ContainerServiceResponse.stop_task
+
+    def stop_task_like_ecs(self):
+        """moto raises a bare Exception (HTTP 500) for a task it does not know, where ECS answers
+        InvalidParameterException; and moto marks the task STOPPED at once, where ECS sets its desiredStatus
+        and the task stops on its own time
+        (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StopTask.html)."""
+        cluster = str(self._get_param("cluster") or "default").split("/")[-1]
+        tid = str(self._get_param("task") or "").split("/")[-1]
+        if cluster not in self.ecs_backend.clusters:
+            raise ClusterNotFoundException()
+        task = next((t for a, t in self.ecs_backend.tasks.get(cluster, {}).items() if tid and a.endswith("/" + tid)),
+                    None)
+        if task is None:
+            raise InvalidParameterException("The referenced task was not found.")
+        was = task._last if isinstance(task, SimTask) else None
+        result = stop_task(self)
+        if was is not None:  # ECS: desiredStatus STOPPED now, lastStatus as it goes (the clock moves it)
+            task._last = was
+        return result
+
+    EC2ContainerServiceResponse.stop_task = stop_task_like_ecs
+
+    filter_events = LogsResponse.filter_log_events
+
+    def filter_log_events_like_aws(self):
+        """moto ignores FilterLogEvents' logStreamNamePrefix and searches every stream of the group; AWS
+        searches the streams whose names start with it
+        (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_FilterLogEvents.html)."""
+        prefix, name = self._get_param("logStreamNamePrefix"), self._get_param("logGroupName")
+        group = self.logs_backend.groups.get(name)
+        if not prefix or self._get_param("logStreamNames") or group is None:
+            return filter_events(self)
+        names = [n for n in group.streams if n.startswith(prefix)]
+        if not names:
+            return json.dumps({"events": [], "searchedLogStreams": []})
+        events, token, searched = self.logs_backend.filter_log_events(
+            name, names, self._get_param("startTime"), self._get_param("endTime"), self._get_param("limit"),
+            self._get_param("nextToken"), self._get_param("filterPattern"), self._get_param("interleaved", False))
+        return json.dumps({"events": events, "nextToken": token, "searchedLogStreams": searched})
+
+    LogsResponse.filter_log_events = filter_log_events_like_aws
 
     list_tasks = EC2ContainerServiceBackend.list_tasks
 

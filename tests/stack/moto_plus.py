@@ -36,7 +36,8 @@ Secrets Manager, CloudWatch Logs, ELBv2 and RDS get one here that returns the AR
 authorizes for the calls the shipkit tools make (anything else stays "*", as before):
 
   * ecs DescribeServices/UpdateService: service/CLUSTER/SERVICE; DescribeTasks: task/CLUSTER/ID (each
-    task named); ListTasks, RegisterTaskDefinition, DescribeTaskDefinition: "*" (AWS allows no
+    task named); StopTask: task/CLUSTER/ID; RunTask: task-definition/FAMILY:REV (a bare family: its
+    latest revision); ListTasks, RegisterTaskDefinition, DescribeTaskDefinition: "*" (AWS allows no
     narrower Resource). ECS requests also carry the condition key ecs:cluster (the cluster's ARN),
     and ArnEquals/ArnLike (unknown to moto, which ignores them) are evaluated, so a policy's
     "ecs:cluster" condition is enforced. Condition keys a request does not carry still pass, as in
@@ -207,7 +208,25 @@ def _ecs_resource(self):
         return _arn(self, "ecs", f"service/{cluster}/{_last(self._get_param('service'))}")
     if action == "DescribeTasks":
         return [_arn(self, "ecs", f"task/{cluster}/{_last(t)}") for t in self._get_param("tasks") or []] or "*"
+    if action == "StopTask":
+        return _arn(self, "ecs", f"task/{cluster}/{_last(self._get_param('task'))}")
+    if action == "RunTask":
+        return _ecs_task_definition_arn(self, self._get_param("taskDefinition"))
     return "*"  # ListTasks (narrowed by ecs:cluster), Register/DescribeTaskDefinition: no resource level
+
+
+def _ecs_task_definition_arn(self, ref):
+    """RunTask is authorized on the task definition's ARN, with its revision (a bare family: its latest
+    ACTIVE one), https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticcontainerservice.html."""
+    ref = str(ref or "")
+    if ref.startswith("arn:"):
+        return ref
+    family, _, rev = ref.partition(":")
+    if not rev:
+        from moto.ecs.models import ecs_backends
+        revs = ecs_backends[self.current_account][self.region].task_definitions.get(family) or {}
+        rev = str(max(revs)) if revs else "1"
+    return _arn(self, "ecs", f"task-definition/{family}:{rev}")
 
 
 def _ecr_resource(self):
