@@ -396,6 +396,10 @@ static int prepare(struct run *r, struct sk_err *err)
     }
     if (sk_ecs_describe_task_def(r->c, r->td_arn, &r->td, &tags, err) < 0)
         goto out;
+    if (sk_json_str(r->td, "taskDefinitionArn")) { /* the very revision looked at is the one run */
+        free(r->td_arn);
+        r->td_arn = xstrdup(sk_json_str(r->td, "taskDefinitionArn"));
+    }
     sk_run_containers(r->td, &r->defs, &r->ndefs);
     sk_ecs_taskdef_logs(r->td, &r->logs, &r->nlogs);
     r->container = sk_run_pick_container(r->defs, r->ndefs, o->container);
@@ -585,7 +589,7 @@ static int look(struct run *r, struct sk_err *err)
             free(j->last_status);
             j->last_status = xstrdup(j->t.last_status);
         }
-        if (!r->o->no_logs && (j->t.has_started_at || sk_deploy_task_ran(&j->t)))
+        if (!r->o->no_logs && !r->o->c.quiet && (j->t.has_started_at || sk_deploy_task_ran(&j->t)))
             read_logs(r, j);
         j->v = sk_run_judge(&j->t, r->defs, r->ndefs, &j->why, &j->exit_code);
         if (j->v != SK_RUN_RUNNING)
