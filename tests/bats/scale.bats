@@ -39,6 +39,11 @@ bad_scale() {
     bad_scale ecs-roll --cluster c --service s --status
 }
 
+@test "scale: a bad SK_POLL_SCALE stops ecs-run before any task starts (exit 3, one line)" {
+    bad_scale ecs-run --cluster c --task-def web:1 -- sh -c 'exit 0'
+    bad_scale ecs-run --cluster c --service s --no-wait
+}
+
 # SK_RETRY_SCALE scales the retry driver's backoff (lib/aws/retry.c), for AWS calls and for ecr-push's
 # registry requests alike, through the same parser.
 @test "scale: a bad SK_RETRY_SCALE stops an AWS call (exit 3, one line)" {
