@@ -244,6 +244,11 @@ const char *sk_json_str(jv obj, const char *key)
     return s;
 }
 
+int sk_json_len(jv a)
+{
+    return jv_get_kind(a) == JV_KIND_ARRAY ? jv_array_length(jv_copy(a)) : 0;
+}
+
 int sk_json_num(jv obj, const char *key, double *out)
 {
     jv v = sk_json_get(obj, key);

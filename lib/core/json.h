@@ -27,6 +27,8 @@ const char *sk_json_str(jv obj, const char *key);
 int sk_json_num(jv obj, const char *key, double *out);
 /* obj[key] as a number, given as a number or (awsQuery answers) as a numeric string; dflt otherwise. */
 double sk_json_num_any(jv obj, const char *key, double dflt);
+/* The length of a (borrowed) array; 0 for anything else. */
+int sk_json_len(jv a);
 /* Follow a path of keys ("a", "b", NULL) through nested objects; new reference or jv_invalid(). */
 jv sk_json_path(jv obj, const char *const *keys);
 

@@ -197,11 +197,6 @@ const char *sk_ecs_task_id(const char *arn)
 
 /* ---- the answers as C structs -------------------------------------------------------------------- */
 
-static int jlen(jv a)
-{
-    return jv_get_kind(a) == JV_KIND_ARRAY ? jv_array_length(jv_copy(a)) : 0;
-}
-
 static char *dup_str(jv obj, const char *key)
 {
     return xstrdup_or_null(sk_json_str(obj, key));
@@ -223,7 +218,7 @@ static int when(jv obj, const char *key, double *out)
 static void *parse_array(jv obj, const char *key, size_t size, void (*fn)(jv, void *), size_t *n)
 {
     jv a = sk_json_get(obj, key);
-    int i, m = jlen(a);
+    int i, m = sk_json_len(a);
     char *out = m ? xcalloc((size_t)m, size) : NULL;
 
     for (i = 0; i < m; i++) {
@@ -399,7 +394,7 @@ void sk_ecs_tasks_free(struct sk_ecs_task *tasks, size_t n)
 void sk_ecs_taskdef_logs(jv td, struct sk_ecs_log_config **out, size_t *n)
 {
     jv conts = sk_json_get(td, "containerDefinitions");
-    int i, m = jlen(conts);
+    int i, m = sk_json_len(conts);
 
     *out = m ? xcalloc((size_t)m, sizeof(**out)) : NULL;
     *n = 0;
@@ -479,12 +474,12 @@ int sk_ecs_deployment_tasks(struct sk_client *c, const char *cluster, const char
         (*calls)++;
     if (list_task_pages(c, cluster, service, desired_status, &arns, err) < 0)
         goto out;
-    m = jlen(arns);
+    m = sk_json_len(arns);
     if (calls)
         *calls += (m + 99) / 100;
     if (m > 0 && sk_ecs_describe_tasks(c, cluster, arns, &got, err) < 0)
         goto out;
-    m = jlen(got);
+    m = sk_json_len(got);
     *tasks = m ? xcalloc((size_t)m, sizeof(**tasks)) : NULL;
     for (i = 0; i < m; i++) {
         jv t = jv_array_get(jv_copy(got), i);
@@ -620,7 +615,7 @@ int sk_ecs_taskdef_with_images(jv td, jv tags, const char *const *images, int ni
         return sk_errf(err, SK_E_USAGE, "the task definition has no family");
     }
     conts = sk_json_get(td, "containerDefinitions");
-    n = jlen(conts);
+    n = sk_json_len(conts);
     if (n == 0) {
         jv_free(conts);
         jv_free(td);

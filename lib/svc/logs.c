@@ -84,11 +84,6 @@ void sk_logs_tail_release(struct sk_logs_tail *t)
     t->seen = jv_invalid();
 }
 
-static int jlen(jv a)
-{
-    return jv_get_kind(a) == JV_KIND_ARRAY ? jv_array_length(jv_copy(a)) : 0;
-}
-
 static const char *str_or(jv obj, const char *key, const char *dflt)
 {
     const char *s = sk_json_str(obj, key);
@@ -99,7 +94,7 @@ static const char *str_or(jv obj, const char *key, const char *dflt)
 static void tail_page(struct sk_logs_tail *t, jv res, void (*fn)(void *ctx, const struct sk_log_event *ev), void *ctx)
 {
     jv evs = sk_json_get(res, "events");
-    int k, m = jlen(evs);
+    int k, m = sk_json_len(evs);
 
     for (k = 0; k < m; k++) {
         jv e = jv_array_get(jv_copy(evs), k);
@@ -195,7 +190,7 @@ int sk_logs_last_lines(struct sk_logs *l, const struct sk_ecs_log_config *cfg, c
     if (sk_client_json(c, &sk_svc_logs, "GetLogEvents", in, 0, &res, err) < 0)
         return -1;
     evs = sk_json_get(res, "events");
-    m = jlen(evs);
+    m = sk_json_len(evs);
     *lines = m ? xcalloc((size_t)m, sizeof(**lines)) : NULL;
     for (k = 0; k < m; k++) {
         jv ev = jv_array_get(jv_copy(evs), k);

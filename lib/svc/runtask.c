@@ -10,11 +10,6 @@
 #include "core/json.h"
 #include "core/mem.h"
 
-static int jlen(jv a)
-{
-    return jv_get_kind(a) == JV_KIND_ARRAY ? jv_array_length(jv_copy(a)) : 0;
-}
-
 int sk_run_started_by_ok(const char *s)
 {
     size_t n = strlen(s);
@@ -54,7 +49,7 @@ static jv strings(const char *const *s, int n)
 static jv all_tags(const struct sk_run_req *r)
 {
     jv tags = jv_array(), svc = sk_json_get(r->service, "tags"), mine;
-    int i, n = jlen(svc);
+    int i, n = sk_json_len(svc);
 
     for (i = 0; i < n; i++) {
         jv t = jv_array_get(jv_copy(svc), i);
@@ -87,7 +82,7 @@ static jv placement(jv in, const struct sk_run_req *r)
         in = jv_object_set(in, jv_string("networkConfiguration"), jv_copy(net));
     if (r->launch_type)
         in = jv_object_set(in, jv_string("launchType"), jv_string(r->launch_type));
-    else if (jlen(cps) > 0)
+    else if (sk_json_len(cps) > 0)
         in = jv_object_set(in, jv_string("capacityProviderStrategy"), jv_copy(cps));
     else if (lt)
         in = jv_object_set(in, jv_string("launchType"), jv_string(lt));
@@ -141,7 +136,7 @@ jv sk_run_input(const struct sk_run_req *r)
     else
         jv_free(ov);
     tags = all_tags(r);
-    if (jlen(tags) > 0)
+    if (sk_json_len(tags) > 0)
         in = jv_object_set(in, jv_string("tags"), tags);
     else
         jv_free(tags);
@@ -160,14 +155,14 @@ int sk_run_task(struct sk_client *c, jv in, struct sk_ecs_task **tasks, size_t *
         return -1;
     got = sk_json_get(res, "tasks");
     fails = sk_json_get(res, "failures");
-    m = jlen(got);
+    m = sk_json_len(got);
     *tasks = m ? xcalloc((size_t)m, sizeof(**tasks)) : NULL;
     for (i = 0; i < m; i++) {
         jv t = jv_array_get(jv_copy(got), i);
         sk_ecs_task_parse(t, &(*tasks)[(*n)++]);
         jv_free(t);
     }
-    nf = jlen(fails);
+    nf = sk_json_len(fails);
     for (i = 0; i < nf; i++) {
         jv f = jv_array_get(jv_copy(fails), i);
         const char *reason = sk_json_str(f, "reason"), *detail = sk_json_str(f, "detail"), *arn = sk_json_str(f, "arn");
@@ -223,7 +218,7 @@ int sk_run_describe(struct sk_client *c, const char *cluster, char *const *arns,
         return -1;
     }
     jv_free(in);
-    m = jlen(got);
+    m = sk_json_len(got);
     *tasks = n ? xcalloc(n, sizeof(**tasks)) : NULL;
     for (i = 0; i < n; i++) {
         for (j = 0; j < m; j++) {
@@ -244,7 +239,7 @@ int sk_run_describe(struct sk_client *c, const char *cluster, char *const *arns,
 void sk_run_containers(jv td, struct sk_run_container **out, size_t *n)
 {
     jv conts = sk_json_get(td, "containerDefinitions");
-    int i, m = jlen(conts);
+    int i, m = sk_json_len(conts);
 
     *out = m ? xcalloc((size_t)m, sizeof(**out)) : NULL;
     *n = 0;
