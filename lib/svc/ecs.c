@@ -638,8 +638,10 @@ int sk_ecs_register_task_def(struct sk_client *c, jv in, char **arn, struct sk_e
     int rc = -1;
 
     *arn = NULL;
-    *logs = NULL;
-    *nlogs = 0;
+    if (logs) {
+        *logs = NULL;
+        *nlogs = 0;
+    }
     if (sk_client_json(c, &sk_svc_ecs, "RegisterTaskDefinition", jv_copy(in), 0, &res, err) < 0)
         return -1;
     td = sk_json_get(res, "taskDefinition");
@@ -647,7 +649,8 @@ int sk_ecs_register_task_def(struct sk_client *c, jv in, char **arn, struct sk_e
         sk_errf(err, SK_E_PARSE, "ecs RegisterTaskDefinition: no taskDefinitionArn in the response");
     } else {
         *arn = xstrdup(sk_json_str(td, "taskDefinitionArn"));
-        sk_ecs_taskdef_logs(td, logs, nlogs);
+        if (logs)
+            sk_ecs_taskdef_logs(td, logs, nlogs);
         rc = 0;
     }
     jv_free(td);

@@ -144,7 +144,7 @@ int sk_ecs_describe_task_def(struct sk_client *c, const char *arn, jv *td, jv *t
 int sk_ecs_taskdef_with_images(jv td, jv tags, const char *const *images, int nimages, jv *out, struct sk_err *err);
 
 /* RegisterTaskDefinition of in (borrowed): *arn (owned) the new revision's ARN, *logs (owned, n of
- * them) its containers' log settings. */
+ * them; logs may be NULL) its containers' log settings. */
 int sk_ecs_register_task_def(struct sk_client *c, jv in, char **arn, struct sk_ecs_log_config **logs, size_t *nlogs,
                              struct sk_err *err);
 

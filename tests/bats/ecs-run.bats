@@ -218,6 +218,20 @@ stream_lines() { # GROUP STREAM
         fail "exited $(python3 -c "print($now - $stopped)") s after the task stopped"
 }
 
+@test "--task-def FILE registers it and runs that revision; --image runs a new revision with the image" {
+    printf '{"family":"file-%s","networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"512","containerDefinitions":[{"name":"app","image":"example/model:good","essential":true}]}' \
+        "$C" >"$BATS_TEST_TMPDIR/td.json"
+    run -0 --separate-stderr ecs-run --cluster "$C" --task-def "$BATS_TEST_TMPDIR/td.json" $(net_args) -- sh -c 'exit 0'
+    [[ $stderr == *"registered file-$C:1"* ]] || fail "stderr: $stderr"
+    assert_equal "$(task_field "${output%% *}" taskDefinitionArn)" \
+        "$(awsref ecs describe-task-definition --task-definition "file-$C:1" --query taskDefinition.taskDefinitionArn --output text)"
+    run -0 --separate-stderr ecs-run --cluster "$C" --task-def "file-$C" --image app=example/model:v2 $(net_args) \
+        -- sh -c 'exit 0'
+    [[ $stderr == *"registered file-$C:2"* ]] || fail "stderr: $stderr"
+    assert_equal "$(awsref ecs describe-task-definition --task-definition "file-$C:2" \
+        --query 'taskDefinition.containerDefinitions[0].image' --output text)" example/model:v2
+}
+
 @test "bad input: one line, exit 2, nothing started" {
     task_def "fam-$C" example/model:good >/dev/null
     run -2 --separate-stderr ecs-run --cluster "$C" --task-def "fam-$C" --container nope -- true
