@@ -21,7 +21,7 @@ teardown() {
 @test "make demo runs the pipeline and summarises it; make demo-down leaves nothing running" {
     need_demo_tools
     local t
-    for t in aws-sign ssm-put secret-put ecr-push ecs-roll tg-health rds-check; do
+    for t in aws-sign ssm-put secret-put ecr-push ecs-roll ecs-run tg-health rds-check; do
         need_tool "$t"
     done
     # The tools as built (make test builds them with sanitizers): never rebuilt here with other flags.
@@ -29,6 +29,10 @@ teardown() {
     assert_output --partial "parameters and secret in place (config-aws)"
     assert_output --regexp "deployed [^ ]+/ml-model-service@sha256:[0-9a-f]{64}"
     assert_output --partial "targets healthy"
+    assert_output --partial "one-off task succeeded (make migrate-aws: ecs-run, exit 0)"
+    assert_output --partial "failing one-off task explained (ecs-run, exit 1)"
+    [[ $stderr == *"why: container app exited with code 3"* && $stderr == *"relation alembic_version is locked"* ]] ||
+        fail "the failing one-off task is not explained: $stderr"
     assert_output --partial "broken image rolled back (exit 1), stopped reason and log lines shown"
     assert_output --partial "database checked"
     [[ $stderr == *"ECS rolled the deployment back"* ]] || fail "no rollback reason: $stderr"

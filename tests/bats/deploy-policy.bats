@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # deploy-policy: infra/policies/deployer.json, rendered for the stack as infra/iam.tf renders it,
 # is the ONLY policy of an IAM user, and the deploy path runs with that user's keys alone:
-# config-aws (ssm-put, secret-put under ml-cicd), deploy-aws (ecs-roll, tg-health --wait) and
+# config-aws (ssm-put, secret-put under ml-cicd), deploy-aws (ecs-roll, tg-health --wait), run-aws (ecs-run) and
 # status-aws/logs-aws (ecs-roll --status/--logs) against the simulated ECS. Calls outside the
 # policy are denied: AccessDenied naming the action and resource, exit 4.
 #
@@ -289,4 +289,33 @@ assert_denied() {
         fail "ListTasks in cluster default was allowed"
     fi
     [[ $out == *"is not authorized to perform: ecs:ListTasks"* ]] || fail "ListTasks: $out"
+}
+
+@test "run-aws with only deployer.json: ecs-run runs a one-off task of the family, then stops one at its timeout" {
+    need_tool ecs-run
+    run -0 --separate-stderr as_deployer ecs-run --cluster "$CLUSTER" --service "$SERVICE" --timeout 2m \
+        -- sh -c 'echo migrated'
+    assert_output --regexp "^arn:aws:ecs:$REGION:$ACCOUNT:task/$CLUSTER/[0-9a-f]+ succeeded 0\$"
+    [[ $stderr == *"app] migrated"* ]] || fail "log lines not read: $stderr"
+    # StopTask is the policy's too: a timeout stops the task it started.
+    run -6 --separate-stderr as_deployer ecs-run -q --cluster "$CLUSTER" --service "$SERVICE" --timeout 1s \
+        -- sh -c 'sleep 600'
+    assert_error_line ecs-run "timed out after 1s: stopped the 1 task still running"
+}
+
+@test "outside deployer.json: ecs-run of another family, or in another cluster, is AccessDenied, exit 4, nothing started" {
+    need_tool ecs-run
+    local fam=other-$RANDOM$RANDOM
+    printf '{"family":"%s","networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"512","containerDefinitions":[{"name":"app","image":"example/model:x","essential":true}]}' \
+        "$fam" >"$BATS_TEST_TMPDIR/td.json"
+    run --separate-stderr as_deployer ecs-run -q --cluster "$CLUSTER" --task-def "$BATS_TEST_TMPDIR/td.json" \
+        --subnet subnet-x -- sh -c 'echo no'
+    ((status == 4)) || fail "exit $status: $stderr"
+    assert_denied ecs-run ecs:RunTask "arn:aws:ecs:$REGION:$ACCOUNT:task-definition/$fam:1"
+    awsref ecs create-cluster --cluster-name other-cluster >/dev/null
+    run --separate-stderr as_deployer ecs-run -q --cluster other-cluster --task-def "$FAMILY" --subnet subnet-x \
+        -- sh -c 'echo no'
+    [[ $status == 4 && $stderr == *"is not authorized to perform: ecs:RunTask on resource: arn:aws:ecs:$REGION:$ACCOUNT:task-definition/$FAMILY:"* ]] ||
+        fail "RunTask in another cluster: $stderr"
+    assert_equal "$(awsref ecs list-tasks --cluster other-cluster --query 'length(taskArns)')" 0
 }
