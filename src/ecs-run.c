@@ -466,7 +466,6 @@ static int start(struct run *r, struct sk_err *err)
     q.nsecurity_groups = o->nsgs;
     in = sk_run_input(&q);
     rc = sk_run_task(r->c, in, &tasks, &n, err);
-    jv_free(in);
     r->jobs = n ? xcalloc(n, sizeof(*r->jobs)) : NULL;
     for (i = 0; i < n; i++) {
         struct job *j = &r->jobs[r->njobs++];

@@ -53,7 +53,7 @@ int sk_run_started_by_ok(const char *s);
  * of tasks (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/ECS_Idempotency.html). */
 jv sk_run_input(const struct sk_run_req *r);
 
-/* RunTask. *tasks (n of them, owned: sk_ecs_tasks_free) are the tasks it started. failures[] is an
+/* RunTask of in (consumed). *tasks (n of them, owned: sk_ecs_tasks_free) are the tasks it started. failures[] is an
  * error, SK_E_AWS with aws_code "RunTaskFailure" and the reasons, even when some tasks started: they
  * are still in *tasks, for the caller to stop. */
 int sk_run_task(struct sk_client *c, jv in, struct sk_ecs_task **tasks, size_t *n, struct sk_err *err);
