@@ -317,7 +317,8 @@ report() {
     AWS_SECRET_ACCESS_KEY=$secret run -0 make -s -C "$P" "${STUB_ARGS[@]}" \
         ECS_ROLL_FLAGS='--region $(AWS_SECRET_ACCESS_KEY)' status-aws
     run -0 log_has ecs-roll --status --region '$(AWS_SECRET_ACCESS_KEY)'
-    run -1 grep -F "$secret" "$W/log/ecs-roll"
+    # The pattern through -f, never argv: argv-watch samples every process, grep included.
+    run -1 grep -qFf <(printf '%s\n' "$secret") "$W/log/ecs-roll"
 }
 
 @test "a refused value changes nothing: no push, no rollout, no health check" {
