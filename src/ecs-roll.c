@@ -189,14 +189,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 }
 /* ---- small helpers --------------------------------------------------------------------------- */
 
-/* SK_POLL_SCALE (lib/aws/pace.h: 0.001 to 1): run() checks it before anything else, so here it is valid. */
-static double poll_scale(void)
-{
-    double v;
-
-    return sk_scale_env("SK_POLL_SCALE", &v, NULL) == 0 ? v : 1.0;
-}
-
 /* A readable diff: line by line over the pretty JSON of both (they share most lines). */
 static void print_diff(jv before, jv after)
 {
@@ -288,15 +280,6 @@ static int load_task_def_file(const char *path, jv *td, jv *tags, struct sk_err 
     return rc;
 }
 
-/* A client for CloudWatch Logs in another region, set up as the tool's own is (lib/svc/logs.h). */
-static int region_client(void *ctx, const char *region, struct sk_client *out, struct sk_err *err)
-{
-    struct common_opts co = *(const struct common_opts *)ctx;
-
-    co.region = region;
-    return tool_client_init(out, &co, err);
-}
-
 /* ---- watching a deployment --------------------------------------------------------------------- */
 
 struct watch {
@@ -316,8 +299,8 @@ static void watch_init(struct watch *w, const struct opts *o, struct sk_client *
     w->o = o;
     w->c = c;
     sk_buf_init(&w->last_table);
-    sk_deploy_watch_init(&w->d, c, o->cluster, o->service, poll_scale());
-    sk_logs_init(&w->logs, c, region_client, (void *)&o->c);
+    sk_deploy_watch_init(&w->d, c, o->cluster, o->service, tool_poll_scale());
+    sk_logs_init(&w->logs, c, tool_region_client, (void *)&o->c);
 }
 
 static void watch_release(struct watch *w)
@@ -416,7 +399,7 @@ static int judge_now(struct watch *w, const struct sk_ecs_service *svc, const ch
 static int wait_deployment(struct watch *w, const char *dep_id, const char *td_arn, const char *prev_td,
                            double deadline, int healthy, struct sk_deploy_outcome *oc, struct sk_err *err)
 {
-    double interval = 2.0 * poll_scale(), backoff = 1.0; /* exits within ~2.4 s of completion */
+    double interval = 2.0 * tool_poll_scale(), backoff = 1.0; /* exits within ~2.4 s of completion */
     int failed = 0;
 
     sk_deploy_stall_reset(&w->d);
@@ -891,7 +874,7 @@ static int logs(const struct opts *o, struct sk_client *c, struct sk_err *err)
     size_t nlc = 0;
     int rc = -1;
 
-    sk_logs_init(&lr, c, region_client, (void *)&o->c);
+    sk_logs_init(&lr, c, tool_region_client, (void *)&o->c);
     sk_logs_tail_init(&tail, ((long long)time(NULL) - o->since) * 1000);
     if (sk_ecs_get_service(c, o->cluster, o->service, &svc, NULL, err) < 0 ||
         sk_ecs_describe_task_def(c, or (svc.task_definition, ""), &td, &tags, err) < 0)
@@ -904,7 +887,7 @@ static int logs(const struct opts *o, struct sk_client *c, struct sk_err *err)
         if (!o->follow || ferror(stdout))
             break;
         sk_logs_tail_next(&tail);
-        tool_sleep_s(2.0 * poll_scale());
+        tool_sleep_s(2.0 * tool_poll_scale());
     }
     rc = EXIT_OK;
 out:

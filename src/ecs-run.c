@@ -229,14 +229,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
 /* ---- small helpers --------------------------------------------------------------------------- */
 
-/* SK_POLL_SCALE (lib/aws/pace.h): run() checks it before anything else, so here it is valid. */
-static double poll_scale(void)
-{
-    double v;
-
-    return sk_scale_env("SK_POLL_SCALE", &v, NULL) == 0 ? v : 1.0;
-}
-
 static const char * or (const char *s, const char *dflt)
 {
     return s ? s : dflt;
@@ -255,15 +247,6 @@ static int is_task_def_ref(const char *s)
     if (s[n] == '\0')
         return 1;
     return s[n] == ':' && s[n + 1] && strspn(s + n + 1, "0123456789") == strlen(s + n + 1);
-}
-
-/* A client for CloudWatch Logs in another region, set up as the tool's own is (lib/svc/logs.h). */
-static int region_client(void *ctx, const char *region, struct sk_client *out, struct sk_err *err)
-{
-    struct common_opts co = *(const struct common_opts *)ctx;
-
-    co.region = region;
-    return tool_client_init(out, &co, err);
 }
 
 /* SIGINT and SIGTERM: stop the tasks, then die of the signal (the shell sees 128+N). */
@@ -606,7 +589,7 @@ static int look(struct run *r, struct sk_err *err)
  * 2 a signal; -1 an error. */
 static int follow(struct run *r, struct sk_err *err)
 {
-    double interval = 2.0 * poll_scale(), deadline = r->start + (double)r->o->timeout;
+    double interval = 2.0 * tool_poll_scale(), deadline = r->start + (double)r->o->timeout;
     int failed = 0, left;
 
     for (;;) {
@@ -732,7 +715,7 @@ static int run(const struct opts *o, struct sk_err *err)
     r.c = &c;
     r.service = r.td = jv_invalid();
     r.start = tool_now_s();
-    sk_logs_init(&r.lr, &c, region_client, (void *)&o->c);
+    sk_logs_init(&r.lr, &c, tool_region_client, (void *)&o->c);
     if (sk_scale_env("SK_POLL_SCALE", &(double){ 1 }, err) < 0 || tool_client_init(&c, &o->c, err) < 0)
         goto out;
     have_client = 1;

@@ -14,6 +14,7 @@
 #include "core/mem.h"
 #include "core/text.h"
 #include "core/version.h"
+#include "aws/pace.h"
 
 const char *progname = "shipkit";
 
@@ -279,6 +280,21 @@ int tool_client_init(struct sk_client *c, const struct common_opts *o, struct sk
     tool_verbose(o, "region %s, credentials from %s%s", c->region, creds->source,
                  creds->session_token ? " (temporary)" : "");
     return 0;
+}
+
+int tool_region_client(void *ctx, const char *region, struct sk_client *out, struct sk_err *err)
+{
+    struct common_opts co = *(const struct common_opts *)ctx;
+
+    co.region = region;
+    return tool_client_init(out, &co, err);
+}
+
+double tool_poll_scale(void)
+{
+    double v;
+
+    return sk_scale_env("SK_POLL_SCALE", &v, NULL) == 0 ? v : 1.0;
 }
 
 /* One result: in text mode a string escaped (lib/core/text.h), anything else as JSON with what jq leaves

@@ -109,6 +109,12 @@ void tool_verbose(const struct common_opts *o, const char *fmt, ...) __attribute
 
 /* Set up the AWS client from the common options (tracing to stderr with --debug). */
 int tool_client_init(struct sk_client *c, const struct common_opts *o, struct sk_err *err);
+/* An sk_logs_region_fn (lib/svc/logs.h): a client for another region (a task definition's
+ * awslogs-region), set up as the tool's own is from ctx, its const struct common_opts. */
+int tool_region_client(void *ctx, const char *region, struct sk_client *out, struct sk_err *err);
+/* SK_POLL_SCALE (lib/aws/pace.h: 0.001 to 1), or 1. A tool that polls checks it with
+ * sk_scale_env before anything else, so that a bad value is refused (exit 3) rather than ignored. */
+double tool_poll_scale(void);
 
 /* Print a result: --query runs over json first; text mode prints strings escaped (tool_line) and
  * other values as compact JSON, one per line, or calls text_fn when there is no --query, with every

@@ -7,6 +7,7 @@ documents it. Rules run after the request passed its model's own constraints, so
 right types. Rules that look at state (a target group's load balancers, a task definition) read
 moto's backends under the ECS simulator's lock.
 """
+import json
 import re
 
 from contract import Refusal
@@ -226,6 +227,51 @@ def ecs_service_load_balancers(req, p):
                     raise Refusal("InvalidParameterException",
                                   f"The container {lb['containerName']} did not have a container port "
                                   f"{lb.get('containerPort')} defined.")
+
+
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html
+#   count: "You can specify up to 10 tasks for each call"; capacityProviderStrategy: "If a
+#   capacityProviderStrategy is specified, the launchType parameter must be omitted"; propagateTags:
+#   "An error will be received if you specify the SERVICE option when running a task"; startedBy: "Up
+#   to 128 letters (uppercase and lowercase), numbers, hyphens (-), forward slash (/), and underscores
+#   (_) are allowed"; clientToken: "Up to 64 characters are allowed. The valid characters are characters
+#   in the range of 33-126, inclusive"; overrides: "A total of 8192 characters are allowed for
+#   overrides. This limit includes the JSON formatting characters of the override structure";
+#   networkConfiguration: "required for task definitions that use the awsvpc network mode ..., and it
+#   isn't supported for other network modes"; launchType FARGATE needs a Fargate-compatible task
+#   definition (as CreateService, above).
+STARTED_BY_RE = re.compile(r"[A-Za-z0-9/_-]{1,128}")
+CLIENT_TOKEN_RE = re.compile(r"[\x21-\x7e]{1,64}")
+
+
+@rule("ecs", "RunTask")
+def ecs_run_task(req, p):
+    bad = "InvalidParameterException"
+    if "count" in p and not 1 <= p["count"] <= 10:
+        raise Refusal(bad, "count must be between 1 and 10: you can specify up to 10 tasks for each call.")
+    if "launchType" in p and "capacityProviderStrategy" in p:
+        raise Refusal(bad, "Specifying both a launch type and capacity provider strategy is not supported. Remove "
+                           "one and try again.")
+    if p.get("propagateTags") == "SERVICE":
+        raise Refusal(bad, "The SERVICE option of propagateTags cannot be used when running a task.")
+    if "startedBy" in p and not STARTED_BY_RE.fullmatch(p["startedBy"]):
+        raise Refusal(bad, "startedBy: up to 128 letters (uppercase and lowercase), numbers, hyphens (-), forward "
+                           "slash (/), and underscores (_) are allowed.")
+    if "clientToken" in p and not CLIENT_TOKEN_RE.fullmatch(p["clientToken"]):
+        raise Refusal(bad, "clientToken: up to 64 characters in the range of 33-126 are allowed.")
+    if "overrides" in p and len(json.dumps(p["overrides"], separators=(",", ":"), ensure_ascii=False)) > 8192:
+        raise Refusal(bad, "Container Overrides length must be at most 8192.")
+    with _lock():
+        tdef = _task_definition(req, p["taskDefinition"])
+        if tdef is None:
+            return  # moto's handler answers ClientException
+        if tdef.network_mode == "awsvpc" and "networkConfiguration" not in p:
+            raise Refusal(bad, "Network Configuration must be provided when networkMode 'awsvpc' is specified.")
+        if tdef.network_mode != "awsvpc" and "networkConfiguration" in p:
+            raise Refusal(bad, "Network Configuration is not valid for the given networkMode of this task "
+                               "definition.")
+        if p.get("launchType") == "FARGATE" and "FARGATE" not in (tdef.requires_compatibilities or []):
+            raise Refusal(bad, "Task definition does not support launch_type FARGATE.")
 
 
 # ---- CloudWatch Logs -----------------------------------------------------------------------------

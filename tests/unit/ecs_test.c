@@ -14,24 +14,14 @@
 #include "svc/deploy.h"
 #include "svc/ecs.h"
 #include "harness.h"
+#include "json_fixture.h"
 #include "aws/http.h"
 #include "core/json.h"
 #include "svc/logs.h"
 
-static jv parse(const char *text)
-{
-    struct sk_err err;
-    jv v = jv_invalid();
-
-    sk_err_clear(&err);
-    if (sk_json_parse(text, strlen(text), &v, &err) < 0)
-        H_FAIL("bad test JSON: %s", err.msg);
-    return v;
-}
-
 static void service(const char *json, struct sk_ecs_service *s)
 {
-    jv v = parse(json);
+    jv v = h_json(json);
     struct sk_err err;
 
     ASSERT_OK(sk_ecs_service_parse(v, s, &err), &err);
@@ -98,7 +88,7 @@ TEST(parse_service)
 
 TEST(parse_task)
 {
-    jv v = parse("{\"taskArn\":\"arn:aws:ecs:us-east-1:123456789012:task/main/abc123\",\"lastStatus\":\"STOPPED\","
+    jv v = h_json("{\"taskArn\":\"arn:aws:ecs:us-east-1:123456789012:task/main/abc123\",\"lastStatus\":\"STOPPED\","
                  "\"desiredStatus\":\"STOPPED\",\"stopCode\":\"EssentialContainerExited\",\"stoppedReason\":"
                  "\"Essential container in task exited\",\"startedBy\":\"ecs-svc/2\",\"createdAt\":1700000000,"
                  "\"startedAt\":1700000040,\"attachments\":[{\"type\":\"ElasticNetworkInterface\",\"details\":[{"
@@ -123,7 +113,7 @@ TEST(parse_task)
 
 TEST(taskdef_logs)
 {
-    jv td = parse("{\"containerDefinitions\":[{\"name\":\"app\",\"logConfiguration\":{\"logDriver\":\"awslogs\","
+    jv td = h_json("{\"containerDefinitions\":[{\"name\":\"app\",\"logConfiguration\":{\"logDriver\":\"awslogs\","
                   "\"options\":{\"awslogs-group\":\"/ecs/web\",\"awslogs-stream-prefix\":\"ecs\",\"awslogs-region\":"
                   "\"eu-west-1\"}}},{\"image\":\"no-name\"},{\"name\":\"side\"}]}");
     struct sk_ecs_log_config *l;
@@ -144,9 +134,9 @@ TEST(taskdef_logs)
 
 TEST(taskdef_with_images)
 {
-    jv td = parse("{\"family\":\"web\",\"revision\":4,\"taskDefinitionArn\":\"x\",\"cpu\":256,\"containerDefinitions\":"
+    jv td = h_json("{\"family\":\"web\",\"revision\":4,\"taskDefinitionArn\":\"x\",\"cpu\":256,\"containerDefinitions\":"
                   "[{\"name\":\"app\",\"image\":\"a:1\"},{\"name\":\"side\",\"image\":\"s:1\"}]}"),
-       tags = parse("[{\"key\":\"team\",\"value\":\"web\"}]"), out = jv_invalid();
+       tags = h_json("[{\"key\":\"team\",\"value\":\"web\"}]"), out = jv_invalid();
     const char *ok[] = { "side=s:2" }, *ambiguous[] = { "a:2" }, *unknown[] = { "nope=a:2" };
     struct sk_err err;
     jv c1;

@@ -10,24 +10,14 @@
 
 #include "svc/explain.h"
 #include "harness.h"
+#include "json_fixture.h"
 #include "core/json.h"
-
-static jv parse(const char *text)
-{
-    struct sk_err err;
-    jv v = jv_invalid();
-
-    sk_err_clear(&err);
-    if (sk_json_parse(text, strlen(text), &v, &err) < 0)
-        H_FAIL("bad test JSON: %s", err.msg);
-    return v;
-}
 
 /* Explain the task JSON; check kind, failure, reason and (when given) subject and container. */
 static void check_task(const char *json, enum sk_explain_kind kind, int failure, const char *reason,
                        const char *subject, const char *container)
 {
-    jv task = parse(json);
+    jv task = h_json(json);
     struct sk_ecs_task t;
     struct sk_explain e;
 
@@ -260,7 +250,7 @@ TEST(elb_health_exit_oom_and_others)
 TEST(service_events)
 {
     /* Newest first, as DescribeServices gives them; duplicates and older events left out. */
-    jv doc = parse(
+    jv doc = h_json(
         "{\"events\":[{\"id\":\"5\",\"createdAt\":1700000050,\"message\":\"(service web) was unable to place a task. "
         "Reason: "
         "Capacity is unavailable at this time. Please try again later or in a different availability zone.\"},"

@@ -12,19 +12,9 @@
 #include "core/json.h"
 #include "fake_aws.h"
 #include "harness.h"
+#include "json_fixture.h"
 #include "svc/deploy.h"
 #include "svc/runtask.h"
-
-static jv parse(const char *text)
-{
-    struct sk_err err;
-    jv v = jv_invalid();
-
-    sk_err_clear(&err);
-    if (sk_json_parse(text, strlen(text), &v, &err) < 0)
-        H_FAIL("bad test JSON: %s", err.msg);
-    return v;
-}
 
 static int has(const char *hay, const char *needle)
 {
@@ -60,7 +50,7 @@ TEST(input_from_service)
     q.ntags = 1;
     q.count = 3;
     q.cpu = "512";
-    q.service = parse(svc_json);
+    q.service = h_json(svc_json);
     in = sk_run_input(&q);
     sk_json_dump(in, 0, &b);
     ASSERT(has(b.p, "\"count\":3"));
@@ -145,14 +135,14 @@ static const char td_json[] =
 
 static void task(const char *json, struct sk_ecs_task *t)
 {
-    jv v = parse(json);
+    jv v = h_json(json);
     sk_ecs_task_parse(v, t);
     jv_free(v);
 }
 
 TEST(verdict)
 {
-    jv td = parse(td_json);
+    jv td = h_json(td_json);
     struct sk_run_container *defs;
     struct sk_ecs_task t;
     struct sk_explain why;
