@@ -89,12 +89,12 @@ TEST(parse_service)
 TEST(parse_task)
 {
     jv v = h_json("{\"taskArn\":\"arn:aws:ecs:us-east-1:123456789012:task/main/abc123\",\"lastStatus\":\"STOPPED\","
-                 "\"desiredStatus\":\"STOPPED\",\"stopCode\":\"EssentialContainerExited\",\"stoppedReason\":"
-                 "\"Essential container in task exited\",\"startedBy\":\"ecs-svc/2\",\"createdAt\":1700000000,"
-                 "\"startedAt\":1700000040,\"attachments\":[{\"type\":\"ElasticNetworkInterface\",\"details\":[{"
-                 "\"name\":\"privateIPv4Address\",\"value\":\"10.0.1.7\"}]}],"
-                 "\"containers\":[{\"name\":\"app\",\"image\":\"example/app:v2\",\"exitCode\":3,\"runtimeId\":"
-                 "\"r1\"},{\"name\":\"sidecar\",\"reason\":\"OutOfMemoryError: Container killed\"}]}");
+                  "\"desiredStatus\":\"STOPPED\",\"stopCode\":\"EssentialContainerExited\",\"stoppedReason\":"
+                  "\"Essential container in task exited\",\"startedBy\":\"ecs-svc/2\",\"createdAt\":1700000000,"
+                  "\"startedAt\":1700000040,\"attachments\":[{\"type\":\"ElasticNetworkInterface\",\"details\":[{"
+                  "\"name\":\"privateIPv4Address\",\"value\":\"10.0.1.7\"}]}],"
+                  "\"containers\":[{\"name\":\"app\",\"image\":\"example/app:v2\",\"exitCode\":3,\"runtimeId\":"
+                  "\"r1\"},{\"name\":\"sidecar\",\"reason\":\"OutOfMemoryError: Container killed\"}]}");
     struct sk_ecs_task t;
 
     sk_ecs_task_parse(v, &t);
@@ -114,8 +114,8 @@ TEST(parse_task)
 TEST(taskdef_logs)
 {
     jv td = h_json("{\"containerDefinitions\":[{\"name\":\"app\",\"logConfiguration\":{\"logDriver\":\"awslogs\","
-                  "\"options\":{\"awslogs-group\":\"/ecs/web\",\"awslogs-stream-prefix\":\"ecs\",\"awslogs-region\":"
-                  "\"eu-west-1\"}}},{\"image\":\"no-name\"},{\"name\":\"side\"}]}");
+                   "\"options\":{\"awslogs-group\":\"/ecs/web\",\"awslogs-stream-prefix\":\"ecs\",\"awslogs-region\":"
+                   "\"eu-west-1\"}}},{\"image\":\"no-name\"},{\"name\":\"side\"}]}");
     struct sk_ecs_log_config *l;
     size_t n;
     char *stream;
@@ -134,7 +134,8 @@ TEST(taskdef_logs)
 
 TEST(taskdef_with_images)
 {
-    jv td = h_json("{\"family\":\"web\",\"revision\":4,\"taskDefinitionArn\":\"x\",\"cpu\":256,\"containerDefinitions\":"
+    jv td =
+           h_json("{\"family\":\"web\",\"revision\":4,\"taskDefinitionArn\":\"x\",\"cpu\":256,\"containerDefinitions\":"
                   "[{\"name\":\"app\",\"image\":\"a:1\"},{\"name\":\"side\",\"image\":\"s:1\"}]}"),
        tags = h_json("[{\"key\":\"team\",\"value\":\"web\"}]"), out = jv_invalid();
     const char *ok[] = { "side=s:2" }, *ambiguous[] = { "a:2" }, *unknown[] = { "nope=a:2" };
