@@ -220,6 +220,40 @@ sim_service() {
     refused InvalidParameterException "The container app did not have a container port 9090 defined."
 }
 
+@test "RunTask: count 1 to 10, a launch type or a capacity provider strategy, startedBy and clientToken as ECS takes them, networkConfiguration exactly for awsvpc" {
+    allow_contract_refusal
+    awsref ecs create-cluster --cluster-name "$H" >/dev/null
+    fargate_td "f-$H" example/model:good >/dev/null
+    awsref ecs register-task-definition --family "e-$H" --requires-compatibilities EC2 --container-definitions \
+        '[{"name":"app","image":"x","memory":128}]' >/dev/null
+    local net
+    net=$(netconf)
+    run --separate-stderr awsref ecs run-task --cluster "$H" --task-definition "f-$H" --count 11 \
+        --launch-type FARGATE --network-configuration "$net"
+    refused InvalidParameterException "up to 10 tasks"
+    run --separate-stderr awsref ecs run-task --cluster "$H" --task-definition "f-$H" --launch-type FARGATE \
+        --capacity-provider-strategy capacityProvider=FARGATE,weight=1 --network-configuration "$net"
+    refused InvalidParameterException "Specifying both a launch type and capacity provider strategy is not supported."
+    run --separate-stderr awsref ecs run-task --cluster "$H" --task-definition "f-$H" --launch-type FARGATE \
+        --network-configuration "$net" --started-by 'has space'
+    refused InvalidParameterException "startedBy"
+    run --separate-stderr awsref ecs run-task --cluster "$H" --task-definition "f-$H" --launch-type FARGATE \
+        --network-configuration "$net" --propagate-tags SERVICE
+    refused InvalidParameterException "propagateTags"
+    run --separate-stderr awsref ecs run-task --cluster "$H" --task-definition "f-$H" --launch-type FARGATE
+    refused InvalidParameterException "Network Configuration must be provided when networkMode 'awsvpc' is specified."
+    run --separate-stderr awsref ecs run-task --cluster "$H" --task-definition "e-$H" --launch-type FARGATE
+    refused InvalidParameterException "Task definition does not support launch_type FARGATE."
+    run --separate-stderr awsref ecs run-task --cluster "$H" --task-definition "e-$H" --launch-type EC2 \
+        --network-configuration "$net"
+    refused InvalidParameterException "Network Configuration is not valid for the given networkMode"
+    # Taken: the same call within the rules (and one-off tasks stop on their own).
+    run -0 --separate-stderr awsref ecs run-task --cluster "$H" --task-definition "f-$H" --launch-type FARGATE \
+        --network-configuration "$net" --started-by ci/run_1 --overrides \
+        '{"containerOverrides":[{"name":"app","command":["sh","-c","exit 0"]}]}' --query 'length(tasks)'
+    assert_output 1
+}
+
 @test "UpdateService: new load balancers are held to the same rule" {
     allow_contract_refusal
     local other

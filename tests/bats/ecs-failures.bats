@@ -11,6 +11,7 @@
 # bats file_tags=ecs
 
 load helpers/common
+load helpers/ecs
 
 setup_file() {
     local maker=$REPO/tests/fixtures/make-images
@@ -101,17 +102,6 @@ for _ in range(150):
     time.sleep(0.2)
 sys.exit("the first deployment did not complete")
 EOF
-}
-
-# role NAME POLICY_JSON: an ECS task execution role with POLICY_JSON inline; prints its ARN. (The
-# simulator checks a role only when it has a policy: one without any is a stand-in.)
-role() {
-    local arn
-    arn=$(awsref iam create-role --role-name "$1" --query Role.Arn --output text --assume-role-policy-document \
-        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}') ||
-        fail "cannot create role $1"
-    awsref iam put-role-policy --role-name "$1" --policy-name exec --policy-document "$2" || fail "policy of $1"
-    echo "$arn"
 }
 
 # capacity SERVICE N|null: how many more tasks Fargate can place for the service.

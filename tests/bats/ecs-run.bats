@@ -12,10 +12,11 @@ setup() {
     ecs_sim_setup
 }
 
-# task_def FAMILY IMAGE [EXTRA_CONTAINER_JSON]: a Fargate task definition with one awslogs container "app".
+# task_def FAMILY IMAGE [EXTRA_CONTAINER_JSON]: a Fargate task definition with one awslogs container "app",
+# run by the execution role $EXEC_ROLE (default: the stack's).
 task_def() {
     awsref ecs register-task-definition --family "$1" --network-mode awsvpc --requires-compatibilities FARGATE \
-        --cpu 256 --memory 512 --execution-role-arn "$SK_TASK_EXECUTION_ROLE_ARN" \
+        --cpu 256 --memory 512 --execution-role-arn "${EXEC_ROLE:-$SK_TASK_EXECUTION_ROLE_ARN}" \
         --container-definitions "[{\"name\":\"app\",\"image\":\"$2\",\"essential\":true${3:-},
         \"logConfiguration\":{\"logDriver\":\"awslogs\",
         \"options\":{\"awslogs-group\":\"/ecs/$1\",\"awslogs-region\":\"us-east-1\",\"awslogs-stream-prefix\":\"ecs\"}}}]" \
@@ -126,6 +127,54 @@ stream_lines() { # GROUP STREAM
     [[ $stderr == *"why: could not read secret "*"nope-$C"*": AccessDenied"* ]] || fail "stderr: $stderr"
 }
 
+@test "failure kinds from ECR, the network and secrets: pull denied, no ECR token, no route, a secret that does not exist" {
+    local acct=${SK_ACCOUNT_ID:-123456789012} img arn vpc subnet sg
+    img=$acct.dkr.ecr.$AWS_REGION.amazonaws.com/run-$C:v1
+    local logs='{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}'
+
+    arn=$(role "pull-$C" "{\"Version\":\"2012-10-17\",\"Statement\":[$logs,{\"Effect\":\"Allow\",\"Action\":\"ecr:GetAuthorizationToken\",\"Resource\":\"*\"}]}")
+    EXEC_ROLE=$arn task_def "pull-$C" "$img" >/dev/null
+    run -1 --separate-stderr ecs-run --cluster "$C" --task-def "pull-$C" $(net_args)
+    [[ $stderr == *"why: could not pull "*"run-$C:v1: the execution role may not read ECR (AccessDenied)"* ]] ||
+        fail "stderr: $stderr"
+    [[ $stderr == *"fix: give the task execution role ecr:BatchGetImage"* ]] || fail "stderr: $stderr"
+    [[ $stderr == *"TaskFailedToStart"* ]] || fail "stderr: $stderr"
+
+    arn=$(role "token-$C" "{\"Version\":\"2012-10-17\",\"Statement\":[$logs]}")
+    EXEC_ROLE=$arn task_def "token-$C" "$img" >/dev/null
+    run -1 --separate-stderr ecs-run --cluster "$C" --task-def "token-$C" $(net_args)
+    [[ $stderr == *"why: could not get an ECR authorization token: the execution role may not call ecr:GetAuthorizationToken (AccessDenied)"* ]] ||
+        fail "stderr: $stderr"
+
+    # A subnet with no route to the internet and no VPC endpoints.
+    vpc=$(awsref ec2 create-vpc --cidr-block 10.78.0.0/16 --query Vpc.VpcId --output text)
+    subnet=$(awsref ec2 create-subnet --vpc-id "$vpc" --cidr-block 10.78.1.0/24 --query Subnet.SubnetId --output text)
+    sg=$(awsref ec2 describe-security-groups --filters "Name=vpc-id,Values=$vpc" --query 'SecurityGroups[0].GroupId' \
+        --output text)
+    task_def "route-$C" "$img" >/dev/null
+    run -1 --separate-stderr ecs-run --cluster "$C" --task-def "route-$C" --launch-type FARGATE --subnet "$subnet" \
+        --security-group "$sg"
+    [[ $stderr == *"why: no route to the registry from the task's subnets (private subnets need a NAT gateway or VPC endpoints)"* ]] ||
+        fail "stderr: $stderr"
+
+    # A stand-in role (no policy: the simulator does not check it) and a parameter that does not exist.
+    arn=$(role "standin-$C")
+    EXEC_ROLE=$arn task_def "ssm-$C" example/model:good ",\"secrets\":[{\"name\":\"DB\",\"valueFrom\":\"/$C/missing\"}]" \
+        >/dev/null
+    run -1 --separate-stderr ecs-run --cluster "$C" --task-def "ssm-$C" $(net_args)
+    [[ $stderr == *"why: secret /$C/missing not found (SSM parameter)"* ]] || fail "stderr: $stderr"
+    assert_equal "$(awsref ecs list-tasks --cluster "$C" --query 'length(taskArns)')" 0
+}
+
+@test "the EC2 launch type in a cluster without container instances: RunTask refuses, exit 4, the reason" {
+    awsref ecs register-task-definition --family "ec2-$C" --requires-compatibilities EC2 --container-definitions \
+        '[{"name":"app","image":"example/model:good","essential":true,"memory":128}]' >/dev/null
+    run -4 --separate-stderr ecs-run --cluster "$C" --task-def "ec2-$C" --launch-type EC2 -- sh -c 'exit 0'
+    assert_output ""
+    [[ $stderr == *"No Container Instances were found in your cluster."* ]] || fail "stderr: $stderr"
+    assert_equal "${#stderr_lines[@]}" 1
+}
+
 @test "no capacity: RunTask's failures[] is an AWS error, exit 4, with the reason; nothing left running" {
     task_def "fam-$C" example/model:good >/dev/null
     curl -sf -o /dev/null -H 'Content-Type: application/json' --data "{\"cluster\":\"$C\",\"fargate\":0}" \
@@ -146,9 +195,10 @@ stream_lines() { # GROUP STREAM
     assert_equal "$(task_field "$arn" stoppedReason)" "ecs-run: timed out after 2s"
 }
 
-@test "SIGINT: the task is stopped with the reason, and ecs-run dies of the signal" {
-    task_def "fam-$C" example/model:good >/dev/null
-    local err=$BATS_TEST_TMPDIR/err pid st=0 arn
+# interrupted SIG STATUS: ecs-run of a long task sent SIG once the task runs: it stops the task with
+# the reason, then dies of the signal (exit STATUS, as a shell reports it).
+interrupted() {
+    local err=$BATS_TEST_TMPDIR/err-$1 pid st=0 id
     ecs-run --cluster "$C" --task-def "fam-$C" $(net_args) -- sh -c 'sleep 600' >"$BATS_TEST_TMPDIR/out" 2>"$err" &
     pid=$!
     for _ in $(seq 1 100); do
@@ -156,12 +206,20 @@ stream_lines() { # GROUP STREAM
         sleep 0.1
     done
     grep -q ': RUNNING' "$err" || fail "the task did not start: $(cat "$err")"
-    kill -INT "$pid"
+    kill -"$1" "$pid"
     wait "$pid" || st=$?
-    assert_equal "$st" 130
+    assert_equal "$st" "$2"
     grep -q 'interrupted: stopped the tasks still running' "$err" || fail "stderr: $(cat "$err")"
-    arn=$(awsref ecs list-tasks --cluster "$C" --desired-status STOPPED --query 'taskArns[0]' --output text)
-    assert_equal "$(task_field "$arn" stoppedReason)" "ecs-run: interrupted (SIGINT)"
+    id=$(sed -n 's/.*started task \([0-9a-f]*\).*/\1/p' "$err" | head -1)
+    [[ -n $id ]] || fail "no task id: $(cat "$err")"
+    assert_equal "$(task_field "$id" desiredStatus)" STOPPED
+    assert_equal "$(task_field "$id" stoppedReason)" "ecs-run: interrupted (SIG$1)"
+}
+
+@test "SIGINT and SIGTERM: the task is stopped with the reason, and ecs-run dies of the signal" {
+    task_def "fam-$C" example/model:good >/dev/null
+    interrupted INT 130
+    interrupted TERM 143
 }
 
 @test "--count 3 with one task failing: exit 1, that one explained, the others succeeded" {

@@ -229,6 +229,22 @@ def ecs_service_load_balancers(req, p):
                                   f"{lb.get('containerPort')} defined.")
 
 
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeregisterTaskDefinition.html: "You
+#   can't use an INACTIVE task definition to run new tasks or create new services, and you can't update
+#   an existing service to reference an INACTIVE task definition" (ECS answers ClientException
+#   "TaskDefinition is inactive"). The documented window of up to 10 minutes in which ECS may still take
+#   one is not reproduced: the layer refuses at once (docs/aws-fidelity.md).
+@rule("ecs", "CreateService", "UpdateService", "RunTask")
+def ecs_inactive_task_definition(req, p):
+    td = p.get("taskDefinition")
+    if not td:
+        return
+    with _lock():
+        tdef = _task_definition(req, td)
+        if tdef is not None and getattr(tdef, "status", "ACTIVE") != "ACTIVE":
+            raise Refusal("ClientException", "TaskDefinition is inactive")
+
+
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html
 #   count: "You can specify up to 10 tasks for each call"; capacityProviderStrategy: "If a
 #   capacityProviderStrategy is specified, the launchType parameter must be omitted"; propagateTags:

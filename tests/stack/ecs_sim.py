@@ -1313,6 +1313,12 @@ def install():
                                             "specified.")
         req = {k: self._get_param(k) for k in ("launchType", "capacityProviderStrategy", "networkConfiguration",
                                                "overrides", "startedBy", "group", "tags", "platformVersion")}
+        # The EC2 launch type (the default without a capacity provider strategy) in a cluster with no
+        # container instance at all: ECS refuses the call (InvalidParameterException, API_RunTask.html
+        # "Errors"; the message as ECS words it, docs/aws-fidelity.md) rather than listing failures.
+        if (req["launchType"] or ("EC2" if not req["capacityProviderStrategy"] else None)) == "EC2" and not any(
+                getattr(ci, "status", "ACTIVE") == "ACTIVE" for ci in backend.container_instances.get(cluster, {}).values()):
+            raise InvalidParameterException("No Container Instances were found in your cluster.")
         tasks, failures = SIM.run_task(backend, cluster, td, self._get_int_param("count", 1), req)
         return ActionResult({"tasks": tasks, "failures": failures})
 

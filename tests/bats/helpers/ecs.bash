@@ -19,3 +19,16 @@ net_field() {
     curl -sf "$AWS_ENDPOINT_URL/shipkit-sim/network" |
         python3 -c "import json,sys; d=json.load(sys.stdin); v=d['$1']; print(v[0] if isinstance(v, list) else v)"
 }
+
+# role NAME [POLICY_JSON]: an ECS task execution role with POLICY_JSON inline; prints its ARN. (The
+# simulator checks a role only when it has a policy: one without any is a stand-in.)
+role() {
+    local arn
+    arn=$(awsref iam create-role --role-name "$1" --query Role.Arn --output text --assume-role-policy-document \
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}') ||
+        fail "cannot create role $1"
+    if [[ -n ${2:-} ]]; then
+        awsref iam put-role-policy --role-name "$1" --policy-name exec --policy-document "$2" || fail "policy of $1"
+    fi
+    echo "$arn"
+}
