@@ -26,9 +26,11 @@ unit: unit-bins
 lint:
 	@tests/run --parts lint
 
-# make bats [BATS=ssm-put]: run bats files against the local stack (started and stopped here);
+# make bats [BATS=ssm-put] [FILTER=REGEX]: run bats files (their tests matching REGEX) against the
+# local stack (started and stopped here);
 # without BATS, the short soak too.
 bats: export SK_RUN_ONLY := $(value BATS)
+bats: export SK_BATS_FILTER := $(value FILTER)
 bats:
 	@mk/build/prereqs test
 	@$(MAKE) --no-print-directory tools
