@@ -29,6 +29,8 @@
 #   HEALTH_TIMEOUT           tg-health --timeout                           (5m)
 #   HEALTH_GRACE             tg-health --grace                             (30s)
 #   ECS_ROLL_FLAGS           extra ecs-roll flags, e.g. --no-rollback, --region eu-west-1
+#   ECS_KEEP_REVISIONS       N: once a deploy succeeds, deregister the family's revisions beyond
+#                            the newest N (ecs-roll --keep-revisions)       (unset: keep all)
 #   TG_HEALTH_FLAGS          extra tg-health flags
 #   SKIP_HEALTH=1            deploy without the target-health check (services without a load balancer)
 #   SINCE, FOLLOW            for logs-aws                                  (10m, unset)
@@ -64,7 +66,7 @@ _sk_deploy_src := $(if $(wildcard $(_sk_deploy_dir)/build/tools.mk),$(patsubst %
 
 # Taken as written when they come from the command line or the environment (mk/checks.mk).
 $(call _sk_literal,ECS_CLUSTER ECS_SERVICES ECS_ROLL TG_HEALTH DEPLOY_TIMEOUT HEALTH_TIMEOUT HEALTH_GRACE \
-	ECS_ROLL_FLAGS TG_HEALTH_FLAGS SKIP_HEALTH SINCE FOLLOW BUILD_DIR DEPLOY_PRE ECS_RUN RUN_NAME RUN_SERVICE \
+	ECS_ROLL_FLAGS ECS_KEEP_REVISIONS TG_HEALTH_FLAGS SKIP_HEALTH SINCE FOLLOW BUILD_DIR DEPLOY_PRE ECS_RUN RUN_NAME RUN_SERVICE \
 	RUN_TASK_DEF RUN_COMMAND RUN_ARGS RUN_CONTAINER RUN_IMAGES RUN_TIMEOUT ECS_RUN_FLAGS)
 
 ECS_ROLL ?= $(if $(_sk_deploy_src),$(_sk_deploy_src)/bin/ecs-roll,ecs-roll)
@@ -124,6 +126,7 @@ deploy-aws status-aws logs-aws $(_sk_deploy_targets): export _sk_dep_roll_flags 
 deploy-aws status-aws logs-aws $(_sk_deploy_targets): export _sk_dep_health = $(TG_HEALTH)
 deploy-aws status-aws logs-aws $(_sk_deploy_targets): export _sk_dep_health_flags = $(TG_HEALTH_FLAGS)
 $(_sk_deploy_targets): export _sk_dep_timeout = $(DEPLOY_TIMEOUT)
+$(_sk_deploy_targets): export _sk_dep_keep = $(ECS_KEEP_REVISIONS)
 $(_sk_deploy_targets): export _sk_dep_health_timeout = $(HEALTH_TIMEOUT)
 $(_sk_deploy_targets): export _sk_dep_grace = $(HEALTH_GRACE)
 logs-aws: export _sk_dep_since = $(SINCE)
@@ -142,7 +145,7 @@ $(_sk_deploy_targets): deploy-aws-%: _sk_deploy_check-% push-images $(_sk_deploy
 		{ printf '%s\n' "deploy.mk: $$r missing: did push-images run?" >&2; exit 1; }; done
 	@echo '   ROLL $(_sk_cluster)/$*'
 	@set -f; $$_sk_dep_roll --cluster $(_sk_cluster) --service $* $(call _sk_image_args,$*) \
-		--timeout "$$_sk_dep_timeout" $$_sk_dep_roll_flags
+		--timeout "$$_sk_dep_timeout" $${_sk_dep_keep:+--keep-revisions "$$_sk_dep_keep"} $$_sk_dep_roll_flags
 	@$(if $(SKIP_HEALTH),echo "deploy.mk: SKIP_HEALTH set: target health not checked",echo ' HEALTH $(_sk_cluster)/$*'; \
 		set -f; $$_sk_dep_health --service $(_sk_cluster)/$* --wait --timeout "$$_sk_dep_health_timeout" \
 		--grace "$$_sk_dep_grace" $$_sk_dep_health_flags)

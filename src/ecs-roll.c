@@ -29,7 +29,7 @@
 static const char usage_text[] =
     "usage: ecs-roll --cluster C --service S [--image [CONTAINER=]IMAGE]... [--task-def FILE]\n"
     "                [--desired-count N] [--timeout DURATION] [--no-rollback] [--no-wait] [--wait-healthy]\n"
-    "                [--force] [--dry-run] [OPTIONS]\n"
+    "                [--force] [--dry-run] [--keep-revisions N] [OPTIONS]\n"
     "       ecs-roll --cluster C --service S --status [OPTIONS]\n"
     "       ecs-roll --cluster C --service S --logs [--follow] [--since DURATION] [OPTIONS]\n";
 
@@ -48,6 +48,8 @@ static const char help_text[] =
     "  --wait-healthy          also wait for the new tasks' targets to be healthy\n"
     "  --force                 deploy even when the service already runs exactly these images\n"
     "  --dry-run               show the task-definition diff and the calls; change nothing\n"
+    "  --keep-revisions N      after a deploy succeeds, deregister the family's ACTIVE revisions\n"
+    "                          beyond the newest N (never one the service runs)\n"
     "  --status                show the service, its deployments and recent events\n"
     "  --logs                  print the service's recent CloudWatch Logs lines\n"
     "  --follow                with --logs: keep following\n"
@@ -71,7 +73,8 @@ enum {
     OPT_STATUS,
     OPT_LOGS,
     OPT_FOLLOW,
-    OPT_SINCE
+    OPT_SINCE,
+    OPT_KEEP_REVISIONS
 };
 
 #define MAX_IMAGES 32
@@ -81,7 +84,7 @@ struct opts {
     const char *cluster, *service, *task_def;
     const char *images[MAX_IMAGES];
     int nimages;
-    long desired, timeout, since;
+    long desired, timeout, since, keep; /* keep: --keep-revisions (0: off) */
     int no_rollback, no_wait, wait_healthy, dry_run, follow, force;
     enum mode mode;
 };
@@ -110,6 +113,11 @@ static void take_opt(struct opts *o, int opt, char **argv, int *deploy_opts)
         if (!*optarg || strpbrk(optarg, " \t\r\n") || optarg[strlen(optarg) - 1] == '=')
             tool_usage("--image needs [CONTAINER=]IMAGE, not '%s'", optarg);
         o->images[o->nimages++] = optarg;
+        (*deploy_opts)++;
+        break;
+    case OPT_KEEP_REVISIONS:
+        if (tool_parse_long(optarg, 1, 10000, &o->keep) < 0)
+            tool_usage("--keep-revisions must be a whole number from 1 to 10000, not '%s'", optarg);
         (*deploy_opts)++;
         break;
     case OPT_LOGS: o->mode = MODE_LOGS; break;
@@ -148,6 +156,8 @@ static void check_args(const struct opts *o, int argc, char **argv, int deploy_o
         tool_usage("--follow goes with --logs");
     if (o->no_wait && o->wait_healthy)
         tool_usage("--no-wait and --wait-healthy exclude each other");
+    if (o->no_wait && o->keep)
+        tool_usage("--keep-revisions waits for the verdict: not with --no-wait");
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -160,6 +170,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         { "follow", no_argument, NULL, OPT_FOLLOW },
         { "force", no_argument, NULL, OPT_FORCE },
         { "image", required_argument, NULL, OPT_IMAGE },
+        { "keep-revisions", required_argument, NULL, OPT_KEEP_REVISIONS },
         { "logs", no_argument, NULL, OPT_LOGS },
         { "no-rollback", no_argument, NULL, OPT_NO_ROLLBACK },
         { "no-wait", no_argument, NULL, OPT_NO_WAIT },
@@ -553,6 +564,7 @@ struct roll {
     struct watch w;
     struct sk_ecs_service svc;                 /* before the deploy */
     jv base_td, base_tags, shown, reg_in, why; /* the payloads; the causes of a failure */
+    jv pruned;                                 /* --keep-revisions: the revisions deregistered */
     char *prev_td, *new_arn;                   /* what ran before; what we registered */
     char dep_id[128], rb_dep[128];             /* our deployment; the rollback's */
     const char *verdict;                       /* the result's verdict */
@@ -613,15 +625,69 @@ static int roll_unchanged(struct roll *r)
     return 1;
 }
 
-static void roll_dry_run(const struct roll *r)
+/* The revisions --keep-revisions would deregister now, or -1 (err set). The service is looked at
+ * afresh: a deploy somebody started since runs a revision too. extra counts revisions not yet
+ * registered (the dry run's new one) toward the N kept. */
+static int prune_plan(struct roll *r, const char *family, long extra, jv *drop, struct sk_err *err)
+{
+    const char *protect[] = { r->new_arn, r->prev_td };
+    struct sk_ecs_service now;
+    jv arns;
+
+    memset(&now, 0, sizeof(now));
+    r->w.d.calls++;
+    if (sk_ecs_get_service(r->c, r->o->cluster, r->o->service, &now, NULL, err) < 0)
+        return -1;
+    r->w.d.calls++;
+    if (sk_ecs_list_task_defs(r->c, family, "ACTIVE", &arns, err) < 0) {
+        sk_ecs_service_release(&now);
+        return -1;
+    }
+    /* the revision that ran before stays while it still runs; once the deploy succeeded it does not */
+    *drop = sk_deploy_prune(arns, r->o->keep - extra, &now, protect, r->new_arn ? 1 : 2);
+    jv_free(arns);
+    sk_ecs_service_release(&now);
+    return 0;
+}
+
+/* The names of a JSON array of task definition ARNs, ", "-separated, into out. */
+static void td_names(jv arns, struct sk_buf *out)
+{
+    int i, n = jv_array_length(jv_copy(arns));
+
+    for (i = 0; i < n; i++) {
+        jv a = jv_array_get(jv_copy(arns), i);
+        sk_buf_addf(out, "%s%s", i ? ", " : "", td_name(jv_string_value(a)));
+        jv_free(a);
+    }
+}
+
+/* The dry run: the diff and the calls. -1 (err set) when --keep-revisions cannot list the revisions. */
+static int roll_dry_run(struct roll *r, struct sk_err *err)
 {
     const struct opts *o = r->o;
+    const char *family = or (sk_json_str(r->reg_in, "family"), "?");
+    struct sk_buf names = SK_BUF_INIT;
+    jv drop;
 
     print_diff(r->shown, r->reg_in);
-    tool_line(stdout, "would call: ecs RegisterTaskDefinition (family %s)", or (sk_json_str(r->reg_in, "family"), "?"));
+    tool_line(stdout, "would call: ecs RegisterTaskDefinition (family %s)", family);
     tool_line(stdout, "would call: ecs UpdateService (cluster %s, service %s, new revision%s)", o->cluster, o->service,
               o->desired >= 0 ? ", desired count" : "");
+    if (o->keep) {
+        /* the new revision will be the newest: it counts as one of the N; what runs now still runs */
+        if (prune_plan(r, family, 1, &drop, err) < 0)
+            return -1;
+        td_names(drop, &names);
+        if (names.len)
+            tool_line(stdout, "would deregister, once the deploy succeeds: %s", names.p);
+        else
+            tool_line(stdout, "would deregister nothing (--keep-revisions %ld)", o->keep);
+        sk_buf_release(&names);
+        jv_free(drop);
+    }
     tool_line(stdout, "running now: %s; nothing was changed", td_name(r->prev_td));
+    return 0;
 }
 
 /* 2. Register the new revision; 3. point the service at it: our deployment is the PRIMARY of the
@@ -720,6 +786,49 @@ static int roll_watch(struct roll *r, struct sk_err *err)
     }
 }
 
+/* 6. --keep-revisions after a deploy that succeeded: deregister the family's older ACTIVE revisions.
+ * Cleanup after the verdict: a failure is told (and is in the result) but the deploy stands, and
+ * so does its exit code. */
+static void roll_prune(struct roll *r)
+{
+    const struct opts *o = r->o;
+    struct sk_buf names = SK_BUF_INIT;
+    struct sk_err err;
+    char family[256];
+    jv drop;
+    int i, n;
+
+    sk_err_clear(&err);
+    sk_ecs_td_family(r->new_arn, family, sizeof(family));
+    r->pruned = jv_array();
+    if (prune_plan(r, family, 0, &drop, &err) < 0) {
+        tool_note(&o->c, "--keep-revisions: could not list the revisions of %s: %s; nothing was deregistered", family,
+                  err.msg);
+        return;
+    }
+    n = jv_array_length(jv_copy(drop));
+    for (i = 0; i < n; i++) {
+        jv a = jv_array_get(jv_copy(drop), i);
+        r->w.d.calls++;
+        if (sk_ecs_deregister_task_def(r->c, jv_string_value(a), &err) < 0) {
+            tool_note(&o->c, "--keep-revisions: could not deregister %s: %s", td_name(jv_string_value(a)), err.msg);
+            jv_free(a);
+            break;
+        }
+        r->pruned = jv_array_append(r->pruned, a);
+    }
+    jv_free(drop);
+    if (jv_array_length(jv_copy(r->pruned)) > 0) {
+        td_names(r->pruned, &names);
+        tool_note(&o->c, "deregistered %d old revision%s of %s (keeping the newest %ld): %s",
+                  jv_array_length(jv_copy(r->pruned)), jv_array_length(jv_copy(r->pruned)) == 1 ? "" : "s", family,
+                  o->keep, names.p);
+    } else if (i == n) {
+        tool_verbose(&o->c, "--keep-revisions %ld: no revision of %s to deregister", o->keep, family);
+    }
+    sk_buf_release(&names);
+}
+
 /* The result: code, or -1 when it cannot be written. */
 static int roll_report(struct roll *r, int code, struct sk_err *err)
 {
@@ -735,6 +844,8 @@ static int roll_report(struct roll *r, int code, struct sk_err *err)
         result = jv_object_set(result, jv_string("reason"), jv_string(r->oc.reason));
     if (jv_get_kind(r->why) == JV_KIND_ARRAY)
         result = jv_object_set(result, jv_string("why"), jv_copy(r->why));
+    if (jv_get_kind(r->pruned) == JV_KIND_ARRAY)
+        result = jv_object_set(result, jv_string("deregistered"), jv_copy(r->pruned));
     result = jv_object_set(result, jv_string("durationSeconds"), jv_number(floor(tool_now_s() - r->start + 0.5)));
     result = jv_object_set(result, jv_string("apiCalls"), jv_number(r->w.d.calls));
     return tool_emit(&r->o->c, result, print_result, err) < 0 ? -1 : code;
@@ -749,6 +860,7 @@ static void roll_release(struct roll *r)
     jv_free(r->reg_in);
     jv_free(r->shown);
     jv_free(r->why);
+    jv_free(r->pruned);
     sk_ecs_log_configs_free(r->logs, r->nlogs);
     free(r->prev_td);
     free(r->new_arn);
@@ -765,22 +877,25 @@ static int deploy(const struct opts *o, struct sk_client *c, struct sk_err *err)
     r.c = c;
     r.start = tool_now_s();
     r.deadline = r.start + (double)o->timeout;
-    r.base_td = r.base_tags = r.shown = r.reg_in = r.why = jv_invalid();
+    r.base_td = r.base_tags = r.shown = r.reg_in = r.why = r.pruned = jv_invalid();
     r.verdict = "failed";
     watch_init(&r.w, o, c);
     if (roll_prepare(&r, err) < 0)
         goto out;
     if (roll_unchanged(&r)) {
+        if (o->keep)
+            roll_prune(&r);
         code = roll_report(&r, EXIT_OK, err);
     } else if (o->dry_run) {
-        roll_dry_run(&r);
-        code = EXIT_OK;
+        code = roll_dry_run(&r, err) < 0 ? -1 : EXIT_OK;
     } else if (roll_start(&r, err) == 0) {
         if (o->no_wait) {
             r.verdict = "started";
             code = EXIT_OK;
         } else {
             code = roll_watch(&r, err);
+            if (code == EXIT_OK && o->keep && strcmp(r.verdict, "deployed") == 0)
+                roll_prune(&r);
         }
         if (code >= 0)
             code = roll_report(&r, code, err);

@@ -551,3 +551,63 @@ void sk_deploy_task_lines(struct sk_logs *l, const struct sk_ecs_task *t, const 
     *lines = ls.v;
     *n = ls.n;
 }
+
+/* ---- --keep-revisions ---------------------------------------------------------------------------- */
+
+static int newest_first(const void *a, const void *b)
+{
+    long x = sk_ecs_td_revision(*(const char *const *)a), y = sk_ecs_td_revision(*(const char *const *)b);
+
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The same revision of the same family (an ARN and FAMILY:REV name the same one). */
+static int same_td(const char *a, const char *b)
+{
+    char fa[256], fb[256];
+
+    if (!a || !b || sk_ecs_td_revision(a) != sk_ecs_td_revision(b))
+        return 0;
+    sk_ecs_td_family(a, fa, sizeof(fa));
+    sk_ecs_td_family(b, fb, sizeof(fb));
+    return strcmp(fa, fb) == 0;
+}
+
+static int in_use(const char *arn, const struct sk_ecs_service *svc, const char *const *protect, size_t nprotect)
+{
+    size_t i;
+
+    if (svc && same_td(arn, svc->task_definition))
+        return 1;
+    for (i = 0; svc && i < svc->ndeployments; i++)
+        if (same_td(arn, svc->deployments[i].task_definition))
+            return 1;
+    for (i = 0; i < nprotect; i++)
+        if (same_td(arn, protect[i]))
+            return 1;
+    return 0;
+}
+
+jv sk_deploy_prune(jv arns, long keep, const struct sk_ecs_service *svc, const char *const *protect, size_t nprotect)
+{
+    jv out = jv_array();
+    const char **v;
+    int i, n = jv_get_kind(arns) == JV_KIND_ARRAY ? jv_array_length(jv_copy(arns)) : 0, m = 0;
+
+    if (n == 0)
+        return out;
+    v = xcalloc((size_t)n, sizeof(*v));
+    for (i = 0; i < n; i++) {
+        jv a = jv_array_get(jv_copy(arns), i);
+        const char *s = jv_get_kind(a) == JV_KIND_STRING ? jv_string_value(a) : NULL;
+        jv_free(a); /* arns holds the string: s stays valid while it lives */
+        if (s && sk_ecs_td_revision(s) > 0)
+            v[m++] = s;
+    }
+    qsort(v, (size_t)m, sizeof(*v), newest_first);
+    for (i = keep < 1 ? 1 : (int)(keep < m ? keep : m); i < m; i++)
+        if (!in_use(v[i], svc, protect, nprotect))
+            out = jv_array_append(out, jv_string(v[i]));
+    free(v);
+    return out;
+}

@@ -47,6 +47,12 @@ enum sk_deploy_verdict sk_deploy_judge(const struct sk_ecs_service *svc, const c
  * many tasks running as desired? */
 int sk_deploy_steady_on(const struct sk_ecs_service *svc, const char *td);
 
+/* --keep-revisions: of arns (the ACTIVE revisions of one family, any order), the ones to deregister,
+ * newest first: all but the newest keep by revision number, and never one the service runs (any of
+ * svc's deployments' task definitions) nor one of protect[0..nprotect). keep < 1 counts as 1. An
+ * entry without a revision number is never chosen. Borrows arns; the result is owned. */
+jv sk_deploy_prune(jv arns, long keep, const struct sk_ecs_service *svc, const char *const *protect, size_t nprotect);
+
 /* When a deployment has stalled: the state of one wait. */
 struct sk_deploy_stall {
     int ready;         /* settings read for this wait */

@@ -1,6 +1,7 @@
 #include "svc/ecs.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -555,6 +556,96 @@ int sk_ecs_describe_task_def(struct sk_client *c, const char *arn, jv *td, jv *t
         return sk_errf(err, SK_E_PARSE, "ecs DescribeTaskDefinition: no taskDefinition in the response");
     }
     return 0;
+}
+
+/* https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTaskDefinitions.html: familyPrefix
+ * is "the full family name", maxResults 1 to 100, then nextToken; sort DESC lists the newest first. */
+int sk_ecs_list_task_defs(struct sk_client *c, const char *family, const char *status, jv *arns, struct sk_err *err)
+{
+    jv all = jv_array(), next = jv_null();
+    int pages;
+
+    for (pages = 0; pages < 1000; pages++) {
+        jv in = jv_object(), res, page;
+        int i, n;
+        in = jv_object_set(in, jv_string("familyPrefix"), jv_string(family));
+        in = jv_object_set(in, jv_string("status"), jv_string(status));
+        in = jv_object_set(in, jv_string("sort"), jv_string("DESC"));
+        in = jv_object_set(in, jv_string("maxResults"), jv_number(100));
+        if (jv_get_kind(next) == JV_KIND_STRING)
+            in = jv_object_set(in, jv_string("nextToken"), jv_copy(next));
+        if (sk_client_json(c, &sk_svc_ecs, "ListTaskDefinitions", in, 0, &res, err) < 0) {
+            jv_free(all);
+            jv_free(next);
+            return -1;
+        }
+        page = sk_json_get(res, "taskDefinitionArns");
+        n = jv_get_kind(page) == JV_KIND_ARRAY ? jv_array_length(jv_copy(page)) : 0;
+        for (i = 0; i < n; i++) {
+            jv a = jv_array_get(jv_copy(page), i);
+            char fam[256];
+            if (jv_get_kind(a) == JV_KIND_STRING) {
+                sk_ecs_td_family(jv_string_value(a), fam, sizeof(fam));
+                if (strcmp(fam, family) == 0) { /* the family itself, never one it prefixes */
+                    all = jv_array_append(all, a);
+                    continue;
+                }
+            }
+            jv_free(a);
+        }
+        jv_free(page);
+        jv_free(next);
+        next = sk_json_get(res, "nextToken");
+        jv_free(res);
+        if (jv_get_kind(next) != JV_KIND_STRING)
+            break;
+    }
+    jv_free(next);
+    *arns = all;
+    return 0;
+}
+
+int sk_ecs_deregister_task_def(struct sk_client *c, const char *arn, struct sk_err *err)
+{
+    jv in = jv_object(), res;
+
+    in = jv_object_set(in, jv_string("taskDefinition"), jv_string(arn));
+    if (sk_client_json(c, &sk_svc_ecs, "DeregisterTaskDefinition", in, 0, &res, err) < 0)
+        return -1;
+    jv_free(res);
+    return 0;
+}
+
+long sk_ecs_td_revision(const char *arn)
+{
+    const char *colon = arn ? strrchr(arn, ':') : NULL, *slash = arn ? strrchr(arn, '/') : NULL;
+    char *end;
+    long rev;
+
+    if (!colon || (slash && colon < slash) || !colon[1] || (strncmp(arn, "arn:", 4) == 0 && !slash))
+        return -1;
+    errno = 0;
+    rev = strtol(colon + 1, &end, 10);
+    if (*end || errno || rev < 1 || colon[1] < '0' || colon[1] > '9')
+        return -1;
+    return rev;
+}
+
+void sk_ecs_td_family(const char *arn, char *out, size_t n)
+{
+    const char *name = arn ? arn : "", *slash = strrchr(name, '/'), *colon;
+    size_t len;
+
+    if (strncmp(name, "arn:", 4) == 0)
+        name = slash ? slash + 1 : "";
+    colon = strchr(name, ':');
+    len = colon ? (size_t)(colon - name) : strlen(name);
+    if (n == 0)
+        return;
+    if (len >= n)
+        len = n - 1;
+    memcpy(out, name, len);
+    out[len] = '\0';
 }
 
 /* The output-only fields of DescribeTaskDefinition, which RegisterTaskDefinition refuses (the

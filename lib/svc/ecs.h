@@ -153,6 +153,19 @@ int sk_ecs_register_task_def(struct sk_client *c, jv in, char **arn, struct sk_e
 int sk_ecs_update_service(struct sk_client *c, const char *cluster, const char *service, const char *td_arn,
                           long desired_count, char *dep_id, size_t dep_sz, struct sk_err *err);
 
+/* ListTaskDefinitions of family (exactly that family; ECS pages of up to 100, newest first) with
+ * status ("ACTIVE", "INACTIVE"): *arns (owned) the revisions' ARNs. */
+int sk_ecs_list_task_defs(struct sk_client *c, const char *family, const char *status, jv *arns, struct sk_err *err);
+
+/* DeregisterTaskDefinition of arn (FAMILY:REVISION or its ARN): it becomes INACTIVE. */
+int sk_ecs_deregister_task_def(struct sk_client *c, const char *arn, struct sk_err *err);
+
+/* The revision number of a task definition ARN or FAMILY:REVISION; -1 when it has none. */
+long sk_ecs_td_revision(const char *arn);
+
+/* The family of a task definition ARN or FAMILY[:REVISION] into out (n bytes); "" when it has none. */
+void sk_ecs_td_family(const char *arn, char *out, size_t n);
+
 /* "arn:aws:ecs:...:task-definition/family:12" -> "family:12"; NULL gives "?" (borrowed). */
 const char *sk_ecs_arn_name(const char *arn);
 

@@ -236,6 +236,18 @@ assert_denied() {
         "$image	arn:aws:iam::$ACCOUNT:role/ml-cicd-pipeline-ecs-task"
 }
 
+@test "ecs-roll --keep-revisions with only deployer.json: the family's older revisions are deregistered" {
+    run -0 --separate-stderr as_deployer ecs-roll --cluster "$CLUSTER" --service "$SERVICE" \
+        --image "app=example/model:v$RANDOM$RANDOM" --timeout 2m --keep-revisions 1 --output json
+    assert_equal "$(jq -r .verdict <<<"$output")" deployed
+    [[ $(jq -r '.deregistered | length' <<<"$output") -ge 1 ]] || fail "nothing deregistered: $output"
+    [[ $stderr != *"could not"* ]] || fail "stderr: $stderr"
+    assert_equal "$(awsref ecs describe-task-definition --task-definition "$BASE_TD" --query taskDefinition.status \
+        --output text)" INACTIVE
+    assert_equal "$(awsref ecs list-task-definitions --family-prefix "$FAMILY" --query 'taskDefinitionArns[]' \
+        --output text)" "$(jq -r .taskDefinitionArn <<<"$output")"
+}
+
 @test "deploy-aws with only deployer.json: tg-health --service ml-cicd-cluster/ml-model-service --wait passes" {
     run -0 --separate-stderr as_deployer tg-health --service "$CLUSTER/$SERVICE" --wait --timeout 2m
     assert_output --partial healthy

@@ -200,6 +200,51 @@ YAML
     if awsref ecs describe-task-definition --task-definition "fam-$C:2" >/dev/null 2>&1; then fail "revision 2 exists"; fi
 }
 
+# revisions STATUS: the family's revision numbers in STATUS, newest first, on one line.
+revisions() {
+    awsref ecs list-task-definitions --family-prefix "fam-$C" --status "$1" --sort DESC \
+        --query 'taskDefinitionArns[]' --output text | tr '\t' '\n' | sed 's/.*://' | paste -sd' '
+}
+
+@test "--keep-revisions N: after a deploy succeeds the family's revisions beyond the newest N go, never a running one; none after a failure" {
+    service web example/model:good # fam:1 runs
+    local i
+    for i in 2 3 4 5; do task_def "fam-$C" "example/model:v$i" >/dev/null; done
+    # ECS's order and pages (aws-cli pages through them, two at a time).
+    run -0 awsref ecs list-task-definitions --family-prefix "fam-$C" --sort DESC --page-size 2 \
+        --query 'taskDefinitionArns[]' --output text
+    assert_equal "$(tr '\t' '\n' <<<"$output" | sed 's/.*://' | paste -sd' ')" "5 4 3 2 1"
+    # The dry run counts the new revision as one of the 3 kept; fam:1 runs.
+    run -0 --separate-stderr ecs-roll --cluster "$C" --service web --image app=example/model:good2 --dry-run \
+        --keep-revisions 3
+    assert_line "would deregister, once the deploy succeeds: fam-$C:3, fam-$C:2"
+    assert_equal "$(revisions ACTIVE)" "5 4 3 2 1"
+    # A failed deploy (ECS rolls it back to fam:1) deregisters nothing.
+    run -1 --separate-stderr ecs-roll --cluster "$C" --service web --image app=example/model:crash --keep-revisions 1
+    assert_equal "$(revisions ACTIVE)" "6 5 4 3 2 1"
+    [[ $stderr != *"old revision"* ]] || fail "stderr: $stderr"
+    # Deployed (fam:7): the newest two stay, the rest go, fam:1 (no longer running) too.
+    run -0 --separate-stderr ecs-roll --cluster "$C" --service web --image app=example/model:good2 --keep-revisions 2 \
+        --output json
+    assert_equal "$(jq -r '.deregistered | map(split(":") | last) | join(" ")' <<<"$output")" "5 4 3 2 1"
+    [[ $stderr == *"deregistered 5 old revisions of fam-$C (keeping the newest 2): fam-$C:5, fam-$C:4, fam-$C:3, fam-$C:2, fam-$C:1"* ]] ||
+        fail "stderr: $stderr"
+    assert_equal "$(revisions ACTIVE)" "7 6"
+    assert_equal "$(revisions INACTIVE)" "5 4 3 2 1"
+    # Unchanged is a success too; N=1 keeps the running fam:7 only.
+    run -0 --separate-stderr ecs-roll --cluster "$C" --service web --image app=example/model:good2 --keep-revisions 1
+    assert_equal "$(revisions ACTIVE)" "7"
+    # As ECS: an INACTIVE revision runs no new deployment.
+    allow_contract_refusal
+    run --separate-stderr awsref ecs update-service --cluster "$C" --service web --task-definition "fam-$C:5"
+    [[ $status -ne 0 && $stderr == *"(ClientException)"*"TaskDefinition is inactive"* ]] || fail "$status: $stderr"
+    status=0
+    run -2 --separate-stderr ecs-roll --cluster "$C" --service web --image app=x --keep-revisions 0
+    assert_error_line ecs-roll "--keep-revisions must be a whole number from 1 to 10000, not '0'"
+    run -2 --separate-stderr ecs-roll --cluster "$C" --service web --image app=x --keep-revisions 2 --no-wait
+    assert_error_line ecs-roll "--keep-revisions waits for the verdict: not with --no-wait"
+}
+
 @test "bad input: unknown container, ambiguous image, bad timeout: exit 2, nothing registered" {
     service web example/model:good
     run -2 --separate-stderr ecs-roll --cluster "$C" --service web --image nope=x

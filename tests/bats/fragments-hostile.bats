@@ -213,6 +213,7 @@ report() {
     attack ECS_IMAGES_web 'deploy-aws' '' ''
     attack BUILD_DIR 'deploy-aws' '' ''
     attack DEPLOY_TIMEOUT 'deploy-aws' '' deploy-aws:ecs-roll:one:--timeout
+    attack ECS_KEEP_REVISIONS 'deploy-aws' '' deploy-aws:ecs-roll:one:--keep-revisions
     attack HEALTH_TIMEOUT 'deploy-aws' '' deploy-aws:tg-health:one:--timeout
     attack HEALTH_GRACE 'deploy-aws' '' deploy-aws:tg-health:one:--grace
     attack SKIP_HEALTH 'deploy-aws' '' ''

@@ -27,7 +27,8 @@ ECS task definitions as ECS describes them: registeredAt, registeredBy (the call
 requiresAttributes (computed from the definition's features: awslogs, awsvpc, execution and task
 roles, health checks, secrets, ...), deregisteredAt, deleteRequestedAt and DELETE_IN_PROGRESS after
 DeleteTaskDefinitions (the revision stays describable); revision numbers are never reused, and a
-bare family names its latest ACTIVE revision.
+bare family names its latest ACTIVE revision. ListTaskDefinitions sorts (ASC, DESC) and pages (maxResults,
+nextToken) as ECS does.
 
 Resource-level IAM (so a least-privilege policy such as infra/policies/deployer.json can be tested):
 moto authorizes every request against Resource "*" unless the service's response class has
@@ -429,6 +430,45 @@ def _describe_task_definition_like_ecs(self, task_definition_str):
 
 
 EC2ContainerServiceBackend.describe_task_definition = _describe_task_definition_like_ecs
+
+
+# ---- ListTaskDefinitions as ECS pages it ---------------------------------------------------------
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTaskDefinitions.html: "By default
+# (ASC), task definitions are listed lexicographically by family name and in ascending numerical order
+# by revision"; DESC reverses both; maxResults "can be between 1 and 100" (without it, up to 100 and a
+# nextToken); familyPrefix is "the full family name". moto ignores sort, maxResults and nextToken, and
+# lists revisions in the order they were registered.
+def _list_task_definitions_like_ecs(self):
+    import base64  # noqa: PLC0415
+    import json as _json  # noqa: PLC0415
+
+    from moto.ecs.exceptions import InvalidParameterException  # noqa: PLC0415
+
+    family = self._get_param("familyPrefix")
+    status = self._get_param("status") or "ACTIVE"
+    order = self._get_param("sort") or "ASC"
+    limit = self._get_param("maxResults")
+    if limit is not None and not 1 <= int(limit) <= 100:
+        raise InvalidParameterException("maxResults must be between 1 and 100.")
+    limit = int(limit or 100)
+    start = 0
+    token = self._get_param("nextToken")
+    if token:
+        try:
+            start = int(_json.loads(base64.b64decode(token))["offset"])
+        except (ValueError, KeyError, TypeError):
+            raise InvalidParameterException("Invalid nextToken.")
+    tds = [td for fam, revs in self.ecs_backend.task_definitions.items() if family is None or fam == family
+           for td in revs.values() if td.status == status]
+    tds.sort(key=lambda td: (td.family, td.revision), reverse=order == "DESC")
+    page = tds[start:start + limit]
+    out = {"taskDefinitionArns": [td.arn for td in page]}
+    if start + limit < len(tds):
+        out["nextToken"] = base64.b64encode(_json.dumps({"offset": start + limit}).encode()).decode()
+    return ActionResult(out)
+
+
+EC2ContainerServiceResponse.list_task_definitions = _list_task_definitions_like_ecs
 
 import ecs_sim  # noqa: E402 - after moto's imports, like the patches above
 

@@ -524,6 +524,61 @@ TEST(logs_last_lines)
     sk_client_release(&c);
 }
 
+/* Task definition names: the revision and the family of an ARN or FAMILY:REV. */
+TEST(td_names)
+{
+    char fam[64];
+
+    ASSERT(sk_ecs_td_revision(TD3) == 3);
+    ASSERT(sk_ecs_td_revision("web:12") == 12);
+    ASSERT(sk_ecs_td_revision("web") == -1);
+    ASSERT(sk_ecs_td_revision("arn:aws:ecs:us-east-1:123456789012:task-definition/web") == -1);
+    ASSERT(sk_ecs_td_revision("web:0") == -1);
+    ASSERT(sk_ecs_td_revision("web:1x") == -1);
+    ASSERT(sk_ecs_td_revision("web:-1") == -1);
+    ASSERT(sk_ecs_td_revision(NULL) == -1);
+    sk_ecs_td_family(TD3, fam, sizeof(fam));
+    ASSERT(strcmp(fam, "web") == 0);
+    sk_ecs_td_family("web-2:7", fam, sizeof(fam));
+    ASSERT(strcmp(fam, "web-2") == 0);
+    sk_ecs_td_family("plain", fam, sizeof(fam));
+    ASSERT(strcmp(fam, "plain") == 0);
+    sk_ecs_td_family("abcdefgh:1", fam, 4);
+    ASSERT(strcmp(fam, "abc") == 0);
+}
+
+/* --keep-revisions: the newest N stay, and any revision a deployment runs (the rolling service runs
+ * web:1 and web:2), and whatever the caller protects; the rest go, newest first. */
+TEST(prune_revisions)
+{
+    struct sk_ecs_service s;
+    jv arns =
+        h_json("[\"" TD1 "\",\"" TD3 "\",\"" TD2 "\",\"arn:aws:ecs:us-east-1:123456789012:task-definition/web:5\","
+               "\"arn:aws:ecs:us-east-1:123456789012:task-definition/web:4\",\"odd\"]");
+    const char *protect[] = { "web:4" };
+    jv out;
+
+    service(svc_rolling, &s);
+    out = sk_deploy_prune(arns, 1, &s, NULL, 0); /* keeps web:5 and the running web:1, web:2 */
+    ASSERT(
+        jv_equal(jv_copy(out), h_json("[\"arn:aws:ecs:us-east-1:123456789012:task-definition/web:4\",\"" TD3 "\"]")));
+    jv_free(out);
+    out = sk_deploy_prune(arns, 1, &s, protect, 1);
+    ASSERT(jv_equal(jv_copy(out), h_json("[\"" TD3 "\"]")));
+    jv_free(out);
+    out = sk_deploy_prune(arns, 3, NULL, NULL, 0); /* web:5, 4, 3 stay */
+    ASSERT(jv_equal(jv_copy(out), h_json("[\"" TD2 "\",\"" TD1 "\"]")));
+    jv_free(out);
+    out = sk_deploy_prune(arns, 0, NULL, NULL, 0); /* at least one stays */
+    ASSERT(jv_array_length(out) == 4);
+    out = sk_deploy_prune(arns, 10, NULL, NULL, 0);
+    ASSERT(jv_array_length(out) == 0);
+    out = sk_deploy_prune(jv_null(), 1, NULL, NULL, 0);
+    ASSERT(jv_array_length(out) == 0);
+    jv_free(arns);
+    sk_ecs_service_release(&s);
+}
+
 int main(void)
 {
     fake_env();
@@ -540,5 +595,7 @@ int main(void)
     RUN(explain_failure);
     RUN(logs_paging);
     RUN(logs_last_lines);
+    RUN(td_names);
+    RUN(prune_revisions);
     return DONE();
 }
