@@ -29,7 +29,7 @@
 #   TERRAFORM        the terraform command                                    (terraform)
 #   INFRA_MK         the generated file                                       ($(BUILD_DIR)/infra.mk)
 #   INFRA_IMAGE      which image of IMAGES runs in the service's container    (first of IMAGES)
-#   RDS_CHECK, RDS_CHECK_FLAGS   rds-check and its extra flags (e.g. --ca-bundle rds-ca.pem)
+#   RDS_CHECK, RDS_CHECK_FLAGS   rds-check and its extra flags (e.g. --sslrootcert global-bundle.pem)
 #
 # Needs jq. The outputs hold names and ARNs only, no secret values.
 #

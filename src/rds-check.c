@@ -31,7 +31,7 @@
 
 static const char usage_text[] =
     "usage: rds-check DB_INSTANCE_ID [--secret NAME|ARN | --user USER --password-file FILE] [--database NAME]\n"
-    "                 [--sslmode disable|require|verify-ca|verify-full] [--hostaddr IP]\n"
+    "                 [--sslmode disable|require|verify-ca|verify-full] [--sslrootcert FILE] [--hostaddr IP]\n"
     "                 [--connect-timeout DURATION] [--min-backup-days N] [OPTIONS]\n";
 
 static const char help_text[] =
@@ -45,9 +45,11 @@ static const char help_text[] =
     "  --password-file FILE       the password (- for stdin; one trailing newline is dropped)\n"
     "  --database NAME            database to log in to (default: the secret's dbname, the\n"
     "                             instance's DBName, else postgres)\n"
-    "  --sslmode MODE             disable, require, verify-ca or verify-full (default); the CAs are\n"
-    "                             --ca-bundle, AWS_CA_BUNDLE or the profile's ca_bundle (add the\n"
-    "                             RDS CA bundle to it)\n"
+    "  --sslmode MODE             disable, require (encrypted, not verified), verify-ca or\n"
+    "                             verify-full (default), as PostgreSQL documents them\n"
+    "  --sslrootcert FILE         the CAs that sign the database's certificate (the RDS CA bundle);\n"
+    "                             without it, verify-ca and verify-full trust --ca-bundle,\n"
+    "                             AWS_CA_BUNDLE or the profile's ca_bundle\n"
     "  --hostaddr IP              connect to IP instead of resolving the endpoint; verify-full\n"
     "                             still checks the certificate against the endpoint name\n"
     "  --connect-timeout DURATION each network step's time limit (default 5s)\n"
@@ -67,6 +69,7 @@ enum {
     OPT_PASSWORD_FILE,
     OPT_SECRET,
     OPT_SSLMODE,
+    OPT_SSLROOTCERT,
     OPT_USER
 };
 
@@ -80,7 +83,7 @@ static const char version_query[] = "SELECT version()";
 struct opts {
     struct common_opts c;
     const char *id;
-    const char *secret, *user, *password_file, *database, *sslmode, *hostaddr;
+    const char *secret, *user, *password_file, *database, *sslmode, *sslrootcert, *hostaddr;
     long connect_timeout; /* seconds */
     long min_backup_days;
 };
@@ -116,6 +119,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         { "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
         { "secret", required_argument, NULL, OPT_SECRET },
         { "sslmode", required_argument, NULL, OPT_SSLMODE },
+        { "sslrootcert", required_argument, NULL, OPT_SSLROOTCERT },
         { "user", required_argument, NULL, OPT_USER },
         { NULL, 0, NULL, 0 },
     };
@@ -146,6 +150,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         case OPT_PASSWORD_FILE: o->password_file = optarg; break;
         case OPT_SECRET: o->secret = optarg; break;
         case OPT_SSLMODE: o->sslmode = optarg; break;
+        case OPT_SSLROOTCERT: o->sslrootcert = optarg; break;
         case OPT_USER: o->user = optarg; break;
         default: tool_bad_option(argv, opt);
         }
@@ -160,6 +165,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
         ;
     if (!sslmodes[i])
         tool_usage("--sslmode must be disable, require, verify-ca or verify-full, not '%s'", o->sslmode);
+    if (o->sslrootcert && (!o->sslrootcert[0] || access(o->sslrootcert, R_OK) != 0))
+        tool_usage("--sslrootcert '%s': %s", o->sslrootcert, o->sslrootcert[0] ? strerror(errno) : "needs a file");
+    if (o->sslrootcert && strcmp(o->sslmode, "disable") == 0)
+        tool_usage("--sslrootcert has nothing to verify with --sslmode disable");
     if (o->secret && (o->user || o->password_file))
         tool_usage("give --secret, or --user with --password-file, not both");
     if (o->secret && !o->secret[0])
@@ -628,10 +637,18 @@ static int pq_wait(PGconn *conn, int for_write, double deadline)
     return rc < 0 ? -1 : rc > 0;
 }
 
-/* --ca-bundle, AWS_CA_BUNDLE or the profile's ca_bundle, as the API calls trust. */
-static const char *ca_bundle(const struct run *r)
+/* The CAs libpq verifies the database's certificate with (its sslrootcert): --sslrootcert; else,
+ * for verify-ca and verify-full, what the API calls trust (--ca-bundle, AWS_CA_BUNDLE, the profile's
+ * ca_bundle). Never the API's CAs for require: libpq verifies the chain whenever it is given a root
+ * certificate file, which would make require verify-ca ("if a root CA file exists, the behavior of
+ * sslmode=require will be the same as that of verify-ca",
+ * https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNECT-SSLMODE). NULL: libpq's
+ * own default (PGSSLROOTCERT, then ~/.postgresql/root.crt). */
+static const char *root_cert(const struct run *r)
 {
-    return r->ca_bundle;
+    if (r->o->sslrootcert)
+        return r->o->sslrootcert;
+    return strncmp(r->o->sslmode, "verify-", 7) == 0 ? r->ca_bundle : NULL;
 }
 
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384, certificate valid for NAME" and the like. */
@@ -645,6 +662,8 @@ static void tls_detail(const struct run *r, PGconn *conn, struct sk_buf *b)
         sk_buf_addf(b, "certificate verified for %s", r->address);
     else if (strcmp(mode, "verify-ca") == 0)
         sk_buf_adds(b, "certificate chain verified (verify-ca: its name is not checked)");
+    else if (r->o->sslrootcert)
+        sk_buf_adds(b, "certificate chain verified (require with --sslrootcert verifies as verify-ca does)");
     else
         sk_buf_adds(b, "certificate not verified (--sslmode require)");
 }
@@ -652,10 +671,10 @@ static void tls_detail(const struct run *r, PGconn *conn, struct sk_buf *b)
 /* A hint for a failed TLS step, appended to b. */
 static void tls_hint(const struct run *r, const char *msg, struct sk_buf *b)
 {
-    const char *ca = ca_bundle(r);
+    const char *ca = root_cert(r);
 
     if (strncmp(r->o->sslmode, "verify-", 7) == 0 && !ca && strstr(msg, "root certificate"))
-        sk_buf_adds(b, " (give the RDS CA bundle with --ca-bundle or AWS_CA_BUNDLE)");
+        sk_buf_adds(b, " (give the RDS CA bundle with --sslrootcert)");
     else if (strstr(msg, "does not match host name"))
         sk_buf_adds(b, " (the certificate is not for this endpoint name)");
     else if (strstr(msg, "certificate verify failed"))
@@ -753,7 +772,7 @@ static void check_postgres(struct run *r)
                          : r->secret_dbname ? r->secret_dbname
                          : r->dbname        ? r->dbname
                                             : "postgres";
-    const char *ca = ca_bundle(r);
+    const char *ca = root_cert(r);
     int tls = strcmp(r->o->sslmode, "disable") != 0, seen_ssl = 0, tls_done = !tls, w;
     double start = now_ms(), deadline, t_tls = 0;
     long timeout_ms = r->o->connect_timeout * 1000;

@@ -168,6 +168,43 @@ assert_check_lines() {
     assert_check FAIL tls "certificate verify failed"
 }
 
+# other_ca: a CA that signed nothing of the stack's, in $BATS_TEST_TMPDIR/other-ca.pem.
+other_ca() {
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$BATS_TEST_TMPDIR/k.pem" \
+        -subj "/CN=other CA" -days 1 -out "$BATS_TEST_TMPDIR/other-ca.pem" 2>/dev/null
+}
+
+@test "rds-check --sslmode require with AWS_CA_BUNDLE naming a CA that did not sign the database: encrypted, not verified, as PostgreSQL documents require" {
+    other_ca
+    AWS_CA_BUNDLE=$BATS_TEST_TMPDIR/other-ca.pem run -0 --separate-stderr rds-check "$SK_RDS_ID" \
+        --secret "$SK_RDS_SECRET" --hostaddr 127.0.0.1 --sslmode require
+    assert_check PASS tls "certificate not verified \(--sslmode require\)"
+    assert_check PASS login
+    # --debug shows libpq was given no root certificate
+    AWS_CA_BUNDLE=$BATS_TEST_TMPDIR/other-ca.pem run -0 --separate-stderr rds-check "$SK_RDS_ID" \
+        --secret "$SK_RDS_SECRET" --hostaddr 127.0.0.1 --sslmode require --debug
+    [[ $stderr == *"sslmode=require sslrootcert=(libpq default)"* ]] || fail "stderr: $stderr"
+}
+
+@test "rds-check --sslrootcert: the database's CAs apart from the API's; a CA that did not sign fails; a missing file is refused" {
+    other_ca
+    # The API calls' CA (--ca-bundle) is another; the database's is --sslrootcert.
+    run -0 --separate-stderr rds-check "$SK_RDS_ID" --secret "$SK_RDS_SECRET" --hostaddr 127.0.0.1 \
+        --ca-bundle "$BATS_TEST_TMPDIR/other-ca.pem" --sslrootcert "$SK_PG_CA"
+    assert_check PASS tls "certificate verified for $SK_RDS_ENDPOINT"
+    run -1 --separate-stderr rds-check "$SK_RDS_ID" --secret "$SK_RDS_SECRET" --hostaddr 127.0.0.1 \
+        --ca-bundle "$SK_PG_CA" --sslrootcert "$BATS_TEST_TMPDIR/other-ca.pem"
+    assert_check FAIL tls "certificate verify failed.*other-ca.pem"
+    # require with --sslrootcert verifies the chain (libpq: a root CA file makes require verify-ca)
+    run -0 --separate-stderr rds-check "$SK_RDS_ID" --secret "$SK_RDS_SECRET" --hostaddr 127.0.0.1 \
+        --sslmode require --sslrootcert "$SK_PG_CA"
+    assert_check PASS tls "certificate chain verified \(require with --sslrootcert"
+    run -2 --separate-stderr rds-check "$SK_RDS_ID" --sslrootcert "$BATS_TEST_TMPDIR/nope.pem"
+    assert_error_line rds-check "--sslrootcert '$BATS_TEST_TMPDIR/nope.pem': No such file or directory"
+    run -2 --separate-stderr rds-check "$SK_RDS_ID" --sslrootcert "$SK_PG_CA" --sslmode disable
+    assert_error_line rds-check "--sslrootcert has nothing to verify with --sslmode disable"
+}
+
 @test "rds-check: the profile's ca_bundle is the CA TLS trusts when neither --ca-bundle nor AWS_CA_BUNDLE names one" {
     unset AWS_CA_BUNDLE
     printf '[default]\nca_bundle = %s\n' "$SK_PG_CA" >>"$AWS_CONFIG_FILE"
