@@ -30,7 +30,8 @@
 #include "tool.h"
 
 static const char usage_text[] =
-    "usage: rds-check DB_INSTANCE_ID [--secret NAME|ARN | --user USER --password-file FILE] [--database NAME]\n"
+    "usage: rds-check DB_INSTANCE_ID [--secret NAME|ARN | --user USER (--password-file FILE | --iam)]\n"
+    "                 [--database NAME]\n"
     "                 [--sslmode disable|require|verify-ca|verify-full] [--sslrootcert FILE] [--hostaddr IP]\n"
     "                 [--connect-timeout DURATION] [--min-backup-days N] [OPTIONS]\n";
 
@@ -43,6 +44,8 @@ static const char help_text[] =
     "  --secret NAME|ARN          log in with the Secrets Manager secret {\"username\",\"password\"}\n"
     "  --user USER                log in as USER, with the password read from --password-file\n"
     "  --password-file FILE       the password (- for stdin; one trailing newline is dropped)\n"
+    "  --iam                      log in as USER with an IAM authentication token (rds-db:connect),\n"
+    "                             made from the tool's credentials as the SDKs make it\n"
     "  --database NAME            database to log in to (default: the secret's dbname, the\n"
     "                             instance's DBName, else postgres)\n"
     "  --sslmode MODE             disable, require (encrypted, not verified), verify-ca or\n"
@@ -65,6 +68,7 @@ enum {
     OPT_CONNECT_TIMEOUT = OPT_TOOL_BASE,
     OPT_DATABASE,
     OPT_HOSTADDR,
+    OPT_IAM,
     OPT_MIN_BACKUP_DAYS,
     OPT_PASSWORD_FILE,
     OPT_SECRET,
@@ -86,6 +90,7 @@ struct opts {
     const char *secret, *user, *password_file, *database, *sslmode, *sslrootcert, *hostaddr;
     long connect_timeout; /* seconds */
     long min_backup_days;
+    int iam; /* --iam: the password is an IAM authentication token */
 };
 
 /* Everything one run gathers. */
@@ -115,6 +120,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         { "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
         { "database", required_argument, NULL, OPT_DATABASE },
         { "hostaddr", required_argument, NULL, OPT_HOSTADDR },
+        { "iam", no_argument, NULL, OPT_IAM },
         { "min-backup-days", required_argument, NULL, OPT_MIN_BACKUP_DAYS },
         { "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
         { "secret", required_argument, NULL, OPT_SECRET },
@@ -143,6 +149,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
             break;
         case OPT_DATABASE: o->database = optarg; break;
         case OPT_HOSTADDR: o->hostaddr = optarg; break;
+        case OPT_IAM: o->iam = 1; break;
         case OPT_MIN_BACKUP_DAYS:
             if (tool_parse_long(optarg, 0, 35, &o->min_backup_days) < 0)
                 tool_usage("--min-backup-days needs a number of days from 0 to 35, not '%s'", optarg);
@@ -173,7 +180,13 @@ static void parse_args(int argc, char **argv, struct opts *o)
         tool_usage("give --secret, or --user with --password-file, not both");
     if (o->secret && !o->secret[0])
         tool_usage("--secret needs a secret name or ARN");
-    if ((o->user != NULL) != (o->password_file != NULL))
+    if (o->iam && (o->secret || o->password_file))
+        tool_usage("--iam logs in with a token: not with --secret or --password-file");
+    if (o->iam && !o->user)
+        tool_usage("--iam needs --user (the database user granted rds_iam)");
+    if (o->iam && strcmp(o->sslmode, "disable") == 0)
+        tool_usage("--iam needs TLS (RDS takes IAM authentication over SSL only): not with --sslmode disable");
+    if (!o->iam && (o->user != NULL) != (o->password_file != NULL))
         tool_usage("--user and --password-file go together");
     if (o->user && !o->user[0])
         tool_usage("--user needs a user name");
@@ -367,6 +380,24 @@ static int password_from_file(struct run *r, struct sk_err *err)
     tool_chomp(&r->password);
     if (r->password.len == 0 || memchr(r->password.p, '\0', r->password.len))
         return sk_errf(err, SK_E_USAGE, "--password-file '%s' holds no password (or a NUL byte)", r->o->password_file);
+    r->user = xstrdup(r->o->user);
+    r->have_creds = 1;
+    return 0;
+}
+
+/* --iam: the password is an IAM authentication token for --user, made for the endpoint's name and
+ * port (what RDS checks, whatever --hostaddr connects to), valid 15 minutes; it is redacted like a
+ * password. Without an endpoint there is nothing to make it for (the connection steps are skipped). */
+static int password_from_iam(struct run *r, struct sk_client *c, struct sk_err *err)
+{
+    const struct sk_creds *creds;
+
+    if (!r->address || r->port <= 0)
+        return 0;
+    if (sk_client_creds(c, &creds, err) < 0)
+        return -1;
+    if (sk_rds_auth_token(r->address, r->port, r->o->user, c->region, creds, time(NULL), &r->password, err) < 0)
+        return sk_err_prefix(err, "--iam");
     r->user = xstrdup(r->o->user);
     r->have_creds = 1;
     return 0;
@@ -846,7 +877,8 @@ static void check_postgres(struct run *r)
         }
         goto out;
     }
-    add_check(r, "login", R_PASS, since_ms(t_tls), "logged in as %s to database %s", r->user, dbname);
+    add_check(r, "login", R_PASS, since_ms(t_tls), "logged in as %s to database %s%s", r->user, dbname,
+              r->o->iam ? " with an IAM authentication token" : "");
 
     check_query(r, conn, timeout_ms);
 out:
@@ -946,6 +978,10 @@ static int run(const struct opts *o, struct sk_err *err)
         sk_client_add_secret(&c, r.password.p, r.password.len);
     r.secrets = sk_http_secrets(c.http);
     check_instance(&r, &db, since_ms(start));
+    if (o->iam && password_from_iam(&r, &c, err) < 0)
+        goto out;
+    if (o->iam && r.have_creds)
+        sk_client_add_secret(&c, r.password.p, r.password.len);
     check_maintenance(&r, &c, o->id);
     check_connection(&r);
 

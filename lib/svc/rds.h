@@ -8,9 +8,13 @@
 #ifndef SK_RDS_H
 #define SK_RDS_H
 
+#include <time.h>
+
 #include <jv.h>
 
 #include "aws/client.h"
+#include "aws/creds.h"
+#include "core/buf.h"
 #include "core/err.h"
 
 #define SK_RDS_UNSET (-1) /* a flag or a count the answer did not report */
@@ -69,5 +73,15 @@ int sk_rds_describe_db_instance(struct sk_client *c, const char *id, jv *out, st
  * "ForcedApplyDate","CurrentApplyDate","OptInStatus"}, absent fields absent) of that instance,
  * possibly empty. Follows Marker pages. */
 int sk_rds_pending_maintenance(struct sk_client *c, const char *id, jv *out, struct sk_err *err);
+
+/* An IAM database authentication token for user at host:port in region, made at when with creds, as
+ * the SDKs make it (RDS.Client.generate_db_auth_token; "Connecting to your DB instance using IAM
+ * authentication", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.Connecting.html):
+ * a SigV4 presigned "GET https://HOST:PORT/?Action=connect&DBUser=USER" for the signing name rds-db,
+ * valid 900 s, without its scheme; the query in botocore's order, byte for byte
+ * (tests/unit/rds-token-vectors), appended to out: a password, so out should be a secret buffer
+ * (sk_buf_init_secret). */
+int sk_rds_auth_token(const char *host, long port, const char *user, const char *region, const struct sk_creds *creds,
+                      time_t when, struct sk_buf *out, struct sk_err *err);
 
 #endif

@@ -205,6 +205,26 @@ other_ca() {
     assert_error_line rds-check "--sslrootcert has nothing to verify with --sslmode disable"
 }
 
+@test "rds-check --iam: the token is botocore's byte for byte (tests/unit/rds-token-vectors with this machine's botocore)" {
+    run -0 python3 "$REPO/tests/unit/rds-token-vectors" --check "$REPO/tests/unit/rds_test.c"
+}
+
+@test "rds-check --iam: logs in as --user with a token made for the endpoint, never shown; usage" {
+    # The stack's PostgreSQL knows no IAM (no rds_iam role): it refuses the token as a password,
+    # which shows the token was sent as the password for that user (docs/aws-fidelity.md).
+    run -1 --separate-stderr rds-check "$SK_RDS_ID" --user app --iam --hostaddr 127.0.0.1 --sslrootcert "$SK_PG_CA" --debug
+    assert_check PASS tls
+    assert_check FAIL login "authentication failed: .*password authentication failed for user \"app\""
+    [[ $output$stderr != *X-Amz-Signature* && $output$stderr != *X-Amz-Credential* ]] || fail "the token was shown"
+    [[ $stderr == *"user=app password=(redacted)"* ]] || fail "stderr: $stderr"
+    run -2 --separate-stderr rds-check "$SK_RDS_ID" --iam
+    assert_error_line rds-check "--iam needs --user"
+    run -2 --separate-stderr rds-check "$SK_RDS_ID" --iam --user app --password-file "$PWFILE"
+    assert_error_line rds-check "--iam logs in with a token: not with --secret or --password-file"
+    run -2 --separate-stderr rds-check "$SK_RDS_ID" --iam --user app --sslmode disable
+    assert_error_line rds-check "--iam needs TLS"
+}
+
 @test "rds-check: the profile's ca_bundle is the CA TLS trusts when neither --ca-bundle nor AWS_CA_BUNDLE names one" {
     unset AWS_CA_BUNDLE
     printf '[default]\nca_bundle = %s\n' "$SK_PG_CA" >>"$AWS_CONFIG_FILE"

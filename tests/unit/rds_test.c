@@ -220,6 +220,64 @@ TEST(maintenance_none_and_refused)
     fake_aws_release(&f);
 }
 
+/* The tokens botocore's generate_db_auth_token makes at 2026-12-04T12:00:00Z (printed, and checked
+ * against these lines, by tests/unit/rds-token-vectors). */
+#define RDS_TOKEN_PLAIN                                                                                                \
+    "db.abc.us-east-1.rds.amazonaws.com:5432/?Action=connect&DBUser=mlflow&X-Amz-Algorithm=AWS4"                       \
+    "-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261204%2Fus-east-1%2Frds-db%2Faws4_request&X"                       \
+    "-Amz-Date=20261204T120000Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=f899"                       \
+    "20d71a7f588cf5f4c2ced2213c6f35294511a7bf635670af51cc7d0ed975"
+#define RDS_TOKEN_TOKEN                                                                                                \
+    "db.abc.us-east-1.rds.amazonaws.com:5432/?Action=connect&DBUser=mlflow&X-Amz-Algorithm=AWS4"                       \
+    "-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261204%2Fus-east-1%2Frds-db%2Faws4_request&X"                       \
+    "-Amz-Date=20261204T120000Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Security-Token"                       \
+    "=FQoGZXIvYXdzEXAMPLE%2Ftoken%2B%3D%3D&X-Amz-Signature=106fb0bf5a1edf307545a179ce3e651fdb3f"                       \
+    "334013709617f47f7aab433dc3b9"
+#define RDS_TOKEN_ODD                                                                                                  \
+    "h.eu-west-1.rds.amazonaws.com:5433/?Action=connect&DBUser=app%20user%40x~&X-Amz-Algorithm="                       \
+    "AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261204%2Feu-west-1%2Frds-db%2Faws4_reque"                       \
+    "st&X-Amz-Date=20261204T120000Z&X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature="                       \
+    "339cf61a67a6fc2eee41b558981c9bba6aa7a8d45f850a8d3285832cc607b39f"
+
+static void check_token(const char *host, long port, const char *user, const char *region, const char *session,
+                        const char *want)
+{
+    struct sk_creds c;
+    struct sk_buf out;
+    struct sk_err err;
+
+    sk_buf_init_secret(&out);
+    memset(&c, 0, sizeof(c));
+    c.access_key_id = (char *)"AKIDEXAMPLE";
+    c.secret_access_key = (char *)"wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    c.session_token = (char *)session;
+    sk_err_clear(&err);
+    ASSERT_OK(sk_rds_auth_token(host, port, user, region, &c, 1796385600, &out, &err), &err);
+    if (out.p && strcmp(out.p, want) != 0)
+        H_FAIL("token\n#   got  %s\n#   want %s", out.p, want);
+    sk_buf_release(&out);
+}
+
+/* IAM database authentication: byte for byte what botocore makes, with and without a session token,
+ * and a user name that needs encoding; bad input refused. */
+TEST(auth_token)
+{
+    struct sk_creds c;
+    struct sk_buf out = SK_BUF_INIT;
+    struct sk_err err;
+
+    check_token("db.abc.us-east-1.rds.amazonaws.com", 5432, "mlflow", "us-east-1", NULL, RDS_TOKEN_PLAIN);
+    check_token("db.abc.us-east-1.rds.amazonaws.com", 5432, "mlflow", "us-east-1",
+                "FQoGZXIvYXdzEXAMPLE/token+==", RDS_TOKEN_TOKEN);
+    check_token("h.eu-west-1.rds.amazonaws.com", 5433, "app user@x~", "eu-west-1", NULL, RDS_TOKEN_ODD);
+    memset(&c, 0, sizeof(c));
+    c.access_key_id = (char *)"AKIDEXAMPLE";
+    c.secret_access_key = (char *)"x";
+    ASSERT(sk_rds_auth_token("h", 0, "u", "us-east-1", &c, 0, &out, &err) < 0 && err.kind == SK_E_USAGE);
+    ASSERT(sk_rds_auth_token("h", 5432, "", "us-east-1", &c, 0, &out, &err) < 0 && err.kind == SK_E_USAGE);
+    sk_buf_release(&out);
+}
+
 int main(void)
 {
     RUN(instance);
@@ -227,5 +285,6 @@ int main(void)
     RUN(instance_not_found);
     RUN(maintenance_pages);
     RUN(maintenance_none_and_refused);
+    RUN(auth_token);
     return DONE();
 }
