@@ -12,8 +12,9 @@
 #   deploy-aws     push-images, then for each service: ecs-roll with the pushed digests
 #                  (REGISTRY/REPO@sha256:... from $(BUILD_DIR)/images/<image>.ref), then
 #                  tg-health --service CLUSTER/SERVICE --wait. Stops at the first failure.
-#   status-aws     for each service: ecs-roll --status (service, deployments, recent events) and
-#                  tg-health --service (target health): what to run first when a deploy is stuck
+#   status-aws     for each service: ecs-roll --status (service, deployments, recent events, a
+#                  targets line) and tg-health --service (each target): what to run first when a
+#                  deploy is stuck; OUTPUT=json: one JSON object a service, for programs
 #   logs-aws       the recent CloudWatch Logs lines of each service (ecs-roll --logs);
 #                  FOLLOW=1 keeps following, SINCE=30m looks further back
 #   run-aws        a one-off task (ecs-run): a migration, an evaluation, a check before a rollout;
@@ -34,6 +35,8 @@
 #   TG_HEALTH_FLAGS          extra tg-health flags
 #   SKIP_HEALTH=1            deploy without the target-health check (services without a load balancer)
 #   SINCE, FOLLOW            for logs-aws                                  (10m, unset)
+#   OUTPUT=json              status-aws as JSON Lines: one ecs-roll --status object a service
+#                            (the service, deployments, events, task counts, targetHealth)
 #   DEPLOY_PRE               targets each deploy-aws-SERVICE makes before it rolls out, e.g. a
 #                            migrate-aws of yours that runs run-aws (set it before the include)
 #   RUN_NAME                 names the run: the tasks' startedBy            (run)
@@ -66,7 +69,7 @@ _sk_deploy_src := $(if $(wildcard $(_sk_deploy_dir)/build/tools.mk),$(patsubst %
 
 # Taken as written when they come from the command line or the environment (mk/checks.mk).
 $(call _sk_literal,ECS_CLUSTER ECS_SERVICES ECS_ROLL TG_HEALTH DEPLOY_TIMEOUT HEALTH_TIMEOUT HEALTH_GRACE \
-	ECS_ROLL_FLAGS ECS_KEEP_REVISIONS TG_HEALTH_FLAGS SKIP_HEALTH SINCE FOLLOW BUILD_DIR DEPLOY_PRE ECS_RUN RUN_NAME RUN_SERVICE \
+	ECS_ROLL_FLAGS ECS_KEEP_REVISIONS TG_HEALTH_FLAGS SKIP_HEALTH SINCE OUTPUT FOLLOW BUILD_DIR DEPLOY_PRE ECS_RUN RUN_NAME RUN_SERVICE \
 	RUN_TASK_DEF RUN_COMMAND RUN_ARGS RUN_CONTAINER RUN_IMAGES RUN_TIMEOUT ECS_RUN_FLAGS)
 
 ECS_ROLL ?= $(if $(_sk_deploy_src),$(_sk_deploy_src)/bin/ecs-roll,ecs-roll)
@@ -130,6 +133,7 @@ $(_sk_deploy_targets): export _sk_dep_keep = $(ECS_KEEP_REVISIONS)
 $(_sk_deploy_targets): export _sk_dep_health_timeout = $(HEALTH_TIMEOUT)
 $(_sk_deploy_targets): export _sk_dep_grace = $(HEALTH_GRACE)
 logs-aws: export _sk_dep_since = $(SINCE)
+status-aws: export _sk_dep_output = $(OUTPUT)
 
 deploy-aws: $(_sk_deploy_targets)
 	@$(call _sk_deploy_stop,$(or $(_sk_deploy_bad),$(if $(_sk_deploy_svcs),,set ECS_SERVICES before including deploy.mk)))
@@ -152,8 +156,11 @@ $(_sk_deploy_targets): deploy-aws-%: _sk_deploy_check-% push-images $(_sk_deploy
 
 # ECS_SERVICES is read when the recipe runs, checked by its first line.
 status-aws:
-	@$(call _sk_deploy_stop,$(_sk_deploy_bad))
-	@set -f; for s in $(strip $(ECS_SERVICES)); do \
+	@$(call _sk_deploy_stop,$(or $(_sk_deploy_bad),$(if $(filter-out text json,$(OUTPUT)),OUTPUT '$(call _sk_show,$(OUTPUT))' is not text or json)))
+	@set -f; if [ "$$_sk_dep_output" = json ]; then for s in $(strip $(ECS_SERVICES)); do \
+		$$_sk_dep_roll --cluster $(_sk_cluster) --service "$$s" --status --query . $$_sk_dep_roll_flags || exit; \
+	done; exit 0; fi; \
+	for s in $(strip $(ECS_SERVICES)); do \
 		$$_sk_dep_roll --cluster $(_sk_cluster) --service "$$s" --status $$_sk_dep_roll_flags; \
 		echo "targets"; \
 		$$_sk_dep_health --service $(_sk_cluster)/"$$s" $$_sk_dep_health_flags || true; \

@@ -907,6 +907,51 @@ out:
 
 /* ---- --status and --logs ------------------------------------------------------------------------- */
 
+/* The targets line of --status, one per target group: how many targets are in each state, the
+ * reasons of those not healthy ("targets  web/0123: 2 healthy, 1 unhealthy (Target.Timeout)");
+ * tg-health shows each target. */
+static void print_targets(jv s, FILE *out)
+{
+    static const char *const states[] = {
+        "healthy", "initial", "unhealthy", "unused", "draining", "unavailable", NULL
+    };
+    jv groups = sk_json_get(s, "targetHealth");
+    int i, j, k, n = jv_get_kind(groups) == JV_KIND_ARRAY ? jv_array_length(jv_copy(groups)) : 0;
+
+    for (i = 0; i < n; i++) {
+        jv g = jv_array_get(jv_copy(groups), i), ts = sk_json_get(g, "targets");
+        int m = jv_get_kind(ts) == JV_KIND_ARRAY ? jv_array_length(jv_copy(ts)) : 0, count[8] = { 0 }, shown = 0;
+        const char *tg = sk_json_str(g, "targetGroupArn"), *e = sk_json_str(g, "error"),
+                   *name = tg ? strchr(tg, '/') : NULL;
+        struct sk_buf reasons = SK_BUF_INIT;
+        for (j = 0; j < m; j++) {
+            jv t = jv_array_get(jv_copy(ts), j);
+            const char *st = sk_json_str(t, "state"), *reason = sk_json_str(t, "reason");
+            for (k = 0; states[k] && (!st || strcmp(states[k], st) != 0); k++)
+                ;
+            count[k]++;
+            if (reason && !strstr(reasons.p ? reasons.p : "", reason))
+                sk_buf_addf(&reasons, "%s%s", reasons.len ? ", " : "", reason);
+            jv_free(t);
+        }
+        fprintf(out, "targets  %s:", name ? name + 1 : or (tg, "?"));
+        if (e)
+            fprintf(out, " %s", e);
+        for (k = 0; !e && k < 7; k++)
+            if (count[k])
+                fprintf(out, "%s %d %s", shown++ ? "," : "", count[k], states[k] ? states[k] : "other");
+        if (!e && m == 0)
+            fprintf(out, " no targets");
+        if (reasons.len)
+            fprintf(out, " (%s)", reasons.p);
+        fputc('\n', out);
+        sk_buf_release(&reasons);
+        jv_free(ts);
+        jv_free(g);
+    }
+    jv_free(groups);
+}
+
 /* The text of --status, from the service (its strings escaped by tool_emit). */
 static void print_status(jv s, FILE *out)
 {
@@ -929,16 +974,26 @@ static void print_status(jv s, FILE *out)
         clock_time(svc.events[i].created_at, hms);
         fprintf(out, "  %s %s\n", hms, or (svc.events[i].message, ""));
     }
+    print_targets(s, out);
     sk_buf_release(&t);
     sk_ecs_service_release(&svc);
 }
 
+/* --status: the service as DescribeServices describes it (deployments, events, task counts), and
+ * "targetHealth", its target groups' targets as DescribeTargetHealth describes them. */
 static int status(const struct opts *o, struct sk_client *c, struct sk_err *err)
 {
+    struct sk_ecs_service parsed;
     jv svc;
 
     if (sk_ecs_describe_service(c, o->cluster, o->service, &svc, err) < 0)
         return -1;
+    if (sk_ecs_service_parse(svc, &parsed, err) < 0) {
+        jv_free(svc);
+        return -1;
+    }
+    svc = jv_object_set(svc, jv_string("targetHealth"), sk_deploy_target_health(c, &parsed));
+    sk_ecs_service_release(&parsed);
     return tool_emit(&o->c, svc, print_status, err) < 0 ? -1 : EXIT_OK;
 }
 

@@ -611,3 +611,61 @@ jv sk_deploy_prune(jv arns, long keep, const struct sk_ecs_service *svc, const c
     free(v);
     return out;
 }
+
+/* ---- --status: target health ---------------------------------------------------------------------- */
+
+static jv health_json(jv descs)
+{
+    jv out = jv_array();
+    int i, n = jv_get_kind(descs) == JV_KIND_ARRAY ? jv_array_length(jv_copy(descs)) : 0;
+
+    for (i = 0; i < n; i++) {
+        jv d = jv_array_get(jv_copy(descs), i), t = sk_json_get(d, "Target"), h = sk_json_get(d, "TargetHealth");
+        jv o = jv_object();
+        double port = 0;
+        const char *id = sk_json_str(t, "Id"), *state = sk_json_str(h, "State"), *reason = sk_json_str(h, "Reason"),
+                   *desc = sk_json_str(h, "Description");
+        o = jv_object_set(o, jv_string("id"), id ? jv_string(id) : jv_null());
+        o = jv_object_set(o, jv_string("port"), sk_json_num(t, "Port", &port) == 0 ? jv_number(port) : jv_null());
+        o = jv_object_set(o, jv_string("state"), state ? jv_string(state) : jv_null());
+        if (reason)
+            o = jv_object_set(o, jv_string("reason"), jv_string(reason));
+        if (desc)
+            o = jv_object_set(o, jv_string("description"), jv_string(desc));
+        out = jv_array_append(out, o);
+        jv_free(t);
+        jv_free(h);
+        jv_free(d);
+    }
+    return out;
+}
+
+jv sk_deploy_target_health(struct sk_client *c, const struct sk_ecs_service *svc)
+{
+    jv out = jv_array();
+    size_t i, j;
+
+    for (i = 0; i < svc->nload_balancers; i++) {
+        const char *arn = svc->load_balancers[i].target_group_arn;
+        jv descs, o;
+        struct sk_err err;
+        int dup = 0;
+        if (!arn)
+            continue;
+        for (j = 0; j < i; j++)
+            dup = dup || (svc->load_balancers[j].target_group_arn &&
+                          strcmp(svc->load_balancers[j].target_group_arn, arn) == 0);
+        if (dup)
+            continue;
+        sk_err_clear(&err);
+        o = jv_object_set(jv_object(), jv_string("targetGroupArn"), jv_string(arn));
+        if (sk_elbv2_describe_target_health(c, arn, NULL, 0, &descs, &err) < 0) {
+            o = jv_object_set(o, jv_string("error"), jv_string(err.msg));
+        } else {
+            o = jv_object_set(o, jv_string("targets"), health_json(descs));
+            jv_free(descs);
+        }
+        out = jv_array_append(out, o);
+    }
+    return out;
+}

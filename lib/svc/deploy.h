@@ -53,6 +53,12 @@ int sk_deploy_steady_on(const struct sk_ecs_service *svc, const char *td);
  * entry without a revision number is never chosen. Borrows arns; the result is owned. */
 jv sk_deploy_prune(jv arns, long keep, const struct sk_ecs_service *svc, const char *const *protect, size_t nprotect);
 
+/* The target health of svc's target groups (each once), for --status: an array of
+ * {"targetGroupArn", "targets": [{"id", "port", "state", "reason", "description"}]}, or
+ * {"targetGroupArn", "error": MESSAGE} for a group DescribeTargetHealth answered with an error (the
+ * status is still shown). The result is owned; never fails. */
+jv sk_deploy_target_health(struct sk_client *c, const struct sk_ecs_service *svc);
+
 /* When a deployment has stalled: the state of one wait. */
 struct sk_deploy_stall {
     int ready;         /* settings read for this wait */

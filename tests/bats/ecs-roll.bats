@@ -254,12 +254,26 @@ revisions() {
     if awsref ecs describe-task-definition --task-definition "fam-$C:2" >/dev/null 2>&1; then fail "revision 2 exists"; fi
 }
 
-@test "--status shows the service, its deployments and events; --logs prints the task's log lines" {
+@test "--status shows the service, its deployments, events and target health (JSON too, and make status-aws OUTPUT=json); --logs prints the task's log lines" {
     service web example/model:good
     run -0 ecs-roll --cluster "$C" --service web --status
     assert_output --partial "service  web (ACTIVE)"
     assert_output --partial "PRIMARY"
     assert_output --partial "has reached a steady state"
+    assert_line --regexp "^targets  tg-$C-web/[0-9a-f]+: 2 healthy\$"
+    run -0 --separate-stderr ecs-roll --cluster "$C" --service web --status --output json
+    assert_equal "$(jq -r '[.serviceName, .desiredCount, .runningCount, (.deployments | length),
+        (.events | length > 0), .targetHealth[0].targetGroupArn] | @tsv' <<<"$output")" "web	2	2	1	true	$TG"
+    assert_equal "$(jq -r '[.targetHealth[0].targets[] | .state + ":" + (.port | tostring)] | join(" ")' <<<"$output")" \
+        "healthy:8080 healthy:8080"
+    jq -e '.targetHealth[0].targets[0].id | test("^10\\.")' <<<"$output" >/dev/null || fail "target ids: $output"
+    # make status-aws OUTPUT=json: one object per service and line
+    printf 'ECS_CLUSTER := %s\nECS_SERVICES := web\ninclude %s/mk/deploy.mk\n' "$C" "$REPO" >"$BATS_TEST_TMPDIR/Makefile"
+    run -0 --separate-stderr make -s -C "$BATS_TEST_TMPDIR" status-aws OUTPUT=json
+    assert_equal "${#lines[@]}" 1
+    assert_equal "$(jq -r '.serviceName + " " + .targetHealth[0].targets[0].state' <<<"$output")" "web healthy"
+    run -2 --separate-stderr make -s -C "$BATS_TEST_TMPDIR" status-aws OUTPUT=yaml
+    [[ $stderr == *"deploy.mk: OUTPUT 'yaml' is not text or json"* ]] || fail "stderr: $stderr"
     run -1 ecs-roll --cluster "$C" --service web --image app=example/model:crash -q
     run -0 ecs-roll --cluster "$C" --service web --logs --since 5m
     assert_output --partial "ModuleNotFoundError"

@@ -222,6 +222,7 @@ report() {
     attack TG_HEALTH 'deploy-aws status-aws' '' '*:tg-health:tool'
     attack TG_HEALTH_FLAGS 'deploy-aws status-aws' '' '*:tg-health:words'
     attack SINCE 'logs-aws' '' logs-aws:ecs-roll:one:--since
+    attack OUTPUT 'status-aws' '' ''
     attack FOLLOW 'logs-aws' '' ''
     report
 }
