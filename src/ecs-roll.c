@@ -31,7 +31,8 @@ static const char usage_text[] =
     "                [--desired-count N] [--timeout DURATION] [--no-rollback] [--no-wait] [--wait-healthy]\n"
     "                [--force] [--dry-run] [--keep-revisions N] [OPTIONS]\n"
     "       ecs-roll --cluster C --service S --status [OPTIONS]\n"
-    "       ecs-roll --cluster C --service S --logs [--follow] [--since DURATION] [OPTIONS]\n";
+    "       ecs-roll --cluster C --service S --logs [--follow] [--since DURATION] [OPTIONS]\n"
+    "       ecs-roll --cluster C --service S --logs --stopped [OPTIONS]\n";
 
 static const char help_text[] =
     "\n"
@@ -54,6 +55,8 @@ static const char help_text[] =
     "  --logs                  print the service's recent CloudWatch Logs lines\n"
     "  --follow                with --logs: keep following\n"
     "  --since DURATION        with --logs: how far back (default 10m)\n"
+    "  --stopped               with --logs: the service's last stopped tasks, why each stopped and\n"
+    "                          its containers' last log lines\n"
     "\n";
 
 enum mode { MODE_DEPLOY, MODE_STATUS, MODE_LOGS };
@@ -74,7 +77,8 @@ enum {
     OPT_LOGS,
     OPT_FOLLOW,
     OPT_SINCE,
-    OPT_KEEP_REVISIONS
+    OPT_KEEP_REVISIONS,
+    OPT_STOPPED
 };
 
 #define MAX_IMAGES 32
@@ -85,7 +89,7 @@ struct opts {
     const char *images[MAX_IMAGES];
     int nimages;
     long desired, timeout, since, keep; /* keep: --keep-revisions (0: off) */
-    int no_rollback, no_wait, wait_healthy, dry_run, follow, force;
+    int no_rollback, no_wait, wait_healthy, dry_run, follow, force, stopped;
     enum mode mode;
 };
 
@@ -129,6 +133,7 @@ static void take_opt(struct opts *o, int opt, char **argv, int *deploy_opts)
             tool_usage("--since must look like 90s, 15m or 1h, not '%s'", optarg);
         break;
     case OPT_STATUS: o->mode = MODE_STATUS; break;
+    case OPT_STOPPED: o->stopped = 1; break;
     case OPT_TASK_DEF:
         o->task_def = optarg;
         (*deploy_opts)++;
@@ -152,8 +157,10 @@ static void check_args(const struct opts *o, int argc, char **argv, int deploy_o
         tool_usage("missing --service");
     if (o->mode != MODE_DEPLOY && (deploy_opts || o->dry_run || o->no_wait || o->no_rollback || o->wait_healthy))
         tool_usage("--status and --logs take no deploy options");
-    if (o->mode != MODE_LOGS && (o->follow))
-        tool_usage("--follow goes with --logs");
+    if (o->mode != MODE_LOGS && (o->follow || o->stopped))
+        tool_usage("%s goes with --logs", o->follow ? "--follow" : "--stopped");
+    if (o->stopped && o->follow)
+        tool_usage("--stopped shows what has stopped: not with --follow");
     if (o->no_wait && o->wait_healthy)
         tool_usage("--no-wait and --wait-healthy exclude each other");
     if (o->no_wait && o->keep)
@@ -177,6 +184,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         { "service", required_argument, NULL, OPT_SERVICE },
         { "since", required_argument, NULL, OPT_SINCE },
         { "status", no_argument, NULL, OPT_STATUS },
+        { "stopped", no_argument, NULL, OPT_STOPPED },
         { "task-def", required_argument, NULL, OPT_TASK_DEF },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "wait-healthy", no_argument, NULL, OPT_WAIT_HEALTHY },
@@ -1070,6 +1078,79 @@ out:
     return rc;
 }
 
+#define STOPPED_SHOWN 5 /* --logs --stopped: the newest stopped tasks shown */
+
+static int newest_stop_first(const void *a, const void *b)
+{
+    const struct sk_ecs_task *x = a, *y = b;
+
+    return x->stopped_at < y->stopped_at ? 1 : x->stopped_at > y->stopped_at ? -1 : 0;
+}
+
+/* --logs --stopped: the service's newest stopped tasks (ECS shows stopped tasks for a while after
+ * they stop), each as a failed deploy explains it: stop code and reason, each container's exit code
+ * and reason, its last log lines (read with its own task definition's log settings). */
+static int logs_stopped(const struct opts *o, struct sk_client *c, struct sk_err *err)
+{
+    struct sk_ecs_task *tasks = NULL;
+    struct sk_ecs_log_config *lc = NULL;
+    struct sk_logs lr;
+    jv arns = jv_invalid(), descs = jv_invalid(), td = jv_invalid(), tags = jv_invalid();
+    char *lc_td = NULL;
+    size_t i, j, n = 0, nlc = 0, nlines;
+    char **lines;
+    int rc = -1;
+
+    sk_logs_init(&lr, c, tool_region_client, (void *)&o->c);
+    if (sk_ecs_list_tasks(c, o->cluster, o->service, "STOPPED", NULL, &arns, err) < 0 ||
+        sk_ecs_describe_tasks(c, o->cluster, arns, &descs, err) < 0)
+        goto out;
+    n = (size_t)jv_array_length(jv_copy(descs));
+    tasks = xcalloc(n ? n : 1, sizeof(*tasks));
+    for (i = 0; i < n; i++) {
+        jv t = jv_array_get(jv_copy(descs), (int)i);
+        sk_ecs_task_parse(t, &tasks[i]);
+        jv_free(t);
+    }
+    qsort(tasks, n, sizeof(*tasks), newest_stop_first);
+    if (n == 0)
+        tool_note(&o->c, "%s has no stopped tasks (ECS shows a stopped task for about an hour)", o->service);
+    for (i = 0; i < n && i < STOPPED_SHOWN; i++) {
+        const char *arn = or (tasks[i].task_definition_arn, "");
+        if (!lc_td || strcmp(lc_td, arn) != 0) { /* its own revision's log settings */
+            sk_ecs_log_configs_free(lc, nlc);
+            lc = NULL, nlc = 0;
+            jv_free(td);
+            jv_free(tags);
+            td = tags = jv_invalid();
+            free(lc_td);
+            lc_td = xstrdup(arn);
+            if (*arn && sk_ecs_describe_task_def(c, arn, &td, &tags, err) < 0)
+                goto out;
+            if (*arn)
+                sk_ecs_taskdef_logs(td, &lc, &nlc);
+        }
+        sk_deploy_task_lines(&lr, &tasks[i], lc, nlc, 10, &lines, &nlines, NULL);
+        for (j = 0; j < nlines; j++)
+            tool_line(stdout, "%s", lines[j]);
+        sk_logs_lines_free(lines, nlines);
+    }
+    if (n > STOPPED_SHOWN)
+        tool_line(stdout, "(%zu older stopped tasks)", n - STOPPED_SHOWN);
+    rc = EXIT_OK;
+out:
+    if (tasks)
+        sk_ecs_tasks_free(tasks, n);
+    sk_ecs_log_configs_free(lc, nlc);
+    sk_logs_release(&lr);
+    free(lc_td);
+    jv_free(arns);
+    jv_free(descs);
+    jv_free(td);
+    jv_free(tags);
+    return rc;
+}
+
 /* The exit code: 0, 1 (the deploy answered "no"), 6 (timed out), or the error's (src/tool.c). */
 static int run(const struct opts *o)
 {
@@ -1082,7 +1163,7 @@ static int run(const struct opts *o)
         switch (o->mode) {
         case MODE_DEPLOY: code = deploy(o, &c, &err); break;
         case MODE_STATUS: code = status(o, &c, &err); break;
-        case MODE_LOGS: code = logs(o, &c, &err); break;
+        case MODE_LOGS: code = o->stopped ? logs_stopped(o, &c, &err) : logs(o, &c, &err); break;
         }
         sk_client_release(&c);
     }

@@ -254,7 +254,7 @@ revisions() {
     if awsref ecs describe-task-definition --task-definition "fam-$C:2" >/dev/null 2>&1; then fail "revision 2 exists"; fi
 }
 
-@test "--status shows the service, its deployments, events and target health (JSON too, and make status-aws OUTPUT=json); --logs prints the task's log lines" {
+@test "--status shows the service, its deployments, events and target health (JSON too, and make status-aws OUTPUT=json); --logs prints the task's log lines, --logs --stopped the stopped tasks" {
     service web example/model:good
     run -0 ecs-roll --cluster "$C" --service web --status
     assert_output --partial "service  web (ACTIVE)"
@@ -274,9 +274,20 @@ revisions() {
     assert_equal "$(jq -r '.serviceName + " " + .targetHealth[0].targets[0].state' <<<"$output")" "web healthy"
     run -2 --separate-stderr make -s -C "$BATS_TEST_TMPDIR" status-aws OUTPUT=yaml
     [[ $stderr == *"deploy.mk: OUTPUT 'yaml' is not text or json"* ]] || fail "stderr: $stderr"
+    run -0 --separate-stderr ecs-roll --cluster "$C" --service web --logs --stopped
+    [[ $stderr == *"web has no stopped tasks"* ]] || fail "stderr: $stderr"
     run -1 ecs-roll --cluster "$C" --service web --image app=example/model:crash -q
     run -0 ecs-roll --cluster "$C" --service web --logs --since 5m
     assert_output --partial "ModuleNotFoundError"
+    # --stopped: the newest stopped tasks, why each stopped, their last log lines
+    run -0 --separate-stderr ecs-roll --cluster "$C" --service web --logs --stopped
+    assert_line --regexp "^stopped task [0-9a-f]+: EssentialContainerExited: Essential container in task exited\$"
+    assert_output --partial "container app exited with code 1"
+    assert_output --partial "ModuleNotFoundError: No module named 'mlflow'"
+    run -2 --separate-stderr ecs-roll --cluster "$C" --service web --logs --stopped --follow
+    assert_error_line ecs-roll "--stopped shows what has stopped: not with --follow"
+    run -2 --separate-stderr ecs-roll --cluster "$C" --service web --status --stopped
+    assert_error_line ecs-roll "--stopped goes with --logs"
     # make logs-aws is the same, for every service of the Makefile.
     printf 'ECS_CLUSTER := %s\nECS_SERVICES := web\ninclude %s/mk/deploy.mk\n' "$C" "$REPO" >"$BATS_TEST_TMPDIR/Makefile"
     run -0 make -s -C "$BATS_TEST_TMPDIR" logs-aws SINCE=5m
