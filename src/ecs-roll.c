@@ -273,11 +273,6 @@ static long count_or(long v, long dflt)
     return v == SK_ECS_ABSENT ? dflt : v;
 }
 
-static const char * or (const char *s, const char *dflt)
-{
-    return s ? s : dflt;
-}
-
 static void clock_time(double epoch, char out[16])
 {
     time_t t = (time_t)epoch;
@@ -368,9 +363,9 @@ static void deployment_table(const struct sk_ecs_service *svc, struct sk_buf *ou
         const struct sk_ecs_deployment *d = &svc->deployments[i];
         struct sk_buf st = SK_BUF_INIT, td = SK_BUF_INIT, rs = SK_BUF_INIT;
         /* ECS's words, escaped (lib/core/text.h) */
-        sk_text_escapes(&st, or (d->status, "?"));
+        sk_text_escapes(&st, tool_or(d->status, "?"));
         sk_text_escapes(&td, td_name(d->task_definition));
-        sk_text_escapes(&rs, or (d->rollout_state, ""));
+        sk_text_escapes(&rs, tool_or(d->rollout_state, ""));
         sk_buf_addf(out, "  %-8s %-28s desired %ld pending %ld running %ld failed %ld %s\n", st.p, td.p,
                     count_or(d->desired_count, 0), count_or(d->pending_count, 0), count_or(d->running_count, 0),
                     count_or(d->failed_tasks, 0), rs.p);
@@ -545,13 +540,13 @@ static void tell_state(struct sk_client *c, const struct opts *o, const char *ne
         sk_ecs_service_release(&svc);
         return;
     }
-    now = or (svc.task_definition, "?");
+    now = tool_or(svc.task_definition, "?");
     primary = sk_ecs_find_deployment(&svc, NULL, "PRIMARY");
     what = new_arn && strcmp(now, new_arn) == 0   ? "the new revision"
            : prev_td && strcmp(now, prev_td) == 0 ? "unchanged, the revision from before"
                                                   : "neither the new nor the previous revision";
     tool_err_append(err, "; the service is on %s (%s), deployment %s %s", td_name(now), what,
-                    primary ? or (primary->id, "?") : "?", primary ? or (primary->rollout_state, "?") : "?");
+                    primary ? tool_or(primary->id, "?") : "?", primary ? tool_or(primary->rollout_state, "?") : "?");
     sk_ecs_service_release(&svc);
 }
 
@@ -562,7 +557,7 @@ static void print_result(jv result, FILE *out)
                *dep = sk_json_str(result, "deploymentId");
 
     sk_json_num(result, "durationSeconds", &secs);
-    fprintf(out, "%s %s deployment %s in %.0fs\n", or (verdict, "?"), or (arn, "?"), or (dep, "?"), secs);
+    fprintf(out, "%s %s deployment %s in %.0fs\n", tool_or(verdict, "?"), tool_or(arn, "?"), tool_or(dep, "?"), secs);
 }
 
 /* One deploy: what it knows as it goes. */
@@ -591,13 +586,13 @@ static int roll_prepare(struct roll *r, struct sk_err *err)
     r->w.d.calls++;
     if (sk_ecs_get_service(r->c, o->cluster, o->service, &r->svc, NULL, err) < 0)
         return -1;
-    if (strcmp(or (r->svc.status, ""), "ACTIVE") != 0)
-        return sk_errf(err, SK_E_AWS, "service '%s' is %s, not ACTIVE", o->service, or (r->svc.status, "?"));
+    if (strcmp(tool_or(r->svc.status, ""), "ACTIVE") != 0)
+        return sk_errf(err, SK_E_AWS, "service '%s' is %s, not ACTIVE", o->service, tool_or(r->svc.status, "?"));
     if (r->svc.deployment_controller && strcmp(r->svc.deployment_controller, "ECS") != 0)
         return sk_errf(err, SK_E_USAGE,
                        "service '%s' uses the %s deployment controller; ecs-roll drives ECS rolling deployments",
                        o->service, r->svc.deployment_controller);
-    r->prev_td = xstrdup(or (r->svc.task_definition, ""));
+    r->prev_td = xstrdup(tool_or(r->svc.task_definition, ""));
     print_events(&r->w, &r->svc, 1); /* what happened before this deploy is not news */
     if (o->task_def) {
         if (load_task_def_file(o->task_def, &r->base_td, &r->base_tags, err) < 0)
@@ -623,7 +618,7 @@ static int roll_unchanged(struct roll *r)
         !sk_deploy_steady_on(&r->svc, r->prev_td) ||
         (o->desired >= 0 && o->desired != count_or(r->svc.desired_count, -1)))
         return 0;
-    snprintf(r->dep_id, sizeof(r->dep_id), "%s", or (r->svc.deployments[0].id, ""));
+    snprintf(r->dep_id, sizeof(r->dep_id), "%s", tool_or(r->svc.deployments[0].id, ""));
     r->new_arn = xstrdup(r->prev_td);
     r->verdict = "unchanged";
     tool_note(&o->c,
@@ -674,7 +669,7 @@ static void td_names(jv arns, struct sk_buf *out)
 static int roll_dry_run(struct roll *r, struct sk_err *err)
 {
     const struct opts *o = r->o;
-    const char *family = or (sk_json_str(r->reg_in, "family"), "?");
+    const char *family = tool_or(sk_json_str(r->reg_in, "family"), "?");
     struct sk_buf names = SK_BUF_INIT;
     jv drop;
 
@@ -942,7 +937,7 @@ static void print_targets(jv s, FILE *out)
                 sk_buf_addf(&reasons, "%s%s", reasons.len ? ", " : "", reason);
             jv_free(t);
         }
-        fprintf(out, "targets  %s:", name ? name + 1 : or (tg, "?"));
+        fprintf(out, "targets  %s:", name ? name + 1 : tool_or(tg, "?"));
         if (e)
             fprintf(out, " %s", e);
         for (k = 0; !e && k < 7; k++)
@@ -970,7 +965,8 @@ static void print_status(jv s, FILE *out)
 
     sk_err_clear(&err);
     sk_ecs_service_parse(s, &svc, &err);
-    fprintf(out, "service  %s (%s) in %s\n", or (svc.name, "?"), or (svc.status, "?"), td_name(svc.cluster_arn));
+    fprintf(out, "service  %s (%s) in %s\n", tool_or(svc.name, "?"), tool_or(svc.status, "?"),
+            td_name(svc.cluster_arn));
     fprintf(out, "tasks    desired %ld, running %ld, pending %ld\n", count_or(svc.desired_count, 0),
             count_or(svc.running_count, 0), count_or(svc.pending_count, 0));
     fprintf(out, "runs     %s\n", td_name(svc.task_definition));
@@ -980,7 +976,7 @@ static void print_status(jv s, FILE *out)
     for (i = 0; i < svc.nevents && i < 10; i++) {
         char hms[16];
         clock_time(svc.events[i].created_at, hms);
-        fprintf(out, "  %s %s\n", hms, or (svc.events[i].message, ""));
+        fprintf(out, "  %s %s\n", hms, tool_or(svc.events[i].message, ""));
     }
     print_targets(s, out);
     sk_buf_release(&t);
@@ -1055,7 +1051,7 @@ static int logs(const struct opts *o, struct sk_client *c, struct sk_err *err)
     sk_logs_init(&lr, c, tool_region_client, (void *)&o->c);
     sk_logs_tail_init(&tail, ((long long)time(NULL) - o->since) * 1000);
     if (sk_ecs_get_service(c, o->cluster, o->service, &svc, NULL, err) < 0 ||
-        sk_ecs_describe_task_def(c, or (svc.task_definition, ""), &td, &tags, err) < 0)
+        sk_ecs_describe_task_def(c, tool_or(svc.task_definition, ""), &td, &tags, err) < 0)
         goto out;
     sk_ecs_taskdef_logs(td, &lc, &nlc);
     for (;;) {
@@ -1116,7 +1112,7 @@ static int logs_stopped(const struct opts *o, struct sk_client *c, struct sk_err
     if (n == 0)
         tool_note(&o->c, "%s has no stopped tasks (ECS shows a stopped task for about an hour)", o->service);
     for (i = 0; i < n && i < STOPPED_SHOWN; i++) {
-        const char *arn = or (tasks[i].task_definition_arn, "");
+        const char *arn = tool_or(tasks[i].task_definition_arn, "");
         if (!lc_td || strcmp(lc_td, arn) != 0) { /* its own revision's log settings */
             sk_ecs_log_configs_free(lc, nlc);
             lc = NULL, nlc = 0;

@@ -229,11 +229,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
 /* ---- small helpers --------------------------------------------------------------------------- */
 
-static const char * or (const char *s, const char *dflt)
-{
-    return s ? s : dflt;
-}
-
 /* A task definition named by reference rather than by a file: an ARN, or FAMILY[:REVISION] (a
  * family is up to 255 letters, digits, '-' and '_'). A file by such a name is written ./NAME. */
 static int is_task_def_ref(const char *s)
@@ -390,7 +385,7 @@ static int prepare(struct run *r, struct sk_err *err)
         sk_errf(err, SK_E_USAGE,
                 o->container ? "task definition %s has no container '%s'"
                              : "task definition %s has no essential container",
-                sk_ecs_arn_name(r->td_arn), or (o->container, ""));
+                sk_ecs_arn_name(r->td_arn), tool_or(o->container, ""));
         goto out;
     }
     rc = 0;
@@ -452,7 +447,7 @@ static int start(struct run *r, struct sk_err *err)
     r->jobs = n ? xcalloc(n, sizeof(*r->jobs)) : NULL;
     for (i = 0; i < n; i++) {
         struct job *j = &r->jobs[r->njobs++];
-        j->arn = xstrdup(or (tasks[i].arn, "?"));
+        j->arn = xstrdup(tool_or(tasks[i].arn, "?"));
         j->id = sk_ecs_task_id(j->arn);
         j->last_status = xstrdup_or_null(tasks[i].last_status);
         j->exit_code = -1;
@@ -532,7 +527,7 @@ static void tell_verdict(struct run *r, struct job *j)
         tool_line(stderr, "%s: task %s failed: exit code %d", progname, j->id, j->exit_code);
     else
         tool_line(stderr, "%s: task %s failed", progname, j->id);
-    tool_line(stderr, "%s: why: %s", progname, or (j->why.reason, "no reason given"));
+    tool_line(stderr, "%s: why: %s", progname, tool_or(j->why.reason, "no reason given"));
     if (j->why.hint)
         tool_line(stderr, "%s:   fix: %s", progname, j->why.hint);
     sk_deploy_task_lines(&r->lr, &j->t, r->logs, r->nlogs, 10, &lines, &n, NULL);
@@ -640,7 +635,7 @@ static jv task_json(const struct job *j)
         o = jv_object_set(o, jv_string("stoppedReason"), jv_string(j->t.stopped_reason));
     for (i = 0; i < j->t.ncontainers; i++) {
         const struct sk_ecs_container *ct = &j->t.containers[i];
-        jv c = jv_object_set(jv_object(), jv_string("name"), jv_string(or (ct->name, "")));
+        jv c = jv_object_set(jv_object(), jv_string("name"), jv_string(tool_or(ct->name, "")));
         c = jv_object_set(c, jv_string("exitCode"), ct->has_exit_code ? jv_number(ct->exit_code) : jv_null());
         if (ct->reason)
             c = jv_object_set(c, jv_string("reason"), jv_string(ct->reason));

@@ -415,6 +415,12 @@ static int look_service(struct sk_client *c, const struct opts *o, jv *groups, j
         info = jv_object_set(info, jv_string("deployment"), str_or_null(primary_id));
         info = jv_object_set(info, jv_string("desiredCount"), jv_number(desired));
         info = jv_object_set(info, jv_string("currentTasks"), jv_number(ncurrent));
+        {
+            double grace = 0;
+            info = jv_object_set(info, jv_string("healthCheckGracePeriodSeconds"),
+                                 sk_json_num(svc, "healthCheckGracePeriodSeconds", &grace) == 0 ? jv_number(grace)
+                                                                                                : jv_number(0));
+        }
         *svcinfo = info;
     }
     *groups = out;
@@ -452,6 +458,112 @@ static int look(struct sk_client *c, const struct opts *o, const char *arn, jv *
     else
         jv_free(svcinfo);
     return 0;
+}
+
+/* ---- the health-check settings, and what each reason code says about them ---------------------- */
+
+#define MAX_GROUPS 16
+
+/* The settings of the target groups seen, read once a run (DescribeTargetGroups and its attributes). */
+struct settings {
+    struct sk_elbv2_target_group tg[MAX_GROUPS];
+    int ok[MAX_GROUPS]; /* 1: read; -1: could not be read */
+    size_t n;
+};
+
+static const struct sk_elbv2_target_group *settings_of(struct sk_client *c, struct settings *st, const char *arn)
+{
+    struct sk_err err;
+    size_t i;
+
+    for (i = 0; i < st->n; i++)
+        if (st->tg[i].arn && strcmp(st->tg[i].arn, arn) == 0)
+            return st->ok[i] > 0 ? &st->tg[i] : NULL;
+    if (st->n == MAX_GROUPS)
+        return NULL;
+    i = st->n++;
+    sk_err_clear(&err);
+    if (sk_elbv2_target_group_get(c, arn, &st->tg[i], &err) < 0) {
+        st->tg[i].arn = xstrdup(arn);
+        st->ok[i] = -1;
+        return NULL;
+    }
+    st->ok[i] = 1;
+    sk_err_clear(&err);
+    (void)sk_elbv2_target_group_attrs(c, &st->tg[i], &err); /* the delay stays unknown (-1) if refused */
+    return &st->tg[i];
+}
+
+static void settings_release(struct settings *st)
+{
+    size_t i;
+
+    for (i = 0; i < st->n; i++)
+        sk_elbv2_target_group_release(&st->tg[i]);
+    st->n = 0;
+}
+
+static jv num_or_null(long v, long unknown)
+{
+    return v == unknown ? jv_null() : jv_number((double)v);
+}
+
+static jv health_check_json(const struct sk_elbv2_target_group *tg, long grace)
+{
+    struct sk_buf notes = SK_BUF_INIT;
+    jv o = jv_object(), arr = jv_array();
+    char *line, *save = NULL;
+
+    o = jv_object_set(o, jv_string("protocol"), str_or_null(tg->hc_protocol));
+    o = jv_object_set(o, jv_string("port"), str_or_null(tg->hc_port));
+    o = jv_object_set(o, jv_string("path"), str_or_null(tg->hc_path));
+    o = jv_object_set(o, jv_string("matcher"), str_or_null(tg->matcher));
+    o = jv_object_set(o, jv_string("intervalSeconds"), jv_number((double)tg->hc_interval_s));
+    o = jv_object_set(o, jv_string("timeoutSeconds"), jv_number((double)tg->hc_timeout_s));
+    o = jv_object_set(o, jv_string("healthyThreshold"), jv_number((double)tg->healthy_threshold));
+    o = jv_object_set(o, jv_string("unhealthyThreshold"), jv_number((double)tg->unhealthy_threshold));
+    o = jv_object_set(o, jv_string("deregistrationDelaySeconds"), num_or_null(tg->dereg_delay_s, -1));
+    o = jv_object_set(o, jv_string("earliestHealthySeconds"), jv_number((double)sk_elbv2_earliest_healthy_s(tg)));
+    sk_elbv2_notes(tg, grace, &notes);
+    for (line = notes.len ? strtok_r(notes.p, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
+        arr = jv_array_append(arr, jv_string(line));
+    sk_buf_release(&notes);
+    return jv_object_set(o, jv_string("notes"), arr);
+}
+
+/* Each target group of result gets "healthCheck" (its settings and notes), each target with a reason
+ * code its "diagnosis" (consumes result). */
+static jv explain(struct sk_client *c, struct settings *st, jv result)
+{
+    jv groups = sk_json_get(result, "targetGroups"), svc = sk_json_get(result, "service"), out = jv_array();
+    int g, ng = jv_get_kind(groups) == JV_KIND_ARRAY ? jv_array_length(jv_copy(groups)) : 0, i, n;
+    double grace = -1;
+
+    if (jv_get_kind(svc) == JV_KIND_OBJECT)
+        sk_json_num(svc, "healthCheckGracePeriodSeconds", &grace);
+    for (g = 0; g < ng; g++) {
+        jv grp = jv_array_get(jv_copy(groups), g), rows = sk_json_get(grp, "targets"), newrows = jv_array();
+        const char *arn = sk_json_str(grp, "arn");
+        const struct sk_elbv2_target_group *tg = arn ? settings_of(c, st, arn) : NULL;
+        n = jv_get_kind(rows) == JV_KIND_ARRAY ? jv_array_length(jv_copy(rows)) : 0;
+        for (i = 0; i < n; i++) {
+            jv row = jv_array_get(jv_copy(rows), i);
+            struct sk_buf d = SK_BUF_INIT;
+            if (tg)
+                sk_elbv2_diagnose(tg, sk_json_str(row, "reason"), &d);
+            if (d.len)
+                row = jv_object_set(row, jv_string("diagnosis"), jv_string(d.p));
+            sk_buf_release(&d);
+            newrows = jv_array_append(newrows, row);
+        }
+        jv_free(rows);
+        grp = jv_object_set(grp, jv_string("targets"), newrows);
+        grp = jv_object_set(grp, jv_string("healthCheck"), tg ? health_check_json(tg, (long)grace) : jv_null());
+        out = jv_array_append(out, grp);
+    }
+    jv_free(groups);
+    jv_free(svc);
+    return jv_object_set(result, jv_string("targetGroups"), out);
 }
 
 /* ---- judging ------------------------------------------------------------------------------- */
@@ -583,6 +695,50 @@ static const char *cell(jv row, int col, char *num, size_t numsz)
 }
 
 /* One aligned table per target group (TASK only for --service), titled when there are several. */
+/* Under a group's table: its health-check settings, one "why" line per reason code its targets show
+ * (tied to the settings), and with_notes (--service: a deploy's view) the notes on slow or fragile
+ * settings. */
+static void print_checks(jv grp, jv rows, int with_notes, FILE *out)
+{
+    jv hc = sk_json_get(grp, "healthCheck"), notes = sk_json_get(hc, "notes");
+    struct sk_buf seen = SK_BUF_INIT;
+    double iv = 0, to = 0, ht = 0, ut = 0, dd = -1;
+    int i, n = jv_array_length(jv_copy(rows));
+
+    if (jv_get_kind(hc) == JV_KIND_OBJECT) {
+        sk_json_num(hc, "intervalSeconds", &iv);
+        sk_json_num(hc, "timeoutSeconds", &to);
+        sk_json_num(hc, "healthyThreshold", &ht);
+        sk_json_num(hc, "unhealthyThreshold", &ut);
+        fprintf(out,
+                "health check  %s %s on port %s, matcher %s, every %.0fs (timeout %.0fs), healthy after %.0f, "
+                "unhealthy after %.0f",
+                tool_or(sk_json_str(hc, "protocol"), "?"), tool_or(sk_json_str(hc, "path"), "-"),
+                tool_or(sk_json_str(hc, "port"), "?"), tool_or(sk_json_str(hc, "matcher"), "-"), iv, to, ht, ut);
+        if (sk_json_num(hc, "deregistrationDelaySeconds", &dd) == 0)
+            fprintf(out, "; deregistration delay %.0fs", dd);
+        fputc('\n', out);
+    }
+    for (i = 0; i < n; i++) {
+        jv row = jv_array_get(jv_copy(rows), i);
+        const char *reason = sk_json_str(row, "reason"), *d = sk_json_str(row, "diagnosis");
+        if (reason && d && !strstr(seen.p ? seen.p : "", reason)) {
+            fprintf(out, "why  %s: %s\n", reason, d);
+            sk_buf_addf(&seen, "%s;", reason);
+        }
+        jv_free(row);
+    }
+    n = with_notes && jv_get_kind(notes) == JV_KIND_ARRAY ? jv_array_length(jv_copy(notes)) : 0;
+    for (i = 0; i < n; i++) {
+        jv line = jv_array_get(jv_copy(notes), i);
+        fprintf(out, "note  %s\n", jv_string_value(line));
+        jv_free(line);
+    }
+    sk_buf_release(&seen);
+    jv_free(notes);
+    jv_free(hc);
+}
+
 static void print_text(jv result, FILE *out)
 {
     jv groups = sk_json_get(result, "targetGroups"), svc = sk_json_get(result, "service");
@@ -628,6 +784,7 @@ static void print_text(jv result, FILE *out)
             fputc('\n', out);
             jv_free(row);
         }
+        print_checks(grp, rows, with_task, out);
         jv_free(rows);
         jv_free(grp);
     }
@@ -674,7 +831,8 @@ static void note_changes(const struct opts *o, jv result, jv *seen)
                     sk_buf_addf(&line, " %s ->", jv_string_value(old));
                 sk_buf_addf(&line, " %s", state);
                 if (reason && strcmp(state, "healthy") != 0)
-                    sk_buf_addf(&line, " (%s)", reason);
+                    sk_buf_addf(&line, " (%s%s%s)", reason, sk_json_str(row, "diagnosis") ? ": " : "",
+                                sk_json_str(row, "diagnosis") ? sk_json_str(row, "diagnosis") : "");
                 tool_note(&o->c, "%s", line.p);
                 sk_buf_release(&line);
                 *seen = jv_object_set(*seen, jv_string(key.p), jv_string(state));
@@ -723,7 +881,10 @@ static int run(const struct opts *o, struct sk_err *err)
     struct sk_pace pace;
     enum verdict v = V_WAITING;
     struct look lk;
+    struct settings st;
     int have_client = 0, timed_out = 0, failed = 0, rc = -1;
+
+    memset(&st, 0, sizeof(st));
 
     if (sk_scale_env("SK_POLL_SCALE", &scale, err) < 0 || tool_client_init(&c, &o->c, err) < 0)
         goto out;
@@ -765,6 +926,7 @@ static int run(const struct opts *o, struct sk_err *err)
             rc = EXIT_NO;
             goto out;
         }
+        result = explain(&c, &st, result);
         v = judge(result, &lk, &why, &general);
         if (!o->wait)
             break;
@@ -800,6 +962,7 @@ static int run(const struct opts *o, struct sk_err *err)
         rc = EXIT_NO;
     }
 out:
+    settings_release(&st);
     jv_free(result);
     jv_free(seen);
     free(arn);

@@ -107,6 +107,12 @@ void tool_note(const struct common_opts *o, const char *fmt, ...) __attribute__(
 /* Like tool_note but only with -v. */
 void tool_verbose(const struct common_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* s, or dflt when s is NULL (an optional field of an answer, in a message). */
+static inline const char *tool_or(const char *s, const char *dflt)
+{
+    return s ? s : dflt;
+}
+
 /* Set up the AWS client from the common options (tracing to stderr with --debug). */
 int tool_client_init(struct sk_client *c, const struct common_opts *o, struct sk_err *err);
 /* An sk_logs_region_fn (lib/svc/logs.h): a client for another region (a task definition's

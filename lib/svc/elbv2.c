@@ -155,6 +155,20 @@ int sk_elbv2_target_group_get(struct sk_client *c, const char *name_or_arn, stru
     out->hc_timeout_s = long_field(tg, "HealthCheckTimeoutSeconds");
     out->healthy_threshold = long_field(tg, "HealthyThresholdCount");
     out->unhealthy_threshold = long_field(tg, "UnhealthyThresholdCount");
+    out->hc_protocol = xstrdup_or_null(sk_json_str(tg, "HealthCheckProtocol"));
+    out->hc_port = xstrdup_or_null(sk_json_str(tg, "HealthCheckPort"));
+    out->hc_path = xstrdup_or_null(sk_json_str(tg, "HealthCheckPath"));
+    {
+        jv m = sk_json_get(tg, "Matcher"), en = sk_json_get(tg, "HealthCheckEnabled");
+        const char *code = sk_json_str(m, "HttpCode");
+        out->matcher = xstrdup_or_null(code ? code : sk_json_str(m, "GrpcCode"));
+        out->hc_enabled = jv_get_kind(en) == JV_KIND_TRUE ? 1 : jv_get_kind(en) == JV_KIND_FALSE ? 0 : -1;
+        if (jv_get_kind(en) == JV_KIND_STRING)
+            out->hc_enabled = strcmp(jv_string_value(en), "true") == 0 ? 1 : 0;
+        jv_free(m);
+        jv_free(en);
+    }
+    out->dereg_delay_s = -1;
     lbs = member_list(sk_json_get(tg, "LoadBalancerArns"));
     n = jv_array_length(jv_copy(lbs));
     out->lb_arns = xcalloc((size_t)n + 1, sizeof(*out->lb_arns));
@@ -180,6 +194,10 @@ void sk_elbv2_target_group_release(struct sk_elbv2_target_group *tg)
     free(tg->target_type);
     free(tg->protocol);
     free(tg->vpc_id);
+    free(tg->hc_protocol);
+    free(tg->hc_port);
+    free(tg->hc_path);
+    free(tg->matcher);
     for (i = 0; i < tg->nlb_arns; i++)
         free(tg->lb_arns[i]);
     free(tg->lb_arns);
@@ -230,4 +248,125 @@ void sk_elbv2_health_release(struct sk_elbv2_health *h)
     }
     free(h->v);
     memset(h, 0, sizeof(*h));
+}
+
+/* ---- health-check settings and what a reason code says about them ---------------------------------- */
+
+int sk_elbv2_target_group_attrs(struct sk_client *c, struct sk_elbv2_target_group *tg, struct sk_err *err)
+{
+    struct sk_form f;
+    jv res, list;
+    int i, n, rc;
+
+    sk_form_init(&f);
+    sk_form_add(&f, "TargetGroupArn", tg->arn ? tg->arn : "");
+    rc = sk_client_query(c, &sk_svc_elbv2, "DescribeTargetGroupAttributes", &f, NULL, 0, &res, err);
+    sk_form_release(&f);
+    if (rc < 0)
+        return -1;
+    list = member_list(sk_json_get(res, "Attributes"));
+    jv_free(res);
+    n = jv_array_length(jv_copy(list));
+    for (i = 0; i < n; i++) {
+        jv a = jv_array_get(jv_copy(list), i);
+        const char *k = sk_json_str(a, "Key");
+        if (k && strcmp(k, "deregistration_delay.timeout_seconds") == 0)
+            tg->dereg_delay_s = long_field(a, "Value");
+        jv_free(a);
+    }
+    jv_free(list);
+    return 0;
+}
+
+long sk_elbv2_earliest_healthy_s(const struct sk_elbv2_target_group *tg)
+{
+    return tg->hc_interval_s * tg->healthy_threshold;
+}
+
+/* "HTTP GET /health on the traffic port" and the like. */
+static void check_what(const struct sk_elbv2_target_group *tg, struct sk_buf *out)
+{
+    const char *proto = tg->hc_protocol ? tg->hc_protocol : "?";
+    int http = strncmp(proto, "HTTP", 4) == 0;
+
+    sk_buf_addf(out, "%s", proto);
+    if (http)
+        sk_buf_addf(out, " %s", tg->hc_path ? tg->hc_path : "/");
+    if (!tg->hc_port || strcmp(tg->hc_port, "traffic-port") == 0)
+        sk_buf_adds(out, " on the traffic port");
+    else
+        sk_buf_addf(out, " on port %s", tg->hc_port);
+}
+
+void sk_elbv2_diagnose(const struct sk_elbv2_target_group *tg, const char *reason, struct sk_buf *out)
+{
+    struct sk_buf what = SK_BUF_INIT;
+
+    if (!reason)
+        return;
+    check_what(tg, &what);
+    if (strcmp(reason, "Target.ResponseCodeMismatch") == 0)
+        sk_buf_addf(out,
+                    "the health check (%s) got a status other than %s: make the application answer %s with %s, "
+                    "or change the path or the matcher",
+                    what.p, tg->matcher ? tg->matcher : "the matcher's", tg->hc_path ? tg->hc_path : "/",
+                    tg->matcher ? tg->matcher : "it");
+    else if (strcmp(reason, "Target.Timeout") == 0)
+        sk_buf_addf(out,
+                    "the health check (%s) got no answer within its %lds timeout (checks every %lds): the "
+                    "application is slow to answer or not listening there, or a security group drops the load "
+                    "balancer's traffic; raise the timeout only if the check is slow by design",
+                    what.p, tg->hc_timeout_s, tg->hc_interval_s);
+    else if (strcmp(reason, "Target.FailedHealthChecks") == 0)
+        sk_buf_addf(out,
+                    "the health check (%s) could not connect: nothing listens on that port in the task, or its "
+                    "security group does not allow the load balancer",
+                    what.p);
+    else if (strcmp(reason, "Target.NotRegistered") == 0)
+        sk_buf_adds(out, "not registered in the target group (yet): ECS registers a task once it runs");
+    else if (strcmp(reason, "Target.NotInUse") == 0)
+        sk_buf_adds(out, "no load balancer listener or rule forwards to this target group, or the target's "
+                         "Availability Zone is not enabled for the load balancer");
+    else if (strcmp(reason, "Target.DeregistrationInProgress") == 0) {
+        if (tg->dereg_delay_s >= 0)
+            sk_buf_addf(out, "being deregistered: it drains for up to %lds (the deregistration delay)",
+                        tg->dereg_delay_s);
+        else
+            sk_buf_adds(out, "being deregistered: it drains for up to the deregistration delay");
+    } else if (strcmp(reason, "Target.InvalidState") == 0)
+        sk_buf_adds(out, "the target is stopped or terminated");
+    else if (strcmp(reason, "Target.IpUnusable") == 0)
+        sk_buf_adds(out, "the target's IP address cannot be used (the load balancer's own, or reserved)");
+    else if (strcmp(reason, "Target.HealthCheckDisabled") == 0)
+        sk_buf_adds(out, "health checks are off for this target group");
+    else if (strcmp(reason, "Elb.InitialHealthChecking") == 0)
+        sk_buf_addf(out, "initial health checks: healthy after %ld passing checks %lds apart, %lds at the earliest",
+                    tg->healthy_threshold, tg->hc_interval_s, sk_elbv2_earliest_healthy_s(tg));
+    else if (strcmp(reason, "Elb.RegistrationInProgress") == 0)
+        sk_buf_addf(out,
+                    "the target is being registered; then healthy after %ld passing checks %lds apart, %lds at "
+                    "the earliest",
+                    tg->healthy_threshold, tg->hc_interval_s, sk_elbv2_earliest_healthy_s(tg));
+    else if (strcmp(reason, "Elb.InternalError") == 0)
+        sk_buf_adds(out, "an internal error of the load balancer: look again");
+    sk_buf_release(&what);
+}
+
+void sk_elbv2_notes(const struct sk_elbv2_target_group *tg, long grace_s, struct sk_buf *out)
+{
+    long first = sk_elbv2_earliest_healthy_s(tg);
+
+    if (tg->dereg_delay_s > 60)
+        sk_buf_addf(out,
+                    "deregistration delay %lds: each deploy waits up to that long for every old target to drain; "
+                    "lower deregistration_delay.timeout_seconds when requests are short\n",
+                    tg->dereg_delay_s);
+    if (first >= 60)
+        sk_buf_addf(out, "a new target turns healthy %lds after registration at the earliest (%lds x %ld checks)\n",
+                    first, tg->hc_interval_s, tg->healthy_threshold);
+    if (grace_s == 0 && tg->hc_interval_s > 0 && tg->unhealthy_threshold > 0)
+        sk_buf_addf(out,
+                    "no health-check grace period: ECS stops a task that fails %ld checks (%lds) while it starts; "
+                    "a service that loads a model first needs healthCheckGracePeriodSeconds\n",
+                    tg->unhealthy_threshold, tg->unhealthy_threshold * tg->hc_interval_s);
 }

@@ -12,6 +12,7 @@
 #include <jv.h>
 
 #include "aws/client.h"
+#include "core/buf.h"
 #include "core/err.h"
 
 /* One target of DescribeTargetHealth's Targets list. */
@@ -29,7 +30,11 @@ struct sk_elbv2_target_group {
     char *protocol, *vpc_id;
     long port;
     long hc_interval_s, hc_timeout_s, healthy_threshold, unhealthy_threshold;
-    char **lb_arns; /* LoadBalancerArns: the load balancers that route to it */
+    char *hc_protocol, *hc_port, *hc_path; /* HealthCheckPort: a number, or "traffic-port" */
+    char *matcher;                         /* Matcher.HttpCode (or GrpcCode): "200", "200-299" */
+    int hc_enabled;                        /* HealthCheckEnabled: 1, 0, or -1 when not said */
+    long dereg_delay_s;                    /* deregistration_delay.timeout_seconds; -1: not read */
+    char **lb_arns;                        /* LoadBalancerArns: the load balancers that route to it */
     size_t nlb_arns;
 };
 
@@ -52,6 +57,23 @@ struct sk_elbv2_health {
 int sk_elbv2_target_group_get(struct sk_client *c, const char *name_or_arn, struct sk_elbv2_target_group *out,
                               struct sk_err *err);
 void sk_elbv2_target_group_release(struct sk_elbv2_target_group *tg);
+
+/* DescribeTargetGroupAttributes of tg->arn: tg->dereg_delay_s (-1 until this succeeds). */
+int sk_elbv2_target_group_attrs(struct sk_client *c, struct sk_elbv2_target_group *tg, struct sk_err *err);
+
+/* Why a target is in a state with reason code reason, tied to tg's health-check settings, and what
+ * to change: appended to out as one sentence (nothing for a code without a diagnosis). The codes:
+ * https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html. */
+void sk_elbv2_diagnose(const struct sk_elbv2_target_group *tg, const char *reason, struct sk_buf *out);
+
+/* The least time a new target takes to turn healthy: interval x healthy threshold (0: unknown). */
+long sk_elbv2_earliest_healthy_s(const struct sk_elbv2_target_group *tg);
+
+/* Notes on settings that make deploys slow or fragile, one per line appended to out: a
+ * deregistration delay over 60 s (each deploy waits that long for old targets to drain), a first
+ * healthy verdict 60 s or more away, and (grace_s >= 0: an ECS service's healthCheckGracePeriodSeconds)
+ * no grace period while checks could fail a slow-starting task, such as one loading a model. */
+void sk_elbv2_notes(const struct sk_elbv2_target_group *tg, long grace_s, struct sk_buf *out);
 
 /* sk_elbv2_describe_target_health as structs, in the answer's order (*out filled, release it);
  * descriptions that are not objects are skipped. */

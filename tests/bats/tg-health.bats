@@ -119,7 +119,9 @@ sim_service() {
     local tg
     tg=$(make_tg "$(name tgh)")
     run -1 --separate-stderr tg-health "$tg"
-    assert_output "TARGET  PORT  ZONE  STATE  REASON  DESCRIPTION"
+    assert_line --index 0 "TARGET  PORT  ZONE  STATE  REASON  DESCRIPTION"
+    assert_line --index 1 --regexp "^health check  HTTP / on port traffic-port, matcher 200, every 30s \(timeout 5s\)"
+    assert_equal "${#lines[@]}" 2
     assert_error_line tg-health "not healthy: no targets registered yet"
     run -1 --separate-stderr tg-health --output json --query .verdict "$tg"
     assert_output '"waiting"'
@@ -133,7 +135,8 @@ sim_service() {
     assert_line --index 0 "TARGET      PORT  ZONE  STATE    REASON  DESCRIPTION"
     assert_line --index 1 "10.0.1.23   8080  -     healthy  -       -"
     assert_line --index 2 "10.0.1.124  8080  -     healthy  -       -"
-    assert_equal "${#lines[@]}" 3
+    assert_line --index 3 --regexp "^health check  "
+    assert_equal "${#lines[@]}" 4
     assert_equal "$stderr" ""
 }
 
@@ -179,10 +182,11 @@ print("ok")' "$output" "$tg"
     tg=$(make_tg "$(name tgh)")
     awsref elbv2 register-targets --target-group-arn "$tg" --targets Id=10.0.1.23,Port=8080 Id=10.0.1.24,Port=8080
     run -0 --separate-stderr tg-health --target 10.0.1.23:8080 "$tg"
-    assert_equal "${#lines[@]}" 2
+    assert_equal "${#lines[@]}" 3
     assert_line --index 1 --regexp '^10\.0\.1\.23 +8080 +- +healthy'
     run -1 --separate-stderr tg-health --target 10.0.1.23:8080 --target 10.0.9.9:8080 "$tg"
-    assert_equal "${#lines[@]}" 3
+    assert_equal "${#lines[@]}" 5
+    assert_line --index 4 "why  Target.NotRegistered: not registered in the target group (yet): ECS registers a task once it runs"
     assert_line --index 2 --regexp '^10\.0\.9\.9 +8080 .*Target\.NotRegistered'
     assert_error_line tg-health "not healthy: 10.0.9.9:8080"
 }
@@ -206,7 +210,7 @@ print("ok")' "$output" "$tg"
     start=$SECONDS
     run -6 --separate-stderr tg-health --wait --timeout 2s "$tg"
     ((SECONDS - start < 10)) || fail "took $((SECONDS - start)) s for a 2 s timeout"
-    assert_output "TARGET  PORT  ZONE  STATE  REASON  DESCRIPTION"
+    assert_line --index 0 "TARGET  PORT  ZONE  STATE  REASON  DESCRIPTION"
     [[ $stderr == *"tg-health: waiting: no targets registered yet"* ]] || fail "stderr: $stderr"
     [[ ${stderr_lines[-1]} == "tg-health: timed out after 2s; not healthy: no targets registered yet" ]] ||
         fail "last stderr line: ${stderr_lines[-1]}"
@@ -258,6 +262,9 @@ print("ok")' "$output" "$tg"
     assert_line --regexp '^10\.99\.0\.1 +8080 +- .* \(not judged: not a current task\)$'
     [[ $(grep -c ' healthy ' <<<"$output") -ge 2 ]] || fail "expected 2 healthy tasks: $output"
     [[ $stderr == *" initial -> healthy"* ]] || fail "no state change on stderr: $stderr"
+    # while initial: when the targets can turn healthy at the earliest
+    [[ $stderr == *" -> initial (Elb.RegistrationInProgress: the target is being registered; then healthy after 5 passing checks 30s apart, 150s at the earliest)"* ]] ||
+        fail "no earliest time on stderr: $stderr"
     run -0 --separate-stderr tg-health --service "$cluster/web" --output json \
         --query '[.verdict, .service.currentTasks, ([.targetGroups[0].targets[] | select(.judged and .task)] | length)]'
     assert_output '[
@@ -279,6 +286,19 @@ print("ok")' "$output" "$tg"
     [[ ${stderr_lines[-1]} == "tg-health: unhealthy: "*"Target.ResponseCodeMismatch"*"[503]"* ]] ||
         fail "last stderr line: ${stderr_lines[-1]}"
     assert_line --regexp ' unhealthy +Target\.ResponseCodeMismatch '
+    # The settings, the reason tied to them, the notes; the same in JSON.
+    assert_line "health check  HTTP / on port traffic-port, matcher 200, every 30s (timeout 5s), healthy after 5, unhealthy after 2; deregistration delay 300s"
+    assert_line "why  Target.ResponseCodeMismatch: the health check (HTTP / on the traffic port) got a status other than 200: make the application answer / with 200, or change the path or the matcher"
+    assert_line --partial "note  deregistration delay 300s: each deploy waits up to that long"
+    assert_line --partial "note  a new target turns healthy 150s after registration at the earliest (30s x 5 checks)"
+    assert_line --partial "note  no health-check grace period: ECS stops a task that fails 2 checks (60s) while it starts"
+    run -1 --separate-stderr tg-health --service "$cluster/web" --output json
+    assert_equal "$(jq -r '.targetGroups[0].healthCheck | [.protocol, .path, .matcher, .intervalSeconds, .timeoutSeconds,
+        .healthyThreshold, .unhealthyThreshold, .deregistrationDelaySeconds, .earliestHealthySeconds, (.notes | length)] | @tsv' \
+        <<<"$output")" "HTTP	/	200	30	5	5	2	300	150	3"
+    jq -e '[.targetGroups[0].targets[] | select(.reason == "Target.ResponseCodeMismatch") | .diagnosis
+        | startswith("the health check (HTTP / on the traffic port) got a status other than 200")] | all and length > 0' \
+        <<<"$output" >/dev/null || fail "no diagnosis: $output"
 }
 
 @test "tg-health --service --wait --grace: unhealthy is tolerated during the grace period (simulator)" {

@@ -213,6 +213,62 @@ TEST(target_health_errors)
     fake_aws_release(&f);
 }
 
+/* Every reason code ELB documents gets a diagnosis tied to the settings; the notes fire on the
+ * figures that make deploys slow or fragile, and not otherwise. */
+TEST(diagnose_every_reason)
+{
+    static const struct {
+        const char *reason, *want;
+    } cases[] = {
+        { "Target.ResponseCodeMismatch", "(HTTP /health on the traffic port) got a status other than 200" },
+        { "Target.Timeout", "no answer within its 5s timeout (checks every 30s)" },
+        { "Target.FailedHealthChecks", "could not connect" },
+        { "Target.NotRegistered", "not registered in the target group" },
+        { "Target.NotInUse", "no load balancer listener or rule forwards to this target group" },
+        { "Target.DeregistrationInProgress", "drains for up to 300s" },
+        { "Target.InvalidState", "stopped or terminated" },
+        { "Target.IpUnusable", "cannot be used" },
+        { "Target.HealthCheckDisabled", "health checks are off" },
+        { "Elb.InitialHealthChecking", "healthy after 5 passing checks 30s apart, 150s at the earliest" },
+        { "Elb.RegistrationInProgress", "being registered" },
+        { "Elb.InternalError", "internal error" },
+    };
+    struct sk_elbv2_target_group tg;
+    struct sk_buf b = SK_BUF_INIT;
+    size_t i;
+
+    memset(&tg, 0, sizeof(tg));
+    tg.hc_protocol = (char *)"HTTP";
+    tg.hc_port = (char *)"traffic-port";
+    tg.hc_path = (char *)"/health";
+    tg.matcher = (char *)"200";
+    tg.hc_interval_s = 30, tg.hc_timeout_s = 5, tg.healthy_threshold = 5, tg.unhealthy_threshold = 2;
+    tg.dereg_delay_s = 300;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        sk_buf_reset(&b);
+        sk_elbv2_diagnose(&tg, cases[i].reason, &b);
+        if (!b.p || !strstr(b.p, cases[i].want))
+            H_FAIL("%s: %s", cases[i].reason, b.p ? b.p : "(nothing)");
+    }
+    sk_buf_reset(&b);
+    sk_elbv2_diagnose(&tg, "Target.SomethingNew", &b);
+    ASSERT(b.len == 0);
+    sk_elbv2_diagnose(&tg, NULL, &b);
+    ASSERT(b.len == 0);
+    ASSERT(sk_elbv2_earliest_healthy_s(&tg) == 150);
+    sk_elbv2_notes(&tg, 0, &b);
+    ASSERT(b.p && strstr(b.p, "deregistration delay 300s") && strstr(b.p, "150s after registration") &&
+           strstr(b.p, "no health-check grace period"));
+    sk_buf_reset(&b);
+    tg.dereg_delay_s = 30, tg.hc_interval_s = 5, tg.healthy_threshold = 2;
+    sk_elbv2_notes(&tg, 60, &b);
+    ASSERT(b.len == 0);
+    tg.hc_port = (char *)"9000", tg.hc_protocol = (char *)"TCP";
+    sk_elbv2_diagnose(&tg, "Target.Timeout", &b);
+    ASSERT(b.p && strstr(b.p, "(TCP on port 9000)"));
+    sk_buf_release(&b);
+}
+
 int main(void)
 {
     RUN(target_group_by_name);
@@ -221,5 +277,6 @@ int main(void)
     RUN(target_health);
     RUN(target_health_every_target_and_none);
     RUN(target_health_errors);
+    RUN(diagnose_every_reason);
     return DONE();
 }

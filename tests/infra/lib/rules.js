@@ -17,6 +17,7 @@ const STAR_RESOURCE_OK = [
   'sts:GetCallerIdentity', 'ecs:RegisterTaskDefinition', 'ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition',
   'ecs:ListTaskDefinitions', 'ecs:ListTasks', 'elasticloadbalancing:DescribeTargetHealth',
   'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeLoadBalancers',
+  'elasticloadbalancing:DescribeTargetGroupAttributes',
 ];
 const TRUSTED_SERVICES = ['ecs-tasks.amazonaws.com', 'ecs.amazonaws.com', 'ec2.amazonaws.com', 'vpc-flow-logs.amazonaws.com', 'monitoring.rds.amazonaws.com', 'application-autoscaling.amazonaws.com'];
 const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|CREDENTIAL/i;
