@@ -871,6 +871,28 @@ static void say_no(const char *label, const char *what)
 
 #define WAIT_MAX_FAILED 3 /* failed looks in a row (after their retries) before --wait gives up */
 
+/* The target group to look at: --name resolved to its ARN, or the ARN given (owned; NULL with
+ * --service). */
+static int target_group_arn(struct sk_client *c, const struct opts *o, char **arn, struct sk_err *err)
+{
+    struct sk_elbv2_target_group tg;
+
+    *arn = NULL;
+    if (!o->name) {
+        *arn = o->arn ? xstrdup(o->arn) : NULL;
+        return 0;
+    }
+    if (sk_elbv2_target_group_get(c, o->name, &tg, err) < 0)
+        return -1;
+    *arn = tg.arn;
+    tg.arn = NULL;
+    sk_elbv2_target_group_release(&tg);
+    if (!*arn)
+        return sk_errf(err, SK_E_PARSE, "DescribeTargetGroups returned no TargetGroupArn for '%s'", o->name);
+    tool_verbose(&o->c, "target group %s is %s", o->name, *arn);
+    return 0;
+}
+
 static int run(const struct opts *o, struct sk_err *err)
 {
     struct sk_client c;
@@ -889,21 +911,8 @@ static int run(const struct opts *o, struct sk_err *err)
     if (sk_scale_env("SK_POLL_SCALE", &scale, err) < 0 || tool_client_init(&c, &o->c, err) < 0)
         goto out;
     have_client = 1;
-    if (o->name) {
-        struct sk_elbv2_target_group tg;
-        if (sk_elbv2_target_group_get(&c, o->name, &tg, err) < 0)
-            goto out;
-        arn = tg.arn;
-        tg.arn = NULL;
-        sk_elbv2_target_group_release(&tg);
-        if (!arn) {
-            sk_errf(err, SK_E_PARSE, "DescribeTargetGroups returned no TargetGroupArn for '%s'", o->name);
-            goto out;
-        }
-        tool_verbose(&o->c, "target group %s is %s", o->name, arn);
-    } else if (o->arn) {
-        arn = xstrdup(o->arn);
-    }
+    if (target_group_arn(&c, o, &arn, err) < 0)
+        goto out;
     sk_pace_start(&pace, POLL_MIN_S, POLL_MAX_S, scale, o->wait ? (double)o->timeout : 0);
     for (;;) {
         if (look(&c, o, arn, &result, &lk, err) < 0) {
