@@ -83,6 +83,11 @@ static void plan_secret(struct sk_preflight *pf, const char *container, const ch
         while (*p && !(*p == ':' && ++colons == 7))
             p++;
         sk_buf_add(&target, from, (size_t)(p - from));
+    } else if (service && strcmp(service, "ssm") == 0 && strstr(from, ":parameter/")) {
+        /* a parameter's ARN names "parameter/a/b" for /a/b and "parameter/b" for b: GetParameters gets
+         * the name (https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-su-create.html) */
+        const char *pname = strstr(from, ":parameter/") + strlen(":parameter/");
+        sk_buf_addf(&target, "%s%s", strchr(pname, '/') ? "/" : "", pname);
     } else {
         sk_buf_adds(&target, from);
     }

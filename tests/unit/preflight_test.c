@@ -105,6 +105,23 @@ TEST(plan_load_balancers)
     jv_free(td);
 }
 
+TEST(plan_parameter_arns)
+{
+    jv td = h_json("{\"containerDefinitions\":[{\"name\":\"a\",\"secrets\":["
+                   "{\"name\":\"A\",\"valueFrom\":\"arn:aws:ssm:us-west-2:123456789012:parameter/team/db\"},"
+                   "{\"name\":\"B\",\"valueFrom\":\"arn:aws:ssm:us-west-2:123456789012:parameter/flat\"}]}]}");
+    struct sk_preflight pf;
+    const struct sk_pf_check *ck;
+
+    sk_preflight_plan(td, NULL, &pf);
+    ck = find(&pf, SK_PF_SECRET, "/team/db");
+    ASSERT(ck && !ck->secretsmanager && strcmp(ck->region, "us-west-2") == 0);
+    ASSERT(ck && strcmp(ck->subject, "a A=arn:aws:ssm:us-west-2:123456789012:parameter/team/db") == 0);
+    ASSERT(find(&pf, SK_PF_SECRET, "flat"));
+    sk_preflight_release(&pf);
+    jv_free(td);
+}
+
 TEST(plan_bad_values)
 {
     jv td = h_json("{\"executionRoleArn\":\"arn:aws:iam::123456789012:user/bob\",\"runtimePlatform\":"
@@ -263,6 +280,7 @@ int main(void)
 {
     RUN(plan_lists_each_check_once);
     RUN(plan_load_balancers);
+    RUN(plan_parameter_arns);
     RUN(plan_bad_values);
     RUN(judge);
     RUN(index_pick);
