@@ -792,9 +792,9 @@ static int roll_verify(struct roll *r, struct sk_err *err)
     r->verified = 1;
     for (i = 0; i < r->pf.n; i++)
         if (r->pf.v[i].kind == SK_PF_IMAGE && r->pf.v[i].state == SK_PF_TODO && verify_image(r, &r->pf.v[i], err) < 0)
-            return -1;
+            return sk_err_prefix(err, "verify: cannot check image %s", r->pf.v[i].target);
     if (sk_preflight_run(&r->pf, r->c, &r->w.logs, err) < 0)
-        return -1;
+        return sk_err_prefix(err, "verify: a check could not be made (--no-verify skips them)");
     for (i = 0; i < r->pf.n; i++) {
         const struct sk_pf_check *ck = &r->pf.v[i];
         if (ck->state == SK_PF_FAIL)
