@@ -712,7 +712,7 @@ static int image_manifest(struct roll *r, struct sk_pf_check *ck, const char *ho
 {
     struct sk_registry reg;
     struct sk_buf body = SK_BUF_INIT;
-    char *ca = NULL, mt[128], digest[SK_DIGEST_MAX];
+    char *ca = NULL, mt[128], digest[SK_DIGEST_MAX], there[SK_DIGEST_MAX]; /* the index's choice; the HEAD's */
     const char *want = ref->digest ? ref->digest : ref->tag ? ref->tag : SK_REF_DEFAULT_TAG;
     int rc = -1, found = 0, have_reg = 0, pick;
 
@@ -733,10 +733,10 @@ static int image_manifest(struct roll *r, struct sk_pf_check *ck, const char *ho
         goto out;
     } else if (pick == 0) {
         sk_preflight_set(ck, SK_PF_FAIL, "the image index has no %s image", platform);
-    } else if (sk_registry_manifest_head(&reg, ref->repository, digest, digest, err) < 0) {
+    } else if (sk_registry_manifest_head(&reg, ref->repository, digest, there, err) < 0) {
         rc = sk_preflight_judge(ck, -1, 0, "ecr:BatchGetImage", err);
         goto out;
-    } else if (!digest[0]) {
+    } else if (!there[0]) {
         sk_preflight_set(ck, SK_PF_FAIL, "the image index's %s manifest is not in registry %s", platform, host);
     } else {
         sk_preflight_set(ck, SK_PF_OK, "found (%s)", platform);

@@ -134,6 +134,32 @@ refused() {
     [[ $stderr == *"verify: ok image app=$host/$R:v2: found"* ]] || fail "stderr: $stderr"
 }
 
+@test "an image index: the manifest of the task's runtimePlatform must be in it (linux/amd64 by default)" {
+    [[ -n ${SK_REGISTRY:-} ]] || skip "the stack has no registry"
+    ecr-push -q --create-repo "oci:$BATS_FILE_TMPDIR/img/multi" "$R:multi" >/dev/null || fail "cannot push $R:multi"
+    service example/model:good
+    BEFORE=$(running_td)
+    local t0 ms
+    t0=$(date +%s%N)
+    run --separate-stderr roll --verify --image "app=$SK_REGISTRY/$R:multi"
+    ((status == 0)) || fail "exit $status, stderr: $stderr"
+    ms=$((($(date +%s%N) - t0) / 1000000))
+    [[ $stderr == *"verify: ok image app=$SK_REGISTRY/$R:multi: found (linux/amd64)"* ]] || fail "stderr: $stderr"
+    # all the checks of a deploy, on the stack: well under a second (a generous bound for a loaded machine)
+    echo "# --verify with an index: ${ms} ms" >&3
+    ((ms < 3000)) || fail "--verify took ${ms} ms"
+    td --arg i "$SK_REGISTRY/$R:multi" '.containerDefinitions[0].image = $i |
+        .runtimePlatform = {operatingSystemFamily: "LINUX", cpuArchitecture: "ARM64"}'
+    run -0 --separate-stderr roll --verify --task-def "$BATS_TEST_TMPDIR/td.json"
+    [[ $stderr == *"verify: ok image app=$SK_REGISTRY/$R:multi: found (linux/arm64)"* ]] || fail "stderr: $stderr"
+    td --arg i "$SK_REGISTRY/$R:multi" '.containerDefinitions[0].image = $i |
+        .runtimePlatform = {operatingSystemFamily: "WINDOWS_SERVER_2022_CORE", cpuArchitecture: "X86_64"}'
+    run --separate-stderr roll --task-def "$BATS_TEST_TMPDIR/td.json"
+    refused
+    [[ $stderr == *"verify: FAIL image app=$SK_REGISTRY/$R:multi: the image index has no windows/amd64 image"* ]] ||
+        fail "stderr: $stderr"
+}
+
 @test "a role that does not exist: refused, exit 1, nothing registered" {
     service example/model:good
     BEFORE=$(running_td)
