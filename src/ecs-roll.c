@@ -23,13 +23,19 @@
 #include "svc/logs.h"
 #include "core/mem.h"
 #include "aws/pace.h"
+#include "core/cache.h"
 #include "core/text.h"
+#include "oci/ref.h"
+#include "oci/registry.h"
+#include "svc/ecr.h"
+#include "svc/preflight.h"
 #include "tool.h"
 
 static const char usage_text[] =
     "usage: ecs-roll --cluster C --service S [--image [CONTAINER=]IMAGE]... [--task-def FILE]\n"
     "                [--desired-count N] [--timeout DURATION] [--no-rollback] [--no-wait] [--wait-healthy]\n"
-    "                [--force] [--dry-run] [--keep-revisions N] [OPTIONS]\n"
+    "                [--force] [--dry-run] [--keep-revisions N] [--no-verify] [OPTIONS]\n"
+    "       ecs-roll --cluster C --service S --verify [--image [CONTAINER=]IMAGE]... [--task-def FILE] [OPTIONS]\n"
     "       ecs-roll --cluster C --service S --status [OPTIONS]\n"
     "       ecs-roll --cluster C --service S --logs [--follow] [--since DURATION] [OPTIONS]\n"
     "       ecs-roll --cluster C --service S --logs --stopped [OPTIONS]\n";
@@ -49,6 +55,9 @@ static const char help_text[] =
     "  --wait-healthy          also wait for the new tasks' targets to be healthy\n"
     "  --force                 deploy even when the service already runs exactly these images\n"
     "  --dry-run               show the task-definition diff and the calls; change nothing\n"
+    "  --no-verify             skip the checks made before anything is registered (images, roles,\n"
+    "                          secrets, log groups, load balancers)\n"
+    "  --verify                only make those checks: exit 0 when all pass, 1 when one fails\n"
     "  --keep-revisions N      after a deploy succeeds, deregister the family's ACTIVE revisions\n"
     "                          beyond the newest N (never one the service runs)\n"
     "  --status                show the service, its deployments and recent events\n"
@@ -78,7 +87,9 @@ enum {
     OPT_FOLLOW,
     OPT_SINCE,
     OPT_KEEP_REVISIONS,
-    OPT_STOPPED
+    OPT_STOPPED,
+    OPT_VERIFY,
+    OPT_NO_VERIFY
 };
 
 #define MAX_IMAGES 32
@@ -90,6 +101,7 @@ struct opts {
     int nimages;
     long desired, timeout, since, keep; /* keep: --keep-revisions (0: off) */
     int no_rollback, no_wait, wait_healthy, dry_run, follow, force, stopped;
+    int verify_only, no_verify; /* --verify, --no-verify */
     enum mode mode;
 };
 
@@ -143,6 +155,8 @@ static void take_opt(struct opts *o, int opt, char **argv, int *deploy_opts)
             tool_usage("--timeout must look like 90s, 15m or 1h, not '%s'", optarg);
         break;
     case OPT_WAIT_HEALTHY: o->wait_healthy = 1; break;
+    case OPT_VERIFY: o->verify_only = 1; break;
+    case OPT_NO_VERIFY: o->no_verify = 1; break;
     default: tool_bad_option(argv, opt);
     }
 }
@@ -155,7 +169,8 @@ static void check_args(const struct opts *o, int argc, char **argv, int deploy_o
         tool_usage("missing --cluster");
     if (!o->service || !*o->service)
         tool_usage("missing --service");
-    if (o->mode != MODE_DEPLOY && (deploy_opts || o->dry_run || o->no_wait || o->no_rollback || o->wait_healthy))
+    if (o->mode != MODE_DEPLOY && (deploy_opts || o->dry_run || o->no_wait || o->no_rollback || o->wait_healthy ||
+                                   o->verify_only || o->no_verify))
         tool_usage("--status and --logs take no deploy options");
     if (o->mode != MODE_LOGS && (o->follow || o->stopped))
         tool_usage("%s goes with --logs", o->follow ? "--follow" : "--stopped");
@@ -165,6 +180,11 @@ static void check_args(const struct opts *o, int argc, char **argv, int deploy_o
         tool_usage("--no-wait and --wait-healthy exclude each other");
     if (o->no_wait && o->keep)
         tool_usage("--keep-revisions waits for the verdict: not with --no-wait");
+    if (o->verify_only && o->no_verify)
+        tool_usage("--verify and --no-verify exclude each other");
+    if (o->verify_only &&
+        (o->dry_run || o->no_wait || o->no_rollback || o->wait_healthy || o->keep || o->force || o->desired >= 0))
+        tool_usage("--verify changes nothing: it takes only --image and --task-def");
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -180,6 +200,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         { "keep-revisions", required_argument, NULL, OPT_KEEP_REVISIONS },
         { "logs", no_argument, NULL, OPT_LOGS },
         { "no-rollback", no_argument, NULL, OPT_NO_ROLLBACK },
+        { "no-verify", no_argument, NULL, OPT_NO_VERIFY },
         { "no-wait", no_argument, NULL, OPT_NO_WAIT },
         { "service", required_argument, NULL, OPT_SERVICE },
         { "since", required_argument, NULL, OPT_SINCE },
@@ -187,6 +208,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
         { "stopped", no_argument, NULL, OPT_STOPPED },
         { "task-def", required_argument, NULL, OPT_TASK_DEF },
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { "verify", no_argument, NULL, OPT_VERIFY },
         { "wait-healthy", no_argument, NULL, OPT_WAIT_HEALTHY },
         { NULL, 0, NULL, 0 },
     };
@@ -568,6 +590,8 @@ struct roll {
     struct sk_ecs_service svc;                 /* before the deploy */
     jv base_td, base_tags, shown, reg_in, why; /* the payloads; the causes of a failure */
     jv pruned;                                 /* --keep-revisions: the revisions deregistered */
+    struct sk_preflight pf;                    /* the checks before registering */
+    int verified;                              /* pf was run */
     char *prev_td, *new_arn;                   /* what ran before; what we registered */
     char dep_id[128], rb_dep[128];             /* our deployment; the rollback's */
     const char *verdict;                       /* the result's verdict */
@@ -651,6 +675,144 @@ static int prune_plan(struct roll *r, const char *family, long extra, jv *drop, 
     jv_free(arns);
     sk_ecs_service_release(&now);
     return 0;
+}
+
+/* ---- the checks before registering (lib/svc/preflight.h) ---------------------------------------- */
+
+/* The registry of an image and the credentials for it: the ECR token for the account's ECR (an ECR
+ * host, whose token goes to the registry GetAuthorizationToken names), or for a registry that
+ * GetAuthorizationToken's proxyEndpoint names; 0 and *host NULL for any other registry (no
+ * credentials: not checked), -1 (err set) when the token cannot be had for an ECR host. */
+static int image_registry(struct roll *r, const struct sk_ref *ref, struct sk_ecr_token *tok, char **host,
+                          struct sk_err *err)
+{
+    char *account = NULL, *region = NULL, *cache_dir = sk_cache_dir();
+    struct sk_client *c = r->c;
+    struct sk_err terr;
+    int rc = -1;
+
+    *host = NULL;
+    sk_err_clear(&terr);
+    if (sk_ecr_parse_host(ref->registry, &account, &region)) {
+        if (!(c = sk_logs_client(&r->w.logs, region, err)) || sk_ecr_token_get(c, account, cache_dir, tok, err) < 0)
+            goto out;
+        *host = sk_ecr_proxy_host(tok->proxy_endpoint);
+    } else if (sk_ecr_token_get(c, NULL, cache_dir, tok, &terr) == 0 &&
+               sk_ecr_token_for_host(tok->proxy_endpoint, ref->registry)) {
+        *host = xstrdup(ref->registry);
+    }
+    rc = 0;
+out:
+    free(account);
+    free(region);
+    free(cache_dir);
+    return rc;
+}
+
+/* An image's manifest in its registry; an index's for the task's platform. 0 (verdict set) or -1. */
+static int image_manifest(struct roll *r, struct sk_pf_check *ck, const char *host, const struct sk_ref *ref,
+                          const char *token, const char *platform, struct sk_err *err)
+{
+    struct sk_registry reg;
+    struct sk_buf body = SK_BUF_INIT;
+    char *ca = NULL, mt[128], digest[SK_DIGEST_MAX], there[SK_DIGEST_MAX]; /* the index's choice; the HEAD's */
+    const char *want = ref->digest ? ref->digest : ref->tag ? ref->tag : SK_REF_DEFAULT_TAG;
+    int rc = -1, found = 0, have_reg = 0, pick;
+
+    memset(&reg, 0, sizeof(reg));
+    if (sk_client_ca_bundle(&r->c->conf, r->o->c.profile, r->o->c.ca_bundle, &ca, err) < 0 ||
+        sk_registry_init(&reg, host, token, ca, NULL, NULL, err) < 0)
+        goto out;
+    have_reg = 1;
+    if (sk_registry_manifest_get(&reg, ref->repository, want, &body, mt, &found, err) < 0) {
+        rc = sk_preflight_judge(ck, -1, 0, "ecr:BatchGetImage", err);
+        goto out;
+    }
+    if (!found) {
+        sk_preflight_set(ck, SK_PF_FAIL, "not found in registry %s", host);
+    } else if (strcmp(mt, SK_MT_OCI_INDEX) != 0 && strcmp(mt, SK_MT_DOCKER_LIST) != 0) {
+        sk_preflight_set(ck, SK_PF_OK, "found");
+    } else if ((pick = sk_preflight_index_pick(body.p, body.len, platform, digest, sizeof(digest), err)) < 0) {
+        goto out;
+    } else if (pick == 0) {
+        sk_preflight_set(ck, SK_PF_FAIL, "the image index has no %s image", platform);
+    } else if (sk_registry_manifest_head(&reg, ref->repository, digest, there, err) < 0) {
+        rc = sk_preflight_judge(ck, -1, 0, "ecr:BatchGetImage", err);
+        goto out;
+    } else if (!there[0]) {
+        sk_preflight_set(ck, SK_PF_FAIL, "the image index's %s manifest is not in registry %s", platform, host);
+    } else {
+        sk_preflight_set(ck, SK_PF_OK, "found (%s)", platform);
+    }
+    rc = 0;
+out:
+    if (have_reg)
+        sk_registry_release(&reg);
+    sk_buf_release(&body);
+    free(ca);
+    return rc;
+}
+
+/* One image check: 0 (verdict set) or -1 (err set). */
+static int verify_image(struct roll *r, struct sk_pf_check *ck, struct sk_err *err)
+{
+    struct sk_ref ref;
+    struct sk_ecr_token tok;
+    char *host = NULL;
+    int rc = -1;
+
+    memset(&tok, 0, sizeof(tok));
+    sk_ref_split(ck->target, &ref);
+    if (sk_ref_check(&ref, err) < 0) {
+        sk_preflight_set(ck, SK_PF_FAIL, "not an image reference: %s", err->msg);
+        sk_err_clear(err);
+        rc = 0;
+    } else if (!ref.registry) {
+        sk_preflight_set(ck, SK_PF_UNCHECKED, "not checked: Docker Hub, no credentials for it");
+        rc = 0;
+    } else if (image_registry(r, &ref, &tok, &host, err) < 0) {
+        rc = sk_preflight_judge(ck, -1, 0, "ecr:GetAuthorizationToken", err);
+    } else if (!host) {
+        sk_preflight_set(ck, SK_PF_UNCHECKED, "not checked: no credentials for registry %s", ref.registry);
+        rc = 0;
+    } else {
+        rc = image_manifest(r, ck, host, &ref, tok.token, r->pf.platform, err);
+    }
+    sk_ecr_token_release(&tok);
+    sk_ref_release(&ref);
+    free(host);
+    return rc;
+}
+
+/* The checks on the revision about to be registered, one line each: EXIT_OK when all pass, EXIT_NO
+ * when one fails, -1 (err set) when one cannot be made for another reason than a denied read. */
+static int roll_verify(struct roll *r, struct sk_err *err)
+{
+    static const char *const words[] = { "todo", "ok", "FAIL", "note" };
+    size_t i, failed;
+
+    sk_preflight_plan(r->reg_in, &r->svc, &r->pf);
+    r->verified = 1;
+    for (i = 0; i < r->pf.n; i++)
+        if (r->pf.v[i].kind == SK_PF_IMAGE && r->pf.v[i].state == SK_PF_TODO && verify_image(r, &r->pf.v[i], err) < 0)
+            return sk_err_prefix(err, "verify: cannot check image %s", r->pf.v[i].target);
+    if (sk_preflight_run(&r->pf, r->c, &r->w.logs, err) < 0)
+        return sk_err_prefix(err, "verify: a check could not be made (--no-verify skips them)");
+    for (i = 0; i < r->pf.n; i++) {
+        const struct sk_pf_check *ck = &r->pf.v[i];
+        if (ck->state == SK_PF_FAIL)
+            tool_line(stderr, "%s: verify: FAIL %s %s: %s", progname, sk_preflight_kind_name(ck->kind), ck->subject,
+                      ck->reason ? ck->reason : "");
+        else
+            tool_note(&r->o->c, "verify: %s %s %s: %s", words[ck->state], sk_preflight_kind_name(ck->kind), ck->subject,
+                      ck->reason ? ck->reason : "");
+    }
+    failed = sk_preflight_failed(&r->pf);
+    if (failed)
+        tool_line(stderr,
+                  "%s: verify: %zu check%s failed; nothing was registered or updated (--no-verify skips the checks)",
+                  progname, failed, failed == 1 ? "" : "s");
+    return failed ? EXIT_NO : EXIT_OK;
 }
 
 /* The names of a JSON array of task definition ARNs, ", "-separated, into out. */
@@ -849,6 +1011,8 @@ static int roll_report(struct roll *r, int code, struct sk_err *err)
         result = jv_object_set(result, jv_string("why"), jv_copy(r->why));
     if (jv_get_kind(r->pruned) == JV_KIND_ARRAY)
         result = jv_object_set(result, jv_string("deregistered"), jv_copy(r->pruned));
+    if (r->verified)
+        result = jv_object_set(result, jv_string("verify"), sk_preflight_json(&r->pf));
     result = jv_object_set(result, jv_string("durationSeconds"), jv_number(floor(tool_now_s() - r->start + 0.5)));
     result = jv_object_set(result, jv_string("apiCalls"), jv_number(r->w.d.calls));
     return tool_emit(&r->o->c, result, print_result, err) < 0 ? -1 : code;
@@ -864,6 +1028,7 @@ static void roll_release(struct roll *r)
     jv_free(r->shown);
     jv_free(r->why);
     jv_free(r->pruned);
+    sk_preflight_release(&r->pf);
     sk_ecs_log_configs_free(r->logs, r->nlogs);
     free(r->prev_td);
     free(r->new_arn);
@@ -885,7 +1050,22 @@ static int deploy(const struct opts *o, struct sk_client *c, struct sk_err *err)
     watch_init(&r.w, o, c);
     if (roll_prepare(&r, err) < 0)
         goto out;
-    if (roll_unchanged(&r)) {
+    if (o->verify_only) {
+        if ((code = roll_verify(&r, err)) >= 0) {
+            r.verdict = code == EXIT_OK ? "verified" : "refused";
+            code = roll_report(&r, code, err);
+        }
+        goto out;
+    }
+    if (!roll_unchanged(&r) && !o->no_verify && (code = roll_verify(&r, err)) != EXIT_OK) {
+        if (code == EXIT_NO) {
+            r.verdict = "refused";
+            code = roll_report(&r, code, err);
+        }
+        goto out;
+    }
+    code = -1;
+    if (strcmp(r.verdict, "unchanged") == 0) {
         if (o->keep)
             roll_prune(&r);
         code = roll_report(&r, EXIT_OK, err);

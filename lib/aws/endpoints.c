@@ -14,6 +14,7 @@
  *   secretsmanager: secretsmanager/2017-10-17/endpoint-rule-set-1.json.gz
  *   ssm: ssm/2014-11-06/endpoint-rule-set-1.json.gz
  *   sts: sts/2011-06-15/endpoint-rule-set-1.json.gz
+ *   iam: iam/2010-05-08/endpoint-rule-set-1.json.gz
  * ECR's dual-stack registry hosts: <account>.dkr-ecr[-fips].<region>.on.aws in aws
  * (https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-requests.html), and in each
  * partition "on." in place of the "api." of its dualStackDnsSuffix (on.amazonwebservices.com.cn in
@@ -219,6 +220,33 @@ static const struct sk_endpoint_rule rules_sts[] = {
     { 3, "aws-iso-f", NULL, NULL, NULL, "the SDK's endpoint data (endpoints.json) has no such endpoint" },
     { 3, NULL, NULL, "sts-fips.{region}.{dualStackDnsSuffix}", NULL, NULL },
 };
+static const struct sk_endpoint_rule rules_iam[] = {
+    { 0, "aws-cn", NULL, "iam.cn-north-1.amazonaws.com.cn", "cn-north-1", NULL },
+    { 0, "aws-eusc", NULL, "iam.eusc-de-east-1.amazonaws.eu", "eusc-de-east-1", NULL },
+    { 0, "aws-iso", NULL, "iam.us-iso-east-1.c2s.ic.gov", "us-iso-east-1", NULL },
+    { 0, "aws-iso-b", NULL, "iam.us-isob-east-1.sc2s.sgov.gov", "us-isob-east-1", NULL },
+    { 0, "aws-iso-e", NULL, "iam.eu-isoe-west-1.cloud.adc-e.uk", "eu-isoe-west-1", NULL },
+    { 0, "aws-iso-f", NULL, "iam.us-isof-south-1.csp.hci.ic.gov", "us-isof-south-1", NULL },
+    { 0, "aws-us-gov", NULL, "iam.us-gov.amazonaws.com", "us-gov-west-1", NULL },
+    { 0, NULL, NULL, "iam.{dnsSuffix}", "{implicitGlobalRegion}", NULL },
+    { 1, "aws-iso", NULL, "iam-fips.us-iso-east-1.c2s.ic.gov", "us-iso-east-1", NULL },
+    { 1, "aws-iso-b", NULL, "iam-fips.us-isob-east-1.sc2s.sgov.gov", "us-isob-east-1", NULL },
+    { 1, "aws-us-gov", NULL, "iam.us-gov.amazonaws.com", "us-gov-west-1", NULL },
+    { 1, NULL, NULL, "iam-fips.{dnsSuffix}", "{implicitGlobalRegion}", NULL },
+    { 2, NULL, "aws-iso-e-global", "iam.{dualStackDnsSuffix}", "{implicitGlobalRegion}", NULL },
+    { 2, "aws", NULL, "iam.global.api.aws", "us-east-1", NULL },
+    { 2, "aws-cn", NULL, "iam.global.api.amazonwebservices.com.cn", "cn-north-1", NULL },
+    { 2, "aws-iso-e", NULL, NULL, NULL, "the SDK's endpoint data (endpoints.json) has no such endpoint" },
+    { 2, "aws-iso-f", NULL, NULL, NULL, "the SDK's endpoint data (endpoints.json) has no such endpoint" },
+    { 2, "aws-us-gov", NULL, "iam.us-gov.api.aws", "us-gov-west-1", NULL },
+    { 2, NULL, NULL, "iam.{dualStackDnsSuffix}", "{implicitGlobalRegion}", NULL },
+    { 3, NULL, "aws-iso-e-global", "iam-fips.{dualStackDnsSuffix}", "{implicitGlobalRegion}", NULL },
+    { 3, "aws", NULL, "iam-fips.global.api.aws", "us-east-1", NULL },
+    { 3, "aws-iso-e", NULL, NULL, NULL, "the SDK's endpoint data (endpoints.json) has no such endpoint" },
+    { 3, "aws-iso-f", NULL, NULL, NULL, "the SDK's endpoint data (endpoints.json) has no such endpoint" },
+    { 3, "aws-us-gov", NULL, "iam.us-gov.api.aws", "us-gov-west-1", NULL },
+    { 3, NULL, NULL, "iam-fips.{dualStackDnsSuffix}", "{implicitGlobalRegion}", NULL },
+};
 
 const struct sk_endpoint_rules sk_endpoint_rules[] = {
     { "ecr", rules_ecr, sizeof(rules_ecr) / sizeof(rules_ecr[0]) },
@@ -229,6 +257,7 @@ const struct sk_endpoint_rules sk_endpoint_rules[] = {
     { "secretsmanager", rules_secretsmanager, sizeof(rules_secretsmanager) / sizeof(rules_secretsmanager[0]) },
     { "ssm", rules_ssm, sizeof(rules_ssm) / sizeof(rules_ssm[0]) },
     { "sts", rules_sts, sizeof(rules_sts) / sizeof(rules_sts[0]) },
+    { "iam", rules_iam, sizeof(rules_iam) / sizeof(rules_iam[0]) },
 };
 const size_t sk_nendpoint_rules = sizeof(sk_endpoint_rules) / sizeof(sk_endpoint_rules[0]);
 

@@ -26,6 +26,9 @@ const struct sk_service sk_svc_elbv2 = {
     NULL,
     "2015-12-01",
 };
+const struct sk_service sk_svc_iam = {
+    "iam", "IAM", "IAM", "iam", "iam", "iam", SK_PROTO_QUERY, NULL, "2010-05-08",
+};
 const struct sk_service sk_svc_logs = {
     "logs", "CloudWatch Logs", "CLOUDWATCH_LOGS", "cloudwatch_logs", "logs",
     "logs", SK_PROTO_JSON11,   "Logs_20140328",   "2014-03-28",
@@ -45,7 +48,7 @@ const struct sk_service sk_svc_sts = {
 };
 
 static const struct sk_service *const all[] = {
-    &sk_svc_ecr, &sk_svc_ecs, &sk_svc_elbv2, &sk_svc_logs, &sk_svc_rds, &sk_svc_secretsmanager,
+    &sk_svc_ecr, &sk_svc_ecs, &sk_svc_elbv2, &sk_svc_iam, &sk_svc_logs, &sk_svc_rds, &sk_svc_secretsmanager,
     &sk_svc_ssm, &sk_svc_sts,
 };
 

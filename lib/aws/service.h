@@ -28,6 +28,7 @@ struct sk_service {
 extern const struct sk_service sk_svc_ecr;
 extern const struct sk_service sk_svc_ecs;
 extern const struct sk_service sk_svc_elbv2;
+extern const struct sk_service sk_svc_iam;
 extern const struct sk_service sk_svc_logs;
 extern const struct sk_service sk_svc_rds;
 extern const struct sk_service sk_svc_secretsmanager;

@@ -382,6 +382,40 @@ out:
     return rc;
 }
 
+int sk_registry_manifest_get(struct sk_registry *r, const char *repo, const char *ref, struct sk_buf *body,
+                             char media_type[128], int *found, struct sk_err *err)
+{
+    struct sk_headers h = SK_HEADERS_INIT;
+    struct sk_http_req req = { 0 };
+    struct sk_http_resp resp;
+    struct sk_buf url = SK_BUF_INIT;
+    const char *mt;
+    int rc = -1;
+
+    *found = 0;
+    media_type[0] = '\0';
+    sk_http_resp_init(&resp);
+    sk_buf_addf(&url, "https://%s/v2/%s/manifests/%s", r->host, repo, ref);
+    sk_headers_add(&h, "Accept", MANIFEST_ACCEPT);
+    if (reg_send(r, "GET", url.p, &h, &req, &resp, err) < 0)
+        goto out;
+    if (resp.status == 200) {
+        *found = 1;
+        mt = sk_headers_get(&resp.headers, "Content-Type");
+        snprintf(media_type, 128, "%.*s", mt ? (int)strcspn(mt, "; ") : 0, mt ? mt : "");
+        sk_buf_add(body, resp.body.p, resp.body.len);
+    } else if (resp.status != 404) {
+        sk_registry_error(r, "reading a manifest", &resp, err);
+        goto out;
+    }
+    rc = 0;
+out:
+    sk_headers_release(&h);
+    sk_http_resp_release(&resp);
+    sk_buf_release(&url);
+    return rc;
+}
+
 int sk_registry_manifest_put(struct sk_registry *r, const char *repo, const char *ref, const char *media_type,
                              const void *body, size_t len, struct sk_err *err)
 {

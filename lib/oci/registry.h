@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 #include "aws/http.h"
 #include "oci/image.h"
@@ -65,6 +66,11 @@ int sk_registry_blob_upload(struct sk_registry *r, const char *repo, const struc
 /* HEAD /v2/<repo>/manifests/<ref> with every manifest type accepted: digest ("" when absent). */
 int sk_registry_manifest_head(struct sk_registry *r, const char *repo, const char *ref, char digest[SK_DIGEST_MAX],
                               struct sk_err *err);
+
+/* GET /v2/<repo>/manifests/<ref> with every manifest type accepted: *found 1 and the body appended
+ * to body, media_type its Content-Type (without parameters, "" when absent); *found 0 on 404. */
+int sk_registry_manifest_get(struct sk_registry *r, const char *repo, const char *ref, struct sk_buf *body,
+                             char media_type[128], int *found, struct sk_err *err);
 
 /* PUT /v2/<repo>/manifests/<ref> with Content-Type media_type. The registry's
  * Docker-Content-Digest, when sent, must equal the body's digest (else SK_E_AWS). */

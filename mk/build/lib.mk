@@ -34,6 +34,7 @@ LIB_OBJS += lib/core/proc.o
 LIB_OBJS += lib/svc/rds.o
 LIB_OBJS += lib/svc/runtask.o
 LIB_OBJS += lib/core/redact.o
+LIB_OBJS += lib/svc/preflight.o
 LIB_OBJS += lib/oci/ref.o
 LIB_OBJS += lib/oci/registry.o
 LIB_OBJS += lib/aws/retry.o

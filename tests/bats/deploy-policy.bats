@@ -236,6 +236,33 @@ assert_denied() {
         "$image	arn:aws:iam::$ACCOUNT:role/ml-cicd-pipeline-ecs-task"
 }
 
+@test "ecs-roll's checks before a deploy pass under deployer.json (roles, log group, target group, secrets)" {
+    awsref logs create-log-group --log-group-name /ecs/ml-model-service 2>/dev/null || true
+    awsref ecs describe-task-definition --task-definition "$BASE_TD" --query taskDefinition --output json |
+        jq --arg a "arn:aws:ssm:$REGION:$ACCOUNT:parameter/ml-cicd/preflight" \
+            '.containerDefinitions[0].secrets = [{name: "P", valueFrom: "/ml-cicd/preflight"}, {name: "Q", valueFrom: $a}]' \
+            >"$BATS_TEST_TMPDIR/td.json"
+    awsref ssm put-parameter --name /ml-cicd/preflight --type String --value v --overwrite >/dev/null
+    run --separate-stderr as_deployer ecs-roll --cluster "$CLUSTER" --service "$SERVICE" --verify \
+        --task-def "$BATS_TEST_TMPDIR/td.json" --output json
+    [[ $status == 0 && $stderr != *FAIL* ]] || fail "exit $status, stderr: $stderr"
+    assert_equal "$(jq -c '[.verify[] | select(.check != "image") | [.check, .ok, .reason]]' <<<"$output")" \
+        '[["secret",true,"found"],["secret",true,"found"],["log-group",true,"found"],["role",true,"found"],["role",true,"found"],["load-balancer",true,"target group ml-model-service has target type ip"]]'
+}
+
+@test "ecs-roll's checks under deployer.json: a read it does not grant is a failure naming the permission, exit 1" {
+    awsref ecs describe-task-definition --task-definition "$BASE_TD" --query taskDefinition --output json |
+        jq '.containerDefinitions[0].secrets = [{name: "O", valueFrom: "/other/preflight"}]' >"$BATS_TEST_TMPDIR/td.json"
+    local before
+    before=$(awsref ecs list-task-definitions --family-prefix "$FAMILY" --query 'length(taskDefinitionArns)')
+    run -1 --separate-stderr as_deployer ecs-roll --cluster "$CLUSTER" --service "$SERVICE" \
+        --task-def "$BATS_TEST_TMPDIR/td.json" --timeout 2m
+    [[ $stderr == *"verify: FAIL secret app O=/other/preflight: cannot check: ssm:GetParameters was denied (AccessDenied"* ]] ||
+        fail "stderr: $stderr"
+    assert_equal "$(awsref ecs list-task-definitions --family-prefix "$FAMILY" --query 'length(taskDefinitionArns)')" \
+        "$before"
+}
+
 @test "ecs-roll --keep-revisions with only deployer.json: the family's older revisions are deregistered" {
     run -0 --separate-stderr as_deployer ecs-roll --cluster "$CLUSTER" --service "$SERVICE" \
         --image "app=example/model:v$RANDOM$RANDOM" --timeout 2m --keep-revisions 1 --output json

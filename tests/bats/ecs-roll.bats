@@ -321,6 +321,8 @@ MK
     service web example/model:good '{"enable":true,"rollback":false}'
     awsref ecs describe-task-definition --task-definition "fam-$C:1" --query taskDefinition --output json |
         jq '.containerDefinitions[0].logConfiguration.options["awslogs-region"] = "us-west-2"' >"$BATS_TEST_TMPDIR/td.json"
+    # the group exists there, as ECS needs it to (ecs-roll checks before it registers the revision)
+    awsref logs create-log-group --region us-west-2 --log-group-name "/ecs/fam-$C"
     run -1 --separate-stderr ecs-roll --cluster "$C" --service web --task-def "$BATS_TEST_TMPDIR/td.json" \
         --image app=example/model:crash --no-rollback
     [[ $stderr == *"last log lines (/ecs/fam-$C ecs/app/"*" in us-west-2):"* ]] || fail "stderr: $stderr"

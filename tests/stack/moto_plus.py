@@ -47,7 +47,8 @@ authorizes for the calls the shipkit tools make (anything else stays "*", as bef
   * ssm PutParameter/GetParameter/AddTagsToResource: parameter/NAME (no doubled "/"); GetParameters:
     each of its Names.
   * secretsmanager (by SecretId or Name): the secret's ARN when it exists, else secret:NAME-??????.
-  * logs GetLogEvents/FilterLogEvents: log-group:NAME:*.
+  * logs GetLogEvents/FilterLogEvents: log-group:NAME:*; DescribeLogGroups: log-group:* (it lists).
+  * iam GetRole: the role's ARN (role/NAME when there is no such role).
   * elasticloadbalancing DescribeTargetHealth: the target group ARN; DescribeTargetGroups: "*".
   * rds DescribeDBInstances/DescribePendingMaintenanceActions: db:ID ("*" without one).
 A request naming several resources (DescribeServices, DescribeTasks) is authorized for each, and
@@ -183,6 +184,8 @@ from moto.ecs.responses import EC2ContainerServiceResponse  # noqa: E402
 from moto.elbv2.responses import ELBV2Response  # noqa: E402
 from moto.iam import policy_conditions  # noqa: E402
 from moto.iam.access_control import IAMPolicy  # noqa: E402
+from moto.iam.models import iam_backends  # noqa: E402
+from moto.iam.responses import IamResponse  # noqa: E402
 from moto.logs.responses import LogsResponse  # noqa: E402
 from moto.secretsmanager.models import secretsmanager_backends  # noqa: E402
 from moto.secretsmanager.responses import SecretsManagerResponse  # noqa: E402
@@ -271,6 +274,8 @@ def _secretsmanager_resource(self):
 
 
 def _logs_resource(self):
+    if self._get_action() == "DescribeLogGroups":
+        return _arn(self, "logs", "log-group:*")
     if self._get_action() not in ("GetLogEvents", "FilterLogEvents"):
         return "*"
     group = self._get_param("logGroupName") or self._get_param("logGroupIdentifier")
@@ -279,6 +284,16 @@ def _logs_resource(self):
     if group.startswith("arn:"):
         return group if group.endswith(":*") else group + ":*"
     return _arn(self, "logs", f"log-group:{group}:*")
+
+
+def _iam_resource(self):
+    name = self._get_param("RoleName") if self._get_action() == "GetRole" else None
+    if not name:
+        return "*"
+    try:
+        return iam_backends[self.current_account][get_partition(self.region)].get_role(name).arn
+    except Exception:  # no such role: the ARN it would have; GetRole then says NoSuchEntity
+        return f"arn:{get_partition(self.region)}:iam::{self.current_account}:role/{name}"
 
 
 def _elbv2_resource(self):
@@ -305,7 +320,8 @@ def _rds_resource(self):
 
 for _cls, _fn in ((EC2ContainerServiceResponse, _ecs_resource), (ECRResponse, _ecr_resource),
                   (SimpleSystemManagerResponse, _ssm_resource), (SecretsManagerResponse, _secretsmanager_resource),
-                  (LogsResponse, _logs_resource), (ELBV2Response, _elbv2_resource), (RDSResponse, _rds_resource)):
+                  (LogsResponse, _logs_resource), (ELBV2Response, _elbv2_resource), (RDSResponse, _rds_resource),
+                  (IamResponse, _iam_resource)):
     _cls._determine_resource = _fn
 
 # Condition keys the request carries (self._sk_conditions, e.g. ecs:cluster) reach the policy
