@@ -28,11 +28,12 @@ import types
 import uuid
 
 from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, BaseResponse
 from moto.core.utils import utcnow
 from moto.ec2.models import ec2_backends
 from moto.ecr.models import ecr_backends
-from moto.ecs.exceptions import ClusterNotFoundException, InvalidParameterException
+from moto.ecs.exceptions import ClusterNotFoundException, InvalidParameterException, ServiceNotFoundException
 from moto.ecs.models import EC2ContainerServiceBackend, Task
 from moto.ecs.responses import EC2ContainerServiceResponse
 from moto.elbv2.models import FakeHealthStatus, FakeTargetGroup, elbv2_backends
@@ -469,6 +470,9 @@ class SimService:
         self.key = f"{service.cluster_name}:{service.name}"
         self.tasks = []
         self.last_good = None  # (deployment id, task definition arn) of the last COMPLETED deployment
+        self.last_good_rev = None  # and its service revision ARN
+        self.sdeps = []  # its service deployments (ListServiceDeployments), newest first
+        self.sd_of = {}  # deployment id -> the service deployment it belongs to
         self.ev = None
         self._reset_events()
 
@@ -644,9 +648,13 @@ class Simulator:
 
     # --- the model ---
 
-    def start_deployment(self, svc, td_arn):
+    def start_deployment(self, svc, td_arn, sd=None):
+        """A new rolling deployment (ECS's Deployment) of td_arn; with it a service deployment
+        (API_ServiceDeployment.html) unless it rolls sd back, which goes on under sd."""
         s, now = svc.service, utcnow()
         dep_id = _deployment_id()
+        region, account = s.arn.split(":")[3:5]
+        rev = f"arn:aws:ecs:{region}:{account}:service-revision/{s.cluster_name}/{s.name}/{dep_id.split('/')[-1]}"
         for d in s.deployments:
             if d["status"] == "PRIMARY":
                 d["status"], d["updatedAt"] = "ACTIVE", now
@@ -655,10 +663,101 @@ class Simulator:
                "launchType": s.launch_type, "platformVersion": "1.4.0" if s.launch_type == "FARGATE" else None,
                "platformFamily": "Linux", "networkConfiguration": s.network_configuration or None,
                "rolloutState": "IN_PROGRESS", "rolloutStateReason": f"ECS deployment {dep_id} in progress.",
-               "_launch": True}
+               "_launch": True, "_rev": rev}
+        sources = [d for d in s.deployments if self.live(svc, d) or d["status"] == "PRIMARY"]
+        if sd is None:
+            sd = self.new_service_deployment(svc, dep, sources)
+        else:
+            dep["_rollback"] = True
+            sd["updatedAt"] = now
+        svc.sd_of[dep_id] = sd  # not in dep: DescribeServices and /shipkit-sim/state show dep
         s.deployments = [dep] + list(s.deployments)
         s.task_definition = td_arn
         return dep
+
+    # --- service deployments (ListServiceDeployments, DescribeServiceDeployments, StopServiceDeployment) ---
+    #
+    # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ServiceDeployment.html: "A service
+    # deployment happens when you release a software update for the service", one per CreateService or
+    # UpdateService that starts a deployment; a rollback (circuit breaker, StopServiceDeployment) goes on
+    # under the service deployment it rolls back (status ROLLBACK_*, rollback member), as
+    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/service-deployment.html shows it.
+
+    def new_service_deployment(self, svc, dep, sources):
+        s, now = svc.service, utcnow()
+        for old in svc.sdeps:  # a newer deployment stops the one in progress
+            if old["status"] in ("PENDING", "IN_PROGRESS"):
+                self.sd_finish(old, "STOPPED", "Service deployment stopped because a newer service deployment "
+                                                "started.")
+        region, account = s.arn.split(":")[3:5]
+        cluster_arn = f"arn:aws:ecs:{region}:{account}:cluster/{s.cluster_name}"
+        dc = dict(getattr(s, "deployment_configuration", None) or _deployment_config(None))
+        cb = dc.get("deploymentCircuitBreaker") or {}
+        sd = {"serviceDeploymentArn": f"arn:aws:ecs:{region}:{account}:service-deployment/{s.cluster_name}/{s.name}/"
+                                      f"{uuid.uuid4().hex[:22]}",
+              "serviceArn": s.arn, "clusterArn": cluster_arn, "createdAt": now, "startedAt": now, "updatedAt": now,
+              "status": "IN_PROGRESS", "deploymentConfiguration": dc,
+              "deploymentCircuitBreaker": {"status": "MONITORING" if cb.get("enable") else "DISABLED",
+                                           "failureCount": 0, "threshold": self.threshold(s.desired_count)},
+              "_target": dep, "_sources": sources}
+        svc.sdeps.insert(0, sd)
+        del svc.sdeps[100:]
+        return sd
+
+    @staticmethod
+    def sd_finish(sd, status, reason=None):
+        now = utcnow()
+        sd.update(status=status, finishedAt=now, updatedAt=now)
+        if status == "STOPPED":
+            sd["stoppedAt"] = now
+        if reason:
+            sd["statusReason"] = reason
+        cb = sd["deploymentCircuitBreaker"]
+        if cb["status"] == "MONITORING":
+            cb["status"] = "MONITORING_COMPLETE"
+
+    @staticmethod
+    def revision_summary(dep):
+        return {"arn": dep["_rev"], "requestedTaskCount": dep["desiredCount"], "runningTaskCount": dep["runningCount"],
+                "pendingTaskCount": dep["pendingCount"]}
+
+    def sd_view(self, sd):
+        out = {k: v for k, v in sd.items() if not k.startswith("_")}
+        out["targetServiceRevision"] = self.revision_summary(sd["_target"])
+        out["sourceServiceRevisions"] = [self.revision_summary(d) for d in sd["_sources"]]
+        if sd["deploymentCircuitBreaker"]["status"] != "DISABLED":
+            out["deploymentCircuitBreaker"] = dict(sd["deploymentCircuitBreaker"],
+                                                   failureCount=sd["_target"]["failedTasks"])
+        return out
+
+    @staticmethod
+    def sd_brief(sd):
+        keys = ("serviceDeploymentArn", "serviceArn", "clusterArn", "startedAt", "createdAt", "finishedAt", "status",
+                "statusReason")
+        return dict({k: sd[k] for k in keys if k in sd}, targetServiceRevisionArn=sd["_target"]["_rev"])
+
+    def find_service_deployment(self, arn):
+        for svc in self.services.values():
+            for sd in svc.sdeps:
+                if sd["serviceDeploymentArn"] == arn:
+                    return svc, sd
+        return None, None
+
+    def roll_back(self, svc, reason):
+        """Roll the primary deployment back to the last completed one (circuit breaker, stop request);
+        False when there is none."""
+        s = svc.service
+        primary = s.deployments[0]
+        sd = svc.sd_of[primary["id"]]
+        if primary.get("_rollback"):  # the rollback itself failed
+            self.sd_finish(sd, "ROLLBACK_FAILED", reason)
+            return False
+        if not svc.last_good:
+            return False
+        sd.update(status="ROLLBACK_IN_PROGRESS", statusReason=reason, updatedAt=utcnow(),
+                  rollback={"reason": reason, "startedAt": utcnow(), "serviceRevisionArn": svc.last_good_rev})
+        self.start_deployment(svc, svc.last_good[1], sd)
+        return True
 
     def threshold(self, desired):
         if self.config["circuit_breaker_threshold"] is not None:
@@ -1054,11 +1153,18 @@ class Simulator:
                 primary["failedTasks"] >= self.threshold(desired):
             primary.update(rolloutState="FAILED", rolloutStateReason=CB_REASON, updatedAt=utcnow(), _launch=False)
             svc.event(f"(deployment {primary['id']}) deployment failed: tasks failed to start.")
-            if cb.get("rollback") and svc.last_good:
-                primary = self.start_deployment(svc, svc.last_good[1])
+            sd = svc.sd_of[primary["id"]]
+            sd["deploymentCircuitBreaker"]["status"] = "TRIGGERED"
+            if cb.get("rollback") and svc.last_good and not primary.get("_rollback"):
+                self.roll_back(svc, CB_REASON)
+                primary = s.deployments[0]
                 svc.event(f"(deployment {deps[0]['id']}) deployment failed: tasks failed to start, "
                           f"rolling back to deployment {primary['id']}.")
                 deps, alive = s.deployments, []
+            elif primary.get("_rollback"):
+                self.sd_finish(sd, "ROLLBACK_FAILED", CB_REASON)
+            elif sd["status"] == "IN_PROGRESS":
+                self.sd_finish(sd, "STOPPED", CB_REASON)
         if primary["_launch"] and len(alive) < desired and self.clock >= primary.get("_retry", 0):
             self.launch(svc, primary, desired - len(alive))
         elif len(alive) > desired:  # scale in: unhealthy and newest first
@@ -1092,6 +1198,10 @@ class Simulator:
             primary.update(rolloutState="COMPLETED", rolloutStateReason=f"ECS deployment {primary['id']} completed.",
                            updatedAt=utcnow())
             svc.last_good = (primary["id"], primary["taskDefinition"])
+            svc.last_good_rev = primary["_rev"]
+            sd = svc.sd_of[primary["id"]]
+            if sd["status"] in ("IN_PROGRESS", "ROLLBACK_IN_PROGRESS"):
+                self.sd_finish(sd, "ROLLBACK_SUCCESSFUL" if primary.get("_rollback") else "SUCCESSFUL")
             svc.event(f"(deployment {primary['id']}) deployment completed.")
             svc.event("has reached a steady state.")
 
@@ -1346,6 +1456,78 @@ def install():
         return result
 
     EC2ContainerServiceResponse.stop_task = stop_task_like_ecs
+
+    # Service deployments, which moto does not have: ListServiceDeployments, DescribeServiceDeployments,
+    # StopServiceDeployment (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListServiceDeployments.html,
+    # API_DescribeServiceDeployments.html, API_StopServiceDeployment.html; docs/ecs-simulator.md).
+
+    def _epoch(v):  # a timestamp parameter: moto may hand it over parsed (datetime) or as sent (epoch seconds)
+        return v if v is None else v.timestamp() if hasattr(v, "timestamp") else float(v)
+
+    def list_service_deployments(self):
+        cluster = str(self._get_param("cluster") or "default").split("/")[-1]
+        if cluster not in self.ecs_backend.clusters:
+            raise ClusterNotFoundException()
+        svc = SIM.lookup(self.ecs_backend, cluster, str(self._get_param("service") or ""))
+        if svc is None:
+            raise ServiceNotFoundException()
+        statuses = self._get_param("status") or []
+        created = self._get_param("createdAt") or {}
+        after, before = _epoch(created.get("after")), _epoch(created.get("before"))
+        rows = [sd for sd in svc.sdeps if (not statuses or sd["status"] in statuses)
+                and (after is None or sd["createdAt"].timestamp() >= after)
+                and (before is None or sd["createdAt"].timestamp() <= before)]
+        size = self._get_int_param("maxResults") or 20
+        if not 1 <= size <= 100:
+            raise InvalidParameterException("maxResults must be between 1 and 100.")
+        token = self._get_param("nextToken")
+        start = 0
+        if token:
+            try:
+                start = int(base64.b64decode(token).decode())
+            except (ValueError, UnicodeDecodeError):
+                raise InvalidParameterException("Invalid nextToken.") from None
+        page = rows[start:start + size]
+        out = {"serviceDeployments": [SIM.sd_brief(sd) for sd in page]}
+        if start + size < len(rows):
+            out["nextToken"] = base64.b64encode(str(start + size).encode()).decode()
+        return ActionResult(out)
+
+    def describe_service_deployments(self):
+        arns = self._get_param("serviceDeploymentArns") or []
+        found, failures = [], []
+        for arn in arns:
+            _, sd = SIM.find_service_deployment(arn)
+            if sd is None:
+                failures.append({"arn": arn, "reason": "MISSING"})
+            else:
+                found.append(SIM.sd_view(sd))
+        return ActionResult({"serviceDeployments": found, "failures": failures})
+
+    def stop_service_deployment(self):
+        """stopType ROLLBACK (the only one botocore's model lists; the default): "rolls back the service
+        deployment to the previous service revision. You can use this option even if you didn't configure
+        the service deployment for the rollback option" (API_StopServiceDeployment.html)."""
+        arn = str(self._get_param("serviceDeploymentArn") or "")
+        svc, sd = SIM.find_service_deployment(arn)
+        if sd is None:
+            raise JsonRESTError("ServiceDeploymentNotFoundException", "The service deployment does not exist.")
+        primary = svc.service.deployments[0] if svc.service.deployments else None
+        if sd["status"] not in ("PENDING", "IN_PROGRESS") or primary is None or svc.sd_of.get(primary["id"]) is not sd:
+            raise JsonRESTError("ConflictException", f"The service deployment is {sd['status']}; only one in "
+                                                     "progress can be stopped.")
+        if not svc.last_good:
+            raise JsonRESTError("ConflictException", "The service has no previous service revision to roll back to.")
+        reason = "Service deployment rolled back because of a stop request."
+        primary.update(rolloutState="FAILED", rolloutStateReason=reason, updatedAt=utcnow(), _launch=False)
+        SIM.roll_back(svc, reason)
+        svc.event(f"(deployment {primary['id']}) deployment stopped, rolling back to deployment "
+                  f"{svc.service.deployments[0]['id']}.")
+        return ActionResult({"serviceDeploymentArn": arn})
+
+    EC2ContainerServiceResponse.list_service_deployments = list_service_deployments
+    EC2ContainerServiceResponse.describe_service_deployments = describe_service_deployments
+    EC2ContainerServiceResponse.stop_service_deployment = stop_service_deployment
 
     filter_events = LogsResponse.filter_log_events
 

@@ -1,0 +1,244 @@
+#!/usr/bin/env bats
+# ecs-sim-strategies: the stack's ECS simulator's service deployments (tests/stack/ecs_sim.py,
+# docs/ecs-simulator.md "Service deployments"): ListServiceDeployments, DescribeServiceDeployments
+# and StopServiceDeployment over its rolling deployments, through boto3 (Debian's aws-cli predates
+# these calls) and the /shipkit-sim control endpoint.
+
+load helpers/common
+
+setup_file() {
+    local maker=$REPO/tests/fixtures/make-images
+    [[ -f $maker ]] || return 0
+    python3 "$maker" "$BATS_FILE_TMPDIR/img" >/dev/null
+}
+
+setup() {
+    use_stack
+    U=$(unique)
+    # Short, unique names (target groups allow 32 characters).
+    H=$(printf '%s' "$U" | md5sum | cut -c1-12)
+    CLUSTER=sim-$H
+    SVC=svc-$H
+    FAMILY=model-$H
+    LOGS=/ecs/sim-$H
+    awsref ecs create-cluster --cluster-name "$CLUSTER" >/dev/null
+}
+
+# common.bash's teardown (the crash check), after putting the simulator's config back.
+eval "$(declare -f teardown | sed '1s/^teardown/common_teardown/')"
+teardown() {
+    if [[ -n ${AWS_ENDPOINT_URL:-} ]]; then
+        sim_config '{"time_scale": 0.1, "circuit_breaker_threshold": null, "paused": false}' >/dev/null || true
+    fi
+    common_teardown
+}
+
+# sim_config JSON: POST the simulator's config; prints the config now in force.
+sim_config() {
+    curl -sf -X POST -H 'Content-Type: application/json' --data-binary "$1" "$AWS_ENDPOINT_URL/shipkit-sim/config"
+}
+
+# target_group: create an ip target group on port 8080 in the default VPC, which the load balancer
+# lb-$H forwards to (ECS takes no target group without one); sets TG, and NETCONF for awsvpc services.
+target_group() {
+    local net
+    net=$(curl -sf "$AWS_ENDPOINT_URL/shipkit-sim/network")
+    TG=$(awsref elbv2 create-target-group --name "tg-$H" --protocol HTTP --port 8080 --vpc-id "$(jq -r .vpcId <<<"$net")" \
+        --target-type ip --health-check-path /health \
+        --query 'TargetGroups[0].TargetGroupArn' --output text)
+    [[ $TG == arn:aws:elasticloadbalancing:* ]] || fail "no target group: $TG"
+    "$REPO/tests/stack/alb" "lb-$H" "$TG" >/dev/null
+    NETCONF=$(jq -c '{awsvpcConfiguration: {subnets: .subnets[:1], securityGroups: [.securityGroupId]}}' <<<"$net")
+}
+
+# task_def IMAGE: register a Fargate task definition (container "app", awslogs); prints its ARN.
+task_def() {
+    awsref ecs register-task-definition --family "$FAMILY" --network-mode awsvpc \
+        --requires-compatibilities FARGATE --cpu 256 --memory 512 --execution-role-arn "$SK_TASK_EXECUTION_ROLE_ARN" \
+        --container-definitions "$(jq -nc --arg img "$1" --arg g "$LOGS" '[{name: "app", image: $img,
+            essential: true, portMappings: [{containerPort: 8080}],
+            logConfiguration: {logDriver: "awslogs", options: {"awslogs-group": $g,
+                "awslogs-stream-prefix": "ecs", "awslogs-region": "us-east-1"}}}]')" \
+        --query taskDefinition.taskDefinitionArn --output text
+}
+
+# create_service TD [EXTRA ARGS]: desired count 2 behind $TG, circuit breaker with rollback.
+create_service() {
+    local td=$1
+    shift
+    awsref ecs create-service --cluster "$CLUSTER" --service-name "$SVC" --task-definition "$td" \
+        --desired-count 2 --launch-type FARGATE --network-configuration "$NETCONF" \
+        --load-balancers "targetGroupArn=$TG,containerName=app,containerPort=8080" \
+        --deployment-configuration 'deploymentCircuitBreaker={enable=true,rollback=true}' "$@" \
+        --output json
+}
+
+# svc: the service as DescribeServices shows it (JSON).
+svc() {
+    awsref ecs describe-services --cluster "$CLUSTER" --services "$SVC" --query 'services[0]' --output json
+}
+
+# wait_until SECONDS CMD...: run CMD until it succeeds; fail after SECONDS (real time).
+wait_until() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        if ((SECONDS >= deadline)); then
+            echo "# gave up waiting for: $*" >&2
+            svc | jq -c '{deployments: [.deployments[] | {id, status, rolloutState, taskDefinition,
+                runningCount, pendingCount, failedTasks}], events: [.events[:8][].message]}' >&2 || true
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+# stable TD: one deployment, on TD, COMPLETED, 2 of 2 running.
+stable() {
+    [[ $(svc | jq -r '[(.deployments | length), .deployments[0].rolloutState, .deployments[0].taskDefinition,
+        .taskDefinition, .runningCount, .desiredCount] | @tsv') == "1	COMPLETED	$1	$1	2	2" ]]
+}
+
+
+# ecs_py OPERATION [JSON]: call the boto3 ECS client's OPERATION (snake_case) with JSON's keyword
+# arguments ({} by default); prints the answer (without ResponseMetadata) as JSON, or the error code.
+ecs_py() {
+    "$(pyref)" -c 'import boto3, botocore.exceptions, json, os, sys
+ecs = boto3.client("ecs", endpoint_url=os.environ["AWS_ENDPOINT_URL"],
+                   region_name=os.environ.get("AWS_DEFAULT_REGION") or "us-east-1")
+try:
+    out = getattr(ecs, sys.argv[1])(**(json.loads(sys.argv[2]) or {}))
+except botocore.exceptions.ClientError as e:
+    print(e.response["Error"]["Code"]); sys.exit(1)
+out.pop("ResponseMetadata", None)
+print(json.dumps(out, default=str))' "$1" "${2:-null}"
+}
+
+# sds [JSON]: the service's service deployments (ListServiceDeployments; JSON adds arguments).
+sds() {
+    ecs_py list_service_deployments "$(jq -c --arg c "$CLUSTER" --arg s "$SVC" '. + {cluster: $c, service: $s}' <<<"${1:-null}")"
+}
+
+# sd ARN: the service deployment ARN as DescribeServiceDeployments shows it.
+sd() {
+    ecs_py describe_service_deployments "$(jq -nc --arg a "$1" '{serviceDeploymentArns: [$a]}')" |
+        jq -c '.serviceDeployments[0]'
+}
+
+# sd_is STATUS ARN: the service deployment ARN has status STATUS.
+sd_is() {
+    [[ $(sd "$2" | jq -r .status) == "$1" ]]
+}
+
+@test "service deployments: one per CreateService and UpdateService, IN_PROGRESS then SUCCESSFUL, newest first, revisions, filters, pages" {
+    target_group
+    good=$(task_def 127.0.0.1:5000/model:good)
+    create_service "$good" >/dev/null
+    wait_until 30 stable "$good"
+    run -0 sds null
+    assert_equal "$(jq -r '.serviceDeployments | length' <<<"$output")" 1
+    first=$(jq -r '.serviceDeployments[0].serviceDeploymentArn' <<<"$output")
+    [[ $first == arn:aws:ecs:us-east-1:*:service-deployment/$CLUSTER/$SVC/* ]] || fail "ARN: $first"
+    run -0 sd "$first"
+    assert_equal "$(jq -r '[.status, .targetServiceRevision.requestedTaskCount, .targetServiceRevision.runningTaskCount,
+        (.sourceServiceRevisions | length), (.finishedAt != null), .deploymentCircuitBreaker.status,
+        .deploymentCircuitBreaker.threshold] | @tsv' <<<"$output")" "SUCCESSFUL	2	2	0	true	MONITORING_COMPLETE	3"
+    rev1=$(jq -r .targetServiceRevision.arn <<<"$output")
+    [[ $rev1 == arn:aws:ecs:us-east-1:*:service-revision/$CLUSTER/$SVC/* ]] || fail "revision: $rev1"
+
+    # The clock paused: the new deployment stays IN_PROGRESS while we look.
+    sim_config '{"paused": true}' >/dev/null
+    awsref ecs update-service --cluster "$CLUSTER" --service "$SVC" --force-new-deployment >/dev/null
+    run -0 sds null
+    assert_equal "$(jq -r '[.serviceDeployments[] | .status] | join(" ")' <<<"$output")" "IN_PROGRESS SUCCESSFUL"
+    second=$(jq -r '.serviceDeployments[0].serviceDeploymentArn' <<<"$output")
+    run -0 sd "$second"
+    assert_equal "$(jq -r '[.status, .sourceServiceRevisions[0].arn, (.targetServiceRevision.arn != $r),
+        (.finishedAt == null)] | @tsv' --arg r "$rev1" <<<"$output")" "IN_PROGRESS	$rev1	true	true"
+    created=$(jq -r .createdAt <<<"$output")
+    run -0 sds '{"status": ["IN_PROGRESS"]}'
+    assert_equal "$(jq -r '[.serviceDeployments[].serviceDeploymentArn] | join(" ")' <<<"$output")" "$second"
+
+    sim_config '{"paused": false}' >/dev/null
+    wait_until 30 sd_is SUCCESSFUL "$second"
+    run -0 sds '{"status": ["SUCCESSFUL"]}'
+    assert_equal "$(jq -r '.serviceDeployments | length' <<<"$output")" 2
+    run -0 sds '{"status": ["IN_PROGRESS", "ROLLBACK_IN_PROGRESS"]}'
+    assert_equal "$(jq -r '.serviceDeployments | length' <<<"$output")" 0
+    run -0 sds "$(jq -nc --arg t "$created" '{createdAt: {after: $t}}')"
+    assert_equal "$(jq -r '[.serviceDeployments[].serviceDeploymentArn] | join(" ")' <<<"$output")" "$second"
+    # Pages: maxResults 1, newest first.
+    run -0 sds '{"maxResults": 1}'
+    assert_equal "$(jq -r '.serviceDeployments[0].serviceDeploymentArn' <<<"$output")" "$second"
+    token=$(jq -r .nextToken <<<"$output")
+    run -0 sds "$(jq -nc --arg t "$token" '{maxResults: 1, nextToken: $t}')"
+    assert_equal "$(jq -r '[.serviceDeployments[0].serviceDeploymentArn, (.nextToken // "none")] | @tsv' <<<"$output")" "$first	none"
+    # An ARN ECS does not know: a failure, not an error.
+    run -0 ecs_py describe_service_deployments "$(jq -nc --arg a "${first%/*}/nosuch" '{serviceDeploymentArns: [$a]}')"
+    assert_equal "$(jq -r '[(.serviceDeployments | length), .failures[0].reason] | @tsv' <<<"$output")" "0	MISSING"
+}
+
+@test "service deployments: a circuit-breaker rollback is ROLLBACK_IN_PROGRESS then ROLLBACK_SUCCESSFUL, with its reason and revision" {
+    target_group
+    good=$(task_def 127.0.0.1:5000/model:good)
+    bad=$(task_def 127.0.0.1:5000/model:crash)
+    create_service "$good" >/dev/null
+    wait_until 30 stable "$good"
+    rev1=$(sd "$(sds null | jq -r '.serviceDeployments[0].serviceDeploymentArn')" | jq -r .targetServiceRevision.arn)
+
+    sim_config '{"time_scale": 0.2}' >/dev/null
+    awsref ecs update-service --cluster "$CLUSTER" --service "$SVC" --task-definition "$bad" >/dev/null
+    arn=$(sds null | jq -r '.serviceDeployments[0].serviceDeploymentArn')
+    wait_until 40 sd_is ROLLBACK_IN_PROGRESS "$arn"
+    run -0 sd "$arn"
+    assert_equal "$(jq -r '[.rollback.reason, .rollback.serviceRevisionArn, (.rollback.startedAt != null),
+        .deploymentCircuitBreaker.status, (.deploymentCircuitBreaker.failureCount >= 3)] | @tsv' <<<"$output")" \
+        "ECS deployment circuit breaker: tasks failed to start.	$rev1	true	TRIGGERED	true"
+    # The rollback goes on under the same service deployment: no new one.
+    assert_equal "$(sds null | jq -r '.serviceDeployments | length')" 2
+    sim_config '{"time_scale": 0.05}' >/dev/null
+    wait_until 30 sd_is ROLLBACK_SUCCESSFUL "$arn"
+    wait_until 10 stable "$good"
+    assert_equal "$(sd "$arn" | jq -r '(.finishedAt != null)')" true
+}
+
+@test "service deployments: a circuit breaker with nothing to roll back to STOPS the service deployment" {
+    target_group
+    bad=$(task_def 127.0.0.1:5000/model:crash)
+    sim_config '{"time_scale": 0.05}' >/dev/null
+    create_service "$bad" >/dev/null
+    arn=$(sds null | jq -r '.serviceDeployments[0].serviceDeploymentArn')
+    wait_until 30 sd_is STOPPED "$arn"
+    run -0 sd "$arn"
+    assert_equal "$(jq -r '[.statusReason, .deploymentCircuitBreaker.status, (.rollback == null), (.stoppedAt != null)]
+        | @tsv' <<<"$output")" "ECS deployment circuit breaker: tasks failed to start.	TRIGGERED	true	true"
+}
+
+@test "StopServiceDeployment ROLLBACK rolls an in-progress deployment back; a finished one or an unknown ARN is refused" {
+    allow_contract_refusal
+    target_group
+    good=$(task_def 127.0.0.1:5000/model:good)
+    slow=$(task_def 127.0.0.1:5000/model:slow)
+    create_service "$good" >/dev/null
+    wait_until 30 stable "$good"
+    first=$(sds null | jq -r '.serviceDeployments[0].serviceDeploymentArn')
+    rev1=$(sd "$first" | jq -r .targetServiceRevision.arn)
+    # Nothing in progress: ECS answers ConflictException.
+    run -1 ecs_py stop_service_deployment "$(jq -nc --arg a "$first" '{serviceDeploymentArn: $a, stopType: "ROLLBACK"}')"
+    assert_output ConflictException
+
+    awsref ecs update-service --cluster "$CLUSTER" --service "$SVC" --task-definition "$slow" >/dev/null
+    arn=$(sds null | jq -r '.serviceDeployments[0].serviceDeploymentArn')
+    run -0 ecs_py stop_service_deployment "$(jq -nc --arg a "$arn" '{serviceDeploymentArn: $a, stopType: "ROLLBACK"}')"
+    assert_equal "$(jq -r .serviceDeploymentArn <<<"$output")" "$arn"
+    run -0 sd "$arn"
+    assert_equal "$(jq -r '[.status, .rollback.serviceRevisionArn, .rollback.reason] | @tsv' <<<"$output")" \
+        "ROLLBACK_IN_PROGRESS	$rev1	Service deployment rolled back because of a stop request."
+    run -0 jq -r '.events[].message' <<<"$(svc)"
+    assert_line --regexp "^\(service $SVC\) \(deployment ecs-svc/[0-9]+\) deployment stopped, rolling back to deployment ecs-svc/[0-9]+\.$"
+    wait_until 30 sd_is ROLLBACK_SUCCESSFUL "$arn"
+    wait_until 20 stable "$good"
+
+    run -1 ecs_py stop_service_deployment "$(jq -nc --arg a "${arn%/*}/nosuch" '{serviceDeploymentArn: $a}')"
+    assert_output ServiceDeploymentNotFoundException
+}
