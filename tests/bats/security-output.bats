@@ -329,7 +329,8 @@ sim_event() {
     # The crash scenario's first log line quotes the image: "Starting model server (image ...)"
     # (--image takes no blanks: the rest of the attack).
     image=$(printf 'example/model:crash\e]0;pwned\a\e[31m##[add-mask]x\xc2\x9b2J')
-    run -1 --separate-stderr ecs-roll --cluster "$C" --service web --image "app=$image"
+    # --no-verify: ECS itself must see the hostile tag (the checks refuse it before anything registers)
+    run -1 --separate-stderr ecs-roll --cluster "$C" --service web --no-verify --image "app=$image"
     refute_raw
     [[ $stderr == *'(service web) deployment started \x1b]0;pwned\x07\x1b[31m\n::set-output name=leak::1\n##\x5badd-mask]x \u009b2J'* ]] ||
         fail "event: $stderr"
