@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/json.h"
 #include "core/mem.h"
 #include "core/redact.h"
 #include "core/uri.h"
@@ -159,6 +160,32 @@ int sk_client_json(struct sk_client *c, const struct sk_service *svc, const char
 out:
     sk_endpoint_release(&ep);
     return rc;
+}
+
+int sk_client_json_pages(struct sk_client *c, const struct sk_service *svc, const char *op, jv in, int max_pages,
+                         int (*fn)(void *ctx, jv answer, struct sk_err *err), void *ctx, struct sk_err *err)
+{
+    jv next = jv_null();
+    int page, rc = 0;
+
+    for (page = 0; page < max_pages && rc == 0; page++) {
+        jv req = jv_copy(in), res;
+        if (jv_get_kind(next) == JV_KIND_STRING)
+            req = jv_object_set(req, jv_string("nextToken"), jv_copy(next));
+        if (sk_client_json(c, svc, op, req, 0, &res, err) < 0) {
+            rc = -1;
+            break;
+        }
+        rc = fn(ctx, res, err);
+        jv_free(next);
+        next = sk_json_get(res, "nextToken");
+        jv_free(res);
+        if (jv_get_kind(next) != JV_KIND_STRING)
+            break;
+    }
+    jv_free(next);
+    jv_free(in);
+    return rc < 0 ? -1 : 0;
 }
 
 int sk_client_json_raw(struct sk_client *c, const struct sk_service *svc, const char *op, const char *body, size_t len,

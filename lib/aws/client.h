@@ -69,6 +69,13 @@ int sk_client_creds(struct sk_client *c, const struct sk_creds **out, struct sk_
 void sk_client_add_secret(struct sk_client *c, const char *value, size_t len);
 int sk_client_json(struct sk_client *c, const struct sk_service *svc, const char *op, jv in, unsigned flags, jv *out,
                    struct sk_err *err);
+/* A paginated JSON operation: calls op with in (consumed), then again with each "nextToken" the
+ * answer names, at most max_pages calls. fn gets each answer, borrowed (it copies what it keeps), and
+ * returns 0 to read on, 1 to stop, or -1 with err filled. Returns 0, or -1 with err from the failed
+ * call or from fn. The token is the JSON protocols' common one (ECS, CloudWatch Logs, ECR, SSM:
+ * https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListTasks.html, "nextToken"). */
+int sk_client_json_pages(struct sk_client *c, const struct sk_service *svc, const char *op, jv in, int max_pages,
+                         int (*fn)(void *ctx, jv answer, struct sk_err *err), void *ctx, struct sk_err *err);
 int sk_client_json_raw(struct sk_client *c, const struct sk_service *svc, const char *op, const char *body, size_t len,
                        unsigned flags, jv *out, struct sk_err *err);
 int sk_client_query(struct sk_client *c, const struct sk_service *svc, const char *op, const struct sk_form *form,

@@ -48,42 +48,62 @@ int sk_ecs_describe_service_tags(struct sk_client *c, const char *cluster, const
     return describe_service(c, cluster, service, 1, out, err);
 }
 
+/* An ARN list being read page by page (sk_client_json_pages): the answers' key arrays, appended to
+ * all; with family set, only the task definitions of that family. */
+struct arn_pages {
+    const char *key, *family;
+    jv all;
+};
+
+static int add_arns(void *ctx, jv answer, struct sk_err *err)
+{
+    struct arn_pages *p = ctx;
+    jv page = sk_json_get(answer, p->key);
+    int i, n = sk_json_len(page);
+
+    (void)err;
+    for (i = 0; i < n; i++) {
+        jv a = jv_array_get(jv_copy(page), i);
+        char fam[256];
+        if (p->family) { /* the family itself, never one it prefixes */
+            if (jv_get_kind(a) != JV_KIND_STRING ||
+                (sk_ecs_td_family(jv_string_value(a), fam, sizeof(fam)), strcmp(fam, p->family) != 0)) {
+                jv_free(a);
+                continue;
+            }
+        }
+        p->all = jv_array_append(p->all, a);
+    }
+    jv_free(page);
+    return 0;
+}
+
+/* Read an ARN list's pages into *arns; in is consumed. */
+static int arn_pages(struct sk_client *c, const char *op, jv in, int max_pages, struct arn_pages *p, jv *arns,
+                     struct sk_err *err)
+{
+    p->all = jv_array();
+    if (sk_client_json_pages(c, &sk_svc_ecs, op, in, max_pages, add_arns, p, err) < 0) {
+        jv_free(p->all);
+        return -1;
+    }
+    *arns = p->all;
+    return 0;
+}
+
 /* ListTasks, all pages, filtered by service and desired status (either may be NULL). */
 static int list_task_pages(struct sk_client *c, const char *cluster, const char *service, const char *desired_status,
                            jv *arns, struct sk_err *err)
 {
-    jv all = jv_array(), next = jv_null();
-    int pages;
+    struct arn_pages p = { "taskArns", NULL, jv_null() };
+    jv in = jv_object();
 
-    for (pages = 0; pages < 100; pages++) {
-        jv in = jv_object(), res, page;
-        int i, n;
-        in = jv_object_set(in, jv_string("cluster"), jv_string(cluster));
-        if (service)
-            in = jv_object_set(in, jv_string("serviceName"), jv_string(service));
-        if (desired_status)
-            in = jv_object_set(in, jv_string("desiredStatus"), jv_string(desired_status));
-        if (jv_get_kind(next) == JV_KIND_STRING)
-            in = jv_object_set(in, jv_string("nextToken"), jv_copy(next));
-        if (sk_client_json(c, &sk_svc_ecs, "ListTasks", in, 0, &res, err) < 0) {
-            jv_free(all);
-            jv_free(next);
-            return -1;
-        }
-        page = sk_json_get(res, "taskArns");
-        n = jv_get_kind(page) == JV_KIND_ARRAY ? jv_array_length(jv_copy(page)) : 0;
-        for (i = 0; i < n; i++)
-            all = jv_array_append(all, jv_array_get(jv_copy(page), i));
-        jv_free(page);
-        jv_free(next);
-        next = sk_json_get(res, "nextToken");
-        jv_free(res);
-        if (jv_get_kind(next) != JV_KIND_STRING)
-            break;
-    }
-    jv_free(next);
-    *arns = all;
-    return 0;
+    in = jv_object_set(in, jv_string("cluster"), jv_string(cluster));
+    if (service)
+        in = jv_object_set(in, jv_string("serviceName"), jv_string(service));
+    if (desired_status)
+        in = jv_object_set(in, jv_string("desiredStatus"), jv_string(desired_status));
+    return arn_pages(c, "ListTasks", in, 100, &p, arns, err);
 }
 
 /*
@@ -562,47 +582,14 @@ int sk_ecs_describe_task_def(struct sk_client *c, const char *arn, jv *td, jv *t
  * is "the full family name", maxResults 1 to 100, then nextToken; sort DESC lists the newest first. */
 int sk_ecs_list_task_defs(struct sk_client *c, const char *family, const char *status, jv *arns, struct sk_err *err)
 {
-    jv all = jv_array(), next = jv_null();
-    int pages;
+    struct arn_pages p = { "taskDefinitionArns", family, jv_null() };
+    jv in = jv_object();
 
-    for (pages = 0; pages < 1000; pages++) {
-        jv in = jv_object(), res, page;
-        int i, n;
-        in = jv_object_set(in, jv_string("familyPrefix"), jv_string(family));
-        in = jv_object_set(in, jv_string("status"), jv_string(status));
-        in = jv_object_set(in, jv_string("sort"), jv_string("DESC"));
-        in = jv_object_set(in, jv_string("maxResults"), jv_number(100));
-        if (jv_get_kind(next) == JV_KIND_STRING)
-            in = jv_object_set(in, jv_string("nextToken"), jv_copy(next));
-        if (sk_client_json(c, &sk_svc_ecs, "ListTaskDefinitions", in, 0, &res, err) < 0) {
-            jv_free(all);
-            jv_free(next);
-            return -1;
-        }
-        page = sk_json_get(res, "taskDefinitionArns");
-        n = jv_get_kind(page) == JV_KIND_ARRAY ? jv_array_length(jv_copy(page)) : 0;
-        for (i = 0; i < n; i++) {
-            jv a = jv_array_get(jv_copy(page), i);
-            char fam[256];
-            if (jv_get_kind(a) == JV_KIND_STRING) {
-                sk_ecs_td_family(jv_string_value(a), fam, sizeof(fam));
-                if (strcmp(fam, family) == 0) { /* the family itself, never one it prefixes */
-                    all = jv_array_append(all, a);
-                    continue;
-                }
-            }
-            jv_free(a);
-        }
-        jv_free(page);
-        jv_free(next);
-        next = sk_json_get(res, "nextToken");
-        jv_free(res);
-        if (jv_get_kind(next) != JV_KIND_STRING)
-            break;
-    }
-    jv_free(next);
-    *arns = all;
-    return 0;
+    in = jv_object_set(in, jv_string("familyPrefix"), jv_string(family));
+    in = jv_object_set(in, jv_string("status"), jv_string(status));
+    in = jv_object_set(in, jv_string("sort"), jv_string("DESC"));
+    in = jv_object_set(in, jv_string("maxResults"), jv_number(100));
+    return arn_pages(c, "ListTaskDefinitions", in, 1000, &p, arns, err);
 }
 
 int sk_ecs_deregister_task_def(struct sk_client *c, const char *arn, struct sk_err *err)

@@ -118,32 +118,31 @@ static void tail_page(struct sk_logs_tail *t, jv res, void (*fn)(void *ctx, cons
     jv_free(evs);
 }
 
+struct tail_read {
+    struct sk_logs_tail *t;
+    void (*fn)(void *ctx, const struct sk_log_event *ev);
+    void *ctx;
+};
+
+static int tail_read_page(void *ctx, jv answer, struct sk_err *err)
+{
+    struct tail_read *r = ctx;
+
+    (void)err;
+    tail_page(r->t, answer, r->fn, r->ctx);
+    return 0;
+}
+
 int sk_logs_tail_read(struct sk_logs_tail *t, struct sk_client *c, const char *group, const char *stream_prefix,
                       void (*fn)(void *ctx, const struct sk_log_event *ev), void *ctx, struct sk_err *err)
 {
-    jv next = jv_null();
-    int pages;
+    struct tail_read r = { t, fn, ctx };
+    jv in = jv_object();
 
-    for (pages = 0; pages < 50; pages++) {
-        jv in = jv_object(), res;
-        in = jv_object_set(in, jv_string("logGroupName"), jv_string(group));
-        in = jv_object_set(in, jv_string("logStreamNamePrefix"), jv_string(stream_prefix));
-        in = jv_object_set(in, jv_string("startTime"), jv_number((double)t->start_ms));
-        if (jv_get_kind(next) == JV_KIND_STRING)
-            in = jv_object_set(in, jv_string("nextToken"), jv_copy(next));
-        if (sk_client_json(c, &sk_svc_logs, "FilterLogEvents", in, 0, &res, err) < 0) {
-            jv_free(next);
-            return -1;
-        }
-        tail_page(t, res, fn, ctx);
-        jv_free(next);
-        next = sk_json_get(res, "nextToken");
-        jv_free(res);
-        if (jv_get_kind(next) != JV_KIND_STRING)
-            break;
-    }
-    jv_free(next);
-    return 0;
+    in = jv_object_set(in, jv_string("logGroupName"), jv_string(group));
+    in = jv_object_set(in, jv_string("logStreamNamePrefix"), jv_string(stream_prefix));
+    in = jv_object_set(in, jv_string("startTime"), jv_number((double)t->start_ms));
+    return sk_client_json_pages(c, &sk_svc_logs, "FilterLogEvents", in, 50, tail_read_page, &r, err);
 }
 
 void sk_logs_tail_next(struct sk_logs_tail *t)

@@ -421,35 +421,35 @@ static int look_secret(struct sk_client *c, struct sk_pf_check *ck, struct sk_er
 
 /* CloudWatch Logs DescribeLogGroups with logGroupNamePrefix, an exact match among the answers
  * (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_DescribeLogGroups.html). */
+struct log_group_find {
+    const char *name;
+    int found;
+};
+
+static int find_log_group(void *ctx, jv answer, struct sk_err *err)
+{
+    struct log_group_find *f = ctx;
+    jv groups = sk_json_get(answer, "logGroups");
+    int i;
+
+    (void)err;
+    for (i = 0; i < sk_json_len(groups) && !f->found; i++) {
+        jv g = jv_array_get(jv_copy(groups), i);
+        const char *name = sk_json_str(g, "logGroupName");
+        f->found = name && strcmp(name, f->name) == 0;
+        jv_free(g);
+    }
+    jv_free(groups);
+    return f->found; /* found: no more pages */
+}
+
 static int look_log_group(struct sk_client *c, struct sk_pf_check *ck, struct sk_err *err)
 {
-    jv next = jv_null();
-    int rc = 0, found = 0, page;
+    struct log_group_find f = { ck->target, 0 };
+    jv in = jv_object_set(jv_object(), jv_string("logGroupNamePrefix"), jv_string(ck->target));
+    int rc = sk_client_json_pages(c, &sk_svc_logs, "DescribeLogGroups", in, 20, find_log_group, &f, err);
 
-    for (page = 0; page < 20 && !found; page++) {
-        jv in = jv_object(), res = jv_invalid(), groups;
-        int i;
-        in = jv_object_set(in, jv_string("logGroupNamePrefix"), jv_string(ck->target));
-        if (jv_get_kind(next) == JV_KIND_STRING)
-            in = jv_object_set(in, jv_string("nextToken"), jv_copy(next));
-        if ((rc = sk_client_json(c, &sk_svc_logs, "DescribeLogGroups", in, 0, &res, err)) < 0)
-            break;
-        groups = sk_json_get(res, "logGroups");
-        for (i = 0; i < sk_json_len(groups) && !found; i++) {
-            jv g = jv_array_get(jv_copy(groups), i);
-            const char *name = sk_json_str(g, "logGroupName");
-            found = name && strcmp(name, ck->target) == 0;
-            jv_free(g);
-        }
-        jv_free(groups);
-        jv_free(next);
-        next = sk_json_get(res, "nextToken");
-        jv_free(res);
-        if (jv_get_kind(next) != JV_KIND_STRING)
-            break;
-    }
-    jv_free(next);
-    return sk_preflight_judge(ck, rc, found, "logs:DescribeLogGroups", err);
+    return sk_preflight_judge(ck, rc, f.found, "logs:DescribeLogGroups", err);
 }
 
 /* ELB DescribeTargetGroups: the target type the network mode needs (ck->region holds it). */

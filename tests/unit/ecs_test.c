@@ -16,6 +16,7 @@
 #include "harness.h"
 #include "json_fixture.h"
 #include "aws/http.h"
+#include "aws/service.h"
 #include "core/json.h"
 #include "svc/logs.h"
 
@@ -471,6 +472,77 @@ TEST(logs_paging)
     sk_client_release(&c);
 }
 
+/* ListTaskDefinitions, two pages: the second call carries the first answer's nextToken, and only the
+ * family itself is kept, never a family it prefixes (web-canary for web). */
+TEST(task_defs_paging)
+{
+    struct script s;
+    struct sk_client c;
+    struct sk_err err;
+    jv arns;
+
+    memset(&s, 0, sizeof(s));
+    if (fake_client(&c, "us-east-1", &s) < 0)
+        return;
+    step(&s, "ListTaskDefinitions",
+         "{\"taskDefinitionArns\":[\"arn:aws:ecs:us-east-1:1:task-definition/web:7\","
+         "\"arn:aws:ecs:us-east-1:1:task-definition/web-canary:3\"],\"nextToken\":\"t2\"}");
+    step(&s, "ListTaskDefinitions", "{\"taskDefinitionArns\":[\"arn:aws:ecs:us-east-1:1:task-definition/web:6\",7]}");
+    ASSERT_OK(sk_ecs_list_task_defs(&c, "web", "ACTIVE", &arns, &err), &err);
+    ASSERT(s.calls == 2 && sk_json_len(arns) == 2);
+    ASSERT(strstr(s.sent[0], "\"familyPrefix\":\"web\"") && strstr(s.sent[0], "\"sort\":\"DESC\"") &&
+           !strstr(s.sent[0], "nextToken"));
+    ASSERT(strstr(s.sent[1], "\"nextToken\":\"t2\"") && strstr(s.sent[1], "\"familyPrefix\":\"web\""));
+    jv_free(arns);
+    /* A failed page fails the list, and nothing leaks. */
+    memset(&s, 0, sizeof(s));
+    step(&s, "ListTaskDefinitions",
+         "{\"taskDefinitionArns\":[\"arn:aws:ecs:us-east-1:1:task-definition/web:7\"],"
+         "\"nextToken\":\"t2\"}");
+    ASSERT_ERR(sk_ecs_list_task_defs(&c, "web", "ACTIVE", &arns, &err), &err, SK_E_INTERNAL);
+    sk_client_release(&c);
+}
+
+static int count_pages(void *ctx, jv answer, struct sk_err *err)
+{
+    int *n = ctx;
+
+    (void)answer;
+    if (++*n == 3)
+        return sk_errf(err, SK_E_PARSE, "page 3 is bad");
+    return *n == 2 && sk_json_str(answer, "stop") ? 1 : 0;
+}
+
+/* sk_client_json_pages: at most max_pages calls; the callback stops it (1) or fails it (-1). */
+TEST(json_pages)
+{
+    struct script s;
+    struct sk_client c;
+    struct sk_err err;
+    int n = 0;
+
+    memset(&s, 0, sizeof(s));
+    if (fake_client(&c, "us-east-1", &s) < 0)
+        return;
+    step(&s, "ListTasks", "{\"nextToken\":\"a\"}");
+    step(&s, "ListTasks", "{\"nextToken\":\"b\",\"stop\":\"yes\"}");
+    ASSERT_OK(sk_client_json_pages(&c, &sk_svc_ecs, "ListTasks", jv_object(), 10, count_pages, &n, &err), &err);
+    ASSERT(n == 2 && s.calls == 2);
+    step(&s, "ListTasks", "{\"nextToken\":\"a\"}");
+    n = 0;
+    ASSERT_OK(sk_client_json_pages(&c, &sk_svc_ecs, "ListTasks", jv_object(), 1, count_pages, &n, &err), &err);
+    ASSERT(n == 1 && s.calls == 3);
+    step(&s, "ListTasks", "{\"nextToken\":\"a\"}");
+    step(&s, "ListTasks", "{\"nextToken\":\"b\"}");
+    step(&s, "ListTasks", "{\"nextToken\":\"c\"}");
+    n = 0;
+    ASSERT_ERR(sk_client_json_pages(&c, &sk_svc_ecs, "ListTasks", jv_object(), 10, count_pages, &n, &err), &err,
+               SK_E_PARSE);
+    ASSERT(n == 3 && s.calls == 6);
+    ASSERT(strstr(s.sent[4], "\"nextToken\":\"a\"") && strstr(s.sent[5], "\"nextToken\":\"b\""));
+    sk_client_release(&c);
+}
+
 struct regions {
     struct script *s;
     int made;
@@ -594,6 +666,8 @@ int main(void)
     RUN(stall_rule);
     RUN(explain_failure);
     RUN(logs_paging);
+    RUN(task_defs_paging);
+    RUN(json_pages);
     RUN(logs_last_lines);
     RUN(td_names);
     RUN(prune_revisions);
