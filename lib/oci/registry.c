@@ -350,70 +350,70 @@ out:
     return rc;
 }
 
-int sk_registry_manifest_head(struct sk_registry *r, const char *repo, const char *ref, char digest[SK_DIGEST_MAX],
-                              struct sk_err *err)
+/* HEAD or GET of a manifest by tag or digest, accepting every manifest type ecr-push knows: 1 with resp
+ * filled when it exists, 0 when the registry answers 404, -1 with err for any other answer. */
+static int manifest_fetch(struct sk_registry *r, const char *method, const char *repo, const char *ref,
+                          struct sk_http_resp *resp, struct sk_err *err)
 {
     struct sk_headers h = SK_HEADERS_INIT;
     struct sk_http_req req = { 0 };
-    struct sk_http_resp resp;
     struct sk_buf url = SK_BUF_INIT;
-    const char *d;
     int rc = -1;
+
+    sk_buf_addf(&url, "https://%s/v2/%s/manifests/%s", r->host, repo, ref);
+    sk_headers_add(&h, "Accept", MANIFEST_ACCEPT);
+    if (reg_send(r, method, url.p, &h, &req, resp, err) < 0)
+        goto out;
+    if (resp->status == 200)
+        rc = 1;
+    else if (resp->status == 404)
+        rc = 0;
+    else
+        sk_registry_error(r, strcmp(method, "HEAD") == 0 ? "checking a manifest" : "reading a manifest", resp, err);
+out:
+    sk_headers_release(&h);
+    sk_buf_release(&url);
+    return rc;
+}
+
+int sk_registry_manifest_head(struct sk_registry *r, const char *repo, const char *ref, char digest[SK_DIGEST_MAX],
+                              struct sk_err *err)
+{
+    struct sk_http_resp resp;
+    const char *d;
+    int rc;
 
     digest[0] = '\0';
     sk_http_resp_init(&resp);
-    sk_buf_addf(&url, "https://%s/v2/%s/manifests/%s", r->host, repo, ref);
-    sk_headers_add(&h, "Accept", MANIFEST_ACCEPT);
-    if (reg_send(r, "HEAD", url.p, &h, &req, &resp, err) < 0)
-        goto out;
-    if (resp.status == 200) {
+    rc = manifest_fetch(r, "HEAD", repo, ref, &resp, err);
+    if (rc == 1) {
         d = sk_headers_get(&resp.headers, "Docker-Content-Digest");
         if (d && sk_digest_valid(d))
             snprintf(digest, SK_DIGEST_MAX, "%s", d);
-    } else if (resp.status != 404) {
-        sk_registry_error(r, "checking a manifest", &resp, err);
-        goto out;
     }
-    rc = 0;
-out:
-    sk_headers_release(&h);
     sk_http_resp_release(&resp);
-    sk_buf_release(&url);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 int sk_registry_manifest_get(struct sk_registry *r, const char *repo, const char *ref, struct sk_buf *body,
                              char media_type[128], int *found, struct sk_err *err)
 {
-    struct sk_headers h = SK_HEADERS_INIT;
-    struct sk_http_req req = { 0 };
     struct sk_http_resp resp;
-    struct sk_buf url = SK_BUF_INIT;
     const char *mt;
-    int rc = -1;
+    int rc;
 
     *found = 0;
     media_type[0] = '\0';
     sk_http_resp_init(&resp);
-    sk_buf_addf(&url, "https://%s/v2/%s/manifests/%s", r->host, repo, ref);
-    sk_headers_add(&h, "Accept", MANIFEST_ACCEPT);
-    if (reg_send(r, "GET", url.p, &h, &req, &resp, err) < 0)
-        goto out;
-    if (resp.status == 200) {
+    rc = manifest_fetch(r, "GET", repo, ref, &resp, err);
+    if (rc == 1) {
         *found = 1;
         mt = sk_headers_get(&resp.headers, "Content-Type");
         snprintf(media_type, 128, "%.*s", mt ? (int)strcspn(mt, "; ") : 0, mt ? mt : "");
         sk_buf_add(body, resp.body.p, resp.body.len);
-    } else if (resp.status != 404) {
-        sk_registry_error(r, "reading a manifest", &resp, err);
-        goto out;
     }
-    rc = 0;
-out:
-    sk_headers_release(&h);
     sk_http_resp_release(&resp);
-    sk_buf_release(&url);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 int sk_registry_manifest_put(struct sk_registry *r, const char *repo, const char *ref, const char *media_type,
