@@ -15,9 +15,7 @@ HEX64='[0-9a-f]{64}'
 EMPTY_SHA=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
 
 setup_file() {
-    local maker=$REPO/tests/fixtures/make-images
-    [[ -f $maker ]] || return 0
-    python3 "$maker" "$BATS_FILE_TMPDIR/img" >/dev/null
+    make_images
     # oci-empty-layer: the oci fixture plus a zero-length uncompressed layer (sha256 of nothing,
     # size 0), its diff_id in the config; config, manifest and index.json re-hashed.
     python3 - "$BATS_FILE_TMPDIR/img/oci" "$BATS_FILE_TMPDIR/img/oci-empty-layer" <<'EOF'
@@ -52,7 +50,6 @@ EOF
 setup() {
     need_tool ecr-push
     use_registry
-    [[ -f $REPO/tests/fixtures/make-images ]] || skip "tests/fixtures/make-images does not exist yet"
     [[ -d $BATS_FILE_TMPDIR/img/oci ]] || fail "make-images wrote no fixtures in $BATS_FILE_TMPDIR/img"
     IMG=$BATS_FILE_TMPDIR/img
     R=shipkit/$(unique)

@@ -10,9 +10,7 @@ load helpers/common
 load helpers/ecs
 
 setup_file() {
-    local maker=$REPO/tests/fixtures/make-images
-    [[ -f $maker ]] || return 0
-    python3 "$maker" "$BATS_FILE_TMPDIR/img" >/dev/null
+    make_images
 }
 
 setup() {

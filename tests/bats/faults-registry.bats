@@ -17,15 +17,12 @@ load helpers/quirks
 HEX64='[0-9a-f]{64}'
 
 setup_file() {
-    local maker=$REPO/tests/fixtures/make-images
-    [[ -f $maker ]] || return 0
-    python3 "$maker" "$BATS_FILE_TMPDIR/img" >/dev/null
+    make_images
 }
 
 setup() {
     need_tool ecr-push
     use_registry
-    [[ -f $REPO/tests/fixtures/make-images ]] || skip "tests/fixtures/make-images does not exist yet"
     [[ -d $BATS_FILE_TMPDIR/img/oci ]] || fail "make-images wrote no fixtures in $BATS_FILE_TMPDIR/img"
     IMG=$BATS_FILE_TMPDIR/img
     R=shipkit/$(unique)

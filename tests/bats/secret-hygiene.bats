@@ -25,9 +25,7 @@ refute_auth() {
 }
 
 setup_file() {
-    if [[ -f $REPO/tests/fixtures/make-images ]]; then
-        python3 "$REPO/tests/fixtures/make-images" "$BATS_FILE_TMPDIR/img" >/dev/null
-    fi
+    make_images
 }
 
 setup() {

@@ -16,9 +16,7 @@ load helpers/common
 load helpers/registry
 
 setup_file() {
-    local maker=$REPO/tests/fixtures/make-images
-    [[ -f $maker ]] || return 0
-    python3 "$maker" "$BATS_FILE_TMPDIR/img" >/dev/null
+    make_images
 }
 
 setup() {

@@ -86,6 +86,11 @@ awsref() {
     /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL" --no-cli-pager "$@"
 }
 
+# make_images: the image fixtures of tests/fixtures/make-images in $BATS_FILE_TMPDIR/img (from setup_file).
+make_images() {
+    python3 "$REPO/tests/fixtures/make-images" "$BATS_FILE_TMPDIR/img" >/dev/null
+}
+
 # unique: a name suffix unique to this test (file, test number, pid, random).
 unique() {
     local f

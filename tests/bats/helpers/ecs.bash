@@ -14,6 +14,20 @@ ecs_sim_setup() {
     awsref ecs create-cluster --cluster-name "$C" >/dev/null
 }
 
+# ecs_sim_names: the stack, and this test's names, short and unique (target groups allow 32
+# characters): its cluster $CLUSTER (created), service $SVC, family $FAMILY and log group $LOGS ($U the
+# unique name they come from, $H its hash).
+ecs_sim_names() {
+    use_stack
+    U=$(unique)
+    H=$(printf '%s' "$U" | md5sum | cut -c1-12)
+    CLUSTER=sim-$H
+    SVC=svc-$H
+    FAMILY=model-$H
+    LOGS=/ecs/sim-$H
+    awsref ecs create-cluster --cluster-name "$CLUSTER" >/dev/null
+}
+
 # net_field KEY: the stack's default VPC (vpcId), its first subnet (subnets) or its security group.
 net_field() {
     curl -sf "$AWS_ENDPOINT_URL/shipkit-sim/network" |
