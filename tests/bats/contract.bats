@@ -254,6 +254,23 @@ sim_service() {
     assert_output 1
 }
 
+@test "a deregistered (INACTIVE) task definition: CreateService, UpdateService and RunTask refuse it" {
+    allow_contract_refusal
+    local old net
+    sim_service web example/model:good
+    old=$(fargate_td "fam-$H" example/model:good)
+    awsref ecs deregister-task-definition --task-definition "$old" >/dev/null
+    net=$(netconf)
+    run --separate-stderr awsref ecs update-service --cluster "$H" --service web --task-definition "$old"
+    refused ClientException "TaskDefinition is inactive"
+    run --separate-stderr awsref ecs create-service --cluster "$H" --service-name other --task-definition "$old" \
+        --desired-count 1 --launch-type FARGATE --network-configuration "$net"
+    refused ClientException "TaskDefinition is inactive"
+    run --separate-stderr awsref ecs run-task --cluster "$H" --task-definition "$old" --launch-type FARGATE \
+        --network-configuration "$net"
+    refused ClientException "TaskDefinition is inactive"
+}
+
 @test "UpdateService: new load balancers are held to the same rule" {
     allow_contract_refusal
     local other
