@@ -132,6 +132,7 @@ sd_is() {
 
 @test "StopServiceDeployment ROLLBACK rolls an in-progress deployment back; a finished one or an unknown ARN is refused" {
     allow_contract_refusal
+    local good base dc
     target_group
     good=$(task_def 127.0.0.1:5000/model:good)
     slow=$(task_def 127.0.0.1:5000/model:slow)
@@ -157,4 +158,24 @@ sd_is() {
 
     run -1 ecs_py stop_service_deployment "$(jq -nc --arg a "${arn%/*}/nosuch" '{serviceDeploymentArn: $a}')"
     assert_output ServiceDeploymentNotFoundException
+}
+
+@test "contract: deployment strategies' documented constraints and DescribeServiceDeployments' 20 ARNs are refused" {
+    allow_contract_refusal
+    local good base dc
+    target_group
+    good=$(task_def 127.0.0.1:5000/model:good)
+    base=$(jq -nc --arg c "$CLUSTER" --arg s "$SVC" --arg td "$good" --arg tg "$TG" --argjson net "$NETCONF" \
+        '{cluster: $c, serviceName: $s, taskDefinition: $td, desiredCount: 1, launchType: "FARGATE",
+          networkConfiguration: $net, loadBalancers: [{targetGroupArn: $tg, containerName: "app", containerPort: 8080}]}')
+    for dc in '{"strategy": "BLUE_GREEN"}' \
+        '{"strategy": "ROLLING", "linearConfiguration": {"stepPercent": 10}}' \
+        '{"strategy": "LINEAR", "canaryConfiguration": {"canaryPercent": 10}}'; do
+        run -1 ecs_py create_service "$(jq -c --argjson dc "$dc" '. + {deploymentConfiguration: $dc}' <<<"$base")"
+        assert_output InvalidParameterException
+    done
+    run -1 ecs_py describe_service_deployments "$(jq -nc '{serviceDeploymentArns: [range(21) | "arn:aws:ecs:us-east-1:123456789012:service-deployment/c/s/\(.)"]}')"
+    assert_output InvalidParameterException
+    # Nothing was created.
+    assert_equal "$(awsref ecs list-services --cluster "$CLUSTER" --query 'length(serviceArns)' --output text)" 0
 }

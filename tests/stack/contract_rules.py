@@ -229,6 +229,32 @@ def ecs_service_load_balancers(req, p):
                                   f"{lb.get('containerPort')} defined.")
 
 
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html:
+#   bakeTimeInMinutes: "You must provide this parameter when you use the BLUE_GREEN deployment
+#   strategy"; linearConfiguration "Only valid when the deployment strategy is
+#   LINEAR", canaryConfiguration "Only valid when the deployment strategy is CANARY". The messages
+#   are the layer's (the reference gives none).
+@rule("ecs", "CreateService", "UpdateService")
+def ecs_deployment_strategy(req, p):
+    dc = p.get("deploymentConfiguration") or {}
+    strategy = dc.get("strategy")  # absent from an UpdateService: the service's own, which the layer does not look up
+    if strategy is None:
+        return
+    if strategy == "BLUE_GREEN" and "bakeTimeInMinutes" not in dc:
+        raise Refusal("InvalidParameterException", "bakeTimeInMinutes is required for the BLUE_GREEN deployment strategy")
+    for member, needs in (("linearConfiguration", "LINEAR"), ("canaryConfiguration", "CANARY")):
+        if member in dc and strategy != needs:
+            raise Refusal("InvalidParameterException", f"{member} is only valid with the {needs} deployment strategy")
+
+
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DescribeServiceDeployments.html:
+#   serviceDeploymentArns: "You can specify a maximum of 20 ARNs."
+@rule("ecs", "DescribeServiceDeployments")
+def ecs_describe_service_deployments(req, p):
+    if len(p.get("serviceDeploymentArns") or []) > 20:
+        raise Refusal("InvalidParameterException", "serviceDeploymentArns can have at most 20 ARNs")
+
+
 # https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeregisterTaskDefinition.html: "You
 #   can't use an INACTIVE task definition to run new tasks or create new services, and you can't update
 #   an existing service to reference an INACTIVE task definition" (ECS answers ClientException
