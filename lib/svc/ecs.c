@@ -48,12 +48,22 @@ int sk_ecs_describe_service_tags(struct sk_client *c, const char *cluster, const
     return describe_service(c, cluster, service, 1, out, err);
 }
 
-/* An ARN list being read page by page (sk_client_json_pages): the answers' key arrays, appended to
- * all; with family set, only the task definitions of that family. */
+/* An ARN list being read page by page (sk_client_json_pages): each answer's key array, appended to
+ * all; with family set, only the task definitions of that family, never one it prefixes. */
 struct arn_pages {
     const char *key, *family;
     jv all;
 };
+
+static int of_family(jv arn, const char *family)
+{
+    char fam[256];
+
+    if (jv_get_kind(arn) != JV_KIND_STRING)
+        return 0;
+    sk_ecs_td_family(jv_string_value(arn), fam, sizeof(fam));
+    return strcmp(fam, family) == 0;
+}
 
 static int add_arns(void *ctx, jv answer, struct sk_err *err)
 {
@@ -64,30 +74,26 @@ static int add_arns(void *ctx, jv answer, struct sk_err *err)
     (void)err;
     for (i = 0; i < n; i++) {
         jv a = jv_array_get(jv_copy(page), i);
-        char fam[256];
-        if (p->family) { /* the family itself, never one it prefixes */
-            if (jv_get_kind(a) != JV_KIND_STRING ||
-                (sk_ecs_td_family(jv_string_value(a), fam, sizeof(fam)), strcmp(fam, p->family) != 0)) {
-                jv_free(a);
-                continue;
-            }
-        }
-        p->all = jv_array_append(p->all, a);
+        if (p->family && !of_family(a, p->family))
+            jv_free(a);
+        else
+            p->all = jv_array_append(p->all, a);
     }
     jv_free(page);
     return 0;
 }
 
-/* Read an ARN list's pages into *arns; in is consumed. */
-static int arn_pages(struct sk_client *c, const char *op, jv in, int max_pages, struct arn_pages *p, jv *arns,
-                     struct sk_err *err)
+/* Read the key arrays of op's pages into *arns (family: see struct arn_pages); in is consumed. */
+static int arn_pages(struct sk_client *c, const char *op, jv in, int max_pages, const char *key, const char *family,
+                     jv *arns, struct sk_err *err)
 {
-    p->all = jv_array();
-    if (sk_client_json_pages(c, &sk_svc_ecs, op, in, max_pages, add_arns, p, err) < 0) {
-        jv_free(p->all);
+    struct arn_pages p = { key, family, jv_array() };
+
+    if (sk_client_json_pages(c, &sk_svc_ecs, op, in, max_pages, add_arns, &p, err) < 0) {
+        jv_free(p.all);
         return -1;
     }
-    *arns = p->all;
+    *arns = p.all;
     return 0;
 }
 
@@ -95,7 +101,6 @@ static int arn_pages(struct sk_client *c, const char *op, jv in, int max_pages, 
 static int list_task_pages(struct sk_client *c, const char *cluster, const char *service, const char *desired_status,
                            jv *arns, struct sk_err *err)
 {
-    struct arn_pages p = { "taskArns", NULL, jv_null() };
     jv in = jv_object();
 
     in = jv_object_set(in, jv_string("cluster"), jv_string(cluster));
@@ -103,7 +108,7 @@ static int list_task_pages(struct sk_client *c, const char *cluster, const char 
         in = jv_object_set(in, jv_string("serviceName"), jv_string(service));
     if (desired_status)
         in = jv_object_set(in, jv_string("desiredStatus"), jv_string(desired_status));
-    return arn_pages(c, "ListTasks", in, 100, &p, arns, err);
+    return arn_pages(c, "ListTasks", in, 100, "taskArns", NULL, arns, err);
 }
 
 /*
@@ -582,14 +587,13 @@ int sk_ecs_describe_task_def(struct sk_client *c, const char *arn, jv *td, jv *t
  * is "the full family name", maxResults 1 to 100, then nextToken; sort DESC lists the newest first. */
 int sk_ecs_list_task_defs(struct sk_client *c, const char *family, const char *status, jv *arns, struct sk_err *err)
 {
-    struct arn_pages p = { "taskDefinitionArns", family, jv_null() };
     jv in = jv_object();
 
     in = jv_object_set(in, jv_string("familyPrefix"), jv_string(family));
     in = jv_object_set(in, jv_string("status"), jv_string(status));
     in = jv_object_set(in, jv_string("sort"), jv_string("DESC"));
     in = jv_object_set(in, jv_string("maxResults"), jv_number(100));
-    return arn_pages(c, "ListTaskDefinitions", in, 1000, &p, arns, err);
+    return arn_pages(c, "ListTaskDefinitions", in, 1000, "taskDefinitionArns", family, arns, err);
 }
 
 int sk_ecs_deregister_task_def(struct sk_client *c, const char *arn, struct sk_err *err)
