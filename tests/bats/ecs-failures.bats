@@ -2,10 +2,11 @@
 # shellcheck disable=SC2154 # status/output/stderr come from bats' run
 # ecs-failures: the ways real deployments fail, simulated as ECS reports them (tests/stack/ecs_sim.py,
 # docs/ecs-simulator.md "Starting a task"), and ecs-roll's explanation and exit code for each: a
-# missing image, ECR refusing the execution role, no route to the registry, missing or unreadable
-# secrets, no container instance, no Fargate capacity, failed ELB health checks, and a deployment
-# that stops making progress without the circuit breaker ever firing (the stall rule,
-# src/ecs-roll.1). Each test sets up its own cluster with botocore (quick), works on its own
+# missing image, ECR refusing the execution role, no route to the registry (ECR's or a public one),
+# missing or unreadable secrets (SSM and Secrets Manager), a secret without its JSON key, no route to
+# Systems Manager or Secrets Manager, no container instance, no Fargate capacity, failed ELB health
+# checks, and a deployment that stops making progress without the circuit breaker ever firing (the
+# stall rule, src/ecs-roll.1). Each test sets up its own cluster with botocore (quick), works on its own
 # repository, role and service (the simulator's controls used here are per service), and bounds
 # every ecs-roll with --timeout and timeout(1).
 # bats file_tags=ecs
@@ -256,6 +257,71 @@ stopped_tasks() {
         "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"secretsmanager:GetSecretValue\",\"Resource\":\"$arn\"}]}"
     run -0 --separate-stderr roll --service web --task-def "$BATS_TEST_TMPDIR/td.json"
     assert_equal "$(jq -r .verdict <<<"$output")" deployed
+}
+
+@test "secrets: the execution role may not read the SSM parameter: AccessDenied; allowed, the deploy works" {
+    local role_arn arn="arn:aws:ssm:$AWS_REGION:123456789012:parameter/$C/db"
+    awsref ssm put-parameter --name "/$C/db" --type SecureString --value not-a-secret >/dev/null
+    role_arn=$(role "exec-$H" '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}')
+    service web example/model:good >/dev/null
+    awsref ecs describe-task-definition --task-definition "$C-web" --query taskDefinition --output json |
+        jq --arg p "/$C/db" --arg r "$role_arn" '.executionRoleArn = $r |
+            .containerDefinitions[0].secrets = [{name: "DB", valueFrom: $p}]' >"$BATS_TEST_TMPDIR/td.json"
+    run -1 --separate-stderr roll --service web --task-def "$BATS_TEST_TMPDIR/td.json"
+    assert_equal "$(jq -r .verdict <<<"$output")" rolled-back
+    why_is secret-denied "could not read secret $arn: AccessDenied"
+    [[ $stderr == *"is not authorized to perform: ssm:GetParameters on resource: $arn"* ]] || fail "$stderr"
+    awsref iam put-role-policy --role-name "exec-$H" --policy-name ssm --policy-document \
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"ssm:GetParameters\",\"Resource\":\"$arn\"}]}"
+    run -0 --separate-stderr roll --service web --task-def "$BATS_TEST_TMPDIR/td.json"
+    assert_equal "$(jq -r .verdict <<<"$output")" deployed
+}
+
+@test "secrets: a Secrets Manager secret without the JSON key valueFrom names: the key, exit 1" {
+    local value arn
+    value=$(canary db)
+    printf '%s' "{\"password\":\"$value\"}" >"$BATS_TEST_TMPDIR/v"
+    arn=$(secret-put -q --value-file "$BATS_TEST_TMPDIR/v" "$C/db" | cut -d' ' -f1) || fail "secret-put"
+    service web example/model:good >/dev/null
+    awsref ecs describe-task-definition --task-definition "$C-web" --query taskDefinition --output json |
+        jq --arg a "$arn" '.containerDefinitions[0].secrets = [{name: "DB", valueFrom: ($a + ":passwd::")}]' \
+        >"$BATS_TEST_TMPDIR/td.json"
+    run -1 --separate-stderr roll --service web --task-def "$BATS_TEST_TMPDIR/td.json"
+    assert_equal "$(jq -r .verdict <<<"$output")" rolled-back
+    why_is secret-key-missing "a secret has no JSON key passwd"
+    [[ $stderr == *"retrieved secret from Secrets Manager did not contain json key passwd"* ]] || fail "$stderr"
+    refute_leak "$value"
+}
+
+@test "no route to Systems Manager, to Secrets Manager, or to a public image's registry: each named, exit 1" {
+    local vpc subnet sg arn td=$BATS_TEST_TMPDIR/td.json
+    awsref ssm put-parameter --name "/$C/db" --type SecureString --value not-a-secret >/dev/null
+    printf '%s' '{"password":"x"}' >"$BATS_TEST_TMPDIR/v"
+    arn=$(secret-put -q --value-file "$BATS_TEST_TMPDIR/v" "$C/db" | cut -d' ' -f1) || fail "secret-put"
+    vpc=$(awsref ec2 create-vpc --cidr-block 10.78.0.0/16 --query Vpc.VpcId --output text)
+    subnet=$(awsref ec2 create-subnet --vpc-id "$vpc" --cidr-block 10.78.1.0/24 --query Subnet.SubnetId --output text)
+    sg=$(awsref ec2 describe-security-groups --filters "Name=vpc-id,Values=$vpc" --query 'SecurityGroups[0].GroupId' \
+        --output text)
+    service web example/model:good "{\"desired\": 0, \"subnet\": \"$subnet\", \"securityGroup\": \"$sg\",
+        \"breaker\": {\"enable\": true, \"rollback\": false}}" >/dev/null
+    awsref ecs describe-task-definition --task-definition "$C-web" --query taskDefinition --output json >"$td.0"
+    # An SSM parameter (the guide's SecureString path): no route, then an ssm endpoint.
+    jq --arg p "/$C/db" '.containerDefinitions[0].secrets = [{name: "DB", valueFrom: $p}]' "$td.0" >"$td"
+    run -1 --separate-stderr roll --service web --desired-count 2 --no-rollback --task-def "$td"
+    why_is no-route "no route to Systems Manager from the task's subnets (private subnets need a NAT gateway or an ssm VPC endpoint)"
+    [[ $stderr == *"There is a connection issue between the task and AWS Systems Manager Parameter Store."* ]] || fail "$stderr"
+    awsref ec2 create-vpc-endpoint --vpc-id "$vpc" --service-name "com.amazonaws.$AWS_REGION.ssm" --subnet-ids "$subnet" \
+        >/dev/null
+    # The secret is reachable now; the public image (Docker Hub) is not: no internet route.
+    run -1 --separate-stderr roll --service web --desired-count 2 --no-rollback --task-def "$td"
+    why_is no-route "no route to the registry from the task's subnets (private subnets need a NAT gateway or VPC endpoints)"
+    [[ $stderr == *'Head "https://registry-1.docker.io/v2/example/model/manifests/good": dial tcp '*': i/o timeout'* ]] ||
+        fail "$stderr"
+    # A Secrets Manager secret: no route either.
+    jq --arg a "$arn" '.containerDefinitions[0].secrets = [{name: "DB", valueFrom: $a}]' "$td.0" >"$td"
+    run -1 --separate-stderr roll --service web --desired-count 2 --no-rollback --task-def "$td"
+    why_is no-route "no route to Secrets Manager from the task's subnets (private subnets need a NAT gateway or a secretsmanager VPC endpoint)"
+    [[ $stderr == *"There is a connection issue between the task and AWS Secrets Manager."* ]] || fail "$stderr"
 }
 
 @test "EC2 launch type without container instances: unable to place, the breaker fails it, exit 1" {
