@@ -77,6 +77,13 @@ sim_service() {
     fail "the first deployment of $1 did not complete"
 }
 
+# wire SERVICE TARGET JSON: aws-sign sends JSON as the awsJson1_1 operation TARGET (what the reference
+# clients check for themselves before sending, or cannot send at all, reaches the layer this way).
+wire() {
+    aws-sign -d "$3" --service "$1" -H "X-Amz-Target: $2" -H 'Content-Type: application/x-amz-json-1.1' \
+        "$AWS_ENDPOINT_URL/"
+}
+
 # ---- ECS --------------------------------------------------------------------------------------
 
 @test "ListTasks: startedBy must be the only filter (item 1); alone it is taken" {
@@ -400,6 +407,119 @@ print(td["taskDefinition"]["status"], "deregisteredAt" in td["taskDefinition"], 
         --query AssumedRoleUser.Arn --output text
 }
 
+@test "DescribeTasks, DescribeServices: an empty list is refused; RegisterTaskDefinition: an empty container list, Fargate without task memory" {
+    need_tool aws-sign
+    allow_contract_refusal
+    local ecs=AmazonEC2ContainerServiceV20141113
+    awsref ecs create-cluster --cluster-name "$H" >/dev/null
+    run --separate-stderr wire ecs "$ecs.DescribeTasks" "{\"cluster\":\"$H\",\"tasks\":[]}"
+    refused InvalidParameterException "Tasks cannot be empty."
+    run --separate-stderr wire ecs "$ecs.DescribeServices" "{\"cluster\":\"$H\",\"services\":[]}"
+    refused InvalidParameterException "Services cannot be empty."
+    run --separate-stderr wire ecs "$ecs.RegisterTaskDefinition" "{\"family\":\"f-$H\",\"containerDefinitions\":[]}"
+    refused ClientException "Container list cannot be empty."
+    run --separate-stderr awsref ecs register-task-definition --family "f-$H" --requires-compatibilities FARGATE \
+        --network-mode awsvpc --cpu 256 --container-definitions '[{"name":"app","image":"x"}]'
+    refused ClientException "Fargate requires that 'memory' be defined at the task level."
+}
+
+@test "RunTask: a clientToken over 64 characters or with a blank, overrides over 8192 characters of JSON" {
+    need_tool aws-sign
+    allow_contract_refusal
+    local base long
+    awsref ecs create-cluster --cluster-name "$H" >/dev/null
+    fargate_td "f-$H" example/model:good >/dev/null
+    # (this aws-cli has no --client-token: aws-sign sends them)
+    base=$(jq -nc --arg c "$H" --arg td "f-$H" --argjson net "$(netconf)" \
+        '{cluster: $c, taskDefinition: $td, launchType: "FARGATE", networkConfiguration: $net}')
+    run --separate-stderr wire ecs AmazonEC2ContainerServiceV20141113.RunTask \
+        "$(jq -c --arg t "$(printf 't%.0s' $(seq 1 65))" '. + {clientToken: $t}' <<<"$base")"
+    refused InvalidParameterException "clientToken: up to 64 characters in the range of 33-126 are allowed."
+    run --separate-stderr wire ecs AmazonEC2ContainerServiceV20141113.RunTask \
+        "$(jq -c '. + {clientToken: "a token"}' <<<"$base")"
+    refused InvalidParameterException "clientToken: up to 64 characters"
+    long=$(head -c 8200 /dev/zero | tr '\0' x)
+    run --separate-stderr awsref ecs run-task --cluster "$H" --task-definition "f-$H" --launch-type FARGATE \
+        --network-configuration "$(netconf)" --overrides "{\"containerOverrides\":[{\"name\":\"app\",\"command\":[\"$long\"]}]}"
+    refused InvalidParameterException "Container Overrides length must be at most 8192."
+    # Nothing ran.
+    assert_equal "$(awsref ecs list-tasks --cluster "$H" --query 'length(taskArns)')" 0
+}
+
+@test "CreateService, UpdateService: BLUE_GREEN needs bakeTimeInMinutes, linear and canary configurations only with their strategy; DescribeServiceDeployments at most 20 ARNs" {
+    need_tool aws-sign
+    allow_contract_refusal
+    local ecs=AmazonEC2ContainerServiceV20141113 op dc
+    awsref ecs create-cluster --cluster-name "$H" >/dev/null
+    fargate_td "f-$H" example/model:good >/dev/null
+    for op in CreateService UpdateService; do
+        for dc in '{"strategy":"BLUE_GREEN"}|bakeTimeInMinutes is required for the BLUE_GREEN deployment strategy' \
+            '{"strategy":"ROLLING","linearConfiguration":{"stepPercent":10}}|linearConfiguration is only valid with the LINEAR deployment strategy' \
+            '{"strategy":"LINEAR","canaryConfiguration":{"canaryPercent":10}}|canaryConfiguration is only valid with the CANARY deployment strategy'; do
+            run --separate-stderr wire ecs "$ecs.$op" "$(jq -nc --arg op "$op" --arg c "$H" --arg td "f-$H" \
+                --argjson dc "${dc%%|*}" --argjson net "$(netconf)" \
+                'if $op == "CreateService" then {cluster: $c, serviceName: "web", taskDefinition: $td, desiredCount: 1,
+                   launchType: "FARGATE", networkConfiguration: $net, deploymentConfiguration: $dc}
+                 else {cluster: $c, service: "web", deploymentConfiguration: $dc} end')"
+            refused InvalidParameterException "${dc#*|}"
+        done
+    done
+    run --separate-stderr wire ecs "$ecs.DescribeServiceDeployments" "$(jq -nc --arg c "$H" \
+        '{serviceDeploymentArns: [range(21) | "arn:aws:ecs:us-east-1:123456789012:service-deployment/\($c)/web/\(.)"]}')"
+    refused InvalidParameterException "serviceDeploymentArns can have at most 20 ARNs"
+    # Nothing was created.
+    assert_equal "$(awsref ecs list-services --cluster "$H" --query 'length(serviceArns)')" 0
+}
+
+@test "FilterLogEvents/GetLogEvents: neither logGroupName nor logGroupIdentifier, or GetLogEvents with both" {
+    allow_contract_refusal
+    local g=/ecs/$H
+    awsref logs create-log-group --log-group-name "$g"
+    awsref logs create-log-stream --log-group-name "$g" --log-stream-name s
+    run --separate-stderr awsref logs filter-log-events --log-stream-names s
+    refused InvalidParameterException "You must include either logGroupIdentifier or logGroupName, but not both."
+    run --separate-stderr awsref logs get-log-events --log-stream-name s
+    refused InvalidParameterException "You must include either logGroupIdentifier or logGroupName, but not both."
+    run --separate-stderr awsref logs get-log-events --log-group-name "$g" --log-stream-name s \
+        --log-group-identifier "arn:aws:logs:us-east-1:$ACCT:log-group:$g"
+    refused InvalidParameterException "You must include either logGroupIdentifier or logGroupName, but not both."
+    run -0 awsref logs get-log-events --log-group-identifier "arn:aws:logs:us-east-1:$ACCT:log-group:$g" --log-stream-name s
+}
+
+@test "PutParameter: Advanced values up to 8192 characters, names up to 1011 characters, of letters, digits and .-_, not prefixed ssm" {
+    allow_contract_refusal
+    local v
+    v=$(head -c 8193 /dev/zero | tr '\0' x)
+    run --separate-stderr awsref ssm put-parameter --name "/$H/a" --value "$v" --type String --tier Advanced
+    refused ValidationException "Advanced tier parameters support a maximum parameter value of 8192 characters."
+    run --separate-stderr awsref ssm put-parameter --name "/$H/$(head -c 1011 /dev/zero | tr '\0' n)" --value v --type String
+    refused ValidationException "Parameter name must be at most 1011 characters."
+    run --separate-stderr awsref ssm put-parameter --name "/$H/has space" --value v --type String
+    refused ValidationException "each sub-path can be formed as a mix of letters, numbers and the following 3 symbols .-_"
+    run --separate-stderr awsref ssm put-parameter --name "SSM-$H" --value v --type String
+    refused ValidationException "can't be prefixed with \"aws\" or \"ssm\" (case-insensitive)"
+    # Nothing was written.
+    assert_equal "$(awsref ssm get-parameters-by-path --path "/$H" --query 'length(Parameters)')" 0
+}
+
+@test "PutSecretValue, UpdateSecret: SecretString or SecretBinary, not both; AssumeRoleWithWebIdentity: DurationSeconds up to the role's maximum" {
+    allow_contract_refusal
+    local s f=$BATS_TEST_TMPDIR/secret op
+    s=$(canary sm-both)
+    printf '%s' "$s" >"$f"
+    allow_secret_file "$f"
+    awsref secretsmanager create-secret --name "$H/a" --secret-string "file://$f" >/dev/null
+    for op in put-secret-value update-secret; do
+        run --separate-stderr awsref secretsmanager "$op" --secret-id "$H/a" --secret-string "file://$f" \
+            --secret-binary "fileb://$f"
+        refused InvalidParameterException "You can't specify both a binary secret value and a string secret value in the same secret."
+        [[ $stderr != *"$s"* ]] || fail "the refusal shows the secret"
+    done
+    run --separate-stderr awsref sts assume-role-with-web-identity --role-arn "$SK_DEPLOY_ROLE_ARN" \
+        --role-session-name session --web-identity-token not-checked --duration-seconds 7200
+    refused ValidationError "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+}
+
 # ---- the wire: awsJson1_1 and awsQuery deserialised by the input shape ------------------------------
 
 @test "the wire: unknown members and wrong types are refused as each protocol refuses them" {
@@ -424,6 +544,69 @@ print(td["taskDefinition"]["status"], "deregisteredAt" in td["taskDefinition"], 
     refused InvalidAction
     run -0 aws-sign -d 'Action=DescribeTargetGroups&Version=2015-12-01&PageSize=400' --service elasticloadbalancing \
         -H 'Content-Type: application/x-www-form-urlencoded' "$ep"
+}
+
+@test "the model: a body that is no JSON, missing required members, lengths and ranges below their minimum, EC2's MissingParameter" {
+    need_tool aws-sign
+    allow_contract_refusal
+    local ep=$AWS_ENDPOINT_URL/
+    run -4 --separate-stderr wire ssm AmazonSSM.GetParameter 'Name=/x'
+    refused SerializationException "The request body is not valid JSON"
+    run -4 --separate-stderr wire ssm AmazonSSM.GetParameter '{}'
+    refused ValidationException "Value null at 'name' failed to satisfy constraint: Member must not be null"
+    run -4 --separate-stderr wire ssm AmazonSSM.GetParameter '{"Name":""}'
+    refused ValidationException "at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    run -4 --separate-stderr aws-sign -d 'Action=DescribeTargetGroups&Version=2015-12-01&PageSize=0' \
+        --service elasticloadbalancing "$ep"
+    refused ValidationError "at 'pageSize' failed to satisfy constraint: Member must have value greater than or equal to 1"
+    run -4 --separate-stderr aws-sign -d "Action=DescribeTargetHealth&Version=2015-12-01&TargetGroupArn=arn:aws:elasticloadbalancing:us-east-1:$ACCT:targetgroup/x/1&Targets.member.1.Id=10.0.0.1&Targets.member.1.Port=abc" \
+        --service elasticloadbalancing "$ep"
+    refused ValidationError "failed to satisfy constraint: Member must be"
+    run -4 --separate-stderr aws-sign -d 'Action=DescribeVpcAttribute&Version=2016-11-15&VpcId=vpc-1' --service ec2 "$ep"
+    refused MissingParameter "The request must contain the parameter Attribute"
+}
+
+@test "every refusal the layer can answer is shown by a test (contract_rules.py's messages, the model's kinds)" {
+    local py
+    py=$(pyref) || skip "no python3 with botocore"
+    # A rule's message is shown when a `refused CODE TEXT` quotes part of it (9 characters or more
+    # between $variables), or a literal piece of it (between its {placeholders}, 12 characters or
+    # more) appears in a bats file (a message a loop hands to `refused`).
+    run -0 "$py" - "$REPO/tests/stack/contract_rules.py" "$REPO"/tests/bats/*.bats <<'EOF'
+import ast, re, sys
+src = open(sys.argv[1]).read()
+raw = "".join(open(f).read() for f in sys.argv[2:])
+bats = raw.replace("\\", "")
+consts = {n.targets[0].id: n.value.value for n in ast.parse(src).body
+          if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Constant)}
+def pieces(node):
+    if isinstance(node, ast.Constant):
+        return [node.value]
+    if isinstance(node, ast.JoinedStr):
+        return [v.value for v in node.values if isinstance(v, ast.Constant)]
+    if isinstance(node, ast.Name):
+        return [consts.get(node.id, "")]
+    return []
+rules = [n for n in ast.walk(ast.parse(src)) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "Refusal"]
+model = ["The request body is not valid JSON", "Unknown parameter '", "is not recognized",
+         "The request must contain the parameter", "Member must not be null", "Member must be of type",
+         "Member must satisfy enum value set", "Member must satisfy regular expression pattern",
+         "Member must have length greater than or equal to", "Member must have length less than or equal to",
+         "Member must have value greater than or equal to", "Member must have value less than or equal to",
+         "UnknownOperationException", "InvalidAction"]
+quoted = [q for t in re.findall(r'refused \w+ "((?:[^"\\]|\\.)*)"', raw)
+          for q in re.split(r"\$\{[^}]*\}|\$\w+", t.replace("\\", "")) if len(q.strip()) >= 9]
+missing = []
+for call in rules:
+    ps = pieces(call.args[1])
+    if not any(p[:30] in bats for p in ps if len(p.strip()) >= 12) and not any(q in p for q in quoted for p in ps):
+        missing.append(f"contract_rules.py:{call.lineno}: {''.join(pieces(call.args[1]))[:80]}")
+missing += [f"model: {m}" for m in model if m not in bats]
+print(f"{len(rules)} rule refusals, {len(model)} model kinds")
+print("\n".join(missing))
+sys.exit(1 if missing else 0)
+EOF
+    [[ ${lines[0]} == *" rule refusals, "* ]] && ((${#lines[@]} == 1)) || fail "$output"
 }
 
 # ---- answers, and how a violation fails a test --------------------------------------------------------
