@@ -37,6 +37,8 @@ teardown() {
     assert_output --partial "database checked"
     [[ $stderr == *"ECS rolled the deployment back"* ]] || fail "no rollback reason: $stderr"
     [[ $stderr == *"exited with code 1"* ]] || fail "no exit code shown"
+    # ... and the broken image's own log lines (the crash scenario's traceback, docs/ecs-simulator.md).
+    [[ $stderr == *"ModuleNotFoundError: No module named 'mlflow'"* ]] || fail "no log lines shown: $stderr"
     # Its stack's contract layer (docs/aws-fidelity.md) refused nothing and found no bad answer.
     [[ ! -s $SK_STACK_DIR/contract.log ]] || fail "contract layer: $(cat "$SK_STACK_DIR/contract.log")"
 

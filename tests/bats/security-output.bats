@@ -94,11 +94,12 @@ refute_raw() {
 
 # ---- secrets --------------------------------------------------------------------------------
 
-@test "aws-sign --debug: a JSON body's secret members, a form's password and an unparseable body are not shown, nor is an error quoting them" {
+@test "aws-sign --debug: a JSON body's secret members (SecretString, a SecureString's Value), a form's password and an unparseable body are not shown, nor is an error quoting them" {
     local doc secret pw raw body=$BATS_TEST_TMPDIR/body
     doc=$(rules "$(rule PutSecretValue 400 $JSON \
         "$(json_error ValidationException 'Value {{SecretString}} at secretString failed to satisfy constraint')")" \
-        "$(rule ModifyDBInstance 400 text/xml '<ErrorResponse><Error><Code>InvalidParameterValue</Code><Message>password {{MasterUserPassword}} is too weak</Message></Error></ErrorResponse>')")
+        "$(rule ModifyDBInstance 400 text/xml '<ErrorResponse><Error><Code>InvalidParameterValue</Code><Message>password {{MasterUserPassword}} is too weak</Message></Error></ErrorResponse>')" \
+        "$(rule PutParameter 400 $JSON "$(json_error ValidationException 'Value {{Value}} at value failed to satisfy constraint')")")
     hostile aws "$doc"
     offline
     secret=$(canary aws-sign-secret-string)
@@ -110,6 +111,16 @@ refute_raw() {
         fail "the request body is not shown redacted: $stderr"
     [[ $stderr == *'"message":"Value <redacted> at secretString'* ]] || fail "the error body is not scrubbed: $stderr"
     assert_equal "${stderr_lines[-1]}" "aws-sign: ValidationException: Value <redacted> at secretString failed to satisfy constraint"
+
+    # An SSM SecureString (the guide's database password path): its Value, request and error alike.
+    secret=$(canary aws-sign-secure-string)
+    printf '{"Name":"/ml/db-password","Type":"SecureString","Value":"%s","Overwrite":true}' "$secret" >"$body"
+    run -4 --separate-stderr aws-sign --debug --endpoint-url "$URL" --service ssm \
+        -H 'X-Amz-Target: AmazonSSM.PutParameter' -H 'Content-Type: application/x-amz-json-1.1' -d "@$body" /
+    refute_leak "$secret"
+    [[ $stderr == *'aws-sign: debug: {"Name":"/ml/db-password","Type":"SecureString","Value":"<redacted>","Overwrite":true}'* ]] ||
+        fail "the SecureString body is not shown redacted: $stderr"
+    assert_equal "${stderr_lines[-1]}" "aws-sign: ValidationException: Value <redacted> at value failed to satisfy constraint"
 
     pw=$(canary aws-sign-master-password)
     printf 'Action=ModifyDBInstance&Version=2014-10-31&DBInstanceIdentifier=db&MasterUserPassword=%s' "$pw" >"$body"
@@ -330,7 +341,7 @@ sim_event() {
     # (--image takes no blanks: the rest of the attack).
     image=$(printf 'example/model:crash\e]0;pwned\a\e[31m##[add-mask]x\xc2\x9b2J')
     # --no-verify: ECS itself must see the hostile tag (the checks refuse it before anything registers)
-    run -1 --separate-stderr ecs-roll --cluster "$C" --service web --no-verify --image "app=$image"
+    run -1 --separate-stderr timeout 120 ecs-roll --cluster "$C" --service web --no-verify --timeout 90s --image "app=$image"
     refute_raw
     [[ $stderr == *'(service web) deployment started \x1b]0;pwned\x07\x1b[31m\n::set-output name=leak::1\n##\x5badd-mask]x \u009b2J'* ]] ||
         fail "event: $stderr"
@@ -338,6 +349,26 @@ sim_event() {
     [[ $stderr == *'Starting model server (image example/model:crash\x1b]0;pwned\x07\x1b[31m##\x5badd-mask]x\u009b2J)'* ]] ||
         fail "log line: $stderr"
     [[ $stderr == *"stopped task "*"EssentialContainerExited"* ]] || fail "no stopped task: $stderr"
+}
+
+@test "ecs-run on the stack: a one-off task's hostile log lines, streamed and as its last lines, print escaped" {
+    need_tool ecs-run
+    use_stack
+    local script
+    sim_service web example/model:good
+    # The simulator's container shell runs echo: each echo is a CloudWatch Logs line of the task.
+    script=$(printf "echo '::set-output name=leak::1' && echo '\e[31m##[add-mask]x \xc2\x9b2J\a' && echo '\e]2:pwned\a \xe2\x80\xaeevil' && exit 3")
+    run -1 --separate-stderr timeout 120 ecs-run --cluster "$C" --service web --timeout 90s -- sh -c "$script"
+    refute_raw
+    [[ $stderr == *'app] \x3a:set-output name=leak::1'* || $stderr == *'app] ::set-output name=leak::1'* ]] ||
+        fail "the streamed line is missing: $stderr"
+    [[ $stderr == *'\x1b[31m##\x5badd-mask]x \u009b2J\x07'* ]] || fail "the streamed line is not escaped: $stderr"
+    [[ $stderr == *'\x1b]2:pwned\x07 \u202eevil'* ]] || fail "the OSC and bidi line is not escaped: $stderr"
+    [[ $stderr == *"why: container app exited with code 3"* ]] || fail "no verdict: $stderr"
+    # Without streaming, the last log lines after the verdict: escaped the same way.
+    run -1 --separate-stderr timeout 120 ecs-run --cluster "$C" --service web --no-logs --timeout 90s -- sh -c "$script"
+    refute_raw
+    [[ $stderr == *"last log lines"*'\x1b[31m##\x5badd-mask]x \u009b2J\x07'* ]] || fail "last lines: $stderr"
 }
 
 @test "ecs-roll --logs and --status on the stack: hostile CloudWatch Logs lines and events print escaped" {
