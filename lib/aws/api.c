@@ -1,7 +1,7 @@
 /*
  * Calling AWS: sign, send, parse, classify; retried by lib/aws/retry.c, the SDKs' standard mode
  * (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html); the wire protocols
- * are Smithy's awsJson1_1 and awsQuery (https://smithy.io/2.0/aws/protocols/).
+ * are Smithy's awsJson1_1, awsQuery and ec2Query (https://smithy.io/2.0/aws/protocols/).
  */
 #include "aws/api.h"
 
@@ -473,6 +473,23 @@ int sk_api_query(struct sk_transport *t, const struct sk_service *svc, const cha
         sk_secrets_add_json(sk_http_secrets(t->http), doc);
     sk_buf_addf(&resp_name, "%sResponse", op);
     sk_buf_addf(&result_name, "%sResult", op);
+    if (svc->protocol == SK_PROTO_EC2) {
+        /* EC2 answers <OpResponse><requestId/>members...</OpResponse>, no <OpResult>
+         * (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/Query-Requests.html). */
+        jv r = sk_json_get(doc, resp_name.p);
+        if (jv_get_kind(r) == JV_KIND_STRING) { /* an empty answer: <OpResponse/> */
+            jv_free(r);
+            r = jv_object();
+        }
+        if (jv_get_kind(r) != JV_KIND_OBJECT) {
+            jv_free(r);
+            sk_errf(err, SK_E_PARSE, "%s.%s response: no <%s> element", svc->name, op, resp_name.p);
+            goto out;
+        }
+        *out = jv_object_delete(r, jv_string("requestId"));
+        rc = 0;
+        goto out;
+    }
     {
         const char *const path[] = { resp_name.p, result_name.p, NULL };
         jv r = sk_json_path(doc, path);

@@ -9,6 +9,9 @@
 #include "core/mem.h"
 
 /* Values from botocore data/<service>/<version>/service-2.json metadata. */
+const struct sk_service sk_svc_ec2 = {
+    "ec2", "EC2", "EC2", "ec2", "ec2", "ec2", SK_PROTO_EC2, NULL, "2016-11-15",
+};
 const struct sk_service sk_svc_ecr = {
     "ecr", "ECR", "ECR", "ecr", "api.ecr", "ecr", SK_PROTO_JSON11, "AmazonEC2ContainerRegistry_V20150921", "2015-09-21",
 };
@@ -48,7 +51,8 @@ const struct sk_service sk_svc_sts = {
 };
 
 static const struct sk_service *const all[] = {
-    &sk_svc_ecr, &sk_svc_ecs, &sk_svc_elbv2, &sk_svc_iam, &sk_svc_logs, &sk_svc_rds, &sk_svc_secretsmanager,
+    &sk_svc_ec2, &sk_svc_ecr,  &sk_svc_ecs, &sk_svc_elbv2,
+    &sk_svc_iam, &sk_svc_logs, &sk_svc_rds, &sk_svc_secretsmanager,
     &sk_svc_ssm, &sk_svc_sts,
 };
 

@@ -11,6 +11,7 @@
 enum sk_protocol {
     SK_PROTO_JSON11, /* awsJson1_1: POST /, X-Amz-Target, JSON body */
     SK_PROTO_QUERY,  /* awsQuery: POST /, form body Action=&Version=, XML response */
+    SK_PROTO_EC2,    /* ec2: awsQuery's request; the response has no <OpResult> wrapper, lists are <item> */
 };
 
 struct sk_service {
@@ -25,6 +26,7 @@ struct sk_service {
     const char *api_version;   /* Query: Version= */
 };
 
+extern const struct sk_service sk_svc_ec2;
 extern const struct sk_service sk_svc_ecr;
 extern const struct sk_service sk_svc_ecs;
 extern const struct sk_service sk_svc_elbv2;
