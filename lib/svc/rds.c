@@ -73,7 +73,8 @@ static jv shape_instance(jv db)
 
 int sk_rds_describe_db_instance(struct sk_client *c, const char *id, jv *out, struct sk_err *err)
 {
-    static const char *const items[] = { "DBInstance", "DBParameterGroup", NULL };
+    static const char *const items[] = { "DBInstance", "DBParameterGroup", "VpcSecurityGroupMembership", "Subnet",
+                                         NULL };
     struct sk_form f;
     jv res, list, db;
     int rc;
@@ -166,9 +167,27 @@ static int flag(jv obj, const char *key)
     return k == JV_KIND_TRUE ? 1 : k == JV_KIND_FALSE ? 0 : SK_RDS_UNSET;
 }
 
+/* The strings list[i][key], NULL-terminated (owned), their count in *n; list is consumed. */
+static char **strings(jv list, const char *key, size_t *n)
+{
+    int i, len = jv_array_length(jv_copy(list));
+    char **v = xcalloc((size_t)len + 1, sizeof(*v));
+
+    *n = 0;
+    for (i = 0; i < len; i++) {
+        jv e = jv_array_get(jv_copy(list), i);
+        const char *s = sk_json_str(e, key);
+        if (s && *s)
+            v[(*n)++] = xstrdup(s);
+        jv_free(e);
+    }
+    jv_free(list);
+    return v;
+}
+
 int sk_rds_instance_get(struct sk_client *c, const char *id, struct sk_rds_instance *out, struct sk_err *err)
 {
-    jv db, ep, pgs;
+    jv db, ep, pgs, sub;
     double num;
     int i, n;
 
@@ -203,6 +222,12 @@ int sk_rds_instance_get(struct sk_client *c, const char *id, struct sk_rds_insta
         jv_free(g);
     }
     jv_free(pgs);
+    sub = sk_json_get(db, "DBSubnetGroup");
+    out->vpc_id = xstrdup_or_null(sk_json_str(sub, "VpcId"));
+    out->subnet_ids = strings(item_list(sk_json_get(sub, "Subnets"), "Subnet"), "SubnetIdentifier", &out->nsubnet_ids);
+    jv_free(sub);
+    out->sg_ids = strings(item_list(sk_json_get(db, "VpcSecurityGroups"), "VpcSecurityGroupMembership"),
+                          "VpcSecurityGroupId", &out->nsg_ids);
     jv_free(db);
     return 0;
 }
@@ -225,6 +250,13 @@ void sk_rds_instance_release(struct sk_rds_instance *db)
     for (i = 0; i < db->nparam_groups; i++)
         free(db->param_groups[i]);
     free(db->param_groups);
+    free(db->vpc_id);
+    for (i = 0; i < db->nsg_ids; i++)
+        free(db->sg_ids[i]);
+    free(db->sg_ids);
+    for (i = 0; i < db->nsubnet_ids; i++)
+        free(db->subnet_ids[i]);
+    free(db->subnet_ids);
     memset(db, 0, sizeof(*db));
 }
 

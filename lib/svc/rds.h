@@ -39,6 +39,11 @@ struct sk_rds_instance {
     char *ca_cert_id;        /* CACertificateIdentifier: the CA of the server certificate */
     char **param_groups;     /* DBParameterGroups[].DBParameterGroupName */
     size_t nparam_groups;
+    char *vpc_id;  /* DBSubnetGroup.VpcId */
+    char **sg_ids; /* VpcSecurityGroups[].VpcSecurityGroupId */
+    size_t nsg_ids;
+    char **subnet_ids; /* DBSubnetGroup.Subnets[].SubnetIdentifier */
+    size_t nsubnet_ids;
 };
 
 /* A pending maintenance action
