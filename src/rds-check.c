@@ -1,8 +1,10 @@
 /*
  * rds-check - is this RDS PostgreSQL instance healthy, safe, and can we log in? From the RDS API:
  * status, engine, encryption, backups, public access, deletion protection, Multi-AZ and pending
- * maintenance. Then, step by step and timed, what a client goes through: DNS, TCP, TLS as --sslmode
- * demands, login, and SELECT version(), each failure named (refused, certificate, authentication).
+ * maintenance. With --from-service or --from-sg, the network path from there: one VPC, the security
+ * groups both ways and the network ACLs (lib/svc/netpath.h). Then, step by step and timed, what a
+ * client goes through: DNS, TCP, TLS as --sslmode demands, login, and SELECT version(), each failure
+ * named (refused, certificate, authentication).
  *
  * The password comes from Secrets Manager or a file, lives in secret buffers, goes to libpq as a
  * keyword (never in a conninfo string, never on argv) and is cut out of anything libpq says.
@@ -26,6 +28,7 @@
 #include "aws/config.h"
 #include "core/json.h"
 #include "core/mem.h"
+#include "svc/netpath.h"
 #include "svc/rds.h"
 #include "tool.h"
 
@@ -33,6 +36,7 @@ static const char usage_text[] =
     "usage: rds-check DB_INSTANCE_ID [--secret NAME|ARN | --user USER (--password-file FILE | --iam)]\n"
     "                 [--database NAME]\n"
     "                 [--sslmode disable|require|verify-ca|verify-full] [--sslrootcert FILE] [--hostaddr IP]\n"
+    "                 [--from-service CLUSTER/SERVICE | --from-sg SG[,SG...]]\n"
     "                 [--connect-timeout DURATION] [--min-backup-days N] [OPTIONS]\n";
 
 static const char help_text[] =
@@ -55,6 +59,10 @@ static const char help_text[] =
     "                             AWS_CA_BUNDLE or the profile's ca_bundle\n"
     "  --hostaddr IP              connect to IP instead of resolving the endpoint; verify-full\n"
     "                             still checks the certificate against the endpoint name\n"
+    "  --from-service CLUSTER/SERVICE\n"
+    "                             also check the network path from the service's tasks: one VPC,\n"
+    "                             the security groups both ways, the network ACLs of both subnets\n"
+    "  --from-sg SG[,SG...]       the same from these security groups (no subnets: no ACL check)\n"
     "  --connect-timeout DURATION each network step's time limit (default 5s)\n"
     "  --min-backup-days N        fail when fewer days of backups are kept (default 7)\n"
     "\n";
@@ -67,6 +75,8 @@ static const char help_text[] =
 enum {
     OPT_CONNECT_TIMEOUT = OPT_TOOL_BASE,
     OPT_DATABASE,
+    OPT_FROM_SERVICE,
+    OPT_FROM_SG,
     OPT_HOSTADDR,
     OPT_IAM,
     OPT_MIN_BACKUP_DAYS,
@@ -88,6 +98,7 @@ struct opts {
     struct common_opts c;
     const char *id;
     const char *secret, *user, *password_file, *database, *sslmode, *sslrootcert, *hostaddr;
+    const char *from_service, *from_sg;
     long connect_timeout; /* seconds */
     long min_backup_days;
     int iam; /* --iam: the password is an IAM authentication token */
@@ -119,6 +130,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
         COMMON_LONGOPTS,
         { "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
         { "database", required_argument, NULL, OPT_DATABASE },
+        { "from-service", required_argument, NULL, OPT_FROM_SERVICE },
+        { "from-sg", required_argument, NULL, OPT_FROM_SG },
         { "hostaddr", required_argument, NULL, OPT_HOSTADDR },
         { "iam", no_argument, NULL, OPT_IAM },
         { "min-backup-days", required_argument, NULL, OPT_MIN_BACKUP_DAYS },
@@ -148,6 +161,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
                 tool_usage("--connect-timeout needs a duration such as 5s, 30s, 2m (at most 1h), not '%s'", optarg);
             break;
         case OPT_DATABASE: o->database = optarg; break;
+        case OPT_FROM_SERVICE: o->from_service = optarg; break;
+        case OPT_FROM_SG: o->from_sg = optarg; break;
         case OPT_HOSTADDR: o->hostaddr = optarg; break;
         case OPT_IAM: o->iam = 1; break;
         case OPT_MIN_BACKUP_DAYS:
@@ -192,6 +207,25 @@ static void parse_args(int argc, char **argv, struct opts *o)
         tool_usage("--user needs a user name");
     if (o->database && !o->database[0])
         tool_usage("--database needs a database name");
+    if (o->from_service && o->from_sg)
+        tool_usage("give --from-service or --from-sg, not both");
+    if (o->from_service) {
+        const char *slash = strchr(o->from_service, '/');
+        if (!slash || slash == o->from_service || !slash[1] || strchr(slash + 1, '/'))
+            tool_usage("--from-service needs CLUSTER/SERVICE, not '%s'", o->from_service);
+    }
+    if (o->from_sg) {
+        const char *p = o->from_sg;
+        size_t len;
+        for (;;) {
+            len = strcspn(p, ",");
+            if (len < 4 || strncmp(p, "sg-", 3) != 0 || strspn(p + 3, "0123456789abcdef") != len - 3)
+                tool_usage("--from-sg needs security group ids (sg-...), comma-separated, not '%s'", o->from_sg);
+            if (!p[len])
+                break;
+            p += len + 1;
+        }
+    }
     if (o->hostaddr && inet_pton(AF_INET, o->hostaddr, a) != 1 && inet_pton(AF_INET6, o->hostaddr, a) != 1)
         tool_usage("--hostaddr needs an IPv4 or IPv6 address, not '%s'", o->hostaddr);
 }
@@ -947,12 +981,54 @@ static void run_release(struct run *r)
     sk_buf_release(&r->password);
 }
 
+/* The network section (--from-service, --from-sg): one check per line of lib/svc/netpath.h; *net
+ * gets {"from", "securityGroups", "subnets"} for the JSON output. */
+static int check_network(struct run *r, struct sk_client *c, const struct sk_rds_instance *db, jv *net,
+                         struct sk_err *err)
+{
+    static const enum result map[] = {
+        [SK_NET_PASS] = R_PASS, [SK_NET_WARN] = R_WARN, [SK_NET_FAIL] = R_FAIL, [SK_NET_SKIP] = R_SKIP
+    };
+    const struct opts *o = r->o;
+    struct sk_netsrc src;
+    struct sk_net_checks checks;
+    double start = now_ms();
+    jv sgs = jv_array(), subnets = jv_array();
+    size_t i;
+
+    if (o->from_service) {
+        char *cluster = xstrndup(o->from_service, strcspn(o->from_service, "/"));
+        int rc = sk_netsrc_service(c, cluster, strchr(o->from_service, '/') + 1, &src, err);
+        free(cluster);
+        if (rc < 0)
+            return -1;
+    } else {
+        sk_netsrc_sgs(o->from_sg, &src);
+    }
+    if (sk_netpath_run(c, db, &src, &checks, err) < 0) {
+        sk_netsrc_release(&src);
+        return -1;
+    }
+    for (i = 0; i < checks.n; i++)
+        add_check(r, checks.v[i].name, map[checks.v[i].result], i == 0 ? since_ms(start) : 0, "%s", checks.v[i].detail);
+    for (i = 0; i < src.nsgs; i++)
+        sgs = jv_array_append(sgs, jv_string(src.sgs[i]));
+    for (i = 0; i < src.nsubnets; i++)
+        subnets = jv_array_append(subnets, jv_string(src.subnets[i]));
+    *net = jv_object_set(jv_object(), jv_string("from"), jv_string(src.name));
+    *net = jv_object_set(*net, jv_string("securityGroups"), sgs);
+    *net = jv_object_set(*net, jv_string("subnets"), subnets);
+    sk_net_checks_release(&checks);
+    sk_netsrc_release(&src);
+    return 0;
+}
+
 static int run(const struct opts *o, struct sk_err *err)
 {
     struct sk_client c;
     struct run r;
     struct sk_rds_instance db;
-    jv result;
+    jv result, net = jv_null();
     double start;
     int have_client = 0, rc = -1;
 
@@ -983,6 +1059,8 @@ static int run(const struct opts *o, struct sk_err *err)
     if (o->iam && r.have_creds)
         sk_client_add_secret(&c, r.password.p, r.password.len);
     check_maintenance(&r, &c, o->id);
+    if ((o->from_service || o->from_sg) && check_network(&r, &c, &db, &net, err) < 0)
+        goto out;
     check_connection(&r);
 
     result = jv_object_set(jv_object(), jv_string("instance"), jv_string(o->id));
@@ -993,6 +1071,8 @@ static int run(const struct opts *o, struct sk_err *err)
     } else {
         result = jv_object_set(result, jv_string("endpoint"), jv_null());
     }
+    if (jv_get_kind(net) == JV_KIND_OBJECT)
+        result = jv_object_set(result, jv_string("network"), jv_copy(net));
     result = jv_object_set(result, jv_string("checks"), jv_copy(r.checks));
     result = jv_object_set(result, jv_string("verdict"), jv_string(r.nfail ? "FAIL" : r.nwarn ? "WARN" : "PASS"));
     if (tool_emit(&o->c, result, print_text, err) < 0)
@@ -1006,6 +1086,7 @@ static int run(const struct opts *o, struct sk_err *err)
         rc = EXIT_OK;
     }
 out:
+    jv_free(net);
     sk_rds_instance_release(&db);
     run_release(&r);
     if (have_client)
