@@ -137,6 +137,21 @@ for _ in range(300):
     time.sleep(0.1)
 else:
     raise SystemExit(f"the first deployment of {SERVICE} did not complete: {deps}")
+# The database the policy names (rds-check), in the service's subnets and security group, on the
+# stack's PostgreSQL when there is one.
+rds = boto3.client("rds", **kw)
+try:
+    rds.describe_db_instances(DBInstanceIdentifier="ml-cicd-database")
+except rds.exceptions.DBInstanceNotFoundFault:
+    try:
+        rds.create_db_subnet_group(DBSubnetGroupName="ml-cicd-database", DBSubnetGroupDescription="db",
+                                   SubnetIds=net["subnets"])
+    except rds.exceptions.DBSubnetGroupAlreadyExistsFault:
+        pass
+    rds.create_db_instance(DBInstanceIdentifier="ml-cicd-database", Engine="postgres", DBInstanceClass="db.t3.micro",
+                           MasterUsername="app", MasterUserPassword="not-the-password", AllocatedStorage=20,
+                           Port=int(os.environ.get("SK_PG_PORT") or 5432), StorageEncrypted=True,
+                           DBSubnetGroupName="ml-cicd-database", VpcSecurityGroupIds=[net["securityGroupId"]])
 with open(os.environ["SK_ENVF"], "w") as f:
     f.write(f"DEPLOYER_KEY_ID={key['AccessKeyId']}\nDEPLOYER_SECRET={key['SecretAccessKey']}\n"
             f"BASE_TD={td}\nTG_ARN={tg}\n")
@@ -285,6 +300,18 @@ assert_denied() {
     assert_output --partial "$SERVICE"
     run -0 --separate-stderr as_deployer ecs-roll --cluster "$CLUSTER" --service "$SERVICE" --logs --since 30m
     [[ -n $output ]] || fail "no log lines (stderr: $stderr)"
+}
+
+@test "rds-check --from-service with only deployer.json: the instance and the network path from the service are read" {
+    need_tool rds-check
+    run --separate-stderr as_deployer rds-check ml-cicd-database --from-service "$CLUSTER/$SERVICE" \
+        --hostaddr 127.0.0.1 --sslmode require --connect-timeout 2s
+    ((status == 0 || status == 1)) || fail "exit $status: $stderr"
+    [[ $stderr != *AccessDenied* ]] || fail "$stderr"
+    assert_line --regexp "^PASS  network-vpc  the database and service $CLUSTER/$SERVICE are in vpc-"
+    assert_line --regexp "^(PASS|FAIL)  network-sg-in  "
+    assert_line --regexp "^PASS  network-sg-out  "
+    assert_line --regexp "^PASS  network-acl  "
 }
 
 @test "outside deployer.json: ssm-put /other/thing is AccessDenied, exit 4, nothing written" {

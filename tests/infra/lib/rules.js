@@ -17,7 +17,8 @@ const STAR_RESOURCE_OK = [
   'sts:GetCallerIdentity', 'ecs:RegisterTaskDefinition', 'ecs:DeregisterTaskDefinition', 'ecs:DescribeTaskDefinition',
   'ecs:ListTaskDefinitions', 'ecs:ListTasks', 'elasticloadbalancing:DescribeTargetHealth',
   'elasticloadbalancing:DescribeTargetGroups', 'elasticloadbalancing:DescribeLoadBalancers',
-  'elasticloadbalancing:DescribeTargetGroupAttributes',
+  'elasticloadbalancing:DescribeTargetGroupAttributes', 'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets',
+  'ec2:DescribeNetworkAcls',
 ];
 const TRUSTED_SERVICES = ['ecs-tasks.amazonaws.com', 'ecs.amazonaws.com', 'ec2.amazonaws.com', 'vpc-flow-logs.amazonaws.com', 'monitoring.rds.amazonaws.com', 'application-autoscaling.amazonaws.com'];
 const SECRET_NAME = /PASS|SECRET|TOKEN|KEY|CREDENTIAL/i;
