@@ -266,13 +266,15 @@ secret_value() {
 
 # ---- tg-health ----------------------------------------------------------------------------------
 
-# healthy_tg: a target group with one registered (moto: healthy) target; prints its ARN.
+# healthy_tg: a target group behind a load balancer with one registered (moto: healthy) target;
+# prints its ARN.
 healthy_tg() {
     local vpc arn
     vpc=$(curl -sf --max-time 2 "$AWS_ENDPOINT_URL/shipkit-sim/network" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["vpcId"])') || skip "no ECS simulator network"
     arn=$(awsref elbv2 create-target-group --name "tg-$N" --protocol HTTP --port 8080 --vpc-id "$vpc" \
         --target-type ip --query 'TargetGroups[0].TargetGroupArn' --output text)
+    "$REPO/tests/stack/alb" "tg-$N" "$arn" >/dev/null || fail "no load balancer for tg-$N"
     awsref elbv2 register-targets --target-group-arn "$arn" --targets Id=10.0.0.7 >/dev/null
     echo "$arn"
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
-# tg-health against the local stack: moto's ELBv2 (registered targets are healthy at once, an
-# unregistered --target is unavailable/Target.NotRegistered) and, when the stack runs it, the ECS
-# simulator (tests/stack/ecs_sim.py: services run tasks whose IPs go initial -> healthy, or
-# unhealthy for an image tagged "unhealthy").
+# tg-health against the local stack: moto's ELBv2 (registered targets of a group a load balancer
+# forwards to are healthy at once, unused/Target.NotInUse without one, unavailable/
+# Target.HealthCheckDisabled with health checks off; an unregistered --target is
+# unused/Target.NotRegistered) and, when the stack runs it, the ECS simulator
+# (tests/stack/ecs_sim.py: services run tasks whose IPs go initial -> healthy, or unhealthy for an
+# image tagged "unhealthy", "hctimeout" or "wrongport").
 
 load helpers/common
 
@@ -45,12 +47,22 @@ print([v["id"] for v in vpcs if v.get("region") == sys.argv[1]][0])' "${AWS_REGI
     fi
 }
 
-# make_tg NAME: an ip-type HTTP target group on port 8080; prints its ARN.
-make_tg() {
-    local vpc
+# bare_tg NAME [ARGS...]: an ip-type HTTP target group on port 8080 that no load balancer uses;
+# prints its ARN.
+bare_tg() {
+    local vpc name=$1
+    shift
     vpc=$(test_vpc) || fail "no VPC for the target group"
-    awsref elbv2 create-target-group --name "$1" --protocol HTTP --port 8080 --vpc-id "$vpc" \
-        --target-type ip --query 'TargetGroups[0].TargetGroupArn' --output text
+    awsref elbv2 create-target-group --name "$name" --protocol HTTP --port 8080 --vpc-id "$vpc" \
+        --target-type ip --query 'TargetGroups[0].TargetGroupArn' --output text "$@"
+}
+
+# make_tg NAME: bare_tg, forwarded to by a load balancer's listener (tests/stack/alb); prints its ARN.
+make_tg() {
+    local arn
+    arn=$(bare_tg "$1") || fail "cannot create target group $1"
+    "$REPO/tests/stack/alb" "$1" "$arn" >/dev/null || fail "cannot put a load balancer in front of $1"
+    echo "$arn"
 }
 
 # use_sim: skip unless the stack runs the ECS simulator; set its time scale.
@@ -299,6 +311,48 @@ print("ok")' "$output" "$tg"
     # (by now ECS may have stopped the unhealthy tasks: whatever their reason, it is diagnosed)
     jq -e '[.targetGroups[0].targets[] | select(.reason != null) | .diagnosis | type == "string"] | all' \
         <<<"$output" >/dev/null || fail "no diagnosis: $output"
+}
+
+@test "tg-health --service --wait: health checks that time out, and a port nothing answers on: the reason tied to the settings, exit 1 (simulator)" {
+    use_sim
+    local tg cluster image reason why
+    for image in hctimeout wrongport; do
+        tg=$(make_tg "$(name tgh)")
+        cluster=$(name tghc)
+        sim_service "$cluster" web "$tg" "example/model-server:$image"
+        run -1 --separate-stderr tg-health --service "$cluster/web" --wait --timeout 60s
+        if [[ $image == hctimeout ]]; then
+            reason=Target.Timeout
+            why="the health check (HTTP / on the traffic port) got no answer within its 5s timeout (checks every 30s): the application is slow to answer or not listening there, or a security group drops the load balancer's traffic; raise the timeout only if the check is slow by design"
+        else
+            reason=Target.FailedHealthChecks
+            why="the health check (HTTP / on the traffic port) could not connect: nothing listens on that port in the task, or its security group does not allow the load balancer"
+        fi
+        [[ ${stderr_lines[-1]} == "tg-health: unhealthy: "*"$reason"* ]] || fail "$image: ${stderr_lines[-1]}"
+        assert_line --regexp " unhealthy +${reason//./\\.} "
+        assert_line "why  $reason: $why"
+    done
+}
+
+@test "tg-health: a target group no load balancer forwards to: unused, Target.NotInUse, why; health checks off: unavailable, Target.HealthCheckDisabled" {
+    local tg
+    tg=$(bare_tg "$(name tgh)")
+    awsref elbv2 register-targets --target-group-arn "$tg" --targets Id=10.0.1.23,Port=8080
+    run -1 --separate-stderr tg-health "$tg"
+    assert_line --regexp '^10\.0\.1\.23 +8080 +- +unused +Target\.NotInUse +Target group is not configured to receive traffic from the load balancer$'
+    assert_line "why  Target.NotInUse: no load balancer listener or rule forwards to this target group, or the target's Availability Zone is not enabled for the load balancer"
+    tg=$(bare_tg "$(name tgh)" --no-health-check-enabled)
+    "$REPO/tests/stack/alb" "$(name lb)" "$tg" >/dev/null
+    awsref elbv2 register-targets --target-group-arn "$tg" --targets Id=10.0.1.24,Port=8080
+    run -1 --separate-stderr tg-health "$tg"
+    assert_line --regexp '^10\.0\.1\.24 +8080 +- +unavailable +Target\.HealthCheckDisabled +Health checks disabled$'
+    assert_line "why  Target.HealthCheckDisabled: health checks are off for this target group"
+    run -1 --separate-stderr tg-health "$tg" --output json --query '.targetGroups[0].targets[0] | [.state, .reason, .diagnosis]'
+    assert_output '[
+  "unavailable",
+  "Target.HealthCheckDisabled",
+  "health checks are off for this target group"
+]'
 }
 
 @test "tg-health --service --wait --grace: unhealthy is tolerated during the grace period (simulator)" {

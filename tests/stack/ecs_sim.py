@@ -61,7 +61,12 @@ PLACE_RETRY = 20  # after "unable to place a task", the scheduler tries again th
 SLOW = 5
 TICK = 0.1  # real seconds between ticks
 REGISTRY_TTL = 2.0  # real seconds an answer of the stack's registry is reused
-SCENARIOS = ("crash", "unhealthy", "slow", "singleton", "oom")
+SCENARIOS = ("crash", "unhealthy", "hctimeout", "wrongport", "slow", "singleton", "oom")
+# How the targets of a failing scenario's tasks turn unhealthy: reason and description as ELB words
+# them (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html).
+UNHEALTHY = {"unhealthy": ("Target.ResponseCodeMismatch", "Health checks failed with these codes: [503]"),
+             "hctimeout": ("Target.Timeout", "Request timed out"),
+             "wrongport": ("Target.FailedHealthChecks", "Health checks failed")}
 
 CB_REASON = "ECS deployment circuit breaker: tasks failed to start."
 ONEOFF_RUN = 2  # a one-off task's container without a script to run: this long, then exit 0
@@ -996,11 +1001,11 @@ class Simulator:
                     continue
                 te = self.clock - st["t"]
                 if st["state"] == "initial" and te >= HEALTH_CHECK * f:
-                    if "unhealthy" in t._scn:
-                        st.update(state="unhealthy", reason="Target.ResponseCodeMismatch",
-                                  desc="Health checks failed with these codes: [503]", t=self.clock)
+                    bad = next((UNHEALTHY[k] for k in UNHEALTHY if k in t._scn), None)
+                    if bad:
+                        st.update(state="unhealthy", reason=bad[0], desc=bad[1], t=self.clock)
                         svc.event(f"(task {t.id}) (port {port}) is unhealthy in (target-group {tg_arn}) due to "
-                                  "(reason Health checks failed with these codes: [503]).")
+                                  f"(reason {bad[1]}).")
                     else:
                         st.update(state="healthy", reason=None, desc=None)
                 elif st["state"] == "initial" and te >= REGISTERING * f:
@@ -1561,12 +1566,34 @@ def install():
 
     EC2ContainerServiceBackend.list_tasks = list_tasks_like_ecs
 
+    # moto reads HealthCheckEnabled as a boolean but keeps it only when it is the string "true" or
+    # "false": a group created or modified with health checks off stays on. Keep what was asked.
+    for op in ("create_target_group", "modify_target_group"):
+        def keep_enabled(self, _orig=getattr(ELBV2Response, op)):
+            result = _orig(self)
+            enabled = self._get_param("HealthCheckEnabled")
+            if enabled is not None:
+                for tg in result.result.get("TargetGroups") or []:
+                    tg.health_check_enabled = enabled in (True, "true")
+            return result
+        setattr(ELBV2Response, op, keep_enabled)
+
     health_for = FakeTargetGroup.health_for
 
     def health_for_sim(self, target, ec2_backend):
+        """The simulator's targets as it moves them; others as moto has them, except that a registered
+        target of a group no load balancer forwards to is unused (Target.NotInUse), and one of a group
+        with health checks off is unavailable (Target.HealthCheckDisabled), as API_TargetHealth says."""
         st = SIM.targets.get((self.arn, target["Id"]))
         if st is None:
-            return health_for(self, target, ec2_backend)
+            h = health_for(self, target, ec2_backend)
+            if h.status == "healthy" and not self.load_balancer_arns:
+                return FakeHealthStatus(h.instance_id, h.port, h.health_check_port, "unused", "Target.NotInUse",
+                                        "Target group is not configured to receive traffic from the load balancer")
+            if h.status == "healthy" and not getattr(self, "health_check_enabled", True):
+                return FakeHealthStatus(h.instance_id, h.port, h.health_check_port, "unavailable",
+                                        "Target.HealthCheckDisabled", "Health checks disabled")
+            return h
         port = self.health_check_port if self.health_check_port not in (None, "traffic-port") else str(st["port"])
         return FakeHealthStatus(target["Id"], st["port"], port, st["state"], st["reason"], st["desc"])
 
