@@ -228,3 +228,41 @@ resource "aws_iam_role_policy_attachment" "deploy" {
   role       = aws_iam_role.deploy.name
   policy_arn = aws_iam_policy.deploy.arn
 }
+
+# --- rds-check --iam: IAM database authentication, on a role of its own ---------------------------
+# The deployer policy reads the database's settings but cannot log in. With var.db_iam_user set, this
+# role can, as that user only, to this instance only
+# (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.IAMPolicy.html); the
+# deploy role may assume it (a profile with role_arn and source_profile, then rds-check --iam).
+
+data "aws_iam_policy_document" "db_connect_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "AWS"
+      identifiers = [aws_iam_role.deploy.arn]
+    }
+  }
+}
+
+resource "aws_iam_role" "db_connect" {
+  count                = var.db_iam_user == null ? 0 : 1
+  name                 = "${var.project_name}-db-connect"
+  description          = "rds-check --iam: log in to ${local.db_identifier} as its IAM user, nothing else"
+  assume_role_policy   = data.aws_iam_policy_document.db_connect_assume.json
+  max_session_duration = 3600
+}
+
+resource "aws_iam_role_policy" "db_connect" {
+  count = var.db_iam_user == null ? 0 : 1
+  name  = "rds-db-connect"
+  role  = aws_iam_role.db_connect[0].id
+  policy = templatefile("${path.module}/policies/db-connect.json", {
+    partition      = local.partition
+    region         = var.region
+    account_id     = local.account_id
+    db_resource_id = aws_db_instance.main.resource_id
+    db_user        = var.db_iam_user
+  })
+}

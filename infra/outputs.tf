@@ -99,3 +99,8 @@ output "alarm_topic_arn" {
   description = "SNS topic of the CloudWatch alarms (subscribe to it)"
   value       = aws_sns_topic.alarms.arn
 }
+
+output "db_connect_role_arn" {
+  description = "The role rds-check --iam assumes to log in as var.db_iam_user (null when it is not set)."
+  value       = var.db_iam_user == null ? null : aws_iam_role.db_connect[0].arn
+}

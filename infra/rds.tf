@@ -108,7 +108,7 @@ resource "aws_db_instance" "main" {
   auto_minor_version_upgrade          = true
   allow_major_version_upgrade         = false
   apply_immediately                   = false
-  iam_database_authentication_enabled = false
+  iam_database_authentication_enabled = var.db_iam_user != null # rds-check --iam (iam.tf: db_connect)
 
   enabled_cloudwatch_logs_exports       = ["postgresql", "upgrade"]
   performance_insights_enabled          = true

@@ -100,6 +100,24 @@ variable "db_username" {
   }
 }
 
+variable "db_iam_user" {
+  description = <<-EOT
+    A database user that logs in with an IAM authentication token (rds-check --iam), or null (the
+    default: IAM database authentication stays off). Set, it turns IAM authentication on for the
+    instance and creates the role <project_name>-db-connect, which the deploy role may assume and
+    which may only rds-db:connect as this user to this instance. The user must exist with
+    GRANT rds_iam TO <user>; it should not be the master user.
+  EOT
+  type        = string
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.db_iam_user == null ? true : can(regex("^[a-zA-Z][a-zA-Z0-9_]{0,62}$", var.db_iam_user))
+    error_message = "db_iam_user must be null or start with a letter and contain only letters, digits and underscores (at most 63 characters)."
+  }
+}
+
 variable "db_password" {
   description = <<-EOT
     DISCOURAGED. Master password of the RDS instance. Leave it null (the default): RDS then

@@ -314,6 +314,35 @@ assert_denied() {
     assert_line --regexp "^PASS  network-acl  "
 }
 
+@test "rds-check --iam's own role (infra/policies/db-connect.json): rds-db:connect as its one user to its one instance, nothing else; deployer.json cannot log in" {
+    local py policy
+    py=$(pyref) || skip "no python3 with botocore"
+    policy=$("$REPO/tests/stack/render-policy" "$REPO/infra/policies/db-connect.json" partition=aws \
+        "region=$REGION" "account_id=$ACCOUNT" db_resource_id=db-ABCDEFGHIJKLMNOPQRSTUVWXY0 db_user=checker)
+    # IAM's evaluation (moto's engine, as for every policy here): allowed only for that user and instance.
+    run -0 "$py" - "$policy" "$REGION" "$ACCOUNT" <<'EOF'
+import sys
+from moto.iam.access_control import IAMPolicy, PermissionResult
+policy, region, account = sys.argv[1:]
+p = IAMPolicy(policy)
+user = f"arn:aws:rds-db:{region}:{account}:dbuser:db-ABCDEFGHIJKLMNOPQRSTUVWXY0/"
+cases = [("rds-db:connect", user + "checker", PermissionResult.PERMITTED),
+         ("rds-db:connect", user + "app", PermissionResult.NEUTRAL),
+         ("rds-db:connect", user.replace("ABCDEF", "ZZZZZZ") + "checker", PermissionResult.NEUTRAL),
+         ("rds-db:connect", user.replace(region, "eu-north-1") + "checker", PermissionResult.NEUTRAL),
+         ("rds:DescribeDBInstances", f"arn:aws:rds:{region}:{account}:db:ml-cicd-database", PermissionResult.NEUTRAL)]
+for action, resource, want in cases:
+    got = p.is_action_permitted(action, resource)
+    assert got == want, (action, resource, got)
+print(len(cases), "cases")
+EOF
+    assert_output "5 cases"
+    # The deploy role reads the instance but holds no rds-db permission at all.
+    run -0 jq -r '[.Statement[] | .Action | if type == "array" then .[] else . end | select(startswith("rds-db:"))] | length' \
+        "$REPO/infra/policies/deployer.json"
+    assert_output 0
+}
+
 @test "outside deployer.json: ssm-put /other/thing is AccessDenied, exit 4, nothing written" {
     run --separate-stderr as_deployer ssm-put --type String /other/thing value
     assert_denied ssm-put ssm:PutParameter "arn:aws:ssm:$REGION:$ACCOUNT:parameter/other/thing"
