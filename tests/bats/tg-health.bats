@@ -355,6 +355,40 @@ print("ok")' "$output" "$tg"
 ]'
 }
 
+@test "tg-health: every reason code ELB documents gets its diagnosis, tied to the group's settings (the simulator forces each state)" {
+    use_sim
+    local tg code state why
+    tg=$(make_tg "$(name tgh)")
+    awsref elbv2 register-targets --target-group-arn "$tg" --targets Id=10.0.1.23,Port=8080
+    # API_TargetHealth's reason codes, each with its state; what tg-health says for this group
+    # (HTTP / on the traffic port, matcher 200, every 30s, timeout 5s, 5 to turn healthy, 300s delay).
+    while IFS='|' read -r code state why; do
+        jq -nc --arg tg "$tg" --arg s "$state" --arg r "$code" \
+            '{targetGroupArn: $tg, id: "10.0.1.23", state: $s, reason: $r, description: "as the test forced it"}' |
+            curl -sf -o /dev/null -H 'Content-Type: application/json' --data @- \
+                "$AWS_ENDPOINT_URL/shipkit-sim/target-health" || fail "cannot force $code"
+        run -1 --separate-stderr tg-health "$tg"
+        assert_line --regexp "^10\.0\.1\.23 +8080 +- +$state +${code//./\\.} +as the test forced it$"
+        assert_line "why  $code: $why"
+    done <<'EOF'
+Elb.RegistrationInProgress|initial|the target is being registered; then healthy after 5 passing checks 30s apart, 150s at the earliest
+Elb.InitialHealthChecking|initial|initial health checks: healthy after 5 passing checks 30s apart, 150s at the earliest
+Target.ResponseCodeMismatch|unhealthy|the health check (HTTP / on the traffic port) got a status other than 200: make the application answer / with 200, or change the path or the matcher
+Target.Timeout|unhealthy|the health check (HTTP / on the traffic port) got no answer within its 5s timeout (checks every 30s): the application is slow to answer or not listening there, or a security group drops the load balancer's traffic; raise the timeout only if the check is slow by design
+Target.FailedHealthChecks|unhealthy|the health check (HTTP / on the traffic port) could not connect: nothing listens on that port in the task, or its security group does not allow the load balancer
+Target.NotRegistered|unused|not registered in the target group (yet): ECS registers a task once it runs
+Target.NotInUse|unused|no load balancer listener or rule forwards to this target group, or the target's Availability Zone is not enabled for the load balancer
+Target.DeregistrationInProgress|draining|being deregistered: it drains for up to 300s (the deregistration delay)
+Target.InvalidState|unused|the target is stopped or terminated
+Target.IpUnusable|unavailable|the target's IP address cannot be used (the load balancer's own, or reserved)
+Target.HealthCheckDisabled|unavailable|health checks are off for this target group
+Elb.InternalError|unavailable|an internal error of the load balancer: look again
+EOF
+    curl -sf -o /dev/null -H 'Content-Type: application/json' \
+        --data "{\"targetGroupArn\": \"$tg\", \"id\": \"10.0.1.23\", \"state\": null}" "$AWS_ENDPOINT_URL/shipkit-sim/target-health"
+    run -0 --separate-stderr tg-health "$tg"
+}
+
 @test "tg-health --service --wait --grace: unhealthy is tolerated during the grace period (simulator)" {
     use_sim
     local tg cluster

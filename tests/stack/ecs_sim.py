@@ -613,6 +613,7 @@ class Simulator:
         self.ip_seq = 0
         self.queued = {}  # "cluster:service" -> event messages for its next deployment (POST /shipkit-sim/event)
         self.capacity = {}  # "cluster:service" -> Fargate tasks that can still be placed (POST /shipkit-sim/capacity)
+        self.forced = {}  # (target group arn, id) -> (state, reason, description) (POST /shipkit-sim/target-health)
         self.standalone = {}  # (id(backend), cluster) -> OneOffs: the cluster's RunTask tasks
 
     def reset(self):
@@ -621,7 +622,7 @@ class Simulator:
             if tg is not None:
                 tg.targets.pop(ip, None)
         self.config = _default_config()
-        self.services, self.targets, self.queued, self.capacity = {}, {}, {}, {}
+        self.services, self.targets, self.queued, self.capacity, self.forced = {}, {}, {}, {}, {}
         self.standalone = {}
         REGISTRY.cache.clear()
 
@@ -1359,6 +1360,24 @@ def _control(environ, start_response):
                     else:
                         SIM.capacity[key] = req["fargate"]
                 body = {"fargate": SIM.capacity}
+            elif path == "/shipkit-sim/target-health" and method == "POST":
+                # Fault injection: the health ELB reports for one registered target, whatever moto or
+                # the simulator would say (reason codes no stack run produces: Target.InvalidState,
+                # Target.IpUnusable, Elb.InternalError). {"state": null} clears it.
+                req = json.loads(raw or b"{}")
+                states = ("initial", "healthy", "unhealthy", "unused", "draining", "unavailable")
+                if not isinstance(req, dict) or set(req) - {"targetGroupArn", "id", "state", "reason", "description"} \
+                        or not all(isinstance(req.get(k), str) for k in ("targetGroupArn", "id")) \
+                        or not (req.get("state") is None or req["state"] in states) \
+                        or not all(req.get(k) is None or isinstance(req[k], str) for k in ("reason", "description")):
+                    raise ValueError(f"target-health takes targetGroupArn and id (strings), state (one of {states}, "
+                                     "or null to clear), reason and description (strings)")
+                key = (req["targetGroupArn"], req["id"])
+                if req.get("state") is None:
+                    SIM.forced.pop(key, None)
+                else:
+                    SIM.forced[key] = (req["state"], req.get("reason"), req.get("description"))
+                body = {"forced": len(SIM.forced)}
             elif path == "/shipkit-sim/network" and method == "GET":
                 qs = dict(p.split("=", 1) for p in environ.get("QUERY_STRING", "").split("&") if "=" in p)
                 body = _network(qs.get("region", "us-east-1"))
@@ -1584,6 +1603,10 @@ def install():
         """The simulator's targets as it moves them; others as moto has them, except that a registered
         target of a group no load balancer forwards to is unused (Target.NotInUse), and one of a group
         with health checks off is unavailable (Target.HealthCheckDisabled), as API_TargetHealth says."""
+        forced = SIM.forced.get((self.arn, target["Id"]))
+        if forced:
+            h = health_for(self, target, ec2_backend)
+            return FakeHealthStatus(h.instance_id, h.port, h.health_check_port, *forced)
         st = SIM.targets.get((self.arn, target["Id"]))
         if st is None:
             h = health_for(self, target, ec2_backend)
