@@ -28,6 +28,7 @@
 #include "aws/config.h"
 #include "core/json.h"
 #include "core/mem.h"
+#include "core/text.h"
 #include "svc/netpath.h"
 #include "svc/rds.h"
 #include "tool.h"
@@ -960,9 +961,13 @@ static void print_text(jv result, FILE *out)
     for (i = 0; i < n; i++) {
         jv c = jv_array_get(jv_copy(checks), i);
         double ms = 0;
+        struct sk_buf detail = SK_BUF_INIT;
         sk_json_num(c, "ms", &ms);
-        fprintf(out, "%s  %s  %s (%.0f ms)\n", sk_json_str(c, "result"), sk_json_str(c, "check"),
-                sk_json_str(c, "detail"), ms);
+        /* Details quote answers (RDS, EC2, PostgreSQL): one printable line each (--output json keeps
+         * them raw). Escaping twice changes nothing (lib/core/text.h). */
+        sk_text_escapes(&detail, sk_json_str(c, "detail") ? sk_json_str(c, "detail") : "");
+        fprintf(out, "%s  %s  %s (%.0f ms)\n", sk_json_str(c, "result"), sk_json_str(c, "check"), detail.p, ms);
+        sk_buf_release(&detail);
         jv_free(c);
     }
     jv_free(checks);

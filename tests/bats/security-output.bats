@@ -217,6 +217,41 @@ refute_raw() {
         "$(printf 'postgres 16.3 bad\n::set-output' | od -An -c | tr -s ' ' | head -c 40)"
 }
 
+@test "rds-check --from-sg: security group, subnet and network ACL ids from a hostile EC2 print escaped" {
+    local doc
+    doc=$(rules "$(rule DescribeDBInstances 200 text/xml "<DescribeDBInstancesResponse><DescribeDBInstancesResult>\
+<DBInstances><DBInstance><DBInstanceIdentifier>evil-db</DBInstanceIdentifier><DBInstanceStatus>available</DBInstanceStatus>\
+<Engine>postgres</Engine><EngineVersion>16.3</EngineVersion><Endpoint><Address>db.example.internal</Address>\
+<Port>5432</Port></Endpoint><StorageEncrypted>true</StorageEncrypted><BackupRetentionPeriod>7</BackupRetentionPeriod>\
+<PubliclyAccessible>false</PubliclyAccessible><DeletionProtection>true</DeletionProtection><MultiAZ>true</MultiAZ>\
+<VpcSecurityGroups><VpcSecurityGroupMembership><VpcSecurityGroupId>sg-db $EVIL_XML</VpcSecurityGroupId></VpcSecurityGroupMembership></VpcSecurityGroups>\
+<DBSubnetGroup><VpcId>vpc-1 $EVIL_XML</VpcId><Subnets><Subnet><SubnetIdentifier>subnet-a</SubnetIdentifier></Subnet></Subnets></DBSubnetGroup>\
+</DBInstance></DBInstances></DescribeDBInstancesResult></DescribeDBInstancesResponse>")" \
+        "$(rule DescribePendingMaintenanceActions 200 text/xml '<DescribePendingMaintenanceActionsResponse>
+<DescribePendingMaintenanceActionsResult><PendingMaintenanceActions/></DescribePendingMaintenanceActionsResult>
+</DescribePendingMaintenanceActionsResponse>')" \
+        "$(rule DescribeSecurityGroups 200 text/xml "<DescribeSecurityGroupsResponse><requestId>r</requestId><securityGroupInfo>\
+<item><groupId>sg-db $EVIL_XML</groupId><vpcId>vpc-1 $EVIL_XML</vpcId><ipPermissions/><ipPermissionsEgress/></item>\
+<item><groupId>sg-1</groupId><vpcId>vpc-2 $EVIL_XML</vpcId><ipPermissions/><ipPermissionsEgress/></item>\
+</securityGroupInfo></DescribeSecurityGroupsResponse>")" \
+        "$(rule DescribeSubnets 200 text/xml "<DescribeSubnetsResponse><requestId>r</requestId><subnetSet><item>\
+<subnetId>subnet-a</subnetId><vpcId>vpc-1 $EVIL_XML</vpcId><cidrBlock>10.0.1.0/24</cidrBlock></item></subnetSet></DescribeSubnetsResponse>")" \
+        "$(rule DescribeNetworkAcls 200 text/xml '<DescribeNetworkAclsResponse><requestId>r</requestId><networkAclSet/></DescribeNetworkAclsResponse>')")
+    hostile aws "$doc"
+    offline
+    run -1 --separate-stderr rds-check evil-db --from-sg sg-1 --sslmode disable --hostaddr 127.0.0.1 \
+        --connect-timeout 2s --endpoint-url "$URL"
+    refute_raw
+    [[ $output == *"FAIL  network-vpc  the database is in vpc-1 bad\\n::set-output"* ]] || fail "vpc line: $output"
+    [[ $output == *"FAIL  network-sg-in  no inbound rule of the database's security group (sg-db bad\\n::set-output"* ]] ||
+        fail "sg line: $output"
+    run -1 --separate-stderr rds-check evil-db --from-sg sg-1 --sslmode disable --hostaddr 127.0.0.1 \
+        --connect-timeout 2s --endpoint-url "$URL" --output json
+    refute_raw
+    [[ $(jq -r '.checks[] | select(.check == "network-vpc") | .detail' <<<"$output") == *$'vpc-1 bad\n::set-output'* ]] ||
+        fail "JSON: $output"
+}
+
 # ---- text from outside ----------------------------------------------------------------------
 
 @test "an AWS error message with escape sequences, line breaks and workflow commands is one escaped line, in every tool" {
