@@ -6,6 +6,7 @@
 #include "aws/retry.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,16 @@ static int parse_positive(const char *s, int *out)
     return 0;
 }
 
+static double now_s(struct sk_retry *r)
+{
+    struct timespec ts;
+
+    if (r->clock)
+        return r->clock(r->sleep_ctx);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_err *err)
 {
     const char *mode = sk_getenv("AWS_RETRY_MODE"), *max = sk_getenv("AWS_MAX_ATTEMPTS");
@@ -87,10 +98,14 @@ int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_er
         mode = sk_config_get(conf, NULL, "retry_mode");
     if (!max && conf)
         max = sk_config_get(conf, NULL, "max_attempts");
-    /* "legacy" and "adaptive" run as standard: the same retryable set and backoff, without the
-     * adaptive client-side rate limiter. */
+    /* "legacy" runs as standard: the same retryable set and backoff. "adaptive" adds the client-side
+     * rate limiter. */
     if (mode && strcmp(mode, "standard") != 0 && strcmp(mode, "legacy") != 0 && strcmp(mode, "adaptive") != 0)
         return sk_errf(err, SK_E_CONFIG, "invalid retry mode '%s': use standard, adaptive or legacy", mode);
+    if (mode && strcmp(mode, "adaptive") == 0) {
+        r->adaptive = 1;
+        sk_rate_init(&r->rate, now_s(r));
+    }
     if (max && parse_positive(max, &r->max_attempts) < 0)
         return sk_errf(err, SK_E_CONFIG, "invalid max attempts '%s': use a whole number from 1 to 100", max);
     return sk_scale_env("SK_RETRY_SCALE", &r->scale, err);
@@ -221,7 +236,14 @@ int sk_retry_run(struct sk_retry *r, struct sk_retry_job *job, struct sk_err *er
         long asked = 0, delay;
 
         sk_err_clear(err);
+        if (r->adaptive) {
+            double wait;
+            while ((wait = sk_rate_acquire(&r->rate, now_s(r))) > 0)
+                sk_retry_sleep(r, (long)ceil(wait * 1000));
+        }
         a = job->attempt(job->ctx, n, &asked, err);
+        if (r->adaptive && a != SK_ATTEMPT_AGAIN)
+            sk_rate_update(&r->rate, now_s(r), a != SK_ATTEMPT_DONE && err->retryable == SK_RETRY_THROTTLE);
         if (a == SK_ATTEMPT_AGAIN) {
             n--;
             continue;

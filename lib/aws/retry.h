@@ -7,6 +7,7 @@
 #ifndef SK_RETRY_H
 #define SK_RETRY_H
 
+#include "aws/adaptive.h"
 #include "aws/config.h"
 #include "core/err.h"
 #include "core/hdr.h"
@@ -27,15 +28,21 @@ struct sk_retry {
     /* Sleep for ms milliseconds. NULL: nanosleep. Tests install a recorder. */
     void (*sleep)(void *ctx, long ms);
     void *sleep_ctx;
+    /* retry_mode adaptive: every attempt first waits for the rate limiter (aws/adaptive.h). */
+    int adaptive;
+    struct sk_rate_limiter rate;
+    /* The time in seconds for the limiter. NULL: CLOCK_MONOTONIC. Tests install a fake (sleep_ctx). */
+    double (*clock)(void *ctx);
 };
 
-/* Resolve mode and attempts: AWS_RETRY_MODE / profile retry_mode ("standard"; "legacy" and
- * "adaptive" are accepted and run as standard), AWS_MAX_ATTEMPTS / profile max_attempts (default 3),
+/* Resolve mode and attempts: AWS_RETRY_MODE / profile retry_mode ("standard"; "legacy" runs as
+ * standard; "adaptive" is standard plus the client-side rate limiter of aws/adaptive.h, one per
+ * retry state), AWS_MAX_ATTEMPTS / profile max_attempts (default 3),
  * and SK_RETRY_SCALE (0.001 to 1, default 1: a multiplier of the backoff, so tests that inject
  * faults need not sleep whole seconds). conf may be NULL. Invalid values fail with SK_E_CONFIG. */
 int sk_retry_init(struct sk_retry *r, const struct sk_config *conf, struct sk_err *err);
-/* A retry state for another thread: from's settings and sleep hook, a full quota, and a jitter
- * sequence of its own (seeded from from's, which moves on). */
+/* A retry state for another thread: from's settings and sleep hook, a full quota, a jitter sequence
+ * of its own (seeded from from's, which moves on), and a copy of from's rate limiter. */
 void sk_retry_split(struct sk_retry *from, struct sk_retry *to);
 /* 1 when the AWS error code is one of list[0..n) (an empty or NULL code is none). */
 int sk_code_in(const char *code, const char *const *list, size_t n);
@@ -86,7 +93,8 @@ struct sk_retry_job {
 
 /* Run job->attempt until it succeeds (0) or fails for good (-1, err from the last attempt; the
  * caller adds its context, e.g. sk_retry_gave_up(err, job->attempts)). Between attempts: the
- * standard mode's wait (sk_retry_next), then r->sleep. */
+ * standard mode's wait (sk_retry_next), then r->sleep. In adaptive mode each attempt first waits for
+ * a token of the rate limiter, and each response (throttled or not) adjusts its rate. */
 int sk_retry_run(struct sk_retry *r, struct sk_retry_job *job, struct sk_err *err);
 
 #endif

@@ -31,6 +31,7 @@ LIB_OBJS += lib/oci/layer_cache.o
 LIB_OBJS += lib/svc/logs.o
 LIB_OBJS += lib/svc/netpath.o
 LIB_OBJS += lib/core/mem.o
+LIB_OBJS += lib/aws/adaptive.o
 LIB_OBJS += lib/aws/pace.o
 LIB_OBJS += lib/core/proc.o
 LIB_OBJS += lib/svc/rds.o
