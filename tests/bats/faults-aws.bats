@@ -92,6 +92,17 @@ run_kind() {
         "$(printf '%s\n' "${want[@]}" | sort)"
 }
 
+@test "AWS_RETRY_MODE=adaptive on the stack: throttled writes go through the rate limiter and are retried to success; an unknown mode is exit 3" {
+    faults '[{"fault": "throttle", "match": {"service": "ssm", "action": "PutParameter"}, "count": 3}]'
+    run -0 --separate-stderr env AWS_RETRY_MODE=adaptive AWS_MAX_ATTEMPTS=5 SK_RETRY_SCALE=0.01 ssm-put --debug \
+        --type String "/faults/$N/adaptive" v1
+    assert_equal "$(faults_injected throttle)" 3
+    [[ $(grep -c 'PutParameter: attempt [0-9]/5 failed (ThrottlingException' <<<"$stderr") == 3 ]] || fail "$stderr"
+    assert_equal "$(awsref ssm get-parameter --name "/faults/$N/adaptive" --query Parameter.Value --output text)" v1
+    run -3 --separate-stderr env AWS_RETRY_MODE=eager ssm-put --type String "/faults/$N/adaptive" v2
+    assert_error_line ssm-put "invalid retry mode 'eager': use standard, adaptive or legacy"
+}
+
 @test "ssm-put: persistent faults exit 4 (AWS) or 5 (network, timeout) with one line naming the error" {
     export AWS_MAX_ATTEMPTS=2
     local k code text
