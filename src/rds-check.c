@@ -998,7 +998,7 @@ static int check_network(struct run *r, struct sk_client *c, const struct sk_rds
     struct sk_netsrc src;
     struct sk_net_checks checks;
     double start = now_ms();
-    jv sgs = jv_array(), subnets = jv_array();
+    jv sgs, subnets;
     size_t i;
 
     if (o->from_service) {
@@ -1016,6 +1016,8 @@ static int check_network(struct run *r, struct sk_client *c, const struct sk_rds
     }
     for (i = 0; i < checks.n; i++)
         add_check(r, checks.v[i].name, map[checks.v[i].result], i == 0 ? since_ms(start) : 0, "%s", checks.v[i].detail);
+    sgs = jv_array();
+    subnets = jv_array();
     for (i = 0; i < src.nsgs; i++)
         sgs = jv_array_append(sgs, jv_string(src.sgs[i]));
     for (i = 0; i < src.nsubnets; i++)

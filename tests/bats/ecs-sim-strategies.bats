@@ -149,8 +149,10 @@ sd_is() {
     run -0 ecs_py stop_service_deployment "$(jq -nc --arg a "$arn" '{serviceDeploymentArn: $a, stopType: "ROLLBACK"}')"
     assert_equal "$(jq -r .serviceDeploymentArn <<<"$output")" "$arn"
     run -0 sd "$arn"
-    assert_equal "$(jq -r '[.status, .rollback.serviceRevisionArn, .rollback.reason] | @tsv' <<<"$output")" \
-        "ROLLBACK_IN_PROGRESS	$rev1	Service deployment rolled back because of a stop request."
+    # (on a loaded machine the old revision may already be back by the time we look)
+    [[ $(jq -r .status <<<"$output") =~ ^ROLLBACK_(IN_PROGRESS|SUCCESSFUL)$ ]] || fail "status: $output"
+    assert_equal "$(jq -r '[.rollback.serviceRevisionArn, .rollback.reason] | @tsv' <<<"$output")" \
+        "$rev1	Service deployment rolled back because of a stop request."
     run -0 jq -r '.events[].message' <<<"$(svc)"
     assert_line --regexp "^\(service $SVC\) \(deployment ecs-svc/[0-9]+\) deployment stopped, rolling back to deployment ecs-svc/[0-9]+\.$"
     wait_until 30 sd_is ROLLBACK_SUCCESSFUL "$arn"

@@ -194,7 +194,8 @@ line() { # RESULT CHECK TEXT: a line of the output
     [[ $stderr == "rds-check: --from-service needs CLUSTER/SERVICE, not 'web'"* ]] || fail "$stderr"
     run -2 --separate-stderr rds-check "$DB" --from-sg 'sg-1,$(id)'
     [[ $stderr == "rds-check: --from-sg needs security group ids (sg-...), comma-separated, not 'sg-1,\$(id)'"* ]] || fail "$stderr"
-    run -4 --separate-stderr check --from-service "$H/nosuch"
+    run --separate-stderr check --from-service "$H/nosuch"
+    ((status == 4)) || fail "exit $status: $stderr $output"
     [[ $stderr == *"nosuch"* ]] || fail "$stderr"
     awsref ecs register-task-definition --family "b-$H" --container-definitions '[{"name":"app","image":"x","memory":128}]' >/dev/null
     awsref ecs create-service --cluster "$H" --service-name bridge --task-definition "b-$H" --desired-count 0 >/dev/null
