@@ -188,6 +188,23 @@ static long next_wait(struct sk_retry *r, struct sk_err *err, int attempt, int m
     int cost;
     long delay;
 
+    if (err->retryable == SK_RETRY_THROTTLE)
+        r->throttled++;
+    if (err->retryable == SK_RETRY_THROTTLE && r->throttle_until > 0) {
+        double now = now_s(r), left_ms = (r->throttle_until - now) * 1000;
+        if (left_ms <= 0) {
+            err->kind = SK_E_TIMEOUT;
+            sk_err_prefix(err, "still throttled at the deadline");
+            return -1;
+        }
+        /* the backoff's exponent stops growing at its cap; Retry-After is honoured up to it */
+        delay = sk_retry_backoff_ms(r, attempt < 16 ? attempt + 1 : 17);
+        if (delay < asked_ms)
+            delay = asked_ms > SK_RETRY_MAX_BACKOFF_MS ? SK_RETRY_MAX_BACKOFF_MS : asked_ms;
+        if (delay < 1)
+            delay = 1;
+        return (double)delay < left_ms ? delay : (long)ceil(left_ms);
+    }
     if (!err->retryable || attempt >= max)
         return -1;
     cost = err->retryable == SK_RETRY_TIMEOUT ? SK_RETRY_TIMEOUT_COST : SK_RETRY_COST;
@@ -231,6 +248,7 @@ int sk_retry_run(struct sk_retry *r, struct sk_retry_job *job, struct sk_err *er
 
     job->attempts = 0;
     job->final = 0;
+    r->calls++;
     for (n = 1;; n++) {
         enum sk_attempt a;
         long asked = 0, delay;

@@ -33,6 +33,14 @@ struct sk_retry {
     struct sk_rate_limiter rate;
     /* The time in seconds for the limiter. NULL: CLOCK_MONOTONIC. Tests install a fake (sleep_ctx). */
     double (*clock)(void *ctx);
+    /* > 0: waiting out throttling until this time (the clock's seconds; a deploy's --timeout). A
+     * throttled attempt did nothing (the service refused it before acting), so it is retried past
+     * max_attempts and without taking from the quota, with the usual backoff, until then; a
+     * throttled attempt at or past it fails with SK_E_TIMEOUT ("still throttled at the deadline").
+     * Other failures keep the standard mode's rules. 0: off (the SDKs' behaviour). */
+    double throttle_until;
+    int throttled; /* throttled attempts seen (a count for the tools' results) */
+    long calls;    /* jobs run through this state: the AWS calls a tool made (its results' apiCalls) */
 };
 
 /* Resolve mode and attempts: AWS_RETRY_MODE / profile retry_mode ("standard"; "legacy" runs as

@@ -434,6 +434,65 @@ TEST(driver_adaptive_waits_for_tokens_after_a_throttle)
     ASSERT(total > 0);
 }
 
+/* A deploy's deadline: throttled attempts are retried past max_attempts and the quota until the
+ * deadline, then fail as a timeout; other failures keep max_attempts. */
+TEST(driver_waits_out_throttling_until_the_deadline)
+{
+    static const enum sk_attempt res[] = { SK_ATTEMPT_FAILED, SK_ATTEMPT_FAILED, SK_ATTEMPT_FAILED,
+                                           SK_ATTEMPT_FAILED, SK_ATTEMPT_FAILED, SK_ATTEMPT_DONE };
+    static const int cls[] = { SK_RETRY_THROTTLE, SK_RETRY_THROTTLE, SK_RETRY_THROTTLE,
+                               SK_RETRY_THROTTLE, SK_RETRY_THROTTLE, 0 };
+    static const enum sk_attempt always[] = { SK_ATTEMPT_FAILED };
+    static const int thr[] = { SK_RETRY_THROTTLE }, tr[] = { SK_RETRY_TRANSIENT };
+    struct fake_time f;
+    struct sk_retry r;
+    struct sk_err err;
+    struct script sc;
+    struct sk_retry_job job;
+    int i;
+
+    memset(&f, 0, sizeof(f));
+    f.t = 100;
+    init(&r, &f.rec);
+    r.sleep = fake_sleep;
+    r.clock = fake_clock;
+    r.sleep_ctx = &f;
+    r.throttle_until = 400;
+    r.quota = 0; /* throttles waited out take nothing from it */
+    memset(&sc, 0, sizeof(sc));
+    sc.res = res;
+    sc.cls = cls;
+    sc.n = 6;
+    sc.rec = &f.rec;
+    memset(&job, 0, sizeof(job));
+    job.attempt = scripted;
+    job.ctx = &sc;
+    ASSERT_OK(sk_retry_run(&r, &job, &err), &err);
+    ASSERT(job.attempts == 6 && r.throttled == 5);
+    for (i = 0; i < 5; i++)
+        ASSERT(f.rec.sleeps[i] >= 1 && f.rec.sleeps[i] <= SK_RETRY_MAX_BACKOFF_MS);
+
+    /* throttled for ever: it ends at the deadline, as a timeout, never sleeping past it */
+    sc.res = always;
+    sc.cls = thr;
+    sc.n = 1;
+    sc.calls = 0;
+    f.rec.nsleeps = 0;
+    r.throttle_until = f.t + 60;
+    ASSERT(sk_retry_run(&r, &job, &err) < 0);
+    ASSERT(err.kind == SK_E_TIMEOUT && strstr(err.msg, "still throttled at the deadline") != NULL);
+    ASSERT(f.t >= r.throttle_until && f.t < r.throttle_until + 0.002);
+    ASSERT(job.attempts > 3);
+
+    /* a transient failure keeps the standard rules: three attempts */
+    sc.cls = tr;
+    sc.calls = 0;
+    r.quota = SK_RETRY_QUOTA_MAX;
+    r.throttle_until = f.t + 600;
+    ASSERT(sk_retry_run(&r, &job, &err) < 0);
+    ASSERT(job.attempts == 3 && err.kind == SK_E_AWS);
+}
+
 int main(void)
 {
     RUN(backoff_bounds_full_jitter);
@@ -449,5 +508,6 @@ int main(void)
     RUN(split);
     RUN(adaptive_matches_botocore);
     RUN(driver_adaptive_waits_for_tokens_after_a_throttle);
+    RUN(driver_waits_out_throttling_until_the_deadline);
     return DONE();
 }
