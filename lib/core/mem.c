@@ -129,14 +129,15 @@ static union wipe_hdr *pages_alloc(size_t total)
     void *v = NULL;
 
     if (total == page_size()) {
+        /* (un)poisoned under the lock: a page is never in the cache unpoisoned, nor out of it poisoned */
         pthread_mutex_lock(&cache_lock);
-        if (ncache)
+        if (ncache) {
             v = cache[--ncache];
-        pthread_mutex_unlock(&cache_lock);
-        if (v) {
             ASAN_UNPOISON_MEMORY_REGION(v, total);
-            return v;
         }
+        pthread_mutex_unlock(&cache_lock);
+        if (v)
+            return v;
     }
     if (posix_memalign(&v, page_size(), total) != 0)
         return NULL;
@@ -154,15 +155,14 @@ static void pages_free(union wipe_hdr *h)
     if (total == page_size()) {
         pthread_mutex_lock(&cache_lock);
         if (ncache < PAGE_CACHE) {
+            ASAN_POISON_MEMORY_REGION(h, total);
             cache[ncache++] = h;
             kept = 1;
         }
         pthread_mutex_unlock(&cache_lock);
     }
-    if (kept) {
-        ASAN_POISON_MEMORY_REGION(h, total);
+    if (kept)
         return;
-    }
 #ifdef MADV_DODUMP
     /* Back to malloc, which may hand the pages to anything: dump them again (and let the kernel
      * merge the mapping MADV_DONTDUMP split). */
