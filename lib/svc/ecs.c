@@ -48,6 +48,38 @@ int sk_ecs_describe_service_tags(struct sk_client *c, const char *cluster, const
     return describe_service(c, cluster, service, 1, out, err);
 }
 
+int sk_ecs_describe_services(struct sk_client *c, const char *cluster, const char *const *services, size_t n, jv *found,
+                             struct sk_err *err)
+{
+    jv in = jv_object(), names = jv_array(), res, list;
+    int i, m;
+    size_t k;
+
+    if (n == 0 || n > SK_ECS_DESCRIBE_MAX)
+        return sk_errf(err, SK_E_INTERNAL, "DescribeServices takes 1 to %d services, not %zu", SK_ECS_DESCRIBE_MAX, n);
+    for (k = 0; k < n; k++)
+        names = jv_array_append(names, jv_string(services[k]));
+    in = jv_object_set(in, jv_string("cluster"), jv_string(cluster));
+    in = jv_object_set(in, jv_string("services"), names);
+    if (sk_client_json(c, &sk_svc_ecs, "DescribeServices", in, 0, &res, err) < 0)
+        return -1;
+    *found = jv_object();
+    list = sk_json_get(res, "services");
+    m = sk_json_len(list);
+    for (i = 0; i < m; i++) {
+        jv svc = jv_array_get(jv_copy(list), i);
+        const char *name = sk_json_str(svc, "serviceName"), *arn = sk_json_str(svc, "serviceArn");
+        if (jv_get_kind(svc) == JV_KIND_OBJECT && name)
+            *found = jv_object_set(*found, jv_string(name), jv_copy(svc));
+        if (jv_get_kind(svc) == JV_KIND_OBJECT && arn)
+            *found = jv_object_set(*found, jv_string(arn), jv_copy(svc));
+        jv_free(svc);
+    }
+    jv_free(list);
+    jv_free(res);
+    return 0;
+}
+
 /* An ARN list being read page by page (sk_client_json_pages): each answer's key array, appended to
  * all; with family set, only the task definitions of that family, never one it prefixes. */
 struct arn_pages {

@@ -24,6 +24,13 @@ int sk_ecs_describe_service(struct sk_client *c, const char *cluster, const char
 int sk_ecs_describe_service_tags(struct sk_client *c, const char *cluster, const char *service, jv *out,
                                  struct sk_err *err);
 
+/* DescribeServices for up to SK_ECS_DESCRIBE_MAX services at once (the API's limit: "You may
+ * specify up to 10 services to describe", API_DescribeServices): *found is an object mapping each
+ * service object's serviceName and serviceArn to it; a name ECS reports MISSING is absent. */
+#define SK_ECS_DESCRIBE_MAX 10
+int sk_ecs_describe_services(struct sk_client *c, const char *cluster, const char *const *services, size_t n, jv *found,
+                             struct sk_err *err);
+
 /* ListTasks (all pages) for a service; desired_status "RUNNING" or "STOPPED"; started_by may be
  * NULL (a deployment id selects that deployment's tasks). *arns is an array of strings. */
 int sk_ecs_list_tasks(struct sk_client *c, const char *cluster, const char *service, const char *desired_status,

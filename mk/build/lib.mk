@@ -20,6 +20,7 @@ LIB_OBJS += lib/svc/elbv2.o
 LIB_OBJS += lib/aws/endpoints.o
 LIB_OBJS += lib/core/err.o
 LIB_OBJS += lib/svc/explain.o
+LIB_OBJS += lib/svc/fleet.o
 LIB_OBJS += lib/core/hdr.o
 LIB_OBJS += lib/aws/http.o
 LIB_OBJS += lib/oci/image.o
