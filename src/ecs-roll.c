@@ -9,6 +9,7 @@
  * task definition that ran before.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,12 +20,14 @@
 #include "svc/deploy.h"
 #include "svc/ecs.h"
 #include "svc/explain.h"
+#include "svc/fleet.h"
 #include "core/json.h"
 #include "svc/logs.h"
 #include "core/mem.h"
 #include "aws/pace.h"
 #include "core/cache.h"
 #include "core/text.h"
+#include "core/yamljv.h"
 #include "oci/ref.h"
 #include "oci/registry.h"
 #include "svc/ecr.h"
@@ -35,6 +38,8 @@ static const char usage_text[] =
     "usage: ecs-roll --cluster C --service S [--image [CONTAINER=]IMAGE]... [--task-def FILE]\n"
     "                [--desired-count N] [--timeout DURATION] [--no-rollback] [--no-wait] [--wait-healthy]\n"
     "                [--force] [--dry-run] [--keep-revisions N] [--no-verify] [OPTIONS]\n"
+    "       ecs-roll --cluster C [--image [CONTAINER=]IMAGE]... (--service S [--image [CONTAINER=]IMAGE]...)...\n"
+    "                [--plan FILE] [--max-parallel N] [--fail-fast] [DEPLOY OPTIONS] [OPTIONS]\n"
     "       ecs-roll --cluster C --service S --verify [--image [CONTAINER=]IMAGE]... [--task-def FILE] [OPTIONS]\n"
     "       ecs-roll --cluster C --service S --status [OPTIONS]\n"
     "       ecs-roll --cluster C --service S --logs [--follow] [--since DURATION] [OPTIONS]\n"
@@ -45,8 +50,9 @@ static const char help_text[] =
     "Deploy new images to an ECS service and wait for the verdict; roll back if it fails.\n"
     "\n"
     "  --cluster C             the cluster\n"
-    "  --service S             the service\n"
-    "  --image [NAME=]IMAGE    new image for container NAME (NAME may be left out with one container)\n"
+    "  --service S             the service; several: a fleet, deployed together (below)\n"
+    "  --image [NAME=]IMAGE    new image for container NAME (NAME may be left out with one container);\n"
+    "                          after a --service, for that service; before any, for every service\n"
     "  --task-def FILE         start from this task definition (JSON or YAML; describe output accepted)\n"
     "  --desired-count N       also set the desired count\n"
     "  --timeout DURATION      give up waiting after this long: 90s, 15m, 1h (default 15m; exit 6)\n"
@@ -66,6 +72,14 @@ static const char help_text[] =
     "  --since DURATION        with --logs: how far back (default 10m)\n"
     "  --stopped               with --logs: the service's last stopped tasks, why each stopped and\n"
     "                          its containers' last log lines\n"
+    "\n"
+    "Fleets: several --service, or --plan FILE (YAML or JSON: services, each with its images).\n"
+    "  --plan FILE             the services to deploy and their images\n"
+    "  --max-parallel N        deploy at most N services at a time (default 50)\n"
+    "  --fail-fast             after the first service that fails, start no more\n"
+    "  Each service is deployed, watched and rolled back on its own; one DescribeServices watches 10.\n"
+    "  Lines name their service; a table (or --output json) sums up; the exit code is the highest.\n"
+    "  A throttled call is retried until --timeout, in every mode.\n"
     "\n";
 
 enum mode { MODE_DEPLOY, MODE_STATUS, MODE_LOGS };
@@ -89,7 +103,10 @@ enum {
     OPT_KEEP_REVISIONS,
     OPT_STOPPED,
     OPT_VERIFY,
-    OPT_NO_VERIFY
+    OPT_NO_VERIFY,
+    OPT_PLAN,
+    OPT_MAX_PARALLEL,
+    OPT_FAIL_FAST
 };
 
 #define MAX_IMAGES 32
@@ -103,6 +120,15 @@ struct opts {
     int no_rollback, no_wait, wait_healthy, dry_run, follow, force, stopped;
     int verify_only, no_verify; /* --verify, --no-verify */
     enum mode mode;
+    /* fleets: every --service (with the --image values after it) and --plan's services */
+    struct sk_fleet_plan plan;
+    struct sk_fleet_item *last; /* the service the next --image is for; NULL: every service */
+    const char *plan_file;
+    long max_parallel;
+    int fail_fast;
+    /* one deploy of a fleet: where its result goes, the poller it waits through */
+    jv *result_out;
+    struct sk_fleet_poll *poll;
 };
 
 /* ---- arguments ------------------------------------------------------------------------------- */
@@ -128,9 +154,22 @@ static void take_opt(struct opts *o, int opt, char **argv, int *deploy_opts)
             tool_usage("at most %d --image options", MAX_IMAGES);
         if (!*optarg || strpbrk(optarg, " \t\r\n") || optarg[strlen(optarg) - 1] == '=')
             tool_usage("--image needs [CONTAINER=]IMAGE, not '%s'", optarg);
-        o->images[o->nimages++] = optarg;
+        if (o->last) {
+            struct sk_err err;
+            sk_err_clear(&err);
+            if (sk_fleet_item_image(o->last, optarg, &err) < 0)
+                tool_usage("%s", err.msg);
+        } else {
+            o->images[o->nimages++] = optarg;
+        }
         (*deploy_opts)++;
         break;
+    case OPT_PLAN: o->plan_file = optarg; break;
+    case OPT_MAX_PARALLEL:
+        if (tool_parse_long(optarg, 1, 1000, &o->max_parallel) < 0)
+            tool_usage("--max-parallel must be a whole number from 1 to 1000, not '%s'", optarg);
+        break;
+    case OPT_FAIL_FAST: o->fail_fast = 1; break;
     case OPT_KEEP_REVISIONS:
         if (tool_parse_long(optarg, 1, 10000, &o->keep) < 0)
             tool_usage("--keep-revisions must be a whole number from 1 to 10000, not '%s'", optarg);
@@ -139,7 +178,14 @@ static void take_opt(struct opts *o, int opt, char **argv, int *deploy_opts)
     case OPT_LOGS: o->mode = MODE_LOGS; break;
     case OPT_NO_ROLLBACK: o->no_rollback = 1; break;
     case OPT_NO_WAIT: o->no_wait = 1; break;
-    case OPT_SERVICE: o->service = optarg; break;
+    case OPT_SERVICE: {
+        struct sk_err err;
+        sk_err_clear(&err);
+        if (!(o->last = sk_fleet_plan_add(&o->plan, optarg, &err)))
+            tool_usage("--service: %s", err.msg);
+        o->service = optarg;
+        break;
+    }
     case OPT_SINCE:
         if (tool_parse_duration(optarg, &o->since) < 0)
             tool_usage("--since must look like 90s, 15m or 1h, not '%s'", optarg);
@@ -161,14 +207,86 @@ static void take_opt(struct opts *o, int opt, char **argv, int *deploy_opts)
     }
 }
 
+/* Several services, or a plan: the fleet mode. */
+static int is_fleet(const struct opts *o)
+{
+    return o->plan.n > 1 || o->plan_file;
+}
+
+/* --plan FILE: its services join the plan; its cluster is --cluster's when that is not given. */
+static void read_plan(struct opts *o)
+{
+    struct sk_buf text = SK_BUF_INIT;
+    struct sk_err err;
+
+    sk_err_clear(&err);
+    if (tool_read_input(o->plan_file, &text, SK_YAML_MAX, &err) < 0 ||
+        sk_fleet_plan_parse(text.p, text.len, o->plan_file, &o->plan, &err) < 0) {
+        sk_buf_release(&text);
+        sk_fleet_plan_release(&o->plan);
+        exit(tool_fail(&o->c, &err));
+    }
+    sk_buf_release(&text);
+    if (o->plan.cluster && !o->cluster)
+        o->cluster = o->plan.cluster;
+    else if (o->plan.cluster && strcmp(o->plan.cluster, o->cluster) != 0)
+        tool_usage("--cluster %s and the plan's cluster %s differ", o->cluster, o->plan.cluster);
+}
+
+/* The images of one service: its own, then every image given before the first --service whose
+ * container it does not name itself. */
+static void item_opts(const struct opts *o, const struct sk_fleet_item *it, struct opts *out)
+{
+    int i, k, n = 0;
+
+    *out = *o;
+    out->service = it->service;
+    for (i = 0; i < it->nimages && n < MAX_IMAGES; i++)
+        out->images[n++] = it->images[i];
+    for (k = 0; k < o->nimages && n < MAX_IMAGES; k++) {
+        const char *g = o->images[k], *eq = strchr(g, '=');
+        size_t gl = eq ? (size_t)(eq - g) : 0;
+        for (i = 0; i < it->nimages; i++) {
+            const char *e = strchr(it->images[i], '=');
+            size_t il = e ? (size_t)(e - it->images[i]) : 0;
+            /* the same container; or either names none (the only container): the service's wins */
+            if (!il || !gl || (il == gl && strncmp(g, it->images[i], gl) == 0))
+                break;
+        }
+        if (i == it->nimages)
+            out->images[n++] = g;
+    }
+    out->nimages = n;
+    if (it->desired >= 0)
+        out->desired = it->desired;
+}
+
 static void check_args(const struct opts *o, int argc, char **argv, int deploy_opts)
 {
+    size_t i;
+
     if (optind < argc)
         tool_usage("unexpected argument '%s'", argv[optind]);
     if (!o->cluster || !*o->cluster)
         tool_usage("missing --cluster");
-    if (!o->service || !*o->service)
+    if (o->plan.n == 0)
         tool_usage("missing --service");
+    if (is_fleet(o)) {
+        if (o->mode != MODE_DEPLOY)
+            tool_usage("--status and --logs look at one service");
+        if (o->task_def)
+            tool_usage("--task-def is for one service, not a fleet");
+        for (i = 0; i < o->plan.n; i++) {
+            const struct sk_fleet_item *it = &o->plan.v[i];
+            if (!it->nimages && !o->nimages && it->desired < 0 && o->desired < 0 && !o->force)
+                tool_usage("service %s gets no image: an --image after a --service is for that service only; "
+                           "one for every service goes before the first --service",
+                           it->service);
+        }
+    } else if (o->max_parallel || o->fail_fast) {
+        tool_usage("%s goes with several services (--service more than once, or --plan)",
+                   o->fail_fast ? "--fail-fast" : "--max-parallel");
+    }
     if (o->mode != MODE_DEPLOY && (deploy_opts || o->dry_run || o->no_wait || o->no_rollback || o->wait_healthy ||
                                    o->verify_only || o->no_verify))
         tool_usage("--status and --logs take no deploy options");
@@ -210,6 +328,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
         { "timeout", required_argument, NULL, OPT_TIMEOUT },
         { "verify", no_argument, NULL, OPT_VERIFY },
         { "wait-healthy", no_argument, NULL, OPT_WAIT_HEALTHY },
+        { "plan", required_argument, NULL, OPT_PLAN },
+        { "max-parallel", required_argument, NULL, OPT_MAX_PARALLEL },
+        { "fail-fast", no_argument, NULL, OPT_FAIL_FAST },
         { NULL, 0, NULL, 0 },
     };
     static char help[sizeof(usage_text) + sizeof(help_text)];
@@ -226,7 +347,16 @@ static void parse_args(int argc, char **argv, struct opts *o)
             continue;
         take_opt(o, opt, argv, &deploy_opts);
     }
+    if (o->plan_file)
+        read_plan(o);
     check_args(o, argc, argv, deploy_opts);
+    if (!is_fleet(o)) {
+        struct opts one;
+        item_opts(o, &o->plan.v[0], &one);
+        memcpy(o->images, one.images, sizeof(o->images));
+        o->nimages = one.nimages;
+        o->service = one.service;
+    }
 }
 /* ---- small helpers --------------------------------------------------------------------------- */
 
@@ -252,7 +382,7 @@ static void print_diff(jv before, jv after)
         }
         /* Look ahead a little for a resynchronisation point. */
         {
-            const char *qa = pa, *qb;
+            const char *qa = pa, *qb = pb;
             int found = 0, da, db;
             for (da = 0; da < 40 && *qa && !found; da++) {
                 size_t lqa = strcspn(qa, "\n");
@@ -363,18 +493,23 @@ static int seen(struct watch *w, const char *id)
 }
 
 /* Print service events we have not printed (oldest first); first_pass only marks them. */
-static void print_events(struct watch *w, const struct sk_ecs_service *svc, int first_pass)
+static int print_events(struct watch *w, const struct sk_ecs_service *svc, int first_pass)
 {
     size_t i;
+    int news = 0;
 
     for (i = svc->nevents; i-- > 0;) {
         const struct sk_ecs_event *e = &svc->events[i];
         char hms[16];
-        if (e->id && e->message && !seen(w, e->id) && !first_pass && !w->o->c.quiet) {
+        if (e->id && e->message && !seen(w, e->id) && !first_pass) {
+            news++;
+            if (w->o->c.quiet)
+                continue;
             clock_time(e->created_at, hms);
             tool_line(stderr, "%s: %s %s", progname, hms, e->message);
         }
     }
+    return news;
 }
 
 static void deployment_table(const struct sk_ecs_service *svc, struct sk_buf *out)
@@ -397,15 +532,20 @@ static void deployment_table(const struct sk_ecs_service *svc, struct sk_buf *ou
     }
 }
 
-static void print_table_if_changed(struct watch *w, const struct sk_ecs_service *svc)
+/* 1 when the table changed. */
+static int print_table_if_changed(struct watch *w, const struct sk_ecs_service *svc)
 {
     struct sk_buf t = SK_BUF_INIT;
+    int changed;
 
     deployment_table(svc, &t);
-    if (strcmp(t.p, w->last_table.p) != 0 && !w->o->c.quiet)
+    /* a fleet's tables only with -v: its lines are one per event, each naming its service */
+    if (strcmp(t.p, w->last_table.p) != 0 && !w->o->c.quiet && (!tool_tag() || w->o->c.verbose))
         fprintf(stderr, "%s: deployments:\n%s", progname, t.p);
+    changed = strcmp(t.p, w->last_table.p) != 0;
     sk_buf_release(&w->last_table);
     w->last_table = t;
+    return changed;
 }
 
 /* One look at the service: the verdict on deployment dep_id (of td_arn), with --wait-healthy's
@@ -436,13 +576,17 @@ static int wait_deployment(struct watch *w, const char *dep_id, const char *td_a
                            double deadline, int healthy, struct sk_deploy_outcome *oc, struct sk_err *err)
 {
     double interval = 2.0 * tool_poll_scale(), backoff = 1.0; /* exits within ~2.4 s of completion */
-    int failed = 0;
+    double pace = 0; /* a fleet's: how long this service sits out the poller's rounds */
+    int failed = 0, moved = 1;
 
     sk_deploy_stall_reset(&w->d);
     for (;;) {
         struct sk_ecs_service svc;
+        int rc;
         w->d.calls++;
-        if (sk_ecs_get_service(w->c, w->o->cluster, w->o->service, &svc, NULL, err) < 0) {
+        rc = w->o->poll ? sk_fleet_poll_get(w->o->poll, w->o->service, &svc, err)
+                        : sk_ecs_get_service(w->c, w->o->cluster, w->o->service, &svc, NULL, err);
+        if (rc < 0) {
             /* Each poll already had its retries. Throttling only slows us down; other transient
              * failures (5xx, resets, timeouts) end the wait after WAIT_MAX_FAILED polls in a row,
              * anything else at once. */
@@ -453,8 +597,8 @@ static int wait_deployment(struct watch *w, const char *dep_id, const char *td_a
         } else {
             failed = 0;
             backoff = 1.0;
-            print_events(w, &svc, 0);
-            print_table_if_changed(w, &svc);
+            moved = print_events(w, &svc, 0) > 0;
+            moved = print_table_if_changed(w, &svc) || moved;
             if (judge_now(w, &svc, dep_id, td_arn, prev_td, healthy, oc, err) < 0) {
                 sk_ecs_service_release(&svc);
                 return -1;
@@ -467,6 +611,15 @@ static int wait_deployment(struct watch *w, const char *dep_id, const char *td_a
         if (tool_now_s() >= deadline) {
             oc->v = SK_DEPLOY_TIMEOUT;
             return 0;
+        }
+        if (w->o->poll && !failed && backoff == 1.0) {
+            /* The poller's rounds pace the fleet; a service whose deployment did not move since the
+             * last look sits out up to one round more (each half a round longer), so slow rollouts
+             * (draining, baking) cost fewer calls while a moving one is looked at every round. */
+            pace = moved ? 0 : pace < interval ? pace + interval / 2 : interval;
+            if (pace > 0)
+                tool_sleep_s(pace);
+            continue;
         }
         /* A few seconds, with jitter so many deploys do not poll in step. */
         tool_sleep_s(interval * backoff * (0.8 + 0.4 * ((double)rand() / RAND_MAX)));
@@ -548,6 +701,16 @@ static jv explain_failure(struct watch *w, const char *dep_id, const struct sk_e
 /* After a failure past RegisterTaskDefinition, say in err which task definition the service is on
  * now: a failed UpdateService may have been applied (a reset after ECS acted), a lost wait leaves a
  * deployment in progress. One more DescribeServices (with its own retries) finds out. */
+static int primary_is_new(const struct sk_ecs_service *svc, const char *new_arn)
+{
+    size_t i;
+
+    for (i = 0; i < svc->ndeployments; i++)
+        if (svc->deployments[i].task_definition && strcmp(svc->deployments[i].task_definition, new_arn) == 0)
+            return 1;
+    return 0;
+}
+
 static void tell_state(struct sk_client *c, const struct opts *o, const char *new_arn, const char *prev_td,
                        struct sk_err *err)
 {
@@ -569,6 +732,8 @@ static void tell_state(struct sk_client *c, const struct opts *o, const char *ne
                                                   : "neither the new nor the previous revision";
     tool_err_append(err, "; the service is on %s (%s), deployment %s %s", td_name(now), what,
                     primary ? tool_or(primary->id, "?") : "?", primary ? tool_or(primary->rollout_state, "?") : "?");
+    if (new_arn && prev_td && strcmp(now, prev_td) == 0 && !primary_is_new(&svc, new_arn))
+        tool_err_append(err, ": new revision %s registered, service not updated", td_name(new_arn));
     sk_ecs_service_release(&svc);
 }
 
@@ -599,7 +764,20 @@ struct roll {
     struct sk_ecs_log_config *logs;            /* the new revision's log settings */
     size_t nlogs;
     double start, deadline;
+    long calls0;    /* the client's calls before this deploy (apiCalls counts every one) */
+    int throttled0; /* its throttled attempts before */
 };
+
+/* A call before anything changed failed: name it when the failure is the service's or the
+ * network's (not an answer such as "no such service"), and say that nothing changed. -1. */
+static int call_failed(struct sk_err *err, const char *call)
+{
+    if (err->retryable || err->kind == SK_E_TIMEOUT || err->kind == SK_E_NET) {
+        sk_err_prefix(err, "%s", call);
+        tool_err_append(err, "; nothing changed");
+    }
+    return -1;
+}
 
 /* 1. What runs now: the rollback target, and the base of the new revision, with and without the
  * new images (the same transformation both ways: the diff shows only real changes). */
@@ -609,7 +787,7 @@ static int roll_prepare(struct roll *r, struct sk_err *err)
 
     r->w.d.calls++;
     if (sk_ecs_get_service(r->c, o->cluster, o->service, &r->svc, NULL, err) < 0)
-        return -1;
+        return call_failed(err, "DescribeServices");
     if (strcmp(tool_or(r->svc.status, ""), "ACTIVE") != 0)
         return sk_errf(err, SK_E_AWS, "service '%s' is %s, not ACTIVE", o->service, tool_or(r->svc.status, "?"));
     if (r->svc.deployment_controller && strcmp(r->svc.deployment_controller, "ECS") != 0)
@@ -622,7 +800,7 @@ static int roll_prepare(struct roll *r, struct sk_err *err)
         if (load_task_def_file(o->task_def, &r->base_td, &r->base_tags, err) < 0)
             return -1;
     } else if (sk_ecs_describe_task_def(r->c, r->prev_td, &r->base_td, &r->base_tags, err) < 0) {
-        return -1;
+        return call_failed(err, "DescribeTaskDefinition");
     }
     if (sk_ecs_taskdef_with_images(jv_copy(r->base_td), jv_copy(r->base_tags), NULL, 0, &r->shown, err) < 0 ||
         sk_ecs_taskdef_with_images(jv_copy(r->base_td), jv_copy(r->base_tags), o->images, o->nimages, &r->reg_in, err) <
@@ -803,6 +981,9 @@ static int roll_verify(struct roll *r, struct sk_err *err)
         if (ck->state == SK_PF_FAIL)
             tool_line(stderr, "%s: verify: FAIL %s %s: %s", progname, sk_preflight_kind_name(ck->kind), ck->subject,
                       ck->reason ? ck->reason : "");
+        else if (tool_tag() && !r->o->verify_only) /* a fleet's: only with -v, a line per service is plenty */
+            tool_verbose(&r->o->c, "verify: %s %s %s: %s", words[ck->state], sk_preflight_kind_name(ck->kind),
+                         ck->subject, ck->reason ? ck->reason : "");
         else
             tool_note(&r->o->c, "verify: %s %s %s: %s", words[ck->state], sk_preflight_kind_name(ck->kind), ck->subject,
                       ck->reason ? ck->reason : "");
@@ -862,8 +1043,13 @@ static int roll_start(struct roll *r, struct sk_err *err)
     const struct opts *o = r->o;
 
     r->w.d.calls++;
-    if (sk_ecs_register_task_def(r->c, r->reg_in, &r->new_arn, &r->logs, &r->nlogs, err) < 0)
+    if (sk_ecs_register_task_def(r->c, r->reg_in, &r->new_arn, &r->logs, &r->nlogs, err) < 0) {
+        if (err->kind != SK_E_USAGE) {
+            sk_err_prefix(err, "RegisterTaskDefinition");
+            tool_err_append(err, "; nothing changed");
+        }
         return -1;
+    }
     tool_note(&o->c, "registered %s (was %s)", td_name(r->new_arn), td_name(r->prev_td));
     r->w.d.calls++;
     if (sk_ecs_update_service(r->c, o->cluster, o->service, r->new_arn, o->desired, r->dep_id, sizeof(r->dep_id), err) <
@@ -994,10 +1180,38 @@ static void roll_prune(struct roll *r)
     sk_buf_release(&names);
 }
 
+/* What state the service was left in, in words, for a deploy that did not succeed (NULL when it
+ * did, or did nothing). */
+static void roll_state(const struct roll *r, struct sk_buf *out)
+{
+    const char *v = r->verdict;
+
+    if (strcmp(v, "rolled-back") == 0)
+        sk_buf_addf(out, "update started, rolled back to %s", td_name(r->prev_td));
+    else if (strcmp(v, "rollback-incomplete") == 0)
+        sk_buf_addf(out, "update started, the rollback to %s did not finish (deployment %s)", td_name(r->prev_td),
+                    r->rb_dep);
+    else if (strcmp(v, "failed") == 0 && r->new_arn)
+        sk_buf_addf(out, "update started, left on %s (--no-rollback)", td_name(r->new_arn));
+    else if (strcmp(v, "timed-out") == 0)
+        sk_buf_addf(out, "update started, deployment %s of %s still in progress, left as it is", r->dep_id,
+                    td_name(r->new_arn));
+    else if (strcmp(v, "replaced") == 0)
+        sk_buf_addf(out, "update started, then replaced by another deployment of %s", td_name(r->oc.other_td));
+    else if (strcmp(v, "refused") == 0)
+        sk_buf_addf(out, "nothing changed (a check failed)");
+}
+
 /* The result: code, or -1 when it cannot be written. */
 static int roll_report(struct roll *r, int code, struct sk_err *err)
 {
     jv result = jv_object();
+    struct sk_buf state = SK_BUF_INIT;
+
+    roll_state(r, &state);
+    if (state.len)
+        result = jv_object_set(result, jv_string("state"), jv_string(state.p));
+    sk_buf_release(&state);
 
     result = jv_object_set(result, jv_string("verdict"), jv_string(r->verdict));
     result = jv_object_set(result, jv_string("taskDefinitionArn"), jv_string(r->new_arn ? r->new_arn : ""));
@@ -1014,7 +1228,14 @@ static int roll_report(struct roll *r, int code, struct sk_err *err)
     if (r->verified)
         result = jv_object_set(result, jv_string("verify"), sk_preflight_json(&r->pf));
     result = jv_object_set(result, jv_string("durationSeconds"), jv_number(floor(tool_now_s() - r->start + 0.5)));
-    result = jv_object_set(result, jv_string("apiCalls"), jv_number(r->w.d.calls));
+    result = jv_object_set(result, jv_string("apiCalls"), jv_number((double)(r->c->retry.calls - r->calls0)));
+    result = jv_object_set(result, jv_string("throttled"), jv_number(r->c->retry.throttled - r->throttled0));
+    if (r->o->result_out) {
+        result = jv_object_set(result, jv_string("exitCode"), jv_number(code));
+        jv_free(*r->o->result_out);
+        *r->o->result_out = result;
+        return code;
+    }
     return tool_emit(&r->o->c, result, print_result, err) < 0 ? -1 : code;
 }
 
@@ -1047,6 +1268,10 @@ static int deploy(const struct opts *o, struct sk_client *c, struct sk_err *err)
     r.deadline = r.start + (double)o->timeout;
     r.base_td = r.base_tags = r.shown = r.reg_in = r.why = r.pruned = jv_invalid();
     r.verdict = "failed";
+    r.calls0 = c->retry.calls;
+    r.throttled0 = c->retry.throttled;
+    /* ECS refused a throttled call before acting on it: waited out until --timeout (exit 6) */
+    c->retry.throttle_until = r.deadline;
     watch_init(&r.w, o, c);
     if (roll_prepare(&r, err) < 0)
         goto out;
@@ -1084,7 +1309,241 @@ static int deploy(const struct opts *o, struct sk_client *c, struct sk_err *err)
             code = roll_report(&r, code, err);
     }
 out:
+    if (code < 0 && !o->result_out && err->kind != SK_E_USAGE && strcmp(err->aws_code, "ServiceNotFoundException") != 0)
+        sk_err_prefix(err, "service %s", o->service); /* a fleet's lines name it already */
+    c->retry.throttle_until = 0;
     roll_release(&r);
+    return code;
+}
+
+/* ---- fleets: several services, each deployed as above, one thread each ------------------------ */
+
+#define FLEET_PARALLEL 50 /* --max-parallel's default */
+
+struct fleet_job {
+    struct opts o; /* the run's options with this service's name and images */
+    jv result;     /* its deploy's result, or invalid */
+    char error[1024];
+    int code; /* its exit code; -1 not run */
+    double seconds;
+};
+
+struct fleet {
+    const struct opts *o;
+    struct fleet_job *jobs;
+    size_t n, next;
+    int failed; /* a service failed: --fail-fast starts no more */
+    pthread_mutex_t lock;
+};
+
+struct fleet_worker {
+    struct fleet *f;
+    struct sk_client c;
+};
+
+static void fleet_run_job(struct fleet_worker *wk, struct fleet_job *j)
+{
+    struct sk_err err;
+    double t0 = tool_now_s();
+    int code;
+
+    sk_err_clear(&err);
+    tool_set_tag(j->o.service);
+    if (j->o.dry_run && !j->o.c.quiet)
+        tool_line(stdout, "== %s", j->o.service);
+    code = deploy(&j->o, &wk->c, &err);
+    if (code < 0) {
+        code = tool_fail(&j->o.c, &err); /* the line names the service (the thread's tag) */
+        snprintf(j->error, sizeof(j->error), "%s", err.msg);
+    } else if (code != EXIT_OK && jv_is_valid(j->result)) {
+        const char *v = sk_json_str(j->result, "verdict"), *st = sk_json_str(j->result, "state");
+        tool_line(stderr, "%s: %s%s%s", progname, tool_or(v, "failed"), st ? ": " : "", st ? st : "");
+    }
+    tool_set_tag(NULL);
+    j->code = code;
+    j->seconds = tool_now_s() - t0;
+}
+
+static void *fleet_worker_main(void *arg)
+{
+    struct fleet_worker *wk = arg;
+    struct fleet *f = wk->f;
+
+    for (;;) {
+        struct fleet_job *j;
+        pthread_mutex_lock(&f->lock);
+        if (f->next >= f->n || (f->o->fail_fast && f->failed)) {
+            pthread_mutex_unlock(&f->lock);
+            return NULL;
+        }
+        j = &f->jobs[f->next++];
+        pthread_mutex_unlock(&f->lock);
+        fleet_run_job(wk, j);
+        pthread_mutex_lock(&f->lock);
+        if (j->code != EXIT_OK)
+            f->failed = 1;
+        pthread_mutex_unlock(&f->lock);
+    }
+}
+
+/* One service's entry of the result. */
+static jv fleet_entry(const struct fleet_job *j)
+{
+    jv e = jv_is_valid(j->result) ? jv_copy(j->result) : jv_object();
+
+    e = jv_object_set(e, jv_string("service"), jv_string(j->o.service));
+    if (j->code < 0) {
+        e = jv_object_set(e, jv_string("verdict"), jv_string("not-started"));
+        return e;
+    }
+    if (!jv_is_valid(j->result)) {
+        e = jv_object_set(e, jv_string("verdict"), jv_string(j->o.dry_run && !j->error[0] ? "dry-run" : "error"));
+        e = jv_object_set(e, jv_string("durationSeconds"), jv_number(floor(j->seconds + 0.5)));
+    }
+    if (j->error[0])
+        e = jv_object_set(e, jv_string("error"), jv_string(j->error));
+    e = jv_object_set(e, jv_string("exitCode"), jv_number(j->code));
+    return e;
+}
+
+/* The summary table: service, verdict, time, task definition. */
+static void print_fleet(jv result, FILE *out)
+{
+    jv list = sk_json_get(result, "services");
+    int i, n = sk_json_len(list);
+    size_t w = 7;
+
+    for (i = 0; i < n; i++) {
+        jv e = jv_array_get(jv_copy(list), i);
+        const char *name = sk_json_str(e, "service");
+        if (name && strlen(name) > w)
+            w = strlen(name) < 60 ? strlen(name) : 60;
+        jv_free(e);
+    }
+    fprintf(out, "%-*s  %-19s %6s  %s\n", (int)w, "SERVICE", "VERDICT", "TIME", "TASK DEFINITION");
+    for (i = 0; i < n; i++) {
+        jv e = jv_array_get(jv_copy(list), i);
+        struct sk_buf name = SK_BUF_INIT, td = SK_BUF_INIT;
+        const char *arn = sk_json_str(e, "taskDefinitionArn");
+        double secs = -1;
+        char t[32] = "-";
+        sk_json_num(e, "durationSeconds", &secs);
+        if (secs >= 0)
+            snprintf(t, sizeof(t), "%.0fs", secs);
+        sk_text_escapes(&name, tool_or(sk_json_str(e, "service"), "?"));
+        sk_text_escapes(&td, arn && *arn ? td_name(arn) : "-");
+        if (strncmp(tool_or(sk_json_str(e, "verdict"), ""), "rolled-back", 11) == 0) { /* what runs now */
+            struct sk_buf now = SK_BUF_INIT;
+            sk_text_escapes(&now, td_name(tool_or(sk_json_str(e, "previousTaskDefinitionArn"), "?")));
+            sk_buf_addf(&now, " (rolled back from %s)", td.p);
+            sk_buf_release(&td);
+            td = now;
+        }
+        fprintf(out, "%-*s  %-19s %6s  %s\n", (int)w, name.p, tool_or(sk_json_str(e, "verdict"), "?"), t, td.p);
+        sk_buf_release(&name);
+        sk_buf_release(&td);
+        jv_free(e);
+    }
+    jv_free(list);
+}
+
+/* Deploy every service of the plan: each as a one-service deploy, at most --max-parallel at a time,
+ * their waits answered by one poller (10 services a DescribeServices). The highest exit code. */
+static int fleet(const struct opts *o, struct sk_err *err)
+{
+    struct fleet f;
+    struct fleet_worker *wk;
+    pthread_t *th;
+    struct sk_client pc;
+    struct sk_fleet_poll *poll = NULL;
+    pthread_attr_t attr;
+    size_t i, nw, started = 0;
+    long calls = 0;
+    int throttled = 0, worst = EXIT_OK, code = -1;
+    double t0 = tool_now_s();
+    jv result, list, poller = jv_invalid();
+
+    memset(&f, 0, sizeof(f));
+    f.o = o;
+    f.n = o->plan.n;
+    nw = o->dry_run ? 1 : (size_t)(o->max_parallel ? o->max_parallel : FLEET_PARALLEL);
+    if (nw > f.n)
+        nw = f.n;
+    if (tool_client_init(&pc, &o->c, err) < 0)
+        return -1;
+    wk = xcalloc(nw, sizeof(*wk));
+    th = xcalloc(nw, sizeof(*th));
+    f.jobs = xcalloc(f.n, sizeof(*f.jobs));
+    pthread_mutex_init(&f.lock, NULL);
+    for (i = 0; i < nw; i++) {
+        wk[i].f = &f;
+        if (tool_client_init(&wk[i].c, &o->c, err) < 0)
+            goto out;
+        started = i + 1;
+    }
+    if (!o->dry_run && !o->verify_only && sk_fleet_poll_start(&poll, &pc, o->cluster, 2.0 * tool_poll_scale(), err) < 0)
+        goto out;
+    for (i = 0; i < f.n; i++) {
+        item_opts(o, &o->plan.v[i], &f.jobs[i].o);
+        f.jobs[i].o.result_out = &f.jobs[i].result;
+        f.jobs[i].o.poll = poll;
+        f.jobs[i].result = jv_invalid();
+        f.jobs[i].code = -1;
+    }
+    tool_note(&o->c, "deploying %zu services of cluster %s, %zu at a time", f.n, o->cluster, nw);
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, (size_t)8 << 20);
+    for (i = 0; i < nw; i++)
+        if (pthread_create(&th[i], &attr, fleet_worker_main, &wk[i]) != 0) {
+            fleet_worker_main(&wk[i]); /* no thread: this one works in ours */
+            th[i] = 0;
+        }
+    pthread_attr_destroy(&attr);
+    for (i = 0; i < nw; i++)
+        if (th[i])
+            pthread_join(th[i], NULL);
+    list = jv_array();
+    for (i = 0; i < f.n; i++) {
+        struct fleet_job *j = &f.jobs[i];
+        double v = 0;
+        list = jv_array_append(list, fleet_entry(j));
+        if (jv_is_valid(j->result) && sk_json_num(j->result, "apiCalls", &v) == 0)
+            calls += (long)v;
+        if (jv_is_valid(j->result) && sk_json_num(j->result, "throttled", &v) == 0)
+            throttled += (int)v;
+        worst = sk_fleet_worst(worst, j->code < 0 ? EXIT_NO : j->code);
+    }
+    if (poll) {
+        long answers = 0, pcalls = sk_fleet_poll_calls(poll, &answers);
+        jv pj = jv_object();
+        calls += pcalls;
+        pj = jv_object_set(pj, jv_string("describeServicesCalls"), jv_number((double)pcalls));
+        pj = jv_object_set(pj, jv_string("answers"), jv_number((double)answers));
+        poller = pj;
+    }
+    throttled += pc.retry.throttled;
+    result = jv_object();
+    result = jv_object_set(result, jv_string("verdict"), jv_string(worst == EXIT_OK ? "deployed" : "failed"));
+    result = jv_object_set(result, jv_string("exitCode"), jv_number(worst));
+    result = jv_object_set(result, jv_string("cluster"), jv_string(o->cluster));
+    result = jv_object_set(result, jv_string("services"), list);
+    result = jv_object_set(result, jv_string("durationSeconds"), jv_number(floor(tool_now_s() - t0 + 0.5)));
+    result = jv_object_set(result, jv_string("apiCalls"), jv_number((double)calls));
+    result = jv_object_set(result, jv_string("throttled"), jv_number(throttled));
+    if (jv_is_valid(poller))
+        result = jv_object_set(result, jv_string("polls"), poller);
+    code = tool_emit(&o->c, result, print_fleet, err) < 0 ? -1 : worst;
+out:
+    sk_fleet_poll_stop(poll);
+    for (i = 0; i < f.n; i++)
+        jv_free(f.jobs[i].result);
+    for (i = 0; i < started; i++)
+        sk_client_release(&wk[i].c);
+    sk_client_release(&pc);
+    pthread_mutex_destroy(&f.lock);
+    free(f.jobs);
+    free(wk);
+    free(th);
     return code;
 }
 
@@ -1337,7 +1796,7 @@ static int run(const struct opts *o)
     sk_err_clear(&err);
     if (sk_scale_env("SK_POLL_SCALE", &(double){ 1 }, &err) == 0 && tool_client_init(&c, &o->c, &err) == 0) {
         switch (o->mode) {
-        case MODE_DEPLOY: code = deploy(o, &c, &err); break;
+        case MODE_DEPLOY: code = is_fleet(o) ? fleet(o, &err) : deploy(o, &c, &err); break;
         case MODE_STATUS: code = status(o, &c, &err); break;
         case MODE_LOGS: code = o->stopped ? logs_stopped(o, &c, &err) : logs(o, &c, &err); break;
         }
@@ -1348,11 +1807,14 @@ static int run(const struct opts *o)
 
 int main(int argc, char **argv)
 {
-    struct opts o;
+    static struct opts o; /* static: what a usage error leaves allocated stays reachable at exit */
+    int code;
 
     memset(&o, 0, sizeof(o));
     tool_init("ecs-roll");
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     parse_args(argc, argv, &o);
-    return tool_finish(run(&o));
+    code = run(&o);
+    sk_fleet_plan_release(&o.plan);
+    return tool_finish(code);
 }

@@ -49,15 +49,35 @@ void tool_init(const char *name)
 
 /* "prefix: " (when prefix) and fmt's expansion escaped (lib/core/text.h) as one line on out: every line
  * a tool prints about what it did may quote text from outside (a server's message, a log line). */
+static _Thread_local const char *line_tag;
+
+void tool_set_tag(const char *tag)
+{
+    line_tag = tag;
+}
+
+const char *tool_tag(void)
+{
+    return line_tag;
+}
+
 static void vline(FILE *out, const char *prefix, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 static void vline(FILE *out, const char *prefix, const char *fmt, va_list ap)
 {
     struct sk_buf raw = SK_BUF_INIT, line = SK_BUF_INIT;
+    size_t skip = 0, pn = strlen(progname);
 
     sk_buf_vaddf(&raw, fmt, ap);
     if (prefix)
         sk_buf_addf(&line, "%s: ", prefix);
-    sk_text_escape(&line, raw.p, raw.len);
+    if (line_tag && out == stderr) {
+        /* after the tool's name when the line starts with it */
+        if (!prefix && raw.len > pn + 1 && memcmp(raw.p, progname, pn) == 0 && raw.p[pn] == ':' && raw.p[pn + 1] == ' ')
+            sk_buf_add(&line, raw.p, skip = pn + 2);
+        sk_text_escape(&line, line_tag, strlen(line_tag));
+        sk_buf_add(&line, ": ", 2);
+    }
+    sk_text_escape(&line, raw.p + skip, raw.len - skip);
     sk_buf_addch(&line, '\n');
     fwrite(line.p, 1, line.len, out);
     sk_buf_release(&raw);

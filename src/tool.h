@@ -101,6 +101,10 @@ void tool_err_append(struct sk_err *err, const char *fmt, ...) __attribute__((fo
  * characters and escape sequences become visible escapes, a newline inside a value "\n", and a
  * line cannot start a CI workflow command ("::" at its start, "##[" anywhere). */
 void tool_line(FILE *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* This thread's lines on stderr name tag after the tool's name ("ecs-roll: web: ..."), escaped;
+ * NULL: none. A fleet's deploys run one per thread (ecs-roll), each line written whole. */
+void tool_set_tag(const char *tag);
+const char *tool_tag(void);
 /* "prog: message" on stderr unless -q, escaped as tool_line does (also tool_verbose, tool_fail
  * and tool_usage). */
 void tool_note(const struct common_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -472,7 +472,7 @@ running_td() {
     run -5 --separate-stderr ecs-roll --cluster "$C" --service web --image app=example/model:crash
     # Before it: what failed (stopped tasks); last: the error with the state left.
     local last=${stderr_lines[${#stderr_lines[@]} - 1]}
-    [[ $last == "ecs-roll: deploy of fam-$N:2 failed; UpdateService back to fam-$N:1: "* ]] || fail "last line: $last"
+    [[ $last == "ecs-roll: service web: deploy of fam-$N:2 failed; UpdateService back to fam-$N:1: "* ]] || fail "last line: $last"
     [[ $last == *"; the service is on fam-$N:2 (the new revision), deployment ecs-svc/"*" FAILED" ]] ||
         fail "last line: $last"
     faults_clear
