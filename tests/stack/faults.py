@@ -13,6 +13,20 @@ elasticloadbalancing, rds, sts, ecr, logs, ...), "action" (X-Amz-Target's operat
 dot, or the Query protocol's Action=) and "not_action" (a list of actions the rule skips).
 Kinds: throttle, throttle-retry-after, 500, 502, 503, reset-before, reset-during, slow.
 
+Throttling as ECS does it ("Request throttling for the Amazon ECS API", ECS API Reference: a token
+bucket per account and Region for a group of actions; the bucket's size is the burst, its refill
+rate the sustained rate; a request finding it empty gets ThrottlingException and is not executed):
+
+  POST   {"buckets": [{"match": {"service": "ecs", "actions": ["RegisterTaskDefinition"]},
+                       "burst": 20, "refill": 1}, ...], "rules": [...]}
+
+"actions" lists the actions that share the bucket (none: every action of the service); refill is
+tokens per real second. A request takes a token from every bucket it matches; when one is empty it
+is answered with the service's ThrottlingException (JSON or Query) and moto never sees it. Buckets
+start full, are off unless programmed, and show "tokens" and "throttled" in GET. The values of
+ECS's own table are not published in a form this stack can cite, so tests set their own
+(docs/aws-fidelity.md).
+
 Never faulted: /shipkit-sim/* (the control endpoints) and /moto-api/*, and requests without a
 SigV4 credential (Authorization header or X-Amz-Credential): the fault layer only ever touches
 signed AWS API calls, whatever the rules say.
@@ -55,28 +69,62 @@ class Faults:
 
     def clear(self):
         self.rules, self.requests, self.injected, self.log = [], 0, {}, []
+        self.buckets = []
         self.rng = random.Random()
 
     def program(self, doc):
         if not isinstance(doc, dict):
             raise ValueError("the body must be a JSON object")
-        unknown = set(doc) - {"seed", "rules"}
+        unknown = set(doc) - {"seed", "rules", "buckets"}
         if unknown:
             raise ValueError(f"unknown keys: {sorted(unknown)}")
         rules = doc.get("rules", [])
         if not isinstance(rules, list):
             raise ValueError("rules must be a list")
         checked = [_check_rule(r, i) for i, r in enumerate(rules)]
+        buckets = doc.get("buckets", [])
+        if not isinstance(buckets, list):
+            raise ValueError("buckets must be a list")
+        checked_buckets = [_check_bucket(b, i) for i, b in enumerate(buckets)]
         seed = doc.get("seed")
         if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
             raise ValueError("seed must be an integer")
         self.clear()
         self.rules = checked
+        self.buckets = checked_buckets
         self.rng = random.Random(seed)
 
     def state(self):
+        now = time.monotonic()
+        for b in self.buckets:
+            self._refill(b, now)
         return {"rules": [dict(r) for r in self.rules], "requests": self.requests, "injected": dict(self.injected),
+                "buckets": [{k: (round(v, 3) if k == "tokens" else v) for k, v in b.items() if k != "last"}
+                            for b in self.buckets],
                 "log": list(self.log)}
+
+    @staticmethod
+    def _refill(b, now):
+        b["tokens"] = min(float(b["burst"]), b["tokens"] + (now - b["last"]) * b["refill"])
+        b["last"] = now
+
+    def bucket_refuses(self, service, action):
+        """Take a token from every bucket the request matches; True when one had none (throttled)."""
+        now, hit = time.monotonic(), []
+        for b in self.buckets:
+            m = b["match"]
+            if m.get("service", service) != service or ("actions" in m and action not in m["actions"]):
+                continue
+            self._refill(b, now)
+            hit.append(b)
+        empty = [b for b in hit if b["tokens"] < 1]
+        if empty:
+            for b in empty:
+                b["throttled"] += 1
+            return True
+        for b in hit:
+            b["tokens"] -= 1
+        return False
 
     def pick(self, service, action):
         """The rule to apply to a request (count taken), or None."""
@@ -137,6 +185,25 @@ def _check_rule(r, i):
     if out["fault"] == "throttle-retry-after" and "retry_after" not in out:
         out["retry_after"] = 1
     return out
+
+
+def _check_bucket(b, i):
+    where = f"buckets[{i}]"
+    if not isinstance(b, dict) or set(b) - {"match", "burst", "refill"}:
+        raise ValueError(f"{where} must be an object with match, burst and refill")
+    m = b.get("match", {})
+    if not isinstance(m, dict) or set(m) - {"service", "actions"}:
+        raise ValueError(f"{where}: match keys are service, actions")
+    if "service" in m and not isinstance(m["service"], str):
+        raise ValueError(f"{where}: match.service must be a string")
+    if "actions" in m and (not isinstance(m["actions"], list) or not all(isinstance(a, str) for a in m["actions"])):
+        raise ValueError(f"{where}: match.actions must be a list of strings")
+    for k in ("burst", "refill"):
+        v = b.get(k)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+            raise ValueError(f"{where}: bad {k} {v!r}")
+    return {"match": dict(m), "burst": b["burst"], "refill": b["refill"], "tokens": float(b["burst"]),
+            "last": time.monotonic(), "throttled": 0}
 
 
 FAULTS = Faults()
@@ -297,7 +364,12 @@ def install():
         if service is None:
             return dispatch(self, environ, start_response)
         with FAULTS.lock:
-            rule = FAULTS.pick(service, action)
+            if FAULTS.bucket_refuses(service, action):
+                FAULTS.requests += 1
+                FAULTS.injected["throttle"] = FAULTS.injected.get("throttle", 0) + 1
+                rule = {"fault": "throttle"}
+            else:
+                rule = FAULTS.pick(service, action)
         if rule is None:
             return dispatch(self, environ, start_response)
         kind = rule["fault"]
