@@ -9,9 +9,15 @@
 #   include shipkit/mk/images.mk shipkit/mk/deploy.mk
 #
 # Targets
-#   deploy-aws     push-images, then for each service: ecs-roll with the pushed digests
-#                  (REGISTRY/REPO@sha256:... from $(BUILD_DIR)/images/<image>.ref), then
-#                  tg-health --service CLUSTER/SERVICE --wait. Stops at the first failure.
+#   deploy-aws     push-images, then ONE ecs-roll run for all of ECS_SERVICES with the pushed
+#                  digests (REGISTRY/REPO@sha256:... from $(BUILD_DIR)/images/<image>.ref): with
+#                  several services it is ecs-roll's fleet mode (src/ecs-roll.1 FLEETS): they
+#                  deploy together (ECS_MAX_PARALLEL at a time), one DescribeServices watches 10,
+#                  each line names its service, a failing one is rolled back on its own, throttled
+#                  calls are waited out until DEPLOY_TIMEOUT, a table sums up. Then, when all
+#                  deployed, tg-health --service CLUSTER/SERVICE --wait for every service at once.
+#                  40 services take about the time of one.
+#   deploy-aws-SERVICE   the same for one service alone
 #   status-aws     for each service: ecs-roll --status (service, deployments, recent events, a
 #                  targets line) and tg-health --service (each target): what to run first when a
 #                  deploy is stuck; OUTPUT=json: one JSON object a service, for programs
@@ -27,6 +33,8 @@
 #   ECS_SERVICES             the services to deploy                        (required)
 #   ECS_IMAGES_<service>     IMAGE=CONTAINER pairs for that service        (required)
 #   DEPLOY_TIMEOUT           ecs-roll --timeout                            (15m)
+#   ECS_MAX_PARALLEL         ecs-roll --max-parallel: services in flight at once   (unset: 50)
+#   FAIL_FAST=1              ecs-roll --fail-fast: after a service fails, start no more
 #   HEALTH_TIMEOUT           tg-health --timeout                           (5m)
 #   HEALTH_GRACE             tg-health --grace                             (30s)
 #   ECS_ROLL_FLAGS           extra ecs-roll flags, e.g. --no-rollback, --region eu-west-1
@@ -68,7 +76,7 @@ include $(_sk_deploy_dir)/checks.mk
 _sk_deploy_src := $(if $(wildcard $(_sk_deploy_dir)/build/tools.mk),$(patsubst %/,%,$(dir $(_sk_deploy_dir))))
 
 # Taken as written when they come from the command line or the environment (mk/checks.mk).
-$(call _sk_literal,ECS_CLUSTER ECS_SERVICES ECS_ROLL TG_HEALTH DEPLOY_TIMEOUT HEALTH_TIMEOUT HEALTH_GRACE \
+$(call _sk_literal,ECS_CLUSTER ECS_SERVICES ECS_ROLL TG_HEALTH DEPLOY_TIMEOUT HEALTH_TIMEOUT HEALTH_GRACE ECS_MAX_PARALLEL FAIL_FAST \
 	ECS_ROLL_FLAGS ECS_KEEP_REVISIONS TG_HEALTH_FLAGS SKIP_HEALTH SINCE OUTPUT FOLLOW BUILD_DIR DEPLOY_PRE ECS_RUN RUN_NAME RUN_SERVICE \
 	RUN_TASK_DEF RUN_COMMAND RUN_ARGS RUN_CONTAINER RUN_IMAGES RUN_TIMEOUT ECS_RUN_FLAGS)
 
@@ -128,15 +136,31 @@ deploy-aws status-aws logs-aws $(_sk_deploy_targets): export _sk_dep_roll = $(EC
 deploy-aws status-aws logs-aws $(_sk_deploy_targets): export _sk_dep_roll_flags = $(ECS_ROLL_FLAGS)
 deploy-aws status-aws logs-aws $(_sk_deploy_targets): export _sk_dep_health = $(TG_HEALTH)
 deploy-aws status-aws logs-aws $(_sk_deploy_targets): export _sk_dep_health_flags = $(TG_HEALTH_FLAGS)
-$(_sk_deploy_targets): export _sk_dep_timeout = $(DEPLOY_TIMEOUT)
-$(_sk_deploy_targets): export _sk_dep_keep = $(ECS_KEEP_REVISIONS)
-$(_sk_deploy_targets): export _sk_dep_health_timeout = $(HEALTH_TIMEOUT)
-$(_sk_deploy_targets): export _sk_dep_grace = $(HEALTH_GRACE)
+deploy-aws $(_sk_deploy_targets): export _sk_dep_timeout = $(DEPLOY_TIMEOUT)
+deploy-aws $(_sk_deploy_targets): export _sk_dep_keep = $(ECS_KEEP_REVISIONS)
+deploy-aws $(_sk_deploy_targets): export _sk_dep_health_timeout = $(HEALTH_TIMEOUT)
+deploy-aws $(_sk_deploy_targets): export _sk_dep_grace = $(HEALTH_GRACE)
+deploy-aws: export _sk_dep_parallel = $(ECS_MAX_PARALLEL)
 logs-aws: export _sk_dep_since = $(SINCE)
 status-aws: export _sk_dep_output = $(OUTPUT)
 
-deploy-aws: $(_sk_deploy_targets)
-	@$(call _sk_deploy_stop,$(or $(_sk_deploy_bad),$(if $(_sk_deploy_svcs),,set ECS_SERVICES before including deploy.mk)))
+# Every service: one ecs-roll run (a fleet when there are several), then every service's targets at
+# once; the first failure of a health check fails the target after all have answered.
+deploy-aws: $(_sk_deploy_checks) push-images $(_sk_deploy_pre)
+	@$(call _sk_deploy_stop,$(or $(_sk_deploy_bad),$(if $(_sk_deploy_svcs),,set ECS_SERVICES before including deploy.mk),\
+		$(call _sk_first,_sk_deploy_svc_bad_1,$(_sk_deploy_svcs))))
+	@for r in $(foreach s,$(_sk_deploy_svcs),$(call _sk_image_refs,$(s))); do test -s "$$r" || \
+		{ printf '%s\n' "deploy.mk: $$r missing: did push-images run?" >&2; exit 1; }; done
+	@echo '   ROLL $(_sk_cluster): $(_sk_deploy_svcs)'
+	@set -f; $$_sk_dep_roll --cluster $(_sk_cluster) $(foreach s,$(_sk_deploy_svcs),--service $(s) $(call _sk_image_args,$(s))) \
+		--timeout "$$_sk_dep_timeout" $${_sk_dep_keep:+--keep-revisions "$$_sk_dep_keep"} \
+		$(if $(word 2,$(_sk_deploy_svcs)),$${_sk_dep_parallel:+--max-parallel "$$_sk_dep_parallel"} $(if $(FAIL_FAST),--fail-fast)) \
+		$$_sk_dep_roll_flags
+	@$(if $(SKIP_HEALTH),echo "deploy.mk: SKIP_HEALTH set: target health not checked",set -f; pids=; \
+		for s in $(_sk_deploy_svcs); do echo " HEALTH $(_sk_cluster)/$$s"; \
+			$$_sk_dep_health --service $(_sk_cluster)/"$$s" --wait --timeout "$$_sk_dep_health_timeout" \
+			--grace "$$_sk_dep_grace" $$_sk_dep_health_flags & pids="$$pids $$!"; done; \
+		rc=0; for p in $$pids; do wait "$$p" || rc=1; done; exit $$rc)
 
 # Checked before push-images runs, so a bad name pushes nothing.
 $(_sk_deploy_checks): _sk_deploy_check-%:

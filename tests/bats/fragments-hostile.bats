@@ -224,6 +224,10 @@ report() {
     attack SINCE 'logs-aws' '' logs-aws:ecs-roll:one:--since
     attack OUTPUT 'status-aws' '' ''
     attack FOLLOW 'logs-aws' '' ''
+    # a fleet: two services, so deploy-aws passes ecs-roll its fleet options
+    attack ECS_MAX_PARALLEL 'deploy-aws' '' deploy-aws:ecs-roll:one:--max-parallel 'ECS_SERVICES=web api' \
+        ECS_IMAGES_api=app=main
+    attack FAIL_FAST 'deploy-aws' '' '' 'ECS_SERVICES=web api' ECS_IMAGES_api=app=main
     report
 }
 
