@@ -2,7 +2,7 @@
 # ecs-roll's fleets (src/ecs-roll.1 FLEETS): many services from one run, and many runs at once,
 # against a stack that throttles ECS as ECS does (token buckets, tests/stack/faults.py): throttled
 # calls are waited out until --timeout, a failing service is rolled back on its own.
-# Runs alone (tests/run SERIAL_BATS): the buckets are the shared stack's.
+# Its buckets match only requests naming its own cluster (match.text), so it runs beside the others.
 # bats file_tags=ecs
 
 load helpers/common
@@ -29,7 +29,8 @@ fleet() {
         fail "cannot make the fleet"
 }
 
-# buckets JSON: program the fault layer's token buckets (no fault rules).
+# buckets JSON: program the fault layer's token buckets (no fault rules). Each bucket's match holds
+# "text": "$C": only this test's requests (its cluster, its families) take from it.
 buckets() {
     curl -sf --max-time 5 -o /dev/null -X POST -H 'Content-Type: application/json' \
         --data "{\"buckets\": $1}" "$FAULTS" || fail "the fault layer refused: $1"
@@ -39,8 +40,10 @@ bucket_field() {
     curl -sf --max-time 5 "$FAULTS" | jq -r ".buckets[$1].$2"
 }
 
-# The acceptance setting: RegisterTaskDefinition bursts to 20 and refills 1 a second.
-REGISTER_20_1='[{"match": {"service": "ecs", "actions": ["RegisterTaskDefinition"]}, "burst": 20, "refill": 1}]'
+# The acceptance setting: RegisterTaskDefinition bursts to 20 and refills 1 a second (this test's only).
+register_20_1() {
+    printf '[{"match": {"service": "ecs", "actions": ["RegisterTaskDefinition"], "text": "%s"}, "burst": 20, "refill": 1}]' "$C"
+}
 
 # every_line_names_a_service: each stderr line is one tool line, naming its service when it is about one.
 every_line_names_a_service() {
@@ -52,7 +55,7 @@ every_line_names_a_service() {
 
 @test "40 services in one run, RegisterTaskDefinition throttled (burst 20, 1/s): all deployed, exit 0" {
     fleet 40
-    buckets "$REGISTER_20_1"
+    buckets "$(register_20_1)"
     local args=() i
     for i in $(seq 1 40); do args+=(--service "fleet-$i"); done
     run -0 --separate-stderr ecs-roll --cluster "$C" --image app=example/model:good2 "${args[@]}" --output json
@@ -69,7 +72,7 @@ every_line_names_a_service() {
 
 @test "40 separate ecs-roll processes started together, RegisterTaskDefinition throttled: all deployed" {
     fleet 40
-    buckets "$REGISTER_20_1"
+    buckets "$(register_20_1)"
     local pids=() i failed=0
     for i in $(seq 1 40); do
         ecs-roll -q --cluster "$C" --service "fleet-$i" --image app=example/model:good2 \
@@ -89,7 +92,7 @@ every_line_names_a_service() {
 
 @test "40 services, one whose new image crashes: only it fails and is rolled back, exit 1; 39 deployed" {
     fleet 40
-    buckets "$REGISTER_20_1"
+    buckets "$(register_20_1)"
     local plan=$BATS_TEST_TMPDIR/plan.yaml i
     {
         echo "cluster: $C"
@@ -124,7 +127,7 @@ every_line_names_a_service() {
 
 @test "throttling that outlasts --timeout: exit 6, the line names the call, the service and 'nothing changed'" {
     fleet 2
-    buckets '[{"match": {"service": "ecs", "actions": ["RegisterTaskDefinition"]}, "burst": 0, "refill": 0}]'
+    buckets '[{"match": {"service": "ecs", "actions": ["RegisterTaskDefinition"], "text": "'$C'"}, "burst": 0, "refill": 0}]'
     run -6 --separate-stderr timeout 60 ecs-roll -q --cluster "$C" --service fleet-1 \
         --image app=example/model:good2 --timeout 3s
     assert_error_line ecs-roll "service fleet-1: RegisterTaskDefinition: still throttled at the deadline: ThrottlingException: Rate exceeded"
@@ -140,13 +143,13 @@ every_line_names_a_service() {
 
 @test "--fail-fast with --max-parallel 1: after the first failure no service is started; DescribeServices 10 at a time" {
     fleet 12
-    buckets '[{"match": {"service": "ecs", "actions": ["DescribeServices"]}, "burst": 100000, "refill": 0}]'
+    buckets '[{"match": {"service": "ecs", "actions": ["DescribeServices"], "text": "'$C'"}, "burst": 100000, "refill": 0}]'
     run -1 --separate-stderr ecs-roll --cluster "$C" --service fleet-1 --image app=example/model:crash \
         --service fleet-2 --image app=example/model:good2 --max-parallel 1 --fail-fast --output json
     assert_equal "$(jq -r '[.services[].verdict] | join(",")' <<<"$output")" rolled-back,not-started
     assert_equal "$(awsref ecs list-task-definitions --family-prefix "$C-fleet-2" --query 'length(taskDefinitionArns)')" 1
     # 12 services watched together: their polls are DescribeServices calls of up to 10 services
-    buckets '[{"match": {"service": "ecs", "actions": ["DescribeServices"]}, "burst": 100000, "refill": 0}]'
+    buckets '[{"match": {"service": "ecs", "actions": ["DescribeServices"], "text": "'$C'"}, "burst": 100000, "refill": 0}]'
     local args=() i
     for i in $(seq 1 12); do args+=(--service "fleet-$i"); done
     run -0 --separate-stderr ecs-roll --cluster "$C" --image app=example/model:good3 "${args[@]}" --output json

@@ -20,8 +20,9 @@ rate the sustained rate; a request finding it empty gets ThrottlingException and
   POST   {"buckets": [{"match": {"service": "ecs", "actions": ["RegisterTaskDefinition"]},
                        "burst": 20, "refill": 1}, ...], "rules": [...]}
 
-"actions" lists the actions that share the bucket (none: every action of the service); refill is
-tokens per real second. A request takes a token from every bucket it matches; when one is empty it
+"actions" lists the actions that share the bucket (none: every action of the service); "text", a
+string the request's body must hold (a test's own cluster or family name: its bucket then leaves
+the requests of tests running beside it alone); refill is tokens per real second. A request takes a token from every bucket it matches; when one is empty it
 is answered with the service's ThrottlingException (JSON or Query) and moto never sees it. Buckets
 start full, are off unless programmed, and show "tokens" and "throttled" in GET. The values of
 ECS's own table are not published in a form this stack can cite, so tests set their own
@@ -108,12 +109,14 @@ class Faults:
         b["tokens"] = min(float(b["burst"]), b["tokens"] + (now - b["last"]) * b["refill"])
         b["last"] = now
 
-    def bucket_refuses(self, service, action):
+    def bucket_refuses(self, service, action, body=lambda: b""):
         """Take a token from every bucket the request matches; True when one had none (throttled)."""
         now, hit = time.monotonic(), []
         for b in self.buckets:
             m = b["match"]
             if m.get("service", service) != service or ("actions" in m and action not in m["actions"]):
+                continue
+            if "text" in m and m["text"].encode() not in body():
                 continue
             self._refill(b, now)
             hit.append(b)
@@ -192,8 +195,10 @@ def _check_bucket(b, i):
     if not isinstance(b, dict) or set(b) - {"match", "burst", "refill"}:
         raise ValueError(f"{where} must be an object with match, burst and refill")
     m = b.get("match", {})
-    if not isinstance(m, dict) or set(m) - {"service", "actions"}:
-        raise ValueError(f"{where}: match keys are service, actions")
+    if not isinstance(m, dict) or set(m) - {"service", "actions", "text"}:
+        raise ValueError(f"{where}: match keys are service, actions, text")
+    if "text" in m and (not isinstance(m["text"], str) or not m["text"]):
+        raise ValueError(f"{where}: match.text must be a non-empty string")
     if "service" in m and not isinstance(m["service"], str):
         raise ValueError(f"{where}: match.service must be a string")
     if "actions" in m and (not isinstance(m["actions"], list) or not all(isinstance(a, str) for a in m["actions"])):
@@ -364,7 +369,7 @@ def install():
         if service is None:
             return dispatch(self, environ, start_response)
         with FAULTS.lock:
-            if FAULTS.bucket_refuses(service, action):
+            if FAULTS.bucket_refuses(service, action, lambda: _body(environ)):
                 FAULTS.requests += 1
                 FAULTS.injected["throttle"] = FAULTS.injected.get("throttle", 0) + 1
                 rule = {"fault": "throttle"}
