@@ -1,11 +1,10 @@
 #include "svc/fleet.h"
 
-#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "aws/pace.h"
 #include "core/json.h"
 #include "core/mem.h"
 #include "core/yamljv.h"
@@ -261,6 +260,7 @@ struct sk_fleet_poll {
     struct sk_client *c;
     char *cluster;
     double interval;
+    struct sk_pace pace; /* its clock and its sleep (lib/aws/pace.h) */
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake, answered;
@@ -268,26 +268,6 @@ struct sk_fleet_poll {
     int stop;
     long calls, answers;
 };
-
-static double mono_now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-    struct timespec ts;
-
-    if (s <= 0)
-        return;
-    ts.tv_sec = (time_t)s;
-    ts.tv_nsec = (long)((s - (double)ts.tv_sec) * 1e9);
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
 
 /* Answer every request of *list whose service is among names[0..n) from one DescribeServices, and
  * take it off the list: once done, a request belongs to its waiter again (it lives on its stack). */
@@ -376,14 +356,14 @@ static void *poll_main(void *arg)
         }
         pthread_mutex_unlock(&p->lock);
         /* a round at most every interval: the waits that come in meanwhile join it */
-        now = mono_now();
+        now = sk_pace_now();
         if (last > 0 && now < last + p->interval)
-            sleep_s(last + p->interval - now);
+            sk_pace_sleep(&p->pace, last + p->interval - now);
         pthread_mutex_lock(&p->lock);
         list = p->pending;
         p->pending = NULL;
         pthread_mutex_unlock(&p->lock);
-        last = mono_now();
+        last = sk_pace_now();
         round_answer(p, list);
     }
     return NULL;
@@ -399,6 +379,7 @@ int sk_fleet_poll_start(struct sk_fleet_poll **out, struct sk_client *c, const c
     p->c = c;
     p->cluster = xstrdup(cluster);
     p->interval = interval_s > 0 ? interval_s : 0;
+    sk_pace_start(&p->pace, p->interval, p->interval, 1, 0);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->answered, NULL);
