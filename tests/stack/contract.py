@@ -550,17 +550,25 @@ class Request:
         self.access_key = k.group(1) if k else None
         self.target = environ.get("HTTP_X_AMZ_TARGET", "")
         self.query = None
-        if not self.target:
+        # Smithy RPC v2 CBOR (botocore's first choice for CloudWatch today): the operation is the last
+        # path segment (POST /service/SERVICE/operation/OP), the body a CBOR map.
+        self.cbor = environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor"
+        if self.cbor:
+            self.target = environ.get("PATH_INFO", "").rsplit("/", 1)[-1]
+        elif not self.target:
             pairs = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
             if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", "") or \
                     (environ.get("REQUEST_METHOD") == "POST" and not environ.get("CONTENT_TYPE")):
                 pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
             self.query = {k: v for k, v in pairs}
         self.action = self.query.get("Action") if self.query is not None else None
-        self.model, op = identify(self.scope, self.target, self.query.get("Version") if self.query else None)
+        self.model, op = identify(self.scope, "" if self.cbor else self.target,
+                                  self.query.get("Version") if self.query else None)
         self.service = self.model.service_name if self.model else self.scope
         self.protocol = self.model.metadata.get("protocol") if self.model else None
-        self.operation = op if self.target else self.action
+        if self.model and self.target and not self.cbor and "json" in (self.model.metadata.get("protocols") or []):
+            self.protocol = "json"  # a service that speaks several (CloudWatch: CBOR, JSON, Query)
+        self.operation = self.target if self.cbor else op if self.target else self.action
         self.params = None
 
     @property
@@ -574,10 +582,30 @@ class Request:
         return get_account_id_from(self.access_key or "")
 
 
+def _cbor_map(d):
+    """A CBOR map of text strings (RFC 8949: major types 5 and 3), for an error in the CBOR protocol."""
+    def head(major, n):
+        if n < 24:
+            return bytes([major << 5 | n])
+        for extra, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+            if n < 1 << (8 * size):
+                return bytes([major << 5 | extra]) + n.to_bytes(size, "big")
+        raise ValueError("too long")
+    out = head(5, len(d))
+    for k, v in d.items():
+        for text in (k, v):
+            b = text.encode()
+            out += head(3, len(b)) + b
+    return out
+
+
 def _error(req, code, message, status, start_response, kind="Sender"):
     rid = str(uuid.uuid4())
     reason = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error"}.get(status, "Error")
-    if req.json or (req.model is None and req.target):
+    if req.cbor:
+        body = _cbor_map({"__type": code, "message": message})
+        headers = [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor"), ("x-amzn-RequestId", rid)]
+    elif req.json or (req.model is None and req.target):
         body = json.dumps({"__type": code, "message": message}).encode()
         headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", rid),
                    ("x-amzn-ErrorType", code)]
@@ -606,7 +634,15 @@ def check_request(req):
     shape = om.input_shape
     wire = _Wire()
     vcode = VALIDATION_CODES.get(req.service, "ValidationException" if req.json else "ValidationError")
-    if req.json:
+    if req.cbor:
+        from botocore.parsers import RpcV2CBORParser
+        try:
+            parser = RpcV2CBORParser()
+            doc = parser._initial_body_parse(req.body) if req.body else {}
+            params = parser._parse_shape(shape, doc) if shape is not None and doc else {}
+        except Exception:  # noqa: BLE001 - any decoding failure is the client's
+            raise Refusal("SerializationException", "The request body is not valid CBOR") from None
+    elif req.json:
         try:
             doc = json.loads(req.body or b"{}")
         except ValueError:
@@ -691,11 +727,12 @@ class _StrictEC2Parser(botocore.parsers.EC2QueryParser):
 _PARSERS = {"json": _StrictJSONParser, "query": _StrictQueryParser, "ec2": _StrictEC2Parser}
 
 
-def check_response(model, operation, status, headers, body):
-    """The contract violations of a 2xx answer: a list of messages (values of sensitive members left out)."""
+def check_response(model, operation, status, headers, body, protocol=None):
+    """The contract violations of a 2xx answer: a list of messages (values of sensitive members left out);
+    protocol: the one the request spoke (default: the model's first)."""
     om = model.operation_model(operation)
     shape = om.output_shape
-    protocol = model.metadata.get("protocol")
+    protocol = protocol or model.metadata.get("protocol")
     if shape is None or protocol not in _PARSERS:
         return []
     if protocol == "json" and body.strip():
@@ -935,7 +972,8 @@ def handle(environ, start_response, inner):
     if 200 <= code < 300:
         with STATE.lock:
             STATE.checked += 1
-        problems = check_response(req.model, req.operation, code, headers, body)
+        # CBOR answers are not checked (docs/aws-fidelity.md): the layer reads JSON and XML.
+        problems = [] if req.cbor else check_response(req.model, req.operation, code, headers, body, req.protocol)
         if _injected(req, environ):
             problems.append("injected by POST /shipkit-sim/contract (a test of the violation path)")
     STATE.timed(spent + time.perf_counter() - t1)

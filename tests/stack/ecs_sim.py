@@ -32,6 +32,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult, BaseResponse
 from moto.core.utils import utcnow
 from moto.ec2.models import ec2_backends
+from moto.cloudwatch.models import cloudwatch_backends
 from moto.ecr.models import ecr_backends
 from moto.ecs.exceptions import ClusterNotFoundException, InvalidParameterException, ServiceNotFoundException
 from moto.ecs.models import EC2ContainerServiceBackend, Task
@@ -69,6 +70,17 @@ UNHEALTHY = {"unhealthy": ("Target.ResponseCodeMismatch", "Health checks failed 
              "wrongport": ("Target.FailedHealthChecks", "Health checks failed")}
 
 CB_REASON = "ECS deployment circuit breaker: tasks failed to start."
+# Blue/green, linear and canary deployments (docs/ecs-simulator.md, "Deployment strategies").
+STAGE = 2  # a lifecycle stage without work of its own (PRE_SCALE_UP, POST_*) lasts this long
+HOOK = 4  # a lifecycle hook's Lambda function answers this long after its stage is entered
+STAGES = ("RECONCILE_SERVICE", "PRE_SCALE_UP", "SCALE_UP", "POST_SCALE_UP", "TEST_TRAFFIC_SHIFT",
+          "POST_TEST_TRAFFIC_SHIFT", "PRODUCTION_TRAFFIC_SHIFT", "POST_PRODUCTION_TRAFFIC_SHIFT", "BAKE_TIME",
+          "CLEAN_UP")
+# The hook stages (DeploymentLifecycleHookStage) run when a lifecycle stage is entered; there is no
+# PRE_PRODUCTION_TRAFFIC_SHIFT lifecycle stage: its hooks run at the end of POST_TEST_TRAFFIC_SHIFT.
+HOOKS_AT = {"POST_TEST_TRAFFIC_SHIFT": ("POST_TEST_TRAFFIC_SHIFT", "PRE_PRODUCTION_TRAFFIC_SHIFT")}
+CANARY_DEFAULT = (5.0, 10)  # canaryPercent, canaryBakeTimeInMinutes when the service gives none (ours)
+LINEAR_DEFAULT = (10.0, 6)  # stepPercent, stepBakeTimeInMinutes when the service gives none (ours)
 ONEOFF_RUN = 2  # a one-off task's container without a script to run: this long, then exit 0
 OOM = 1  # an "oom" image is killed this long after it starts
 OOM_REASON = "OutOfMemoryError: Container killed due to memory usage"
@@ -615,6 +627,8 @@ class Simulator:
         self.capacity = {}  # "cluster:service" -> Fargate tasks that can still be placed (POST /shipkit-sim/capacity)
         self.forced = {}  # (target group arn, id) -> (state, reason, description) (POST /shipkit-sim/target-health)
         self.standalone = {}  # (id(backend), cluster) -> OneOffs: the cluster's RunTask tasks
+        self.hook_results = {}  # hook target (Lambda) ARN -> what it answers (POST /shipkit-sim/hooks)
+        self.revisions = {}  # service revision ARN -> (service, its deployment): DescribeServiceRevisions
 
     def reset(self):
         for (tg_arn, ip), st in list(self.targets.items()):
@@ -623,7 +637,7 @@ class Simulator:
                 tg.targets.pop(ip, None)
         self.config = _default_config()
         self.services, self.targets, self.queued, self.capacity, self.forced = {}, {}, {}, {}, {}
-        self.standalone = {}
+        self.standalone, self.hook_results, self.revisions = {}, {}, {}
         REGISTRY.cache.clear()
 
     # --- hooks from the API handlers ---
@@ -676,6 +690,7 @@ class Simulator:
         else:
             dep["_rollback"] = True
             sd["updatedAt"] = now
+        self.revisions[rev] = (s, dep)
         svc.sd_of[dep_id] = sd  # not in dep: DescribeServices and /shipkit-sim/state show dep
         s.deployments = [dep] + list(s.deployments)
         s.task_definition = td_arn
@@ -706,6 +721,17 @@ class Simulator:
               "deploymentCircuitBreaker": {"status": "MONITORING" if cb.get("enable") else "DISABLED",
                                            "failureCount": 0, "threshold": self.threshold(s.desired_count)},
               "_target": dep, "_sources": sources}
+        al = dc.get("alarms") or {}
+        sd["alarms"] = ({"status": "MONITORING", "alarmNames": list(al.get("alarmNames") or [])}
+                        if al.get("enable") and al.get("alarmNames") else {"status": "DISABLED"})
+        strategy = dc.get("strategy") or "ROLLING"
+        # The first deployment of a service has no blue revision to shift traffic from: it rolls.
+        if strategy != "ROLLING" and any(self.live(svc, d) for d in sources):
+            sd.update(_strategy=strategy, _prod=0.0, _test=0.0,
+                      _st={"stage": None, "t": self.clock, "hooks": None, "next": None})
+            dep["_launch"] = False  # SCALE_UP starts the green tasks
+            self.bg_enter(svc, sd, "RECONCILE_SERVICE" if len([d for d in sources if self.live(svc, d)]) > 1
+                          else "PRE_SCALE_UP")
         svc.sdeps.insert(0, sd)
         del svc.sdeps[100:]
         return sd
@@ -718,9 +744,9 @@ class Simulator:
             sd["stoppedAt"] = now
         if reason:
             sd["statusReason"] = reason
-        cb = sd["deploymentCircuitBreaker"]
-        if cb["status"] == "MONITORING":
-            cb["status"] = "MONITORING_COMPLETE"
+        for monitor in (sd["deploymentCircuitBreaker"], sd.get("alarms") or {}):
+            if monitor.get("status") == "MONITORING":
+                monitor["status"] = "MONITORING_COMPLETE"
 
     @staticmethod
     def revision_summary(dep):
@@ -731,6 +757,15 @@ class Simulator:
         out = {k: v for k, v in sd.items() if not k.startswith("_")}
         out["targetServiceRevision"] = self.revision_summary(sd["_target"])
         out["sourceServiceRevisions"] = [self.revision_summary(d) for d in sd["_sources"]]
+        if "_strategy" in sd:  # the traffic split (ServiceRevisionSummary), the stage's hooks
+            out["targetServiceRevision"].update(requestedProductionTrafficWeight=sd["_prod"],
+                                                requestedTestTrafficWeight=sd["_test"])
+            for r in out["sourceServiceRevisions"]:
+                r.update(requestedProductionTrafficWeight=100.0 - sd["_prod"],
+                         requestedTestTrafficWeight=100.0 - sd["_test"])
+            hooks = sd["_st"]["hooks"] or []
+            if hooks:
+                out["lifecycleHookDetails"] = [{k: v for k, v in h.items() if not k.startswith("_")} for h in hooks]
         if sd["deploymentCircuitBreaker"]["status"] != "DISABLED":
             out["deploymentCircuitBreaker"] = dict(sd["deploymentCircuitBreaker"],
                                                    failureCount=sd["_target"]["failedTasks"])
@@ -755,6 +790,8 @@ class Simulator:
         s = svc.service
         primary = s.deployments[0]
         sd = svc.sd_of[primary["id"]]
+        if "_strategy" in sd and sd["status"] == "IN_PROGRESS":
+            return self.bg_roll_back(svc, sd, reason)
         if primary.get("_rollback"):  # the rollback itself failed
             self.sd_finish(sd, "ROLLBACK_FAILED", reason)
             return False
@@ -764,6 +801,179 @@ class Simulator:
                   rollback={"reason": reason, "startedAt": utcnow(), "serviceRevisionArn": svc.last_good_rev})
         self.start_deployment(svc, svc.last_good[1], sd)
         return True
+
+    # --- blue/green, linear and canary service deployments ---
+    #
+    # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/blue-green-deployment-how-it-works.html and
+    # API_ServiceDeployment.html's lifecycleStage: the green revision scales up beside the blue one
+    # (SCALE_UP), takes the test traffic (TEST_TRAFFIC_SHIFT), then the production traffic: at once
+    # (BLUE_GREEN), canaryPercent then the rest after canaryBakeTimeInMinutes (CANARY,
+    # API_CanaryConfiguration.html), or stepPercent every stepBakeTimeInMinutes (LINEAR,
+    # API_LinearConfiguration.html); both revisions run through bakeTimeInMinutes (BAKE_TIME), then the
+    # blue one is scaled in (CLEAN_UP). Lifecycle hooks (API_DeploymentLifecycleHook.html) run as their
+    # stage is entered; one that fails rolls the deployment back, as do the deployment's alarms in ALARM
+    # (deployment-alarm-failure.html), the circuit breaker and StopServiceDeployment: production and test
+    # traffic go back to blue and the green tasks are stopped (ROLLBACK_IN_PROGRESS, then
+    # ROLLBACK_SUCCESSFUL). What is not reproduced: docs/aws-fidelity.md.
+
+    def bg_enter(self, svc, sd, stage):
+        sd["lifecycleStage"], sd["updatedAt"] = stage, utcnow()
+        sd["_st"] = {"stage": stage, "t": self.clock, "hooks": self.bg_hooks(sd, stage), "next": None}
+        if stage == "SCALE_UP":
+            sd["_target"]["_launch"] = True
+
+    def bg_hooks(self, sd, stage):
+        hooks = []
+        for h in sd["deploymentConfiguration"].get("lifecycleHooks") or []:
+            if not set(h.get("lifecycleStages") or []) & set(HOOKS_AT.get(stage, (stage,))):
+                continue
+            kind = h.get("targetType") or "AWS_LAMBDA"
+            detail = {"hookId": uuid.uuid4().hex, "targetType": kind, "_t": self.clock}
+            if kind == "PAUSE":
+                tc = h.get("timeoutConfiguration") or {}
+                detail.update(status="AWAITING_ACTION", timeoutAction=tc.get("action") or "ROLLBACK")
+                if tc.get("timeoutInMinutes"):
+                    detail["_expires"] = self.clock + 60 * tc["timeoutInMinutes"]
+                    detail["expiresAt"] = utcnow() + __import__("datetime").timedelta(
+                        seconds=60 * tc["timeoutInMinutes"] * self.config["time_scale"])
+            else:
+                detail.update(status="IN_PROGRESS", targetArn=h.get("hookTargetArn"))
+            hooks.append(detail)
+        return hooks
+
+    def bg_hooks_state(self, sd):
+        """"ok" (every hook of the stage succeeded), "wait", or the reason one failed."""
+        for h in sd["_st"]["hooks"] or []:
+            if h["targetType"] == "PAUSE":
+                if h["status"] == "AWAITING_ACTION" and h.get("_expires") is not None and self.clock >= h["_expires"]:
+                    h["status"] = "TIMED_OUT"
+                    if h["timeoutAction"] == "ROLLBACK":
+                        return f"Lifecycle hook {h['hookId']} timed out."
+                if h["status"] == "AWAITING_ACTION":
+                    return "wait"
+                if h["status"] == "FAILED":
+                    return f"Lifecycle hook {h['hookId']} was rolled back."
+                continue
+            if h["status"] == "IN_PROGRESS" and self.clock - h["_t"] >= HOOK:
+                h["status"] = self.hook_results.get(h["targetArn"], "SUCCEEDED")
+            if h["status"] == "IN_PROGRESS":
+                return "wait"
+            if h["status"] in ("FAILED", "TIMED_OUT"):
+                return f"Lifecycle hook {h['targetArn']} returned {h['status']} in {sd['lifecycleStage']}."
+        return "ok"
+
+    def bg_shift(self, sd, st):
+        """One PRODUCTION_TRAFFIC_SHIFT step when it is due; True once all production traffic is on green."""
+        if st["next"] is not None and self.clock < st["next"]:
+            return False
+        if sd["_prod"] >= 100.0:
+            return True
+        dc, strategy = sd["deploymentConfiguration"], sd["_strategy"]
+        step, wait = 100.0, STAGE
+        if strategy == "CANARY":
+            cc = dc.get("canaryConfiguration") or {}
+            step = float(cc.get("canaryPercent", CANARY_DEFAULT[0])) if sd["_prod"] == 0 else 100.0
+            wait = 60 * int(cc.get("canaryBakeTimeInMinutes", CANARY_DEFAULT[1]))
+        elif strategy == "LINEAR":
+            lc = dc.get("linearConfiguration") or {}
+            step = float(lc.get("stepPercent", LINEAR_DEFAULT[0]))
+            wait = 60 * int(lc.get("stepBakeTimeInMinutes", LINEAR_DEFAULT[1]))
+        sd["_prod"] = min(100.0, round(sd["_prod"] + step, 1))
+        sd["updatedAt"] = utcnow()
+        st["next"] = self.clock + (wait if sd["_prod"] < 100.0 else STAGE)
+        return False
+
+    def alarms_firing(self, svc, sd):
+        al = sd["deploymentConfiguration"].get("alarms") or {}
+        if not al.get("enable") or not al.get("alarmNames"):
+            return []
+        region, account = svc.service.arn.split(":")[3:5]
+        alarms = cloudwatch_backends[account][region].alarms
+        return [n for n in al["alarmNames"] if n in alarms and alarms[n].state_value == "ALARM"]
+
+    def tick_alarms(self, svc):
+        """The newest service deployment's alarms, while it is in progress: one in ALARM fails it
+        (deployment-alarm-failure.html) and, with rollback on (always for blue/green), rolls it back."""
+        sd = svc.sdeps[0] if svc.sdeps else None
+        if sd is None or sd["status"] != "IN_PROGRESS" or sd["alarms"]["status"] != "MONITORING":
+            return
+        firing = self.alarms_firing(svc, sd)
+        if not firing:
+            return
+        sd["alarms"].update(status="TRIGGERED", triggeredAlarmNames=firing)
+        reason = f"Service deployment rolled back because the CloudWatch alarm {', '.join(firing)} is in ALARM state."
+        primary = svc.service.deployments[0]
+        if "_strategy" in sd:
+            self.bg_roll_back(svc, sd, reason)
+        elif svc.sd_of.get(primary["id"]) is sd:
+            rollback = (sd["deploymentConfiguration"].get("alarms") or {}).get("rollback")
+            why = reason if rollback else f"Service deployment failed because the CloudWatch alarm " \
+                                          f"{', '.join(firing)} is in ALARM state."
+            primary.update(rolloutState="FAILED", rolloutStateReason=why, updatedAt=utcnow(), _launch=False)
+            svc.event(f"(deployment {primary['id']}) deployment failed: alarm detected.")
+            if not (rollback and self.roll_back(svc, why)):
+                self.sd_finish(sd, "STOPPED", why)
+
+    def bg_roll_back(self, svc, sd, reason):
+        """Traffic back to the blue revision, the green tasks stopped. False when no blue one runs."""
+        s, now = svc.service, utcnow()
+        green = sd["_target"]
+        blue = next((d for d in s.deployments if d is not green and self.live(svc, d)), None)
+        if blue is None:
+            self.sd_finish(sd, "ROLLBACK_FAILED", reason)
+            return False
+        sd.update(status="ROLLBACK_IN_PROGRESS", statusReason=reason, updatedAt=now,
+                  rollback={"reason": reason, "startedAt": now, "serviceRevisionArn": blue["_rev"]}, _prod=0.0,
+                  _test=0.0)
+        green.update(status="ACTIVE", rolloutState="FAILED", rolloutStateReason=reason, updatedAt=now, _launch=False)
+        blue.update(status="PRIMARY", updatedAt=now)
+        s.deployments = [blue] + [d for d in s.deployments if d is not blue]
+        s.task_definition = blue["taskDefinition"]
+        for t in svc.tasks_of(green["id"]):
+            self.scale_in(svc, t)
+        svc.event(f"(deployment {green['id']}) deployment rolling back to deployment {blue['id']}.")
+        return True
+
+    def tick_strategy(self, svc):
+        sd = svc.sdeps[0] if svc.sdeps else None
+        if sd is None or "_strategy" not in sd:
+            return
+        s, green, st = svc.service, sd["_target"], sd["_st"]
+        if sd["status"] == "ROLLBACK_IN_PROGRESS":
+            if not self.live(svc, green):
+                s.deployments = [d for d in s.deployments if d is not green]
+                self.sd_finish(sd, "ROLLBACK_SUCCESSFUL")
+                svc.event("has reached a steady state.")
+            return
+        if sd["status"] != "IN_PROGRESS":
+            return
+        hooks = self.bg_hooks_state(sd)
+        if hooks == "wait":
+            return
+        if hooks != "ok":
+            self.bg_roll_back(svc, sd, hooks)
+            return
+        stage, done = st["stage"], False
+        if stage == "SCALE_UP":
+            alive = svc.tasks_of(green["id"])
+            done = len(alive) == s.desired_count and all(t._healthy for t in alive)
+        elif stage == "TEST_TRAFFIC_SHIFT":
+            sd["_test"] = 100.0
+            done = self.clock - st["t"] >= STAGE
+        elif stage == "PRODUCTION_TRAFFIC_SHIFT":
+            done = self.bg_shift(sd, st)
+        elif stage == "BAKE_TIME":
+            done = self.clock - st["t"] >= 60 * int(sd["deploymentConfiguration"].get("bakeTimeInMinutes") or 0)
+        elif stage == "CLEAN_UP":  # schedule() scales the blue tasks in once CLEAN_UP is entered
+            done = not any(self.live(svc, d) for d in s.deployments if d is not green)
+        else:
+            done = self.clock - st["t"] >= STAGE
+        if not done:
+            return
+        if stage != "CLEAN_UP":
+            self.bg_enter(svc, sd, STAGES[STAGES.index(stage) + 1])
+            return
+        self.finish_primary(svc, green)
 
     def threshold(self, desired):
         if self.config["circuit_breaker_threshold"] is not None:
@@ -1184,6 +1394,9 @@ class Simulator:
             for t in svc.tasks_of(d["id"]):
                 old.append((d["rolloutState"] != "FAILED", t._healthy, t._t, t))
         keep = max(0, desired - healthy)
+        sd = svc.sd_of.get(primary["id"])
+        if sd is not None and "_strategy" in sd and sd["status"] == "IN_PROGRESS" and sd["lifecycleStage"] != "CLEAN_UP":
+            old = []  # blue keeps running beside green until CLEAN_UP
         for i, (good, _, _, t) in enumerate(sorted(old, key=lambda x: x[:3])):
             if not good or i < len(old) - keep:
                 self.scale_in(svc, t)
@@ -1198,18 +1411,25 @@ class Simulator:
         primary = s.deployments[0] if s.deployments else None
         if not primary or primary["rolloutState"] != "IN_PROGRESS" or any(self.live(svc, d) for d in s.deployments[1:]):
             return
+        if "_strategy" in svc.sd_of[primary["id"]]:  # tick_strategy decides
+            return
         alive = svc.tasks_of(primary["id"])
         if len(alive) == s.desired_count and all(t._healthy for t in alive):
-            s.deployments = [primary]
-            primary.update(rolloutState="COMPLETED", rolloutStateReason=f"ECS deployment {primary['id']} completed.",
-                           updatedAt=utcnow())
-            svc.last_good = (primary["id"], primary["taskDefinition"])
-            svc.last_good_rev = primary["_rev"]
-            sd = svc.sd_of[primary["id"]]
-            if sd["status"] in ("IN_PROGRESS", "ROLLBACK_IN_PROGRESS"):
-                self.sd_finish(sd, "ROLLBACK_SUCCESSFUL" if primary.get("_rollback") else "SUCCESSFUL")
-            svc.event(f"(deployment {primary['id']}) deployment completed.")
-            svc.event("has reached a steady state.")
+            self.finish_primary(svc, primary)
+
+    def finish_primary(self, svc, primary):
+        """The primary deployment completed: the service's steady state on it."""
+        s = svc.service
+        s.deployments = [primary]
+        primary.update(rolloutState="COMPLETED", rolloutStateReason=f"ECS deployment {primary['id']} completed.",
+                       updatedAt=utcnow())
+        svc.last_good = (primary["id"], primary["taskDefinition"])
+        svc.last_good_rev = primary["_rev"]
+        sd = svc.sd_of[primary["id"]]
+        if sd["status"] in ("IN_PROGRESS", "ROLLBACK_IN_PROGRESS"):
+            self.sd_finish(sd, "ROLLBACK_SUCCESSFUL" if primary.get("_rollback") else "SUCCESSFUL")
+        svc.event(f"(deployment {primary['id']}) deployment completed.")
+        svc.event("has reached a steady state.")
 
     def update_counts(self, svc):
         s = svc.service
@@ -1240,6 +1460,8 @@ class Simulator:
                 if all(t._last == "STOPPED" for t in svc.tasks):
                     del self.services[sid]
                 continue
+            self.tick_alarms(svc)
+            self.tick_strategy(svc)
             self.schedule(svc)
             self.update_counts(svc)
             svc.flush_events()
@@ -1378,6 +1600,21 @@ def _control(environ, start_response):
                 else:
                     SIM.forced[key] = (req["state"], req.get("reason"), req.get("description"))
                 body = {"forced": len(SIM.forced)}
+            elif path == "/shipkit-sim/hooks" and method in ("GET", "POST"):
+                # What a lifecycle hook's Lambda function answers (default SUCCEEDED), by its ARN;
+                # {"status": null} clears it.
+                if method == "POST":
+                    req = json.loads(raw or b"{}")
+                    if not isinstance(req, dict) or set(req) - {"hookTargetArn", "status"} or \
+                            not isinstance(req.get("hookTargetArn"), str) or \
+                            req.get("status") not in (None, "SUCCEEDED", "FAILED", "TIMED_OUT"):
+                        raise ValueError("hooks takes hookTargetArn (a string) and status: SUCCEEDED, FAILED, "
+                                         "TIMED_OUT or null")
+                    if req.get("status") is None:
+                        SIM.hook_results.pop(req["hookTargetArn"], None)
+                    else:
+                        SIM.hook_results[req["hookTargetArn"]] = req["status"]
+                body = {"hooks": SIM.hook_results}
             elif path == "/shipkit-sim/network" and method == "GET":
                 qs = dict(p.split("=", 1) for p in environ.get("QUERY_STRING", "").split("&") if "=" in p)
                 body = _network(qs.get("region", "us-east-1"))
@@ -1542,6 +1779,9 @@ def install():
                                                      "progress can be stopped.")
         if not svc.last_good:
             raise JsonRESTError("ConflictException", "The service has no previous service revision to roll back to.")
+        if sd.get("lifecycleStage") == "CLEAN_UP":
+            raise JsonRESTError("ConflictException", "The service deployment is in CLEAN_UP; the previous service "
+                                                     "revision is being scaled in and cannot take the traffic back.")
         reason = "Service deployment rolled back because of a stop request."
         primary.update(rolloutState="FAILED", rolloutStateReason=reason, updatedAt=utcnow(), _launch=False)
         SIM.roll_back(svc, reason)
@@ -1549,6 +1789,39 @@ def install():
                   f"{svc.service.deployments[0]['id']}.")
         return ActionResult({"serviceDeploymentArn": arn})
 
+    def continue_service_deployment(self):
+        """A PAUSE hook's answer: action CONTINUE or ROLLBACK (API_ContinueServiceDeployment.html)."""
+        arn = str(self._get_param("serviceDeploymentArn") or "")
+        hook_id, action = self._get_param("hookId"), self._get_param("action") or "CONTINUE"
+        svc, sd = SIM.find_service_deployment(arn)
+        if sd is None:
+            raise JsonRESTError("ServiceDeploymentNotFoundException", "The service deployment does not exist.")
+        hook = next((h for h in (sd.get("_st") or {}).get("hooks") or [] if h["hookId"] == hook_id), None)
+        if hook is None or hook["targetType"] != "PAUSE" or hook["status"] != "AWAITING_ACTION" or \
+                sd["status"] != "IN_PROGRESS":
+            raise JsonRESTError("ConflictException", "The service deployment is not paused at that lifecycle hook.")
+        hook["status"] = "SUCCEEDED" if action == "CONTINUE" else "FAILED"
+        return ActionResult({"serviceDeploymentArn": arn})
+
+    def describe_service_revisions(self):
+        found, failures = [], []
+        for arn in self._get_param("serviceRevisionArns") or []:
+            got = SIM.revisions.get(arn)
+            if got is None:
+                failures.append({"arn": arn, "reason": "MISSING"})
+                continue
+            s, dep = got
+            found.append({k: v for k, v in {"serviceRevisionArn": arn, "serviceArn": s.arn, "clusterArn": s.arn.replace(
+                f":service/{s.cluster_name}/{s.name}", f":cluster/{s.cluster_name}"),
+                "taskDefinition": dep["taskDefinition"], "launchType": dep.get("launchType"),
+                "platformVersion": dep.get("platformVersion"), "platformFamily": dep.get("platformFamily"),
+                "loadBalancers": list(s.load_balancers or []),
+                "networkConfiguration": dep.get("networkConfiguration"), "createdAt": dep["createdAt"]}.items()
+                          if v is not None})
+        return ActionResult({"serviceRevisions": found, "failures": failures})
+
+    EC2ContainerServiceResponse.continue_service_deployment = continue_service_deployment
+    EC2ContainerServiceResponse.describe_service_revisions = describe_service_revisions
     EC2ContainerServiceResponse.list_service_deployments = list_service_deployments
     EC2ContainerServiceResponse.describe_service_deployments = describe_service_deployments
     EC2ContainerServiceResponse.stop_service_deployment = stop_service_deployment

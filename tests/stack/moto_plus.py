@@ -193,6 +193,25 @@ from moto.ssm.responses import SimpleSystemManagerResponse  # noqa: E402
 from moto.utilities.utils import get_partition  # noqa: E402
 
 
+# IAM's service prefix is not always the signing name moto builds the action from: CloudWatch signs as
+# "monitoring" and its actions are "cloudwatch:..." (https://docs.aws.amazon.com/service-authorization/
+# latest/reference/list_amazoncloudwatch.html).
+_IAM_PREFIX = {"monitoring": "cloudwatch"}
+from moto.iam.access_control import IAMRequestBase  # noqa: E402
+
+_iam_request_init = IAMRequestBase.__init__
+
+
+def _iam_request_init_prefixed(self, *args, **kwargs):
+    _iam_request_init(self, *args, **kwargs)
+    service, _, op = self._action.partition(":")
+    if service in _IAM_PREFIX:
+        self._action = f"{_IAM_PREFIX[service]}:{op}"
+
+
+IAMRequestBase.__init__ = _iam_request_init_prefixed
+
+
 def _arn(self, service, rest):
     return f"arn:{get_partition(self.region)}:{service}:{self.region}:{self.current_account}:{rest}"
 
