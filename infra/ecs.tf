@@ -24,6 +24,16 @@ locals {
     { name = "FARGATE", base = 1, weight = local.is_production ? 1 : 0 },
     { name = "FARGATE_SPOT", base = 0, weight = 1 },
   ]
+
+  # var.deployment_strategy other than ROLLING: ECS shifts production traffic from one target group
+  # to the other (alb.tf: the alternate target group, the production and test listener rules; iam.tf:
+  # the infrastructure role it does that with), and a deployment also fails on target 5xx
+  # (monitoring.tf: deployment_5xx) besides the alarms named in var.deployment_alarm_names.
+  traffic_shift = var.deployment_strategy != "ROLLING"
+  deployment_alarm_names = concat(
+    var.deployment_alarm_names,
+    local.traffic_shift ? [aws_cloudwatch_metric_alarm.deployment_5xx[0].alarm_name] : [],
+  )
 }
 
 resource "aws_ecs_cluster" "main" {
@@ -155,6 +165,44 @@ resource "aws_ecs_service" "model_service" {
     rollback = true
   }
 
+  # The strategy (variables.tf). ECS refuses canary_configuration or linear_configuration with any
+  # other strategy, so each block exists only with its own; the bake time applies to the three
+  # traffic-shifting strategies only.
+  deployment_configuration {
+    strategy             = var.deployment_strategy
+    bake_time_in_minutes = local.traffic_shift ? var.deployment_bake_time_minutes : null
+
+    dynamic "canary_configuration" {
+      for_each = var.deployment_strategy == "CANARY" ? [1] : []
+
+      content {
+        canary_percent              = var.canary_percent
+        canary_bake_time_in_minutes = var.canary_bake_time_minutes
+      }
+    }
+
+    dynamic "linear_configuration" {
+      for_each = var.deployment_strategy == "LINEAR" ? [1] : []
+
+      content {
+        step_percent              = var.linear_step_percent
+        step_bake_time_in_minutes = var.linear_step_bake_time_minutes
+      }
+    }
+  }
+
+  # A deployment during which one of these alarms goes to ALARM fails and is rolled back, like one
+  # the circuit breaker stops.
+  dynamic "alarms" {
+    for_each = length(local.deployment_alarm_names) > 0 ? [local.deployment_alarm_names] : []
+
+    content {
+      alarm_names = alarms.value
+      enable      = true
+      rollback    = true
+    }
+  }
+
   network_configuration {
     subnets          = aws_subnet.private[*].id
     security_groups  = [aws_security_group.ecs.id]
@@ -165,18 +213,35 @@ resource "aws_ecs_service" "model_service" {
     target_group_arn = aws_lb_target_group.model_service.arn
     container_name   = local.container_name
     container_port   = local.container_port
+
+    # Traffic-shifting strategies: the second target group, the listener rules whose weights ECS
+    # rewrites (production; test, which reaches the new revision first), and the role it does it as.
+    dynamic "advanced_configuration" {
+      for_each = local.traffic_shift ? [1] : []
+
+      content {
+        alternate_target_group_arn = aws_lb_target_group.model_service_alternate[0].arn
+        production_listener_rule   = aws_lb_listener_rule.production[0].arn
+        test_listener_rule         = aws_lb_listener_rule.test[0].arn
+        role_arn                   = aws_iam_role.ecs_load_balancers[0].arn
+      }
+    }
   }
 
   lifecycle {
     ignore_changes = [task_definition, desired_count]
   }
 
-  # The target group must be attached to the ALB (through a listener) before the service uses it.
+  # The target groups must be attached to the ALB (through a listener or its rules) before the
+  # service uses them, and the infrastructure role must have its policy.
   depends_on = [
     aws_ecs_cluster_capacity_providers.main,
     aws_lb_listener.https,
     aws_lb_listener.http_forward,
+    aws_lb_listener_rule.production,
+    aws_lb_listener_rule.test,
     aws_iam_role_policy.task_execution,
+    aws_iam_role_policy_attachment.ecs_load_balancers,
   ]
 }
 

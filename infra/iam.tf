@@ -1,4 +1,5 @@
-# IAM: the ECS task execution role and task role (separate), and the GitHub Actions OIDC provider
+# IAM: the ECS task execution role and task role (separate), the ECS infrastructure role for load
+# balancers (traffic-shifting deployment strategies only), and the GitHub Actions OIDC provider
 # and deploy role that `make deploy-aws` runs as in CI (.github/workflows/deploy.yml).
 # (The guide's "EC2 instance role" does not exist here: Fargate runs the tasks, with no instances.)
 
@@ -43,6 +44,47 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
       values   = ["arn:${local.partition}:ecs:${var.region}:${local.account_id}:*"]
     }
   }
+}
+
+# --- ECS infrastructure role for load balancers (BLUE_GREEN, LINEAR, CANARY) ---------------------
+# ECS assumes it during a deployment to register tasks in either target group and move the weights
+# of the production and test listener rules (ecs.tf: load_balancer.advanced_configuration.role_arn),
+# with the AWS managed policy AmazonECSInfrastructureRolePolicyForLoadBalancers
+# (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/AmazonECSInfrastructureRolePolicyForLoadBalancers.html).
+# AWS's own trust policy for it has no condition; this one also pins the account, as the other
+# service roles here do.
+
+data "aws_iam_policy_document" "ecs_load_balancers_assume" {
+  statement {
+    sid     = "EcsInfrastructureForLoadBalancers"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["ecs.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "ecs_load_balancers" {
+  count = local.traffic_shift ? 1 : 0
+
+  name               = "${var.project_name}-ecs-infra-elb"
+  description        = "ECS shifts ${local.service_name} traffic between its two target groups during deployments"
+  assume_role_policy = data.aws_iam_policy_document.ecs_load_balancers_assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "ecs_load_balancers" {
+  count = local.traffic_shift ? 1 : 0
+
+  role       = aws_iam_role.ecs_load_balancers[0].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
 }
 
 # --- Execution role: what ECS needs to start the task --------------------------------------------

@@ -133,6 +133,64 @@ resource "aws_cloudwatch_metric_alarm" "unhealthy_targets" {
   }
 }
 
+# --- Deployments (BLUE_GREEN, LINEAR, CANARY) ----------------------------------------------------
+# The deployment alarm of a traffic-shifting service (ecs.tf adds it to the service's alarms, with
+# rollback): target 5xx summed over both target groups, since the one that receives the new
+# revision alternates between deployments. In ALARM during a deployment or its bake time, it makes
+# ECS roll the deployment back. Outside deployments it is an ordinary notifying alarm.
+resource "aws_cloudwatch_metric_alarm" "deployment_5xx" {
+  count = local.traffic_shift ? 1 : 0
+
+  alarm_name          = "${local.service_name}-deploy-5xx"
+  alarm_description   = "The model server answered more than 10 5xx a minute in 2 of 3 minutes, either target group (rolls a deployment back)"
+  evaluation_periods  = 3
+  datapoints_to_alarm = 2
+  threshold           = 10
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+
+  metric_query {
+    id          = "errors"
+    expression  = "FILL(primary, 0) + FILL(alternate, 0)"
+    label       = "Target 5xx, both target groups"
+    return_data = true
+  }
+
+  metric_query {
+    id = "primary"
+
+    metric {
+      namespace   = "AWS/ApplicationELB"
+      metric_name = "HTTPCode_Target_5XX_Count"
+      stat        = "Sum"
+      period      = 60
+
+      dimensions = {
+        LoadBalancer = aws_lb.main.arn_suffix
+        TargetGroup  = aws_lb_target_group.model_service.arn_suffix
+      }
+    }
+  }
+
+  metric_query {
+    id = "alternate"
+
+    metric {
+      namespace   = "AWS/ApplicationELB"
+      metric_name = "HTTPCode_Target_5XX_Count"
+      stat        = "Sum"
+      period      = 60
+
+      dimensions = {
+        LoadBalancer = aws_lb.main.arn_suffix
+        TargetGroup  = aws_lb_target_group.model_service_alternate[0].arn_suffix
+      }
+    }
+  }
+}
+
 # --- RDS -----------------------------------------------------------------------------------------
 
 resource "aws_cloudwatch_metric_alarm" "rds_connections" {

@@ -247,6 +247,19 @@ resource "aws_vpc_security_group_ingress_rule" "alb_https" {
   cidr_ipv4         = "0.0.0.0/0"
 }
 
+# BLUE_GREEN, LINEAR, CANARY: the test listener (alb.tf) from var.test_listener_cidrs only (none by
+# default). Never from the world: it serves a revision that has not passed its deployment yet.
+resource "aws_vpc_security_group_ingress_rule" "alb_test_listener" {
+  for_each = local.traffic_shift ? toset(var.test_listener_cidrs) : toset([])
+
+  security_group_id = aws_security_group.alb.id
+  description       = "Test listener (the new revision before production traffic) from an allowed network"
+  ip_protocol       = "tcp"
+  from_port         = var.test_listener_port
+  to_port           = var.test_listener_port
+  cidr_ipv4         = each.value
+}
+
 resource "aws_vpc_security_group_egress_rule" "alb_to_ecs" {
   security_group_id            = aws_security_group.alb.id
   description                  = "To the model-server tasks on the container port"

@@ -104,3 +104,23 @@ output "db_connect_role_arn" {
   description = "The role rds-check --iam assumes to log in as var.db_iam_user (null when it is not set)."
   value       = var.db_iam_user == null ? null : aws_iam_role.db_connect[0].arn
 }
+
+output "deployment_strategy" {
+  description = "ECS deployment strategy of the service (var.deployment_strategy)"
+  value       = var.deployment_strategy
+}
+
+output "alternate_target_group_arn" {
+  description = "The second target group of a traffic-shifting strategy (null with ROLLING)"
+  value       = local.traffic_shift ? aws_lb_target_group.model_service_alternate[0].arn : null
+}
+
+output "test_listener_url" {
+  description = "Where the new revision answers during a traffic-shifting deployment, from var.test_listener_cidrs (null with ROLLING)"
+  value       = local.traffic_shift ? "${local.https ? "https" : "http"}://${local.https ? var.domain_name : aws_lb.main.dns_name}:${var.test_listener_port}" : null
+}
+
+output "deployment_alarm_names" {
+  description = "CloudWatch alarms that roll a deployment back: var.deployment_alarm_names and, with a traffic-shifting strategy, the stack's <service>-deploy-5xx"
+  value       = local.deployment_alarm_names
+}

@@ -187,3 +187,132 @@ variable "domain_name" {
     error_message = "domain_name must be empty or a lowercase DNS name such as ml.example.com."
   }
 }
+
+# --- Deployment strategy (ecs.tf, alb.tf, iam.tf) ------------------------------------------------
+# ROLLING replaces tasks in place behind the one target group. BLUE_GREEN, LINEAR and CANARY start
+# the new revision in an alternate target group and shift production traffic to it through a
+# listener rule that ECS rewrites, then keep the old revision for the bake time to roll back to.
+
+variable "deployment_strategy" {
+  description = "ECS deployment strategy: ROLLING (default), BLUE_GREEN (all traffic at once), LINEAR (equal steps) or CANARY (a small share first, then the rest). Anything but ROLLING adds an alternate target group, listener rules, a test listener and the ECS infrastructure role for load balancers."
+  type        = string
+  default     = "ROLLING"
+
+  validation {
+    condition     = contains(["ROLLING", "BLUE_GREEN", "LINEAR", "CANARY"], var.deployment_strategy)
+    error_message = "deployment_strategy must be ROLLING, BLUE_GREEN, LINEAR or CANARY."
+  }
+}
+
+variable "deployment_bake_time_minutes" {
+  description = "BLUE_GREEN, LINEAR, CANARY: minutes both revisions keep running after all production traffic has shifted, so that a rollback is instant (deployment_configuration.bake_time_in_minutes). Ignored with ROLLING."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.deployment_bake_time_minutes >= 0 && var.deployment_bake_time_minutes <= 1440 && floor(var.deployment_bake_time_minutes) == var.deployment_bake_time_minutes
+    error_message = "deployment_bake_time_minutes must be a whole number from 0 to 1440 (24 hours)."
+  }
+}
+
+# Ranges from the ECS API reference:
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CanaryConfiguration.html
+# (canaryPercent: multiples of 0.1 from 0.1 to 100.0; canaryBakeTimeInMinutes: 0 to 1440) and
+# https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_LinearConfiguration.html
+# (stepPercent: multiples of 0.1 from 3.0 to 100.0; stepBakeTimeInMinutes: 0 to 1440).
+
+variable "canary_percent" {
+  description = "CANARY: percent of production traffic the new revision gets first (a multiple of 0.1 from 0.1 to 100)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition = (
+      var.canary_percent >= 0.1 &&
+      var.canary_percent <= 100 &&
+      abs(var.canary_percent * 10 - floor(var.canary_percent * 10 + 0.5)) < 0.000001
+    )
+    error_message = "canary_percent must be a multiple of 0.1 from 0.1 to 100 (ECS CanaryConfiguration.canaryPercent)."
+  }
+}
+
+variable "canary_bake_time_minutes" {
+  description = "CANARY: minutes the canary share runs before the rest of the traffic shifts."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.canary_bake_time_minutes >= 0 && var.canary_bake_time_minutes <= 1440 && floor(var.canary_bake_time_minutes) == var.canary_bake_time_minutes
+    error_message = "canary_bake_time_minutes must be a whole number from 0 to 1440 (ECS CanaryConfiguration.canaryBakeTimeInMinutes)."
+  }
+}
+
+variable "linear_step_percent" {
+  description = "LINEAR: percent of production traffic shifted at each step (a multiple of 0.1 from 3 to 100)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition = (
+      var.linear_step_percent >= 3 &&
+      var.linear_step_percent <= 100 &&
+      abs(var.linear_step_percent * 10 - floor(var.linear_step_percent * 10 + 0.5)) < 0.000001
+    )
+    error_message = "linear_step_percent must be a multiple of 0.1 from 3 to 100 (ECS LinearConfiguration.stepPercent)."
+  }
+}
+
+variable "linear_step_bake_time_minutes" {
+  description = "LINEAR: minutes between two steps (not applied after the last one)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.linear_step_bake_time_minutes >= 0 && var.linear_step_bake_time_minutes <= 1440 && floor(var.linear_step_bake_time_minutes) == var.linear_step_bake_time_minutes
+    error_message = "linear_step_bake_time_minutes must be a whole number from 0 to 1440 (ECS LinearConfiguration.stepBakeTimeInMinutes)."
+  }
+}
+
+variable "deployment_alarm_names" {
+  description = "Names of existing CloudWatch alarms (in var.region) that fail and roll back a deployment when they go to ALARM during it, with any strategy. With BLUE_GREEN, LINEAR or CANARY the stack's own <service>-deploy-5xx alarm (monitoring.tf) is always added."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = (
+      length(var.deployment_alarm_names) <= 10 &&
+      length(distinct(var.deployment_alarm_names)) == length(var.deployment_alarm_names) &&
+      alltrue([for n in var.deployment_alarm_names : length(n) >= 1 && length(n) <= 255])
+    )
+    error_message = "deployment_alarm_names must list at most 10 distinct alarm names of 1-255 characters."
+  }
+}
+
+variable "test_listener_port" {
+  description = "BLUE_GREEN, LINEAR, CANARY: ALB port of the test listener, which reaches the new revision before production traffic does (HTTPS with a domain, like the production listener)."
+  type        = number
+  default     = 8443
+
+  validation {
+    condition = (
+      var.test_listener_port >= 1 &&
+      var.test_listener_port <= 65535 &&
+      floor(var.test_listener_port) == var.test_listener_port &&
+      !contains([80, 443], var.test_listener_port)
+    )
+    error_message = "test_listener_port must be a port number other than 80 and 443 (the production ports)."
+  }
+}
+
+variable "test_listener_cidrs" {
+  description = "BLUE_GREEN, LINEAR, CANARY: IPv4 CIDR blocks allowed to reach the test listener (your office, VPN or CI egress addresses; /8 or longer). Default none: the listener exists but the ALB security group admits nobody to it. Never 0.0.0.0/0: the test listener serves a revision no one has approved yet."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for c in var.test_listener_cidrs : can(cidrhost(c, 0)) && can(regex("^[0-9.]+/([89]|[12][0-9]|3[0-2])$", c)) && !startswith(c, "0.")
+    ])
+    error_message = "test_listener_cidrs must be IPv4 CIDR blocks of /8 or longer such as 203.0.113.0/24 (never 0.0.0.0/0)."
+  }
+}

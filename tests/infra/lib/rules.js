@@ -136,6 +136,42 @@ function containers(m, r) {
   return [false, v];
 }
 
+// ECS deployment strategies (deployment_configuration.strategy; absent means ROLLING). The three
+// traffic-shifting ones need load_balancer.advanced_configuration; canary_configuration and
+// linear_configuration are valid only with their own strategy (ECS API reference:
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_CanaryConfiguration.html,
+// https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_LinearConfiguration.html).
+const TRAFFIC_SHIFT = ['BLUE_GREEN', 'LINEAR', 'CANARY'];
+const STRATEGY_BLOCKS = { canary_configuration: 'CANARY', linear_configuration: 'LINEAR' };
+const exprText = (v) => (isExpr(v) ? v.slice(2, -1).trim() : null);
+const reEscape = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+// gatedOn(forEach, strategy, want): a dynamic block's for_each tests the strategy expression itself
+// for want (e.g. for_each = var.deployment_strategy == "CANARY" ? [1] : []).
+function gatedOn(forEach, strategy, want) {
+  const f = exprText(forEach);
+  const e = exprText(strategy);
+  if (!f || !e) return false;
+  const x = reEscape(e);
+  return new RegExp(`(^|[^\\w.])${x}\\s*==\\s*"${want}"|"${want}"\\s*==\\s*${x}(?![\\w.\\[])`).test(f);
+}
+// The strategy of a service: {raw, literal} (literal null when it is an expression: whatever the
+// variable's default, another value may be passed).
+function strategyOf(r) {
+  const dc = blocks(r.body, 'deployment_configuration')[0];
+  const raw = dc && dc.strategy !== undefined ? dc.strategy : 'ROLLING';
+  return { dc, raw, literal: isExpr(raw) ? null : raw };
+}
+// The advanced_configuration blocks of a load_balancer block (dynamic content included).
+const advancedOf = (lb) => blocks(lb, 'advanced_configuration');
+// Resources of `type` that v references (by address, count/for_each index ignored).
+const referenced = (m, v, type) => of(m, type).filter((x) => refersTo(v, x));
+// The listeners a listener rule (or a listener, for an NLB's test_listener_rule) ARN leads to.
+const listenersOf = (m, v) => [
+  ...referenced(m, v, 'aws_lb_listener'),
+  ...referenced(m, v, 'aws_lb_listener_rule').flatMap((rule) => referenced(m, rule.body.listener_arn, 'aws_lb_listener')),
+];
+const sameTarget = (a, b) => (isExpr(a) || isExpr(b) ? [...refs(a)].some((x) => refs(b).has(x)) || a === b : a === b);
+
 // --- the rules ---------------------------------------------------------------------------
 const rules = [
   {
@@ -236,6 +272,76 @@ const rules = [
     id: 'ecs-circuit-breaker', ids: 'ECS deployment safety', title: 'ECS services roll back failed deployments (circuit breaker)',
     check: (m) => of(m, 'aws_ecs_service').filter((r) => !blocks(r.body, 'deployment_circuit_breaker').some((c) => isTrue(value(m, c.enable)) && isTrue(value(m, c.rollback))))
       .map((r) => ({ address: r.address, message: 'no deployment_circuit_breaker { enable = true, rollback = true }' })),
+  },
+  {
+    id: 'ecs-strategy-blocks', ids: 'ECS API CanaryConfiguration LinearConfiguration', title: 'canary_configuration only with strategy CANARY, linear_configuration only with LINEAR',
+    // A static block needs the literal strategy; a dynamic one may instead be gated on the strategy
+    // expression itself (for_each = <strategy> == "CANARY" ? [1] : []).
+    check: (m) => of(m, 'aws_ecs_service').flatMap((r) => {
+      const { dc, raw, literal } = strategyOf(r);
+      if (!dc) return [];
+      return Object.entries(STRATEGY_BLOCKS).flatMap(([name, want]) => {
+        const fixed = asList(dc[name]).filter((b) => b && typeof b === 'object');
+        const dyn = asList((dc.dynamic || {})[name]);
+        const ok = literal === want;
+        return [
+          ...(ok ? [] : fixed.map(() => ({ address: r.address, message: `deployment_configuration.${name} with strategy = ${raw} (ECS takes it only with ${want})` }))),
+          ...(ok ? [] : dyn.filter((d) => !gatedOn(d.for_each, raw, want)).map((d) => ({ address: r.address, message: `dynamic "${name}" for_each = ${d.for_each} is not gated on ${exprText(raw) || JSON.stringify(raw)} == "${want}"` }))),
+        ];
+      });
+    }),
+  },
+  {
+    id: 'ecs-traffic-shift-lb', ids: 'ECS blue/green AdvancedConfiguration', title: 'BLUE_GREEN/LINEAR/CANARY services behind a load balancer: advanced_configuration with a distinct alternate target group, both in the production rule',
+    // A strategy given as an expression may be any of them, so its load balancers are held to it too.
+    check: (m) => of(m, 'aws_ecs_service').flatMap((r) => {
+      const { raw, literal } = strategyOf(r);
+      const shifts = literal === null || TRAFFIC_SHIFT.includes(literal);
+      return blocks(r.body, 'load_balancer').flatMap((lb) => {
+        const advs = advancedOf(lb);
+        if (!advs.length) return shifts ? [{ address: r.address, message: `strategy = ${raw}${literal === null ? ' (may be BLUE_GREEN, LINEAR or CANARY)' : ''} but load_balancer ${lb.target_group_arn || lb.elb_name} has no advanced_configuration` }] : [];
+        return advs.flatMap((a) => {
+          const out = [];
+          const alt = a.alternate_target_group_arn;
+          if (!alt) out.push({ address: r.address, message: 'advanced_configuration without alternate_target_group_arn' });
+          else if (sameTarget(alt, lb.target_group_arn)) out.push({ address: r.address, message: `alternate_target_group_arn ${alt} is the production target group ${lb.target_group_arn}` });
+          for (const k of ['production_listener_rule', 'role_arn']) if (!a[k]) out.push({ address: r.address, message: `advanced_configuration without ${k}` });
+          if (a.production_listener_rule && a.test_listener_rule && sameTarget(a.production_listener_rule, a.test_listener_rule)) out.push({ address: r.address, message: 'test_listener_rule is the production listener rule' });
+          // The production rule ECS re-weights must forward to both target groups.
+          for (const rule of referenced(m, a.production_listener_rule, 'aws_lb_listener_rule')) {
+            const tgs = blocks(rule.body, 'action').flatMap((x) => blocks(x, 'forward')).flatMap((f) => blocks(f, 'target_group')).map((t) => t.arn);
+            for (const [what, arn] of [['production', lb.target_group_arn], ['alternate', alt]]) {
+              if (arn && !tgs.some((t) => sameTarget(t, arn))) out.push({ address: rule.address, message: `forward action lacks the ${what} target group ${arn} (ECS shifts traffic by the weights of a forward to both)` });
+            }
+          }
+          return out;
+        });
+      });
+    }),
+  },
+  {
+    id: 'alb-test-listener-not-public', ids: 'project policy', title: 'the test listener of a traffic-shifting service is not open to 0.0.0.0/0 or ::/0',
+    // The test listener serves the revision under deployment before anyone approved it: its port
+    // must not be reachable from the world through the load balancer's security groups.
+    check: (m) => {
+      const worldIngress = sgRules(m).filter((x) => x.dir === 'ingress' && x.cidrs.some((c) => WORLD.includes(c)));
+      const seen = new Set();
+      return of(m, 'aws_ecs_service').flatMap((r) => blocks(r.body, 'load_balancer').flatMap(advancedOf)
+        .flatMap((a) => listenersOf(m, a.test_listener_rule))).filter((l) => !seen.has(l.address) && seen.add(l.address)).flatMap((l) => {
+        const port = value(m, l.body.port);
+        if (isExpr(port) || port === undefined) return [{ address: l.address, message: `port = ${port}: cannot evaluate (want a port not open to the world)` }];
+        const sgs = new Set(referenced(m, l.body.load_balancer_arn, 'aws_lb').flatMap((lb) => [...refs(lb.body.security_groups)]));
+        return worldIngress.filter((x) => (!sgs.size || sgs.has(x.sg)) && (allProto(x) || (num(x.from) <= num(port) && num(port) <= num(x.to))))
+          .map((x) => ({ address: l.address, message: `test listener port ${port} is open to ${x.cidrs.filter((c) => WORLD.includes(c)).join(',')} (${x.r.address})` }));
+      });
+    },
+  },
+  {
+    id: 'ecs-alarm-rollback', ids: 'ECS deployment safety', title: 'ECS deployment alarms are enabled and roll back',
+    check: (m) => of(m, 'aws_ecs_service').flatMap((r) => blocks(r.body, 'alarms').flatMap((a) => [
+      ...expect(m, r, 'enable', isTrue, 'true', a, 'alarms.'),
+      ...expect(m, r, 'rollback', isTrue, 'true', a, 'alarms.'),
+    ])),
   },
   {
     id: 'ecs-container-hardening', ids: 'CKV_AWS_336 CKV_AWS_334', title: 'containers have a read-only root filesystem and are not privileged',
