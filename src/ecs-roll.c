@@ -10,6 +10,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,12 +33,15 @@
 #include "oci/registry.h"
 #include "svc/ecr.h"
 #include "svc/preflight.h"
+#include "svc/sdeploy.h"
 #include "tool.h"
 
 static const char usage_text[] =
     "usage: ecs-roll --cluster C --service S [--image [CONTAINER=]IMAGE]... [--task-def FILE]\n"
     "                [--desired-count N] [--timeout DURATION] [--no-rollback] [--no-wait] [--wait-healthy]\n"
-    "                [--force] [--dry-run] [--keep-revisions N] [--no-verify] [OPTIONS]\n"
+    "                [--force] [--dry-run] [--keep-revisions N] [--no-verify] [--wait-until STAGE] [OPTIONS]\n"
+    "       ecs-roll --cluster C --service S --rollback [DEPLOY OPTIONS] [OPTIONS]\n"
+    "       ecs-roll --cluster C --service S --abort [--timeout DURATION] [OPTIONS]\n"
     "       ecs-roll --cluster C [--image [CONTAINER=]IMAGE]... (--service S [--image [CONTAINER=]IMAGE]...)...\n"
     "                [--plan FILE] [--max-parallel N] [--fail-fast] [DEPLOY OPTIONS] [OPTIONS]\n"
     "       ecs-roll --cluster C --service S --verify [--image [CONTAINER=]IMAGE]... [--task-def FILE] [OPTIONS]\n"
@@ -66,6 +70,10 @@ static const char help_text[] =
     "  --verify                only make those checks: exit 0 when all pass, 1 when one fails\n"
     "  --keep-revisions N      after a deploy succeeds, deregister the family's ACTIVE revisions\n"
     "                          beyond the newest N (never one the service runs)\n"
+    "  --wait-until STAGE      blue/green, linear, canary: exit 0 once the deployment has passed\n"
+    "                          STAGE (e.g. PRODUCTION_TRAFFIC_SHIFT); ECS goes on with the rest\n"
+    "  --rollback              deploy the task definition of the last successful deployment\n"
+    "  --abort                 stop the deployment in progress, roll it back, and wait for that\n"
     "  --status                show the service, its deployments and recent events\n"
     "  --logs                  print the service's recent CloudWatch Logs lines\n"
     "  --follow                with --logs: keep following\n"
@@ -82,7 +90,7 @@ static const char help_text[] =
     "  A throttled call is retried until --timeout, in every mode.\n"
     "\n";
 
-enum mode { MODE_DEPLOY, MODE_STATUS, MODE_LOGS };
+enum mode { MODE_DEPLOY, MODE_STATUS, MODE_LOGS, MODE_ABORT };
 
 enum {
     OPT_CLUSTER = OPT_TOOL_BASE,
@@ -106,7 +114,10 @@ enum {
     OPT_NO_VERIFY,
     OPT_PLAN,
     OPT_MAX_PARALLEL,
-    OPT_FAIL_FAST
+    OPT_FAIL_FAST,
+    OPT_WAIT_UNTIL,
+    OPT_ABORT,
+    OPT_ROLLBACK
 };
 
 #define MAX_IMAGES 32
@@ -119,6 +130,8 @@ struct opts {
     long desired, timeout, since, keep; /* keep: --keep-revisions (0: off) */
     int no_rollback, no_wait, wait_healthy, dry_run, follow, force, stopped;
     int verify_only, no_verify; /* --verify, --no-verify */
+    const char *wait_until;     /* --wait-until STAGE */
+    int rollback;               /* --rollback */
     enum mode mode;
     /* fleets: every --service (with the --image values after it) and --plan's services */
     struct sk_fleet_plan plan;
@@ -202,6 +215,20 @@ static void take_opt(struct opts *o, int opt, char **argv, int *deploy_opts)
         break;
     case OPT_WAIT_HEALTHY: o->wait_healthy = 1; break;
     case OPT_VERIFY: o->verify_only = 1; break;
+    case OPT_WAIT_UNTIL:
+        if (sk_sd_stage_index(optarg) < 0 || sk_sd_stage_index(optarg) == sk_sd_stage_index("CLEAN_UP"))
+            tool_usage("--wait-until takes a lifecycle stage before CLEAN_UP (RECONCILE_SERVICE, PRE_SCALE_UP, "
+                       "SCALE_UP, POST_SCALE_UP, TEST_TRAFFIC_SHIFT, POST_TEST_TRAFFIC_SHIFT, "
+                       "PRODUCTION_TRAFFIC_SHIFT, POST_PRODUCTION_TRAFFIC_SHIFT, BAKE_TIME), not '%s'",
+                       optarg);
+        o->wait_until = optarg;
+        (*deploy_opts)++;
+        break;
+    case OPT_ABORT: o->mode = MODE_ABORT; break;
+    case OPT_ROLLBACK:
+        o->rollback = 1;
+        (*deploy_opts)++;
+        break;
     case OPT_NO_VERIFY: o->no_verify = 1; break;
     default: tool_bad_option(argv, opt);
     }
@@ -273,7 +300,9 @@ static void check_args(const struct opts *o, int argc, char **argv, int deploy_o
         tool_usage("missing --service");
     if (is_fleet(o)) {
         if (o->mode != MODE_DEPLOY)
-            tool_usage("--status and --logs look at one service");
+            tool_usage("--status, --logs and --abort look at one service");
+        if (o->rollback || o->wait_until)
+            tool_usage("%s is for one service, not a fleet", o->rollback ? "--rollback" : "--wait-until");
         if (o->task_def)
             tool_usage("--task-def is for one service, not a fleet");
         for (i = 0; i < o->plan.n; i++) {
@@ -289,7 +318,18 @@ static void check_args(const struct opts *o, int argc, char **argv, int deploy_o
     }
     if (o->mode != MODE_DEPLOY && (deploy_opts || o->dry_run || o->no_wait || o->no_rollback || o->wait_healthy ||
                                    o->verify_only || o->no_verify))
-        tool_usage("--status and --logs take no deploy options");
+        tool_usage("--status, --logs and --abort take no deploy options");
+    if (o->rollback) {
+        int images = o->nimages || (o->plan.n && o->plan.v[0].nimages);
+        if (images || o->task_def || o->verify_only || o->force)
+            tool_usage("--rollback deploys a revision that ran before: not with %s", images           ? "--image"
+                                                                                     : o->task_def    ? "--task-def"
+                                                                                     : o->verify_only ? "--verify"
+                                                                                                      : "--force");
+    }
+    if (o->wait_until && (o->no_wait || o->keep))
+        tool_usage("--wait-until returns before the deployment ends: not with %s",
+                   o->no_wait ? "--no-wait" : "--keep-revisions");
     if (o->mode != MODE_LOGS && (o->follow || o->stopped))
         tool_usage("%s goes with --logs", o->follow ? "--follow" : "--stopped");
     if (o->stopped && o->follow)
@@ -331,6 +371,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
         { "plan", required_argument, NULL, OPT_PLAN },
         { "max-parallel", required_argument, NULL, OPT_MAX_PARALLEL },
         { "fail-fast", no_argument, NULL, OPT_FAIL_FAST },
+        { "wait-until", required_argument, NULL, OPT_WAIT_UNTIL },
+        { "abort", no_argument, NULL, OPT_ABORT },
+        { "rollback", no_argument, NULL, OPT_ROLLBACK },
         { NULL, 0, NULL, 0 },
     };
     static char help[sizeof(usage_text) + sizeof(help_text)];
@@ -448,6 +491,8 @@ static int load_task_def_file(const char *path, jv *td, jv *tags, struct sk_err 
 
 /* ---- watching a deployment --------------------------------------------------------------------- */
 
+static volatile sig_atomic_t interrupted; /* Ctrl-C while watching one deploy */
+
 struct watch {
     const struct opts *o;
     struct sk_client *c;
@@ -457,6 +502,7 @@ struct watch {
     struct sk_deploy_watch d;       /* the rules' state, and the count of AWS calls */
     struct sk_ecs_service last_svc; /* the last DescribeServices answer */
     struct sk_logs logs;
+    int interrupted; /* Ctrl-C ended the wait */
 };
 
 static void watch_init(struct watch *w, const struct opts *o, struct sk_client *c)
@@ -623,6 +669,11 @@ static int wait_deployment(struct watch *w, const char *dep_id, const char *td_a
         }
         /* A few seconds, with jitter so many deploys do not poll in step. */
         tool_sleep_s(interval * backoff * (0.8 + 0.4 * ((double)rand() / RAND_MAX)));
+        if (interrupted && !w->o->poll) {
+            w->interrupted = 1;
+            oc->v = SK_DEPLOY_TIMEOUT;
+            return 0;
+        }
     }
 }
 
@@ -764,9 +815,17 @@ struct roll {
     struct sk_ecs_log_config *logs;            /* the new revision's log settings */
     size_t nlogs;
     double start, deadline;
-    long calls0;    /* the client's calls before this deploy (apiCalls counts every one) */
-    int throttled0; /* its throttled attempts before */
+    long calls0;          /* the client's calls before this deploy (apiCalls counts every one) */
+    int throttled0;       /* its throttled attempts before */
+    char *sd_arn;         /* the service deployment followed (blue/green, linear, canary; --abort) */
+    struct sk_sdeploy sd; /* its last look */
 };
+
+static int ask_abort(struct roll *r);
+static void tell_detached(struct roll *r);
+static int staged(const struct sk_ecs_service *svc);
+static void catch_sigint(void);
+static int roll_follow(struct roll *r, struct sk_err *err);
 
 /* A call before anything changed failed: name it when the failure is the service's or the
  * network's (not an answer such as "no such service"), and say that nothing changed. -1. */
@@ -794,6 +853,11 @@ static int roll_prepare(struct roll *r, struct sk_err *err)
         return sk_errf(err, SK_E_USAGE,
                        "service '%s' uses the %s deployment controller; ecs-roll drives ECS rolling deployments",
                        o->service, r->svc.deployment_controller);
+    if (o->wait_until && !staged(&r->svc))
+        return sk_errf(err, SK_E_USAGE,
+                       "service '%s' deploys with the ROLLING strategy: --wait-until needs BLUE_GREEN, LINEAR or "
+                       "CANARY",
+                       o->service);
     r->prev_td = xstrdup(tool_or(r->svc.task_definition, ""));
     print_events(&r->w, &r->svc, 1); /* what happened before this deploy is not news */
     if (o->task_def) {
@@ -1043,14 +1107,17 @@ static int roll_start(struct roll *r, struct sk_err *err)
     const struct opts *o = r->o;
 
     r->w.d.calls++;
-    if (sk_ecs_register_task_def(r->c, r->reg_in, &r->new_arn, &r->logs, &r->nlogs, err) < 0) {
+    if (o->rollback) {
+        tool_note(&o->c, "rolling back to %s (was %s)", td_name(r->new_arn), td_name(r->prev_td));
+    } else if (sk_ecs_register_task_def(r->c, r->reg_in, &r->new_arn, &r->logs, &r->nlogs, err) < 0) {
         if (err->kind != SK_E_USAGE) {
             sk_err_prefix(err, "RegisterTaskDefinition");
             tool_err_append(err, "; nothing changed");
         }
         return -1;
+    } else {
+        tool_note(&o->c, "registered %s (was %s)", td_name(r->new_arn), td_name(r->prev_td));
     }
-    tool_note(&o->c, "registered %s (was %s)", td_name(r->new_arn), td_name(r->prev_td));
     r->w.d.calls++;
     if (sk_ecs_update_service(r->c, o->cluster, o->service, r->new_arn, o->desired, r->dep_id, sizeof(r->dep_id), err) <
         0) {
@@ -1117,10 +1184,27 @@ static int roll_failed(struct roll *r, struct sk_err *err)
 /* 4. Watch it: the exit code, or -1. */
 static int roll_watch(struct roll *r, struct sk_err *err)
 {
-    if (wait_deployment(&r->w, r->dep_id, r->new_arn, r->prev_td, r->deadline, r->o->wait_healthy, &r->oc, err) < 0) {
-        sk_err_prefix(err, "deployment %s of %s started, then watching it failed", r->dep_id, td_name(r->new_arn));
-        tell_state(r->c, r->o, r->new_arn, r->prev_td, err);
-        return -1;
+    for (;;) {
+        if (wait_deployment(&r->w, r->dep_id, r->new_arn, r->prev_td, r->deadline, r->o->wait_healthy, &r->oc, err) <
+            0) {
+            sk_err_prefix(err, "deployment %s of %s started, then watching it failed", r->dep_id, td_name(r->new_arn));
+            tell_state(r->c, r->o, r->new_arn, r->prev_td, err);
+            return -1;
+        }
+        if (!r->w.interrupted)
+            break;
+        r->w.interrupted = 0;
+        if (!r->sd_arn) {
+            struct sk_err e;
+            sk_err_clear(&e);
+            if (sk_sd_find(r->c, r->o->cluster, r->o->service, r->dep_id, &r->sd_arn, &e) != 0)
+                r->sd_arn = NULL;
+        }
+        if (!ask_abort(r)) {
+            r->verdict = "detached";
+            tell_detached(r);
+            return EXIT_TIMEOUT;
+        }
     }
     switch (r->oc.v) {
     case SK_DEPLOY_DONE: r->verdict = "deployed"; return EXIT_OK;
@@ -1135,6 +1219,347 @@ static int roll_watch(struct roll *r, struct sk_err *err)
         return EXIT_NO; /* somebody else's deploy: not ours to roll back */
     default: return roll_failed(r, err);
     }
+}
+
+/* ---- following a service deployment (blue/green, linear, canary; --abort) ------------------------ */
+
+static void roll_release(struct roll *r);
+
+static void print_abort(jv result, FILE *out)
+{
+    double secs = 0;
+
+    sk_json_num(result, "durationSeconds", &secs);
+    fprintf(out, "%s %s %s in %.0fs\n", tool_or(sk_json_str(result, "verdict"), "?"),
+            tool_or(sk_json_str(result, "serviceDeploymentArn"), "?"), tool_or(sk_json_str(result, "status"), "?"),
+            secs);
+}
+
+/* Ctrl-C while watching (interrupted, above): on a terminal, ask whether to abort; otherwise stop
+ * watching and say how. */
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+    signal(SIGINT, SIG_DFL); /* a second Ctrl-C ends the tool at once */
+}
+
+static void catch_sigint(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+/* Does the service deploy with a strategy only the service-deployment API follows? */
+static int staged(const struct sk_ecs_service *svc)
+{
+    return svc->strategy && strcmp(svc->strategy, "ROLLING") != 0;
+}
+
+/* What one look at a service deployment printed last: the stage, the split, the hooks, the bake. */
+struct follow {
+    int stage;           /* index of the last stage printed; -2 none yet */
+    double prod, test;   /* the last split printed */
+    double bake_until;   /* tool_now_s() when the bake time ends; 0 not baking */
+    double bake_said;    /* when the bake time left was last said */
+    int rolling_back;    /* said that ECS is rolling back */
+    char hooks[16][160]; /* "hookId status" said */
+    int nhooks;
+};
+
+static int hook_said(struct follow *f, const struct sk_sd_hook *h)
+{
+    char key[160];
+    int i;
+
+    snprintf(key, sizeof(key), "%s %s", tool_or(h->id, "?"), tool_or(h->status, "?"));
+    for (i = 0; i < f->nhooks; i++)
+        if (strcmp(f->hooks[i], key) == 0)
+            return 1;
+    snprintf(f->hooks[f->nhooks % 16], sizeof(f->hooks[0]), "%s", key);
+    f->nhooks = f->nhooks < 16 ? f->nhooks + 1 : 16;
+    return 0;
+}
+
+/* Say what changed since the last look: every stage entered (those the polls did not see too,
+ * in ECS's order), the traffic split, each hook's new status, the bake time left. */
+static void tell_progress(struct watch *w, struct follow *f, const struct sk_sdeploy *sd)
+{
+    const struct common_opts *c = &w->o->c;
+    int now = sk_sd_stage_index(sd->stage), i;
+    size_t k;
+
+    if (now >= 0 && f->stage == -2)
+        f->stage = now - 1;
+    for (i = f->stage + 1; now >= 0 && i <= now && sd->status && strcmp(sd->status, "IN_PROGRESS") == 0; i++) {
+        const char *name = sk_sd_stage_name(i);
+        if (strcmp(name, "BAKE_TIME") == 0 && sd->bake_minutes >= 0) {
+            f->bake_until = tool_now_s() + 60.0 * (double)sd->bake_minutes * tool_poll_scale();
+            f->bake_said = tool_now_s();
+            tool_note(c, "stage %s: %ld min (both revisions run; ECS rolls back on an alarm)", name, sd->bake_minutes);
+        } else {
+            tool_note(c, "stage %s", name);
+        }
+        f->stage = i;
+    }
+    if (sd->prod_weight >= 0 && (sd->prod_weight != f->prod || sd->test_weight != f->test) &&
+        (sd->prod_weight > 0 || sd->test_weight > 0 || f->prod > 0 || f->test > 0)) {
+        tool_note(c, "traffic: production %g%% new, %g%% old; test %g%% new", sd->prod_weight, 100 - sd->prod_weight,
+                  sd->test_weight < 0 ? 0 : sd->test_weight);
+        f->prod = sd->prod_weight;
+        f->test = sd->test_weight;
+    }
+    for (k = 0; k < sd->nhooks; k++) {
+        const struct sk_sd_hook *h = &sd->hooks[k];
+        if (hook_said(f, h))
+            continue;
+        if (h->status && strcmp(h->status, "AWAITING_ACTION") == 0)
+            tool_note(c,
+                      "hook %s in %s: paused; continue or roll back with ContinueServiceDeployment "
+                      "(service deployment %s, hookId %s)",
+                      tool_or(h->id, "?"), tool_or(sd->stage, "?"), tool_or(sd->arn, "?"), tool_or(h->id, "?"));
+        else
+            tool_note(c, "hook %s in %s: %s", tool_or(h->target, tool_or(h->type, "?")), tool_or(sd->stage, "?"),
+                      tool_or(h->status, "?"));
+    }
+    if (f->bake_until > 0 && now == sk_sd_stage_index("BAKE_TIME") && tool_now_s() - f->bake_said >= 60 &&
+        f->bake_until > tool_now_s()) {
+        tool_verbose(c, "bake time: %.0f s left", (f->bake_until - tool_now_s()) / tool_poll_scale());
+        f->bake_said = tool_now_s();
+    }
+    if (!f->rolling_back && sd->status && strcmp(sd->status, "ROLLBACK_IN_PROGRESS") == 0) {
+        tool_note(c, "ECS is rolling back: %s", tool_or(sd->rollback_reason, tool_or(sd->status_reason, "?")));
+        f->rolling_back = 1;
+    }
+}
+
+/* Ctrl-C: 1 to go on watching (the deployment was stopped, to roll back), 0 to stop watching. */
+static int ask_abort(struct roll *r)
+{
+    char line[16] = "";
+    struct sk_err err;
+
+    interrupted = 0;
+    if (!r->sd_arn || !isatty(STDIN_FILENO) || !isatty(STDERR_FILENO))
+        return 0;
+    fprintf(stderr, "%s: abort deployment %s and roll back? [y/N] ", progname, r->dep_id);
+    fflush(stderr);
+    if (!fgets(line, sizeof(line), stdin) || (line[0] != 'y' && line[0] != 'Y'))
+        return 0;
+    sk_err_clear(&err);
+    if (sk_sd_stop(r->c, r->sd_arn, &err) < 0) {
+        tool_note(&r->o->c, "could not stop the deployment: %s", err.msg);
+        return 0;
+    }
+    tool_note(&r->o->c, "stopping service deployment %s: ECS rolls it back", r->sd_arn);
+    catch_sigint();
+    return 1;
+}
+
+/* Poll r->sd_arn until ECS's verdict, --wait-until's stage (*passed set), the deadline or Ctrl-C
+ * (*detached set). Each look: DescribeServices (its events) and DescribeServiceDeployments. */
+static int follow_sd(struct roll *r, int *passed, int *detached, struct sk_err *err)
+{
+    struct watch *w = &r->w;
+    struct follow f;
+    double interval = 2.0 * tool_poll_scale(); /* a verdict is seen within ~2.4 s */
+    int failed = 0;
+
+    memset(&f, 0, sizeof(f));
+    f.stage = -2;
+    f.prod = f.test = 0;
+    *passed = *detached = 0;
+    for (;;) {
+        struct sk_ecs_service svc;
+        struct sk_sdeploy sd;
+        int rc = sk_ecs_get_service(w->c, w->o->cluster, w->o->service, &svc, NULL, err);
+        if (rc == 0) {
+            print_events(w, &svc, 0);
+            sk_ecs_service_release(&w->last_svc);
+            w->last_svc = svc;
+            rc = sk_sd_describe(w->c, r->sd_arn, &sd, err);
+        } else {
+            sk_ecs_service_release(&svc);
+        }
+        if (rc < 0) {
+            if (err->retryable == SK_RETRY_NO || (err->retryable != SK_RETRY_THROTTLE && ++failed >= WAIT_MAX_FAILED))
+                return -1;
+        } else {
+            failed = 0;
+            tell_progress(w, &f, &sd);
+            sk_sd_release(&r->sd);
+            r->sd = sd;
+            if (sk_sd_judge(&r->sd, &r->oc) != SK_DEPLOY_WAIT)
+                return 0;
+            if (r->o->wait_until && sk_sd_passed(&r->sd, r->o->wait_until)) {
+                *passed = 1;
+                return 0;
+            }
+        }
+        if (tool_now_s() >= r->deadline) {
+            r->oc.v = SK_DEPLOY_TIMEOUT;
+            return 0;
+        }
+        tool_sleep_s(interval * (0.8 + 0.4 * ((double)rand() / RAND_MAX)));
+        if (interrupted && !ask_abort(r)) {
+            *detached = 1;
+            return 0;
+        }
+    }
+}
+
+/* The alarms that rolled a deployment back, with their state reasons (CloudWatch DescribeAlarms). */
+static void tell_alarms(struct roll *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->sd.ntriggered; i++) {
+        struct sk_err err;
+        char *why;
+        sk_err_clear(&err);
+        why = sk_sd_alarm_reason(r->c, r->sd.triggered[i], &err);
+        if (why)
+            tool_note(&r->o->c, "alarm %s: %s", r->sd.triggered[i], why);
+        else
+            tool_note(&r->o->c, "alarm %s in ALARM (its state reason could not be read: %s)", r->sd.triggered[i],
+                      err.msg[0] ? err.msg : "no such alarm");
+        free(why);
+    }
+}
+
+static void tell_detached(struct roll *r)
+{
+    tool_note(&r->o->c,
+              "stopped watching; deployment %s goes on. To stop it and roll back: ecs-roll --cluster %s --service %s "
+              "--abort",
+              r->dep_id[0] ? r->dep_id : tool_or(r->sd_arn, "?"), r->o->cluster, r->o->service);
+}
+
+/* 4b. Watch a blue/green, linear or canary deployment through its service deployment: the exit code,
+ * or -1. */
+static int roll_follow(struct roll *r, struct sk_err *err)
+{
+    const struct opts *o = r->o;
+    int i, rc = 1, passed, detached;
+
+    for (i = 0; i < 10 && rc == 1; i++) { /* ListServiceDeployments may lag UpdateService a little */
+        rc = sk_sd_find(r->c, o->cluster, o->service, r->dep_id, &r->sd_arn, err);
+        if (rc == 1)
+            tool_sleep_s(tool_poll_scale());
+    }
+    if (rc < 0) {
+        sk_err_prefix(err, "deployment %s of %s started, then ListServiceDeployments failed", r->dep_id,
+                      td_name(r->new_arn));
+        return -1;
+    }
+    if (rc == 1) {
+        tool_note(&o->c, "no service deployment lists deployment %s: watching its rollout instead", r->dep_id);
+        return -2;
+    }
+    tool_note(&o->c, "%s deployment: following service deployment %s", r->svc.strategy, r->sd_arn);
+    if (follow_sd(r, &passed, &detached, err) < 0) {
+        sk_err_prefix(err, "deployment %s of %s started, then watching it failed", r->dep_id, td_name(r->new_arn));
+        tell_state(r->c, o, r->new_arn, r->prev_td, err);
+        return -1;
+    }
+    if (detached) {
+        r->verdict = "detached";
+        tell_detached(r);
+        return EXIT_TIMEOUT;
+    }
+    if (passed) {
+        r->verdict = "stage-passed";
+        tool_note(&o->c,
+                  "deployment %s passed %s (now %s); ECS goes on with the rest (bake time, clean-up) and rolls back "
+                  "on an alarm: watch with --status, stop with --abort",
+                  r->dep_id, o->wait_until, tool_or(r->sd.stage, "?"));
+        return EXIT_OK;
+    }
+    switch (r->oc.v) {
+    case SK_DEPLOY_DONE: r->verdict = "deployed"; return EXIT_OK;
+    case SK_DEPLOY_TIMEOUT:
+        r->verdict = "timed-out";
+        tool_note(&o->c, "timed out after %lds: deployment %s is still in progress (%s); the service is left as it is",
+                  o->timeout, r->dep_id, tool_or(r->sd.stage, "?"));
+        return EXIT_TIMEOUT;
+    case SK_DEPLOY_REPLACED:
+        r->verdict = "replaced";
+        tool_note(&o->c, "deploy failed: %s", r->oc.reason);
+        return EXIT_NO;
+    case SK_DEPLOY_ROLLED_BACK: r->verdict = "rolled-back"; break;
+    default: r->verdict = strcmp(tool_or(r->sd.status, ""), "ROLLBACK_FAILED") == 0 ? "rollback-incomplete" : "failed";
+    }
+    tool_note(&o->c, "deploy failed: %s", r->oc.reason);
+    tell_alarms(r);
+    r->why = explain_failure(&r->w, r->dep_id, r->logs, r->nlogs);
+    return EXIT_NO;
+}
+
+/* --abort: stop the service's deployment in progress with a rollback, follow the rollback. */
+static int abort_deploy(const struct opts *o, struct sk_client *c, struct sk_err *err)
+{
+    struct roll r;
+    int code = -1, rc, passed, detached;
+    jv result;
+
+    memset(&r, 0, sizeof(r));
+    r.o = o;
+    r.c = c;
+    r.start = tool_now_s();
+    r.deadline = r.start + (double)o->timeout;
+    r.base_td = r.base_tags = r.shown = r.reg_in = r.why = r.pruned = jv_invalid();
+    watch_init(&r.w, o, c);
+    if (sk_ecs_get_service(c, o->cluster, o->service, &r.svc, NULL, err) < 0)
+        goto out;
+    print_events(&r.w, &r.svc, 1);
+    if ((rc = sk_sd_in_progress(c, o->cluster, o->service, &r.sd_arn, err)) < 0)
+        goto out;
+    if (rc == 1) {
+        tool_note(&o->c, "no deployment of %s is in progress; nothing to abort", o->service);
+        code = EXIT_NO;
+        goto out;
+    }
+    if (sk_sd_stop(c, r.sd_arn, err) < 0) {
+        sk_err_prefix(err, "StopServiceDeployment %s", r.sd_arn);
+        goto out;
+    }
+    tool_note(&o->c, "stopped service deployment %s; ECS rolls it back", r.sd_arn);
+    catch_sigint();
+    if (follow_sd(&r, &passed, &detached, err) < 0)
+        goto out;
+    result = jv_object();
+    result = jv_object_set(result, jv_string("serviceDeploymentArn"), jv_string(r.sd_arn));
+    result = jv_object_set(result, jv_string("status"), jv_string(tool_or(r.sd.status, "")));
+    if (detached) {
+        r.verdict = "detached";
+        code = EXIT_TIMEOUT;
+    } else if (r.oc.v == SK_DEPLOY_TIMEOUT) {
+        r.verdict = "timed-out";
+        tool_note(&o->c, "timed out after %lds: the rollback of %s is still in progress", o->timeout, r.sd_arn);
+        code = EXIT_TIMEOUT;
+    } else if (strcmp(tool_or(r.sd.status, ""), "ROLLBACK_SUCCESSFUL") == 0) {
+        r.verdict = "aborted";
+        code = EXIT_OK;
+    } else {
+        r.verdict = "abort-failed";
+        tool_note(&o->c, "the rollback did not succeed: %s", r.oc.reason[0] ? r.oc.reason : tool_or(r.sd.status, "?"));
+        code = EXIT_NO;
+    }
+    if (r.sd.rollback_rev)
+        result = jv_object_set(result, jv_string("rolledBackTo"), jv_string(r.sd.rollback_rev));
+    result = jv_object_set(result, jv_string("verdict"), jv_string(r.verdict));
+    result = jv_object_set(result, jv_string("durationSeconds"), jv_number(floor(tool_now_s() - r.start + 0.5)));
+    if (tool_emit(&o->c, result, print_abort, err) < 0)
+        code = -1;
+out:
+    if (code < 0 && err->kind != SK_E_USAGE && strcmp(err->aws_code, "ServiceNotFoundException") != 0)
+        sk_err_prefix(err, "service %s", o->service);
+    roll_release(&r);
+    return code;
 }
 
 /* 6. --keep-revisions after a deploy that succeeded: deregister the family's older ACTIVE revisions.
@@ -1200,6 +1625,11 @@ static void roll_state(const struct roll *r, struct sk_buf *out)
         sk_buf_addf(out, "update started, then replaced by another deployment of %s", td_name(r->oc.other_td));
     else if (strcmp(v, "refused") == 0)
         sk_buf_addf(out, "nothing changed (a check failed)");
+    else if (strcmp(v, "stage-passed") == 0)
+        sk_buf_addf(out, "update started, deployment %s of %s passed %s and goes on (now %s)", r->dep_id,
+                    td_name(r->new_arn), r->o->wait_until, tool_or(r->sd.stage, "?"));
+    else if (strcmp(v, "detached") == 0)
+        sk_buf_addf(out, "update started, deployment %s of %s goes on unwatched", r->dep_id, td_name(r->new_arn));
 }
 
 /* The result: code, or -1 when it cannot be written. */
@@ -1219,6 +1649,20 @@ static int roll_report(struct roll *r, int code, struct sk_err *err)
     result = jv_object_set(result, jv_string("deploymentId"), jv_string(r->dep_id));
     if (r->rb_dep[0])
         result = jv_object_set(result, jv_string("rollbackDeploymentId"), jv_string(r->rb_dep));
+    if (r->sd.arn) {
+        result = jv_object_set(result, jv_string("strategy"), jv_string(tool_or(r->sd.strategy, "ROLLING")));
+        result = jv_object_set(result, jv_string("serviceDeploymentArn"), jv_string(r->sd.arn));
+        result = jv_object_set(result, jv_string("serviceDeploymentStatus"), jv_string(tool_or(r->sd.status, "")));
+        if (r->sd.stage)
+            result = jv_object_set(result, jv_string("lifecycleStage"), jv_string(r->sd.stage));
+        if (r->sd.ntriggered) {
+            jv names = jv_array();
+            size_t i;
+            for (i = 0; i < r->sd.ntriggered; i++)
+                names = jv_array_append(names, jv_string(r->sd.triggered[i]));
+            result = jv_object_set(result, jv_string("triggeredAlarms"), names);
+        }
+    }
     if (r->oc.reason[0] && r->oc.v != SK_DEPLOY_DONE)
         result = jv_object_set(result, jv_string("reason"), jv_string(r->oc.reason));
     if (jv_get_kind(r->why) == JV_KIND_ARRAY)
@@ -1253,6 +1697,8 @@ static void roll_release(struct roll *r)
     sk_ecs_log_configs_free(r->logs, r->nlogs);
     free(r->prev_td);
     free(r->new_arn);
+    free(r->sd_arn);
+    sk_sd_release(&r->sd);
 }
 
 /* The deploy: the exit code, or -1 with err set. */
@@ -1275,6 +1721,32 @@ static int deploy(const struct opts *o, struct sk_client *c, struct sk_err *err)
     watch_init(&r.w, o, c);
     if (roll_prepare(&r, err) < 0)
         goto out;
+    if (o->rollback) {
+        /* the revision of the last successful service deployment that ran another task definition */
+        int rc = sk_sd_rollback_target(c, o->cluster, o->service, r.prev_td, &r.new_arn, &r.sd_arn, err);
+        if (rc < 0) {
+            call_failed(err, "ListServiceDeployments");
+            goto out;
+        }
+        if (rc == 1) {
+            tool_note(&o->c,
+                      "no earlier successful deployment of %s runs another task definition than %s; nothing "
+                      "to roll back to (nothing changed)",
+                      o->service, td_name(r.prev_td));
+            r.verdict = "refused";
+            code = roll_report(&r, EXIT_NO, err);
+            goto out;
+        }
+        tool_note(&o->c, "the last successful deployment before this one ran %s (service deployment %s)",
+                  td_name(r.new_arn), r.sd_arn);
+        free(r.sd_arn);
+        r.sd_arn = NULL;
+        if (o->dry_run) {
+            tool_note(&o->c, "--dry-run: would UpdateService %s to %s", o->service, td_name(r.new_arn));
+            code = EXIT_OK;
+            goto out;
+        }
+    }
     if (o->verify_only) {
         if ((code = roll_verify(&r, err)) >= 0) {
             r.verdict = code == EXIT_OK ? "verified" : "refused";
@@ -1282,7 +1754,7 @@ static int deploy(const struct opts *o, struct sk_client *c, struct sk_err *err)
         }
         goto out;
     }
-    if (!roll_unchanged(&r) && !o->no_verify && (code = roll_verify(&r, err)) != EXIT_OK) {
+    if (!o->rollback && !roll_unchanged(&r) && !o->no_verify && (code = roll_verify(&r, err)) != EXIT_OK) {
         if (code == EXIT_NO) {
             r.verdict = "refused";
             code = roll_report(&r, code, err);
@@ -1301,7 +1773,11 @@ static int deploy(const struct opts *o, struct sk_client *c, struct sk_err *err)
             r.verdict = "started";
             code = EXIT_OK;
         } else {
-            code = roll_watch(&r, err);
+            if (!o->result_out)
+                catch_sigint();
+            code = staged(&r.svc) ? roll_follow(&r, err) : -2;
+            if (code == -2)
+                code = roll_watch(&r, err);
             if (code == EXIT_OK && o->keep && strcmp(r.verdict, "deployed") == 0)
                 roll_prune(&r);
         }
@@ -1799,6 +2275,7 @@ static int run(const struct opts *o)
         case MODE_DEPLOY: code = is_fleet(o) ? fleet(o, &err) : deploy(o, &c, &err); break;
         case MODE_STATUS: code = status(o, &c, &err); break;
         case MODE_LOGS: code = o->stopped ? logs_stopped(o, &c, &err) : logs(o, &c, &err); break;
+        case MODE_ABORT: code = abort_deploy(o, &c, &err); break;
         }
         sk_client_release(&c);
     }

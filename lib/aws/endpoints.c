@@ -6,6 +6,7 @@
  * models (service-2.json.gz) of every service. The rules engine these follow:
  * https://smithy.io/2.0/additional-specs/rules-engine/specification.html; the settings:
  * https://docs.aws.amazon.com/sdkref/latest/guide/feature-endpoints.html. Flattened rule sets:
+ *   cloudwatch: cloudwatch/2010-08-01/endpoint-rule-set-1.json.gz
  *   ec2: ec2/2016-11-15/endpoint-rule-set-1.json.gz
  *   ecr: ecr/2015-09-21/endpoint-rule-set-1.json.gz
  *   ecs: ecs/2014-11-13/endpoint-rule-set-1.json.gz
@@ -97,6 +98,22 @@ const size_t sk_npartitions = sizeof(sk_partitions) / sizeof(sk_partitions[0]);
 /* Per service and mode (SK_EP_FIPS | SK_EP_DUALSTACK): the regions, then the partitions, that
  * differ from the last rule of the mode, which holds for every other region. A NULL host is
  * the SDK's error. */
+static const struct sk_endpoint_rule rules_cloudwatch[] = {
+    { 0, NULL, NULL, "monitoring.{region}.{dnsSuffix}", NULL, NULL },
+    { 1, "aws-us-gov", NULL, "monitoring.{region}.{dnsSuffix}", NULL, NULL },
+    { 1, NULL, NULL, "monitoring-fips.{region}.{dnsSuffix}", NULL, NULL },
+    { 2, NULL, "aws-iso-e-global", "monitoring.aws-iso-e-global.{dualStackDnsSuffix}", NULL, NULL },
+    { 2, NULL, "aws-iso-f-global", "monitoring.aws-iso-f-global.{dualStackDnsSuffix}", NULL, NULL },
+    { 2, "aws-iso-e", NULL, NULL, NULL, "the SDK's endpoint data (endpoints.json) has no such endpoint" },
+    { 2, "aws-iso-f", NULL, NULL, NULL, "the SDK's endpoint data (endpoints.json) has no such endpoint" },
+    { 2, NULL, NULL, "monitoring.{region}.{dualStackDnsSuffix}", NULL, NULL },
+    { 3, NULL, "aws-iso-e-global", "monitoring-fips.aws-iso-e-global.{dualStackDnsSuffix}", NULL, NULL },
+    { 3, NULL, "aws-iso-f-global", "monitoring-fips.aws-iso-f-global.{dualStackDnsSuffix}", NULL, NULL },
+    { 3, "aws-iso-e", NULL, NULL, NULL, "the SDK's endpoint data (endpoints.json) has no such endpoint" },
+    { 3, "aws-iso-f", NULL, NULL, NULL, "the SDK's endpoint data (endpoints.json) has no such endpoint" },
+    { 3, "aws-us-gov", NULL, "monitoring.{region}.{dualStackDnsSuffix}", NULL, NULL },
+    { 3, NULL, NULL, "monitoring-fips.{region}.{dualStackDnsSuffix}", NULL, NULL },
+};
 static const struct sk_endpoint_rule rules_ec2[] = {
     { 0, NULL, NULL, "ec2.{region}.{dnsSuffix}", NULL, NULL },
     { 1, "aws-us-gov", NULL, "ec2.{region}.amazonaws.com", NULL, NULL },
@@ -265,6 +282,7 @@ static const struct sk_endpoint_rule rules_iam[] = {
 };
 
 const struct sk_endpoint_rules sk_endpoint_rules[] = {
+    { "cloudwatch", rules_cloudwatch, sizeof(rules_cloudwatch) / sizeof(rules_cloudwatch[0]) },
     { "ec2", rules_ec2, sizeof(rules_ec2) / sizeof(rules_ec2[0]) },
     { "ecr", rules_ecr, sizeof(rules_ecr) / sizeof(rules_ecr[0]) },
     { "ecs", rules_ecs, sizeof(rules_ecs) / sizeof(rules_ecs[0]) },

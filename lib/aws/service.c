@@ -9,6 +9,11 @@
 #include "core/mem.h"
 
 /* Values from botocore data/<service>/<version>/service-2.json metadata. */
+/* CloudWatch's model lists smithy-rpc-v2-cbor, json and query; shipkit speaks its awsQuery. */
+const struct sk_service sk_svc_cloudwatch = {
+    "cloudwatch", "CloudWatch",   "CLOUDWATCH", "cloudwatch", "monitoring",
+    "monitoring", SK_PROTO_QUERY, NULL,         "2010-08-01",
+};
 const struct sk_service sk_svc_ec2 = {
     "ec2", "EC2", "EC2", "ec2", "ec2", "ec2", SK_PROTO_EC2, NULL, "2016-11-15",
 };
@@ -51,9 +56,9 @@ const struct sk_service sk_svc_sts = {
 };
 
 static const struct sk_service *const all[] = {
-    &sk_svc_ec2, &sk_svc_ecr,  &sk_svc_ecs, &sk_svc_elbv2,
-    &sk_svc_iam, &sk_svc_logs, &sk_svc_rds, &sk_svc_secretsmanager,
-    &sk_svc_ssm, &sk_svc_sts,
+    &sk_svc_cloudwatch,     &sk_svc_ec2, &sk_svc_ecr,  &sk_svc_ecs,
+    &sk_svc_elbv2,          &sk_svc_iam, &sk_svc_logs, &sk_svc_rds,
+    &sk_svc_secretsmanager, &sk_svc_ssm, &sk_svc_sts,
 };
 
 const struct sk_service *sk_service_find(const char *name)

@@ -26,6 +26,7 @@ struct sk_service {
     const char *api_version;   /* Query: Version= */
 };
 
+extern const struct sk_service sk_svc_cloudwatch;
 extern const struct sk_service sk_svc_ec2;
 extern const struct sk_service sk_svc_ecr;
 extern const struct sk_service sk_svc_ecs;

@@ -346,6 +346,7 @@ int sk_ecs_service_parse(jv svc, struct sk_ecs_service *out, struct sk_err *err)
     out->grace_period_s = sk_json_num_any(svc, "healthCheckGracePeriodSeconds", 0);
     dc = sk_json_get(svc, "deploymentConfiguration");
     out->maximum_percent = sk_json_num_any(dc, "maximumPercent", 200);
+    out->strategy = dup_str(dc, "strategy");
     jv_free(dc);
     out->deployments = parse_array(svc, "deployments", sizeof(*out->deployments), parse_deployment, &out->ndeployments);
     out->events = parse_array(svc, "events", sizeof(*out->events), parse_event, &out->nevents);
@@ -383,6 +384,7 @@ void sk_ecs_service_release(struct sk_ecs_service *s)
     free(s->status);
     free(s->task_definition);
     free(s->deployment_controller);
+    free(s->strategy);
     memset(s, 0, sizeof(*s));
 }
 

@@ -74,7 +74,8 @@ struct sk_ecs_service {
     long desired_count, running_count, pending_count; /* SK_ECS_ABSENT when absent */
     double grace_period_s;                            /* healthCheckGracePeriodSeconds, 0 when absent */
     double maximum_percent;                           /* deploymentConfiguration.maximumPercent, 200 when absent */
-    struct sk_ecs_deployment *deployments;            /* as ECS lists them */
+    char *strategy; /* deploymentConfiguration.strategy: ROLLING, BLUE_GREEN, LINEAR, CANARY; NULL when absent */
+    struct sk_ecs_deployment *deployments; /* as ECS lists them */
     size_t ndeployments;
     struct sk_ecs_event *events; /* newest first, as ECS lists them */
     size_t nevents;

@@ -37,6 +37,7 @@ LIB_OBJS += lib/aws/pace.o
 LIB_OBJS += lib/core/proc.o
 LIB_OBJS += lib/svc/rds.o
 LIB_OBJS += lib/svc/runtask.o
+LIB_OBJS += lib/svc/sdeploy.o
 LIB_OBJS += lib/core/redact.o
 LIB_OBJS += lib/svc/preflight.o
 LIB_OBJS += lib/oci/ref.o

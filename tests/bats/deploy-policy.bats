@@ -290,6 +290,22 @@ assert_denied() {
         --output text)" "$(jq -r .taskDefinitionArn <<<"$output")"
 }
 
+@test "ecs-roll --rollback and --abort with only deployer.json: service deployments and revisions are read, a deployment stopped" {
+    before=$(awsref ecs describe-services --cluster "$CLUSTER" --services "$SERVICE" \
+        --query 'services[0].taskDefinition' --output text)
+    run -0 as_deployer ecs-roll --cluster "$CLUSTER" --service "$SERVICE" --image "app=example/model:v$RANDOM$RANDOM" \
+        --timeout 2m -q
+    run -0 --separate-stderr as_deployer ecs-roll --cluster "$CLUSTER" --service "$SERVICE" --rollback --timeout 2m \
+        --output json
+    assert_equal "$(jq -r .taskDefinitionArn <<<"$output")" "$before"
+    assert_equal "$(jq -r .verdict <<<"$output")" deployed
+    [[ $stderr == *"the last successful deployment before this one ran"* ]] || fail "stderr: $stderr"
+    run -0 as_deployer ecs-roll --cluster "$CLUSTER" --service "$SERVICE" --image "app=example/model:slow$RANDOM" \
+        --no-wait -q
+    run -0 --separate-stderr as_deployer ecs-roll --cluster "$CLUSTER" --service "$SERVICE" --abort --timeout 2m
+    assert_output --regexp "^aborted arn:aws:ecs:[^ ]+:service-deployment/$CLUSTER/$SERVICE/[^ ]+ ROLLBACK_SUCCESSFUL"
+}
+
 @test "deploy-aws with only deployer.json: tg-health --service ml-cicd-cluster/ml-model-service --wait passes" {
     run -0 --separate-stderr as_deployer tg-health --service "$CLUSTER/$SERVICE" --wait --timeout 2m
     assert_output --partial healthy

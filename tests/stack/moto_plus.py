@@ -235,6 +235,16 @@ def _ecs_resource(self):
         return _arn(self, "ecs", f"task/{cluster}/{_last(self._get_param('task'))}")
     if action == "RunTask":
         return _ecs_task_definition_arn(self, self._get_param("taskDefinition"))
+    # Service deployments and revisions: on the service, or their own ARNs (the service
+    # authorization reference's resource types service, service-deployment, service-revision).
+    if action == "ListServiceDeployments":
+        return _arn(self, "ecs", f"service/{cluster}/{_last(self._get_param('service'))}")
+    if action == "DescribeServiceDeployments":
+        return list(self._get_param("serviceDeploymentArns") or []) or "*"
+    if action in ("StopServiceDeployment", "ContinueServiceDeployment"):
+        return str(self._get_param("serviceDeploymentArn") or "*")
+    if action == "DescribeServiceRevisions":
+        return list(self._get_param("serviceRevisionArns") or []) or "*"
     return "*"  # ListTasks (narrowed by ecs:cluster), Register/DescribeTaskDefinition: no resource level
 
 

@@ -1,0 +1,232 @@
+#!/usr/bin/env bats
+# ecs-strategies: ecs-roll on services that deploy BLUE_GREEN, LINEAR and CANARY (the stack's ECS
+# simulator runs them: tests/stack/ecs_sim.py, docs/ecs-simulator.md "Deployment strategies"):
+# the stages, the traffic split, hooks, alarms, ECS's rollbacks, --wait-until, --abort, --rollback,
+# and Ctrl-C. The services are made through boto3 (Debian's aws-cli predates the strategies).
+# bats file_tags=ecs
+
+load helpers/common
+load helpers/ecs
+
+setup() {
+    need_tool ecs-roll
+    ecs_sim_setup
+    HOOK=arn:aws:lambda:us-east-1:123456789012:function:check-$C
+    ALARM=5xx-$C
+}
+
+teardown() {
+    if [[ -n ${AWS_ENDPOINT_URL:-} ]]; then
+        curl -sf -o /dev/null -H 'Content-Type: application/json' --data "{\"hookTargetArn\": \"$HOOK\", \"status\": null}" \
+            "$AWS_ENDPOINT_URL/shipkit-sim/hooks" || true
+    fi
+}
+
+# staged_service NAME IMAGE DEPLOYMENT_CONFIGURATION_JSON: a 2-task service behind a new target
+# group, with that deploymentConfiguration (the circuit breaker with rollback added), deployed.
+staged_service() {
+    local name=$1 image=$2 dc=$3 tg
+    tg=$(awsref elbv2 create-target-group --name "tg-$C-$name" --protocol HTTP --port 8080 \
+        --vpc-id "$(net_field vpcId)" --target-type ip --query 'TargetGroups[0].TargetGroupArn' --output text)
+    "$REPO/tests/stack/alb" "lb-$C-$name" "$tg" >/dev/null
+    awsref ecs register-task-definition --family "fam-$C" --network-mode awsvpc --requires-compatibilities FARGATE \
+        --cpu 256 --memory 512 --execution-role-arn "$SK_TASK_EXECUTION_ROLE_ARN" \
+        --container-definitions "[{\"name\":\"app\",\"image\":\"$image\",
+        \"essential\":true,\"portMappings\":[{\"containerPort\":8080}],\"logConfiguration\":{\"logDriver\":\"awslogs\",
+        \"options\":{\"awslogs-group\":\"/ecs/$C\",\"awslogs-region\":\"us-east-1\",\"awslogs-stream-prefix\":\"ecs\"}}}]" \
+        >/dev/null
+    "$(pyref)" -c 'import boto3, json, os, sys
+ecs = boto3.client("ecs", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
+c, name, tg, subnet, sg, dc = sys.argv[1:]
+dc = dict(json.loads(dc), deploymentCircuitBreaker={"enable": True, "rollback": True})
+ecs.create_service(cluster=c, serviceName=name, taskDefinition="fam-" + c, desiredCount=2, launchType="FARGATE",
+    networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": [sg]}},
+    loadBalancers=[{"targetGroupArn": tg, "containerName": "app", "containerPort": 8080}], deploymentConfiguration=dc)
+' "$C" "$name" "$tg" "$(net_field subnets)" "$(net_field securityGroupId)" "$dc"
+    for _ in $(seq 1 100); do
+        [[ $(awsref ecs describe-services --cluster "$C" --services "$name" \
+            --query 'services[0].deployments[0].rolloutState' --output text) == COMPLETED ]] && return 0
+        sleep 0.1
+    done
+    fail "the first deployment of $name did not complete"
+}
+
+running_td() {
+    awsref ecs describe-services --cluster "$C" --services "$1" --query 'services[0].taskDefinition' --output text
+}
+
+# newest_sd SERVICE: the newest service deployment (JSON), as DescribeServiceDeployments shows it.
+newest_sd() {
+    "$(pyref)" -c 'import boto3, json, os, sys
+ecs = boto3.client("ecs", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name="us-east-1")
+arn = ecs.list_service_deployments(cluster=sys.argv[1], service=sys.argv[2])["serviceDeployments"][0]["serviceDeploymentArn"]
+print(json.dumps(ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0], default=str))
+' "$C" "$1"
+}
+
+# stage_is SERVICE STAGE: the newest service deployment is IN_PROGRESS in STAGE.
+stage_is() {
+    [[ $(newest_sd "$1" | jq -r '[.status, .lifecycleStage] | @tsv') == "IN_PROGRESS	$2" ]]
+}
+
+wait_for() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        ((SECONDS < deadline)) || fail "gave up waiting for: $*"
+        sleep 0.2
+    done
+}
+
+@test "BLUE_GREEN: every stage in order, the traffic switched at once, the verdict from the service deployment" {
+    staged_service web example/model:good '{"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0}'
+    run -0 --separate-stderr ecs-roll --cluster "$C" --service web --image app=example/model:good2 --output json
+    refute_crash
+    assert_equal "$(jq -r '[.verdict, .strategy, .serviceDeploymentStatus] | @tsv' <<<"$output")" \
+        "deployed	BLUE_GREEN	SUCCESSFUL"
+    [[ $(jq -r .serviceDeploymentArn <<<"$output") == arn:aws:ecs:us-east-1:*:service-deployment/$C/web/* ]] ||
+        fail "no service deployment ARN: $output"
+    stages=$(grep -o 'stage [A-Z_]*' <<<"$stderr" | cut -d' ' -f2 | tr '\n' ' ')
+    assert_equal "$stages" "PRE_SCALE_UP SCALE_UP POST_SCALE_UP TEST_TRAFFIC_SHIFT POST_TEST_TRAFFIC_SHIFT PRODUCTION_TRAFFIC_SHIFT POST_PRODUCTION_TRAFFIC_SHIFT BAKE_TIME CLEAN_UP "
+    [[ $stderr == *"BLUE_GREEN deployment: following service deployment arn:aws:ecs:"* ]] || fail "$stderr"
+    [[ $stderr == *"traffic: production 100% new, 0% old; test 100% new"* ]] || fail "no switch: $stderr"
+    [[ $(running_td web) == *":task-definition/fam-$C:2" ]] || fail "not on :2: $(running_td web)"
+}
+
+@test "CANARY: the canary's share, then the rest; LINEAR: each step" {
+    staged_service can example/model:good \
+        '{"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": 1}}'
+    run -0 --separate-stderr ecs-roll --cluster "$C" --service can --image app=example/model:good2
+    assert_output --regexp "^deployed .*:task-definition/fam-$C:2 deployment ecs-svc/[0-9]+ in [0-9]+s$"
+    [[ $stderr == *"traffic: production 10% new, 90% old"* ]] || fail "no canary step: $stderr"
+    [[ $stderr == *"traffic: production 100% new, 0% old"* ]] || fail "no full shift: $stderr"
+
+    staged_service lin example/model:good \
+        '{"strategy": "LINEAR", "linearConfiguration": {"stepPercent": 50.0, "stepBakeTimeInMinutes": 1}}'
+    run -0 --separate-stderr ecs-roll --cluster "$C" --service lin --image app=example/model:good2
+    [[ $stderr == *"traffic: production 50% new, 50% old"* ]] || fail "no linear step: $stderr"
+    [[ $stderr == *"stage CLEAN_UP"* ]] || fail "$stderr"
+}
+
+@test "circuit breaker on a blue/green deployment: ECS rolls back, exit 1, the stopped task says why" {
+    staged_service web example/model:good '{"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0}'
+    run -1 --separate-stderr ecs-roll --cluster "$C" --service web --image app=example/model:crash --output json
+    refute_crash
+    assert_equal "$(jq -r '[.verdict, .serviceDeploymentStatus] | @tsv' <<<"$output")" "rolled-back	ROLLBACK_SUCCESSFUL"
+    [[ $stderr == *"ECS is rolling back: ECS deployment circuit breaker: tasks failed to start."* ]] || fail "$stderr"
+    [[ $stderr == *"deploy failed: ECS rolled the deployment back: ECS deployment circuit breaker"* ]] || fail "$stderr"
+    [[ $stderr == *"ModuleNotFoundError"* ]] || fail "no log line of the stopped task: $stderr"
+    [[ $(running_td web) == *":task-definition/fam-$C:1" ]] || fail "not back on :1: $(running_td web)"
+}
+
+@test "an alarm in ALARM rolls a canary back: the alarm and its state reason are named" {
+    awsref cloudwatch put-metric-alarm --alarm-name "$ALARM" --metric-name HTTPCode_Target_5XX_Count \
+        --namespace AWS/ApplicationELB --statistic Sum --period 60 --evaluation-periods 1 --threshold 1 \
+        --comparison-operator GreaterThanThreshold
+    staged_service can example/model:good "{\"strategy\": \"CANARY\", \"canaryConfiguration\": {\"canaryPercent\": 10.0,
+        \"canaryBakeTimeInMinutes\": 10}, \"alarms\": {\"alarmNames\": [\"$ALARM\"], \"enable\": true, \"rollback\": true}}"
+    ecs-roll --cluster "$C" --service can --image app=example/model:good2 --output json >"$BATS_TEST_TMPDIR/out" \
+        2>"$BATS_TEST_TMPDIR/err" &
+    pid=$!
+    wait_for 60 stage_is can PRODUCTION_TRAFFIC_SHIFT
+    awsref cloudwatch set-alarm-state --alarm-name "$ALARM" --state-value ALARM \
+        --state-reason "Threshold Crossed: 1 datapoint [7.0] was greater than the threshold (1.0)."
+    status=0
+    wait "$pid" || status=$?
+    assert_equal "$status" 1
+    err=$(cat "$BATS_TEST_TMPDIR/err")
+    [[ $err == *"traffic: production 10% new, 90% old"* ]] || fail "$err"
+    [[ $err == *"(alarm $ALARM in ALARM)"* ]] || fail "the alarm is not named: $err"
+    [[ $err == *"alarm $ALARM: Threshold Crossed: 1 datapoint [7.0] was greater than the threshold (1.0)."* ]] ||
+        fail "no state reason: $err"
+    assert_equal "$(jq -r '[.verdict, (.triggeredAlarms | join(","))] | @tsv' "$BATS_TEST_TMPDIR/out")" \
+        "rolled-back	$ALARM"
+    [[ $(running_td can) == *":task-definition/fam-$C:1" ]] || fail "not back on :1"
+}
+
+@test "a lifecycle hook that fails rolls the deployment back; its result is printed" {
+    curl -sf -o /dev/null -H 'Content-Type: application/json' \
+        --data "{\"hookTargetArn\": \"$HOOK\", \"status\": \"FAILED\"}" "$AWS_ENDPOINT_URL/shipkit-sim/hooks"
+    staged_service web example/model:good "{\"strategy\": \"BLUE_GREEN\", \"bakeTimeInMinutes\": 0, \"lifecycleHooks\": [
+        {\"hookTargetArn\": \"$HOOK\", \"roleArn\": \"arn:aws:iam::123456789012:role/hook\",
+         \"lifecycleStages\": [\"POST_TEST_TRAFFIC_SHIFT\"]}]}"
+    run -1 --separate-stderr ecs-roll --cluster "$C" --service web --image app=example/model:good2
+    refute_crash
+    [[ $stderr == *"hook $HOOK in POST_TEST_TRAFFIC_SHIFT: FAILED"* ]] || fail "no hook result: $stderr"
+    [[ $stderr == *"deploy failed: ECS rolled the deployment back: Lifecycle hook $HOOK returned FAILED"* ]] ||
+        fail "$stderr"
+    [[ $(running_td web) == *":task-definition/fam-$C:1" ]] || fail "not back on :1"
+}
+
+@test "--wait-until PRODUCTION_TRAFFIC_SHIFT returns during a long bake; the deployment goes on" {
+    staged_service web example/model:good '{"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 600}'
+    run -0 --separate-stderr ecs-roll --cluster "$C" --service web --image app=example/model:good2 \
+        --wait-until PRODUCTION_TRAFFIC_SHIFT --output json
+    refute_crash
+    assert_equal "$(jq -r .verdict <<<"$output")" stage-passed
+    [[ $(jq -r .state <<<"$output") == *"passed PRODUCTION_TRAFFIC_SHIFT and goes on"* ]] || fail "$output"
+    [[ $stderr == *"stop with --abort"* ]] || fail "$stderr"
+    assert_equal "$(newest_sd web | jq -r .status)" IN_PROGRESS
+    # a rolling service has no stages to wait for
+    run -2 --separate-stderr ecs-roll --cluster "$C" --service web --wait-until BAKE_TIME --rollback --no-wait
+    [[ $stderr == *"--wait-until returns before the deployment ends: not with --no-wait"* ]] || fail "$stderr"
+    run -2 --separate-stderr ecs-roll --cluster "$C" --service web --wait-until NOT_A_STAGE
+    [[ $stderr == *"--wait-until takes a lifecycle stage before CLEAN_UP"* ]] || fail "$stderr"
+}
+
+@test "--wait-until on a rolling service is refused before anything changes" {
+    staged_service roll example/model:good '{}'
+    run -2 --separate-stderr ecs-roll --cluster "$C" --service roll --image app=example/model:good2 \
+        --wait-until BAKE_TIME
+    [[ $stderr == *"deploys with the ROLLING strategy: --wait-until needs BLUE_GREEN, LINEAR or CANARY"* ]] ||
+        fail "$stderr"
+    [[ $(running_td roll) == *":task-definition/fam-$C:1" ]] || fail "changed"
+}
+
+@test "--abort during the traffic shift: StopServiceDeployment, the rollback followed to its end" {
+    staged_service can example/model:good \
+        '{"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 20.0, "canaryBakeTimeInMinutes": 30}}'
+    run -0 ecs-roll --cluster "$C" --service can --image app=example/model:good2 --no-wait -q
+    wait_for 60 stage_is can PRODUCTION_TRAFFIC_SHIFT
+    run -0 --separate-stderr ecs-roll --cluster "$C" --service can --abort
+    refute_crash
+    assert_output --regexp "^aborted arn:aws:ecs:us-east-1:[0-9]+:service-deployment/$C/can/[^ ]+ ROLLBACK_SUCCESSFUL in [0-9]+s$"
+    [[ $stderr == *"ECS is rolling back: Service deployment rolled back because of a stop request."* ]] || fail "$stderr"
+    [[ $(running_td can) == *":task-definition/fam-$C:1" ]] || fail "not back on :1"
+    # nothing in progress now
+    run -1 --separate-stderr ecs-roll --cluster "$C" --service can --abort
+    [[ $stderr == *"no deployment of can is in progress; nothing to abort"* ]] || fail "$stderr"
+}
+
+@test "--rollback deploys the last successful deployment's revision and follows it" {
+    staged_service web example/model:good '{"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0}'
+    run -1 --separate-stderr ecs-roll --cluster "$C" --service web --rollback
+    [[ $stderr == *"nothing to roll back to (nothing changed)"* ]] || fail "$stderr"
+    run -0 ecs-roll --cluster "$C" --service web --image app=example/model:good2 -q
+    [[ $(running_td web) == *":task-definition/fam-$C:2" ]] || fail "not on :2"
+    run -0 --separate-stderr ecs-roll --cluster "$C" --service web --rollback
+    refute_crash
+    [[ $stderr == *"the last successful deployment before this one ran fam-$C:1"* ]] || fail "$stderr"
+    [[ $stderr == *"rolling back to fam-$C:1 (was fam-$C:2)"* ]] || fail "$stderr"
+    [[ $stderr == *"stage CLEAN_UP"* ]] || fail "not followed: $stderr"
+    assert_output --regexp "^deployed .*:task-definition/fam-$C:1 "
+    [[ $(running_td web) == *":task-definition/fam-$C:1" ]] || fail "not on :1"
+    run -2 --separate-stderr ecs-roll --cluster "$C" --service web --rollback --image app=x
+    [[ $stderr == *"--rollback deploys a revision that ran before: not with --image"* ]] || fail "$stderr"
+}
+
+@test "Ctrl-C without a terminal stops watching, leaves the deployment going and says how to abort" {
+    staged_service can example/model:good \
+        '{"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 20.0, "canaryBakeTimeInMinutes": 30}}'
+    ecs-roll --cluster "$C" --service can --image app=example/model:good2 </dev/null >"$BATS_TEST_TMPDIR/out" \
+        2>"$BATS_TEST_TMPDIR/err" &
+    pid=$!
+    wait_for 60 stage_is can PRODUCTION_TRAFFIC_SHIFT
+    kill -INT "$pid"
+    status=0
+    wait "$pid" || status=$?
+    assert_equal "$status" 6
+    grep -q "stopped watching; deployment ecs-svc/[0-9]* goes on. To stop it and roll back: ecs-roll --cluster $C --service can --abort" \
+        "$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
+    assert_equal "$(newest_sd can | jq -r .status)" IN_PROGRESS
+}
