@@ -18,6 +18,10 @@
 #                  deployed, tg-health --service CLUSTER/SERVICE --wait for every service at once.
 #                  40 services take about the time of one.
 #   deploy-aws-SERVICE   the same for one service alone
+#   rollback-aws   for each service: ecs-roll --rollback, the task definition of its last successful
+#                  deployment, deployed and watched
+#   abort-aws      for each service: ecs-roll --abort, its deployment in progress stopped and rolled
+#                  back by ECS (any strategy), the rollback watched to its end
 #   status-aws     for each service: ecs-roll --status (service, deployments, recent events, a
 #                  targets line) and tg-health --service (each target): what to run first when a
 #                  deploy is stuck; OUTPUT=json: one JSON object a service, for programs
@@ -38,6 +42,9 @@
 #   HEALTH_TIMEOUT           tg-health --timeout                           (5m)
 #   HEALTH_GRACE             tg-health --grace                             (30s)
 #   ECS_ROLL_FLAGS           extra ecs-roll flags, e.g. --no-rollback, --region eu-west-1
+#   ECS_WAIT_UNTIL           a lifecycle stage: with one service that deploys BLUE_GREEN, LINEAR or
+#                            CANARY, return once the deployment is past it (ecs-roll --wait-until,
+#                            e.g. PRODUCTION_TRAFFIC_SHIFT: the bake time goes on without CI)
 #   ECS_KEEP_REVISIONS       N: once a deploy succeeds, deregister the family's revisions beyond
 #                            the newest N (ecs-roll --keep-revisions)       (unset: keep all)
 #   TG_HEALTH_FLAGS          extra tg-health flags
@@ -77,7 +84,7 @@ _sk_deploy_src := $(if $(wildcard $(_sk_deploy_dir)/build/tools.mk),$(patsubst %
 
 # Taken as written when they come from the command line or the environment (mk/checks.mk).
 $(call _sk_literal,ECS_CLUSTER ECS_SERVICES ECS_ROLL TG_HEALTH DEPLOY_TIMEOUT HEALTH_TIMEOUT HEALTH_GRACE ECS_MAX_PARALLEL FAIL_FAST \
-	ECS_ROLL_FLAGS ECS_KEEP_REVISIONS TG_HEALTH_FLAGS SKIP_HEALTH SINCE OUTPUT FOLLOW BUILD_DIR DEPLOY_PRE ECS_RUN RUN_NAME RUN_SERVICE \
+	ECS_ROLL_FLAGS ECS_KEEP_REVISIONS ECS_WAIT_UNTIL TG_HEALTH_FLAGS SKIP_HEALTH SINCE OUTPUT FOLLOW BUILD_DIR DEPLOY_PRE ECS_RUN RUN_NAME RUN_SERVICE \
 	RUN_TASK_DEF RUN_COMMAND RUN_ARGS RUN_CONTAINER RUN_IMAGES RUN_TIMEOUT ECS_RUN_FLAGS)
 
 ECS_ROLL ?= $(if $(_sk_deploy_src),$(_sk_deploy_src)/bin/ecs-roll,ecs-roll)
@@ -128,15 +135,16 @@ _sk_image_args = $(foreach p,$(ECS_IMAGES_$(1)),--image \
 
 _sk_deploy_targets := $(addprefix deploy-aws-,$(_sk_deploy_svcs))
 _sk_deploy_checks := $(addprefix _sk_deploy_check-,$(_sk_deploy_svcs))
-.PHONY: deploy-aws status-aws logs-aws $(_sk_deploy_targets) $(_sk_deploy_checks)
+.PHONY: deploy-aws status-aws logs-aws rollback-aws abort-aws $(_sk_deploy_targets) $(_sk_deploy_checks)
 
 # The tools, flag lists and durations reach the recipes through the environment only: "$$VAR" for
 # one argument; a word list unquoted under set -f (split at blanks, never globbed or evaluated).
-deploy-aws status-aws logs-aws $(_sk_deploy_targets): export _sk_dep_roll = $(ECS_ROLL)
-deploy-aws status-aws logs-aws $(_sk_deploy_targets): export _sk_dep_roll_flags = $(ECS_ROLL_FLAGS)
+deploy-aws status-aws logs-aws rollback-aws abort-aws $(_sk_deploy_targets): export _sk_dep_roll = $(ECS_ROLL)
+deploy-aws status-aws logs-aws rollback-aws abort-aws $(_sk_deploy_targets): export _sk_dep_roll_flags = $(ECS_ROLL_FLAGS)
 deploy-aws status-aws logs-aws $(_sk_deploy_targets): export _sk_dep_health = $(TG_HEALTH)
 deploy-aws status-aws logs-aws $(_sk_deploy_targets): export _sk_dep_health_flags = $(TG_HEALTH_FLAGS)
-deploy-aws $(_sk_deploy_targets): export _sk_dep_timeout = $(DEPLOY_TIMEOUT)
+deploy-aws rollback-aws abort-aws $(_sk_deploy_targets): export _sk_dep_timeout = $(DEPLOY_TIMEOUT)
+deploy-aws $(_sk_deploy_targets): export _sk_dep_wait_until = $(ECS_WAIT_UNTIL)
 deploy-aws $(_sk_deploy_targets): export _sk_dep_keep = $(ECS_KEEP_REVISIONS)
 deploy-aws $(_sk_deploy_targets): export _sk_dep_health_timeout = $(HEALTH_TIMEOUT)
 deploy-aws $(_sk_deploy_targets): export _sk_dep_grace = $(HEALTH_GRACE)
@@ -154,6 +162,7 @@ deploy-aws: $(_sk_deploy_checks) push-images $(_sk_deploy_pre)
 	@echo '   ROLL $(_sk_cluster): $(_sk_deploy_svcs)'
 	@set -f; $$_sk_dep_roll --cluster $(_sk_cluster) $(foreach s,$(_sk_deploy_svcs),--service $(s) $(call _sk_image_args,$(s))) \
 		--timeout "$$_sk_dep_timeout" $${_sk_dep_keep:+--keep-revisions "$$_sk_dep_keep"} \
+		$${_sk_dep_wait_until:+--wait-until "$$_sk_dep_wait_until"} \
 		$(if $(word 2,$(_sk_deploy_svcs)),$${_sk_dep_parallel:+--max-parallel "$$_sk_dep_parallel"} $(if $(FAIL_FAST),--fail-fast)) \
 		$$_sk_dep_roll_flags
 	@$(if $(SKIP_HEALTH),echo "deploy.mk: SKIP_HEALTH set: target health not checked",set -f; pids=; \
@@ -173,7 +182,8 @@ $(_sk_deploy_targets): deploy-aws-%: _sk_deploy_check-% push-images $(_sk_deploy
 		{ printf '%s\n' "deploy.mk: $$r missing: did push-images run?" >&2; exit 1; }; done
 	@echo '   ROLL $(_sk_cluster)/$*'
 	@set -f; $$_sk_dep_roll --cluster $(_sk_cluster) --service $* $(call _sk_image_args,$*) \
-		--timeout "$$_sk_dep_timeout" $${_sk_dep_keep:+--keep-revisions "$$_sk_dep_keep"} $$_sk_dep_roll_flags
+		--timeout "$$_sk_dep_timeout" $${_sk_dep_keep:+--keep-revisions "$$_sk_dep_keep"} \
+		$${_sk_dep_wait_until:+--wait-until "$$_sk_dep_wait_until"} $$_sk_dep_roll_flags
 	@$(if $(SKIP_HEALTH),echo "deploy.mk: SKIP_HEALTH set: target health not checked",echo ' HEALTH $(_sk_cluster)/$*'; \
 		set -f; $$_sk_dep_health --service $(_sk_cluster)/$* --wait --timeout "$$_sk_dep_health_timeout" \
 		--grace "$$_sk_dep_grace" $$_sk_dep_health_flags)
@@ -189,6 +199,15 @@ status-aws:
 		echo "targets"; \
 		$$_sk_dep_health --service $(_sk_cluster)/"$$s" $$_sk_dep_health_flags || true; \
 	done
+
+# Every service back to its last successful deployment's revision, or its deployment in progress
+# stopped and rolled back; the exit code is the last failure's (each service is still tried).
+rollback-aws abort-aws:
+	@$(call _sk_deploy_stop,$(_sk_deploy_bad))
+	@set -f; rc=0; for s in $(strip $(ECS_SERVICES)); do \
+		$$_sk_dep_roll --cluster $(_sk_cluster) --service "$$s" --$(patsubst %-aws,%,$@) --timeout "$$_sk_dep_timeout" \
+			$$_sk_dep_roll_flags || rc=$$?; \
+	done; exit $$rc
 
 logs-aws:
 	@$(call _sk_deploy_stop,$(_sk_deploy_bad))

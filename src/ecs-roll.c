@@ -826,6 +826,7 @@ static void tell_detached(struct roll *r);
 static int staged(const struct sk_ecs_service *svc);
 static void catch_sigint(void);
 static int roll_follow(struct roll *r, struct sk_err *err);
+static void roll_sd_after(struct roll *r);
 
 /* A call before anything changed failed: name it when the failure is the service's or the
  * network's (not an answer such as "no such service"), and say that nothing changed. -1. */
@@ -1495,8 +1496,28 @@ static int roll_follow(struct roll *r, struct sk_err *err)
     }
     tool_note(&o->c, "deploy failed: %s", r->oc.reason);
     tell_alarms(r);
-    r->why = explain_failure(&r->w, r->dep_id, r->logs, r->nlogs);
+    /* the new tasks say why only when they failed (the circuit breaker, or ECS gave up on them); after
+     * a hook or an alarm they were stopped by the rollback itself */
+    if ((r->sd.cb_status && strcmp(r->sd.cb_status, "TRIGGERED") == 0) || !r->sd.rollback_reason)
+        r->why = explain_failure(&r->w, r->dep_id, r->logs, r->nlogs);
     return EXIT_NO;
+}
+
+/* After a rolling deployment's verdict (from deployments[], which the stall rule and --wait-healthy
+ * need): its service deployment, where ECS has the API, for the result and for the alarms that
+ * failed it. Silent when there is none (an older ECS, a deployment ECS has not listed yet). */
+static void roll_sd_after(struct roll *r)
+{
+    struct sk_err e;
+
+    sk_err_clear(&e);
+    if (!r->dep_id[0] || (!r->sd_arn && sk_sd_find(r->c, r->o->cluster, r->o->service, r->dep_id, &r->sd_arn, &e) != 0))
+        return;
+    sk_sd_release(&r->sd);
+    if (sk_sd_describe(r->c, r->sd_arn, &r->sd, &e) < 0)
+        return;
+    if (r->oc.v != SK_DEPLOY_DONE)
+        tell_alarms(r);
 }
 
 /* --abort: stop the service's deployment in progress with a rollback, follow the rollback. */
@@ -1528,7 +1549,6 @@ static int abort_deploy(const struct opts *o, struct sk_client *c, struct sk_err
         goto out;
     }
     tool_note(&o->c, "stopped service deployment %s; ECS rolls it back", r.sd_arn);
-    catch_sigint();
     if (follow_sd(&r, &passed, &detached, err) < 0)
         goto out;
     result = jv_object();
@@ -1723,7 +1743,12 @@ static int deploy(const struct opts *o, struct sk_client *c, struct sk_err *err)
         goto out;
     if (o->rollback) {
         /* the revision of the last successful service deployment that ran another task definition */
-        int rc = sk_sd_rollback_target(c, o->cluster, o->service, r.prev_td, &r.new_arn, &r.sd_arn, err);
+        char *skipped = NULL;
+        int rc = sk_sd_rollback_target(c, o->cluster, o->service, r.prev_td, &r.new_arn, &r.sd_arn, &skipped, err);
+        if (skipped)
+            tool_note(&o->c, "%s ran in an earlier successful deployment but is INACTIVE (deregistered): passed over",
+                      td_name(skipped));
+        free(skipped);
         if (rc < 0) {
             call_failed(err, "ListServiceDeployments");
             goto out;
@@ -1776,8 +1801,8 @@ static int deploy(const struct opts *o, struct sk_client *c, struct sk_err *err)
             if (!o->result_out)
                 catch_sigint();
             code = staged(&r.svc) ? roll_follow(&r, err) : -2;
-            if (code == -2)
-                code = roll_watch(&r, err);
+            if (code == -2 && (code = roll_watch(&r, err)) >= 0)
+                roll_sd_after(&r);
             if (code == EXIT_OK && o->keep && strcmp(r.verdict, "deployed") == 0)
                 roll_prune(&r);
         }
@@ -2071,6 +2096,34 @@ static void print_targets(jv s, FILE *out)
 }
 
 /* The text of --status, from the service (its strings escaped by tool_emit). */
+/* --status's line for a blue/green, linear or canary service: its newest service deployment. */
+static void print_sd_status(jv s, FILE *out)
+{
+    jv sd = sk_json_get(s, "serviceDeployment");
+    struct sk_buf line = SK_BUF_INIT, esc = SK_BUF_INIT;
+    double w;
+
+    if (jv_get_kind(sd) == JV_KIND_OBJECT) {
+        if (sk_json_str(sd, "error")) {
+            sk_buf_addf(&line, "service deployment: %s", sk_json_str(sd, "error"));
+        } else {
+            sk_buf_addf(&line, "%s %s", tool_or(sk_json_str(sd, "strategy"), "?"),
+                        tool_or(sk_json_str(sd, "status"), "?"));
+            if (sk_json_str(sd, "lifecycleStage"))
+                sk_buf_addf(&line, ", stage %s", sk_json_str(sd, "lifecycleStage"));
+            if (sk_json_num(sd, "requestedProductionTrafficWeight", &w) == 0)
+                sk_buf_addf(&line, ", production traffic %g%% new", w);
+            if (sk_json_str(sd, "statusReason"))
+                sk_buf_addf(&line, ": %s", sk_json_str(sd, "statusReason"));
+        }
+        sk_text_escapes(&esc, line.p);
+        fprintf(out, "rollout  %s\n", esc.p);
+    }
+    sk_buf_release(&line);
+    sk_buf_release(&esc);
+    jv_free(sd);
+}
+
 static void print_status(jv s, FILE *out)
 {
     struct sk_buf t = SK_BUF_INIT;
@@ -2087,6 +2140,7 @@ static void print_status(jv s, FILE *out)
     fprintf(out, "runs     %s\n", td_name(svc.task_definition));
     deployment_table(&svc, &t);
     fprintf(out, "deployments\n%s", t.p);
+    print_sd_status(s, out);
     fprintf(out, "recent events\n");
     for (i = 0; i < svc.nevents && i < 10; i++) {
         char hms[16];
@@ -2096,6 +2150,47 @@ static void print_status(jv s, FILE *out)
     print_targets(s, out);
     sk_buf_release(&t);
     sk_ecs_service_release(&svc);
+}
+
+/* The service's newest service deployment, for --status of a blue/green, linear or canary service:
+ * {serviceDeploymentArn, status, lifecycleStage, strategy, statusReason, the target revision's
+ * requested traffic weights}, or {"error": MESSAGE}. */
+static jv newest_sd_json(struct sk_client *c, const struct opts *o)
+{
+    struct sk_sdeploy sd;
+    struct sk_err e;
+    jv list, out = jv_object();
+    char *arn = NULL;
+
+    sk_err_clear(&e);
+    if (sk_sd_list(c, o->cluster, o->service, NULL, &list, &e) < 0)
+        return jv_object_set(out, jv_string("error"), jv_string(e.msg));
+    if (sk_json_len(list) > 0) {
+        jv first = jv_array_get(jv_copy(list), 0);
+        arn = xstrdup_or_null(sk_json_str(first, "serviceDeploymentArn"));
+        jv_free(first);
+    }
+    jv_free(list);
+    if (!arn)
+        return jv_object_set(out, jv_string("error"), jv_string("no service deployment listed"));
+    if (sk_sd_describe(c, arn, &sd, &e) < 0) {
+        free(arn);
+        return jv_object_set(out, jv_string("error"), jv_string(e.msg));
+    }
+    free(arn);
+    out = jv_object_set(out, jv_string("serviceDeploymentArn"), jv_string(tool_or(sd.arn, "")));
+    out = jv_object_set(out, jv_string("status"), jv_string(tool_or(sd.status, "")));
+    out = jv_object_set(out, jv_string("strategy"), jv_string(tool_or(sd.strategy, "ROLLING")));
+    if (sd.stage)
+        out = jv_object_set(out, jv_string("lifecycleStage"), jv_string(sd.stage));
+    if (sd.status_reason)
+        out = jv_object_set(out, jv_string("statusReason"), jv_string(sd.status_reason));
+    if (sd.prod_weight >= 0)
+        out = jv_object_set(out, jv_string("requestedProductionTrafficWeight"), jv_number(sd.prod_weight));
+    if (sd.test_weight >= 0)
+        out = jv_object_set(out, jv_string("requestedTestTrafficWeight"), jv_number(sd.test_weight));
+    sk_sd_release(&sd);
+    return out;
 }
 
 /* --status: the service as DescribeServices describes it (deployments, events, task counts), and
@@ -2112,6 +2207,8 @@ static int status(const struct opts *o, struct sk_client *c, struct sk_err *err)
         return -1;
     }
     svc = jv_object_set(svc, jv_string("targetHealth"), sk_deploy_target_health(c, &parsed));
+    if (staged(&parsed))
+        svc = jv_object_set(svc, jv_string("serviceDeployment"), newest_sd_json(c, o));
     sk_ecs_service_release(&parsed);
     return tool_emit(&o->c, svc, print_status, err) < 0 ? -1 : EXIT_OK;
 }

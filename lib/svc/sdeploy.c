@@ -253,13 +253,31 @@ int sk_sd_revision_td(struct sk_client *c, const char *rev_arn, char **td, struc
     return 0;
 }
 
+/* 1 when the task definition is INACTIVE (deregistered), 0 when not, -1 on error. */
+static int td_inactive(struct sk_client *c, const char *arn, struct sk_err *err)
+{
+    jv in = jv_object(), res, td;
+    int inactive;
+
+    in = jv_object_set(in, jv_string("taskDefinition"), jv_string(arn));
+    if (sk_client_json(c, &sk_svc_ecs, "DescribeTaskDefinition", in, 0, &res, err) < 0)
+        return -1;
+    td = sk_json_get(res, "taskDefinition");
+    inactive = sk_json_str(td, "status") && strcmp(sk_json_str(td, "status"), "INACTIVE") == 0;
+    jv_free(td);
+    jv_free(res);
+    return inactive;
+}
+
 int sk_sd_rollback_target(struct sk_client *c, const char *cluster, const char *service, const char *current, char **td,
-                          char **sd_arn, struct sk_err *err)
+                          char **sd_arn, char **skipped, struct sk_err *err)
 {
     jv list;
     int i, n, rc = 1;
 
     *td = *sd_arn = NULL;
+    if (skipped)
+        *skipped = NULL;
     if (sk_sd_list(c, cluster, service, "SUCCESSFUL", &list, err) < 0)
         return -1;
     n = sk_json_len(list);
@@ -267,10 +285,17 @@ int sk_sd_rollback_target(struct sk_client *c, const char *cluster, const char *
         jv e = jv_array_get(jv_copy(list), i);
         const char *rev = sk_json_str(e, "targetServiceRevisionArn"), *a = sk_json_str(e, "serviceDeploymentArn");
         char *t = NULL;
-        if (rev && a) {
-            if (sk_sd_revision_td(c, rev, &t, err) < 0)
+        int inactive;
+        if (rev && a && sk_sd_revision_td(c, rev, &t, err) < 0) {
+            rc = -1;
+        } else if (t && (!current || strcmp(t, current) != 0)) {
+            /* ECS updates no service to an INACTIVE revision (API_DeregisterTaskDefinition.html) */
+            if ((inactive = td_inactive(c, t, err)) < 0) {
                 rc = -1;
-            else if (!current || strcmp(t, current) != 0) {
+            } else if (inactive) {
+                if (skipped && !*skipped)
+                    *skipped = xstrdup(t);
+            } else {
                 *td = t;
                 *sd_arn = xstrdup(a);
                 t = NULL;

@@ -64,10 +64,12 @@ int sk_sd_stop(struct sk_client *c, const char *arn, struct sk_err *err);
 int sk_sd_revision_td(struct sk_client *c, const char *rev_arn, char **td, struct sk_err *err);
 
 /* --rollback's target: the task definition of the newest SUCCESSFUL service deployment whose
- * revision runs another task definition than current (what runs now). *td and *sd_arn owned; 1
- * when the history (the last 20 deployments) has none. */
+ * revision runs another task definition than current (what runs now) and is not INACTIVE (ECS
+ * updates no service to a deregistered revision). *td and *sd_arn owned; *skipped (if not NULL;
+ * owned) the newest INACTIVE one passed over, or NULL. 1 when the history (the last 20
+ * deployments) has none. */
 int sk_sd_rollback_target(struct sk_client *c, const char *cluster, const char *service, const char *current, char **td,
-                          char **sd_arn, struct sk_err *err);
+                          char **sd_arn, char **skipped, struct sk_err *err);
 
 /* The alarm's state reason (CloudWatch DescribeAlarms), or NULL; owned. */
 char *sk_sd_alarm_reason(struct sk_client *c, const char *alarm, struct sk_err *err);

@@ -35,6 +35,11 @@ teardown() {
         fail "the failing one-off task is not explained: $stderr"
     assert_output --partial "broken image rolled back (exit 1), stopped reason and log lines shown"
     assert_output --partial "database checked"
+    assert_output --partial "canary deployment passed"
+    assert_output --partial "canary rolled back by its alarm (exit 1), the alarm and its reason named"
+    [[ $stderr == *"traffic: production 10% new, 90% old"* ]] || fail "no canary step: $stderr"
+    [[ $stderr == *"alarm ml-model-service-canary-5xx: Threshold Crossed: 1 datapoint [37.0]"* ]] ||
+        fail "the alarm is not named with its reason: $stderr"
     [[ $stderr == *"ECS rolled the deployment back"* ]] || fail "no rollback reason: $stderr"
     [[ $stderr == *"exited with code 1"* ]] || fail "no exit code shown"
     # ... and the broken image's own log lines (the crash scenario's traceback, docs/ecs-simulator.md).

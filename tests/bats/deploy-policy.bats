@@ -306,6 +306,21 @@ assert_denied() {
     assert_output --regexp "^aborted arn:aws:ecs:[^ ]+:service-deployment/$CLUSTER/$SERVICE/[^ ]+ ROLLBACK_SUCCESSFUL"
 }
 
+@test "deployer.json reads deployment alarms' states (ecs-roll names a rollback's alarm) and changes no alarm" {
+    awsref cloudwatch put-metric-alarm --alarm-name "deploy-policy-$$" --namespace AWS/ApplicationELB \
+        --metric-name HTTPCode_Target_5XX_Count --statistic Sum --period 60 --evaluation-periods 1 --threshold 1 \
+        --comparison-operator GreaterThanThreshold
+    run -0 as_deployer awsref cloudwatch describe-alarms --alarm-names "deploy-policy-$$" \
+        --query 'MetricAlarms[0].StateValue' --output text
+    assert_output OK
+    # aws-cli exits 254 on an AWS error, which bats' run would take for a crash: not through run
+    if as_deployer awsref cloudwatch set-alarm-state --alarm-name "deploy-policy-$$" --state-value ALARM \
+        --state-reason x 2>"$BATS_TEST_TMPDIR/err"; then
+        fail "set-alarm-state succeeded"
+    fi
+    grep -q AccessDenied "$BATS_TEST_TMPDIR/err" || fail "stderr: $(cat "$BATS_TEST_TMPDIR/err")"
+}
+
 @test "deploy-aws with only deployer.json: tg-health --service ml-cicd-cluster/ml-model-service --wait passes" {
     run -0 --separate-stderr as_deployer tg-health --service "$CLUSTER/$SERVICE" --wait --timeout 2m
     assert_output --partial healthy

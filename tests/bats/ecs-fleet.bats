@@ -186,7 +186,7 @@ every_line_names_a_service() {
     run -2 --separate-stderr ecs-roll --cluster c --service a --image x --max-parallel 2
     assert_error_line ecs-roll "--max-parallel goes with several services"
     run -2 --separate-stderr ecs-roll --cluster c --image x --service a --service b --status
-    assert_error_line ecs-roll "--status and --logs look at one service"
+    assert_error_line ecs-roll "--status, --logs and --abort look at one service"
     run -2 --separate-stderr ecs-roll --cluster c --image x --service a --service b --task-def /dev/null
     assert_error_line ecs-roll "--task-def is for one service"
     run -2 --separate-stderr ecs-roll --cluster c --image x --service a --service a

@@ -205,20 +205,21 @@ report() {
     report
 }
 
-@test "deploy.mk: hostile values in every variable of deploy-aws, status-aws, logs-aws" {
+@test "deploy.mk: hostile values in every variable of deploy-aws, status-aws, logs-aws, rollback-aws, abort-aws" {
     # The image is pushed once; each deploy-aws then rolls and checks health with the stubs.
     make -s -C "$P" "${STUB_ARGS[@]}" push-images >/dev/null
-    attack ECS_CLUSTER 'deploy-aws status-aws logs-aws' '' ''
-    attack ECS_SERVICES 'deploy-aws status-aws logs-aws' 'deploy\.mk: .*(ECS_SERVICES|ECS_IMAGES_)' ''
+    attack ECS_CLUSTER 'deploy-aws status-aws logs-aws rollback-aws abort-aws' '' ''
+    attack ECS_SERVICES 'deploy-aws status-aws logs-aws rollback-aws abort-aws' 'deploy\.mk: .*(ECS_SERVICES|ECS_IMAGES_)' ''
     attack ECS_IMAGES_web 'deploy-aws' '' ''
     attack BUILD_DIR 'deploy-aws' '' ''
-    attack DEPLOY_TIMEOUT 'deploy-aws' '' deploy-aws:ecs-roll:one:--timeout
+    attack DEPLOY_TIMEOUT 'deploy-aws rollback-aws abort-aws' '' deploy-aws:ecs-roll:one:--timeout
     attack ECS_KEEP_REVISIONS 'deploy-aws' '' deploy-aws:ecs-roll:one:--keep-revisions
+    attack ECS_WAIT_UNTIL 'deploy-aws' '' deploy-aws:ecs-roll:one:--wait-until
     attack HEALTH_TIMEOUT 'deploy-aws' '' deploy-aws:tg-health:one:--timeout
     attack HEALTH_GRACE 'deploy-aws' '' deploy-aws:tg-health:one:--grace
     attack SKIP_HEALTH 'deploy-aws' '' ''
-    attack ECS_ROLL 'deploy-aws status-aws logs-aws' '' '*:ecs-roll:tool'
-    attack ECS_ROLL_FLAGS 'deploy-aws status-aws logs-aws' '' '*:ecs-roll:words'
+    attack ECS_ROLL 'deploy-aws status-aws logs-aws rollback-aws abort-aws' '' '*:ecs-roll:tool'
+    attack ECS_ROLL_FLAGS 'deploy-aws status-aws logs-aws rollback-aws abort-aws' '' '*:ecs-roll:words'
     attack TG_HEALTH 'deploy-aws status-aws' '' '*:tg-health:tool'
     attack TG_HEALTH_FLAGS 'deploy-aws status-aws' '' '*:tg-health:words'
     attack SINCE 'logs-aws' '' logs-aws:ecs-roll:one:--since

@@ -1376,7 +1376,8 @@ class Simulator:
                 primary = s.deployments[0]
                 svc.event(f"(deployment {deps[0]['id']}) deployment failed: tasks failed to start, "
                           f"rolling back to deployment {primary['id']}.")
-                deps, alive = s.deployments, []
+                # a rolling rollback starts a deployment with no tasks; a blue/green one goes back to blue's
+                deps, alive = s.deployments, svc.tasks_of(primary["id"])
             elif primary.get("_rollback"):
                 self.sd_finish(sd, "ROLLBACK_FAILED", CB_REASON)
             elif sd["status"] == "IN_PROGRESS":

@@ -51,6 +51,9 @@ authorizes for the calls the shipkit tools make (anything else stays "*", as bef
   * iam GetRole: the role's ARN (role/NAME when there is no such role).
   * elasticloadbalancing DescribeTargetHealth: the target group ARN; DescribeTargetGroups: "*".
   * rds DescribeDBInstances/DescribePendingMaintenanceActions: db:ID ("*" without one).
+  * ecs List/DescribeServiceDeployments: the service / the service-deployment ARNs;
+    Stop/ContinueServiceDeployment: the service deployment; DescribeServiceRevisions: the revisions.
+  * cloudwatch DescribeAlarms (named), PutMetricAlarm, SetAlarmState: alarm:NAME.
 A request naming several resources (DescribeServices, DescribeTasks) is authorized for each, and
 AccessDenied then says which, as AWS does: "... is not authorized to perform: ACTION on resource: ARN".
 Policies with Resource "*" (the stack's shipkit-ci user) match every ARN, so they see no change.
@@ -180,6 +183,7 @@ if not hasattr(RDSResponse, "describe_pending_maintenance_actions"):
     RDSResponse.describe_pending_maintenance_actions = _describe_pending_maintenance_actions
 
 # ---- Resource-level IAM (see the docstring) --------------------------------------------------------
+from moto.cloudwatch.responses import CloudWatchResponse  # noqa: E402
 from moto.ecs.responses import EC2ContainerServiceResponse  # noqa: E402
 from moto.elbv2.responses import ELBV2Response  # noqa: E402
 from moto.iam import policy_conditions  # noqa: E402
@@ -346,6 +350,23 @@ def _rds_resource(self):
         return "*"
     return db if db.startswith("arn:") else _arn(self, "rds", f"db:{db}")
 
+
+def _cloudwatch_resource(self):
+    """Alarms by name: alarm:NAME (DescribeAlarms of named alarms, PutMetricAlarm, SetAlarmState); "*"
+    for DescribeAlarms of every alarm."""
+    action = self._get_action()
+    if action == "DescribeAlarms":
+        names = self._get_param("AlarmNames") or self._get_multi_param("AlarmNames.member")
+    elif action in ("PutMetricAlarm", "SetAlarmState"):
+        names = [self._get_param("AlarmName")]
+    else:
+        return "*"
+    if not names or not all(names):
+        return "*"
+    return [_arn(self, "cloudwatch", f"alarm:{n}") for n in names]
+
+
+CloudWatchResponse._determine_resource = _cloudwatch_resource
 
 for _cls, _fn in ((EC2ContainerServiceResponse, _ecs_resource), (ECRResponse, _ecr_resource),
                   (SimpleSystemManagerResponse, _ssm_resource), (SecretsManagerResponse, _secretsmanager_resource),
