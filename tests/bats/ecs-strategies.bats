@@ -336,3 +336,42 @@ wait_for() {
             --query taskDefinition.status --output text)" INACTIVE
     done
 }
+
+@test "Ctrl-C on a terminal asks; y stops the deployment and follows ECS's rollback to its end" {
+    staged_service tty example/model:good \
+        '{"strategy": "CANARY", "canaryConfiguration": {"canaryPercent": 20.0, "canaryBakeTimeInMinutes": 30}}'
+    # ecs-roll on a pseudo-terminal: ^C at the canary step, then "y" to the question
+    run -0 --separate-stderr "$(pyref)" - "$REPO/bin/ecs-roll" "$C" <<'PY'
+import os, pty, select, sys, time
+tool, cluster = sys.argv[1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(tool, [tool, "--cluster", cluster, "--service", "tty", "--image", "app=example/model:good2"])
+out, sent_c, sent_y, deadline = b"", False, False, time.time() + 120
+while time.time() < deadline:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if r:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    if not sent_c and b"traffic: production 20% new" in out:
+        os.write(fd, b"\x03")  # the terminal's interrupt character: SIGINT to ecs-roll
+        sent_c = True
+    if sent_c and not sent_y and b"and roll back? [y/N]" in out:
+        os.write(fd, b"y\n")
+        sent_y = True
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+print("\nEXIT", os.waitstatus_to_exitcode(st))
+PY
+    [[ $output == *"abort deployment ecs-svc/"*" and roll back? [y/N]"* ]] || fail "no question: $output"
+    [[ $output == *"stopping service deployment arn:aws:ecs:"*": ECS rolls it back"* ]] || fail "$output"
+    [[ $output == *"deploy failed: ECS rolled the deployment back: Service deployment rolled back because of a stop request."* ]] ||
+        fail "$output"
+    [[ $output == *"EXIT 1"* ]] || fail "exit: $output"
+    [[ $(running_td tty) == *":task-definition/fam-$C-tty:1" ]] || fail "not back on :1"
+}
