@@ -1503,20 +1503,20 @@ static int roll_follow(struct roll *r, struct sk_err *err)
     return EXIT_NO;
 }
 
-/* After a rolling deployment's verdict (from deployments[], which the stall rule and --wait-healthy
- * need): its service deployment, where ECS has the API, for the result and for the alarms that
- * failed it. Silent when there is none (an older ECS, a deployment ECS has not listed yet). */
+/* After a rolling deployment failed (its verdict comes from deployments[], which the stall rule and
+ * --wait-healthy need): its service deployment, where ECS has the API, for the result and for the
+ * alarms that failed it. Not after a success: two more calls a deploy (40 in a fleet) would tell
+ * nothing new. Silent when there is none (an older ECS, a deployment ECS has not listed yet). */
 static void roll_sd_after(struct roll *r)
 {
     struct sk_err e;
 
     sk_err_clear(&e);
-    if (!r->dep_id[0] || (!r->sd_arn && sk_sd_find(r->c, r->o->cluster, r->o->service, r->dep_id, &r->sd_arn, &e) != 0))
+    if (r->oc.v == SK_DEPLOY_DONE || !r->dep_id[0] ||
+        (!r->sd_arn && sk_sd_find(r->c, r->o->cluster, r->o->service, r->dep_id, &r->sd_arn, &e) != 0))
         return;
     sk_sd_release(&r->sd);
-    if (sk_sd_describe(r->c, r->sd_arn, &r->sd, &e) < 0)
-        return;
-    if (r->oc.v != SK_DEPLOY_DONE)
+    if (sk_sd_describe(r->c, r->sd_arn, &r->sd, &e) == 0)
         tell_alarms(r);
 }
 
